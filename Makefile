@@ -1,0 +1,44 @@
+# infoimb: `make run` sets up and starts the dashboard; `make test` sets up and runs every test.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+PYTHON ?= python3
+
+.PHONY: run test test-fast bench system-deps serve worker clean venv venv-test
+
+venv: $(VENV)/.runtime
+venv-test: $(VENV)/.test
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt pyproject.toml | $(VENV)/bin/python
+	$(PIP) install --quiet -r requirements.txt
+	$(PIP) install --quiet --no-deps --no-build-isolation -e . || $(PIP) install --quiet --no-deps -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.runtime requirements-test.txt
+	$(PIP) install --quiet -r requirements.txt -r requirements-test.txt
+	touch $@
+
+# Debian packages the tests use: chromium + chromium-driver (browser tests), redis-server
+# (scale-out tests). Installed when missing and running as root; under CI a missing one fails.
+system-deps:
+	@bash scripts/system_deps.sh
+
+run: venv
+	$(PY) app.py
+
+test: venv-test system-deps
+	$(PY) -m pytest -q
+
+test-fast: venv-test
+	$(PY) -m pytest -q -m "not browser and not scaleout"
+
+bench: venv-test
+	$(PY) bench/bench_engine.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,393 @@
+"""Numba kernels of the information imbalance: arrays in, arrays out.
+
+Every kernel here is a module-level ``@njit(cache=True)`` function. Python code picks kernels
+by name and passes the metric as an integer code; no jitted function is ever passed as an
+argument (that would defeat numba's on-disk cache).
+
+Conventions
+-----------
+* A *space* is stored transposed and C-contiguous: ``XT`` has shape ``(d, N)``, so the inner
+  loops run over points and vectorise.
+* ``period`` has one entry per feature of a space; ``0`` means "not periodic".
+* Distances are compared, never reported: the Euclidean kernels work on squared distances.
+* Ties follow METHOD.md: the points tied at the k-th neighbour distance share the remaining
+  neighbour slots equally, and ranks in the other space are mid-ranks among the other points.
+
+The per-query quantity every kernel returns is the *term*
+``t_i = 2/N * (1/k) * sum_j w_ij r^B_ij``; Delta is the mean of the terms.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+EUCLIDEAN = 0
+MANHATTAN = 1
+CHEBYSHEV = 2
+METRIC_CODES = {"euclidean": EUCLIDEAN, "manhattan": MANHATTAN, "chebyshev": CHEBYSHEV}
+
+# Neighbour sets up to this size are ranked with a linear scan; larger (tied) sets are
+# sorted once and ranked by binary search.
+_SMALL_SET = 8
+
+
+# --------------------------------------------------------------------------------------
+# distances
+# --------------------------------------------------------------------------------------
+@njit(cache=True, nogil=True)
+def _add_feature(col, xq, p, metric, out):
+    """Combine one feature's contribution into ``out`` (sum of squares, sum, or max)."""
+    n = col.shape[0]
+    if p > 0.0:
+        for j in range(n):
+            t = abs(col[j] - xq)
+            t = t - p * np.floor(t / p)
+            if p - t < t:
+                t = p - t
+            if metric == EUCLIDEAN:
+                out[j] += t * t
+            elif metric == MANHATTAN:
+                out[j] += t
+            elif t > out[j]:
+                out[j] = t
+    elif metric == EUCLIDEAN:
+        for j in range(n):
+            t = col[j] - xq
+            out[j] += t * t
+    elif metric == MANHATTAN:
+        for j in range(n):
+            out[j] += abs(col[j] - xq)
+    else:
+        for j in range(n):
+            t = abs(col[j] - xq)
+            if t > out[j]:
+                out[j] = t
+
+
+@njit(cache=True, nogil=True)
+def _row_distances(XT, period, metric, i, out):
+    """Distances (squared for Euclidean) from point ``i`` to every point, into ``out``."""
+    out[:] = 0.0
+    for f in range(XT.shape[0]):
+        _add_feature(XT[f], XT[f, i], period[f], metric, out)
+
+
+@njit(cache=True, nogil=True)
+def _row_distances_to(XT, period, metric, xq, out):
+    """Distances from an outside point ``xq`` (shape (d,)) to every point, into ``out``."""
+    out[:] = 0.0
+    for f in range(XT.shape[0]):
+        _add_feature(XT[f], xq[f], period[f], metric, out)
+
+
+# --------------------------------------------------------------------------------------
+# neighbours with ties, and mid-ranks
+# --------------------------------------------------------------------------------------
+@njit(cache=True, nogil=True)
+def _kth_smallest(d, k, best):
+    """The k-th smallest value of ``d`` (``best`` is a work buffer of length >= k)."""
+    for s in range(k):
+        best[s] = np.inf
+    last = k - 1
+    for j in range(d.shape[0]):
+        v = d[j]
+        if v < best[last]:
+            s = last
+            while s > 0 and best[s - 1] > v:
+                best[s] = best[s - 1]
+                s -= 1
+            best[s] = v
+    return best[last]
+
+
+@njit(cache=True, nogil=True)
+def _neighbour_values(d_own, d_other, k, best, vals, wts):
+    """Values in the other space of the (tied) k nearest neighbours in the own space.
+
+    Fills ``vals[:m]`` with ``d_other`` at the neighbours and ``wts[:m]`` with their weights
+    (1, or the shared fraction for the points tied at the k-th distance) and returns ``m``.
+    The query itself must carry ``inf`` in both rows.
+    """
+    t = _kth_smallest(d_own, k, best)
+    n_less = 0
+    n_eq = 0
+    for j in range(d_own.shape[0]):
+        v = d_own[j]
+        if v < t:
+            n_less += 1
+        elif v == t:
+            n_eq += 1
+    w_tied = (k - n_less) / n_eq
+    m = 0
+    for j in range(d_own.shape[0]):
+        v = d_own[j]
+        if v < t:
+            vals[m] = d_other[j]
+            wts[m] = 1.0
+            m += 1
+        elif v == t:
+            vals[m] = d_other[j]
+            wts[m] = w_tied
+            m += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
+def _weighted_rank_sum(d, vals, wts, m, k):
+    """sum_j w_j * midrank(d, vals_j) over the m neighbour values.
+
+    midrank(v) = 1 + #{l: d_l < v} + (#{l: d_l == v} - 1) / 2, the query carrying inf in d.
+    Equivalent pair-count form: k/2 + sum_l W_greater(d_l) + sum_l W_equal(d_l) / 2.
+    """
+    n = d.shape[0]
+    if m == 1:
+        v = vals[0]
+        n_less = 0
+        n_eq = 0
+        for l in range(n):
+            if d[l] < v:
+                n_less += 1
+            elif d[l] == v:
+                n_eq += 1
+        return wts[0] * (1.0 + n_less + (n_eq - 1) * 0.5)
+    if m <= _SMALL_SET:
+        s_less = 0.0
+        s_eq = 0.0
+        for l in range(n):
+            x = d[l]
+            for s in range(m):
+                if x < vals[s]:
+                    s_less += wts[s]
+                elif x == vals[s]:
+                    s_eq += wts[s]
+        return 0.5 * k + s_less + 0.5 * s_eq
+    # many tied neighbours: sort their values once, then binary-search each d_l.
+    order = np.argsort(vals[:m], kind="mergesort")
+    u = np.empty(m)
+    uw = np.empty(m)
+    q = 0
+    for s in range(m):
+        v = vals[order[s]]
+        if q > 0 and u[q - 1] == v:
+            uw[q - 1] += wts[order[s]]
+        else:
+            u[q] = v
+            uw[q] = wts[order[s]]
+            q += 1
+    above = np.empty(q + 1)  # above[p] = weight of the unique values at positions >= p
+    above[q] = 0.0
+    for p in range(q - 1, -1, -1):
+        above[p] = above[p + 1] + uw[p]
+    s_less = 0.0
+    s_eq = 0.0
+    for l in range(n):
+        x = d[l]
+        lo = 0
+        hi = q
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if u[mid] < x:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < q and u[lo] == x:
+            s_eq += uw[lo]
+            s_less += above[lo + 1]
+        else:
+            s_less += above[lo]
+    return 0.5 * k + s_less + 0.5 * s_eq
+
+
+@njit(cache=True, nogil=True)
+def _query_terms(dA, dB, k, scale, best, vals, wts):
+    """Both directions' terms for one query whose rows are dA and dB (query set to inf)."""
+    m = _neighbour_values(dA, dB, k, best, vals, wts)
+    t_ab = scale * _weighted_rank_sum(dB, vals, wts, m, k)
+    m = _neighbour_values(dB, dA, k, best, vals, wts)
+    t_ba = scale * _weighted_rank_sum(dA, vals, wts, m, k)
+    return t_ab, t_ba
+
+
+def _chunks(n_items, n_chunks):
+    """Chunk boundaries (as an int64 array) splitting ``n_items`` into ``n_chunks`` parts."""
+    n_chunks = max(1, min(n_chunks, n_items))
+    return np.linspace(0, n_items, n_chunks + 1).astype(np.int64)
+
+
+# --------------------------------------------------------------------------------------
+# the pair kernels: both directions fused, parallel over queries
+# --------------------------------------------------------------------------------------
+@njit(cache=True, parallel=True)
+def pair_terms(AT, period_a, metric_a, BT, period_b, metric_b, queries, k, bounds):
+    """Per-query terms of Delta(A->B) and Delta(B->A).
+
+    AT, BT: (d_A, N) and (d_B, N) spaces; queries: indices of the query points; bounds: chunk
+    boundaries over ``queries`` (one chunk per task; buffers are allocated once per chunk).
+    """
+    n = AT.shape[1]
+    nq = queries.shape[0]
+    t_ab = np.empty(nq)
+    t_ba = np.empty(nq)
+    scale = 2.0 / (n * k)
+    for c in prange(bounds.shape[0] - 1):
+        dA = np.empty(n)
+        dB = np.empty(n)
+        best = np.empty(k)
+        vals = np.empty(n)
+        wts = np.empty(n)
+        for qi in range(bounds[c], bounds[c + 1]):
+            i = queries[qi]
+            _row_distances(AT, period_a, metric_a, i, dA)
+            _row_distances(BT, period_b, metric_b, i, dB)
+            dA[i] = np.inf
+            dB[i] = np.inf
+            t_ab[qi], t_ba[qi] = _query_terms(dA, dB, k, scale, best, vals, wts)
+    return t_ab, t_ba
+
+
+@njit(cache=True, parallel=True)
+def pair_terms_precomputed(DA, DB, queries, k, bounds):
+    """As :func:`pair_terms`, for two precomputed N x N distance matrices."""
+    n = DA.shape[0]
+    nq = queries.shape[0]
+    t_ab = np.empty(nq)
+    t_ba = np.empty(nq)
+    scale = 2.0 / (n * k)
+    for c in prange(bounds.shape[0] - 1):
+        dA = np.empty(n)
+        dB = np.empty(n)
+        best = np.empty(k)
+        vals = np.empty(n)
+        wts = np.empty(n)
+        for qi in range(bounds[c], bounds[c + 1]):
+            i = queries[qi]
+            for j in range(n):
+                dA[j] = DA[i, j]
+                dB[j] = DB[i, j]
+            dA[i] = np.inf
+            dB[i] = np.inf
+            t_ab[qi], t_ba[qi] = _query_terms(dA, dB, k, scale, best, vals, wts)
+    return t_ab, t_ba
+
+
+# --------------------------------------------------------------------------------------
+# many candidate subsets against one target: selection
+# --------------------------------------------------------------------------------------
+@njit(cache=True, parallel=True)
+def subset_terms(XT, period_x, parents, parent_len, cand_parent, cand_feature,
+                 BT, period_b, metric, queries, k, bounds):
+    """Per-query terms of Delta(S_c -> B) and Delta(B -> S_c) for many candidate subsets S_c.
+
+    Candidate c is the parent subset ``parents[cand_parent[c], :parent_len[p]]`` plus the
+    feature ``cand_feature[c]`` (-1: none). Candidates must be grouped by parent (all
+    candidates of a parent consecutive) so each parent's partial distances are computed once
+    per query; the target's distances and neighbours are computed once per query.
+    Returns two arrays of shape (n_candidates, n_queries).
+    """
+    n = XT.shape[1]
+    nq = queries.shape[0]
+    nc = cand_parent.shape[0]
+    t_sb = np.empty((nc, nq))
+    t_bs = np.empty((nc, nq))
+    scale = 2.0 / (n * k)
+    for c in prange(bounds.shape[0] - 1):
+        dB = np.empty(n)
+        dP = np.empty(n)
+        dS = np.empty(n)
+        best = np.empty(k)
+        vals = np.empty(n)
+        wts = np.empty(n)
+        b_idx = np.empty(n, dtype=np.int64)
+        b_wts = np.empty(n)
+        vals_b = np.empty(n)
+        for qi in range(bounds[c], bounds[c + 1]):
+            i = queries[qi]
+            _row_distances(BT, period_b, metric, i, dB)
+            dB[i] = np.inf
+            # the target's (tied) neighbours, once per query
+            t = _kth_smallest(dB, k, best)
+            n_less = 0
+            n_eq = 0
+            for j in range(n):
+                if dB[j] < t:
+                    n_less += 1
+                elif dB[j] == t:
+                    n_eq += 1
+            w_tied = (k - n_less) / n_eq
+            mb = 0
+            for j in range(n):
+                if dB[j] < t:
+                    b_idx[mb] = j
+                    b_wts[mb] = 1.0
+                    mb += 1
+                elif dB[j] == t:
+                    b_idx[mb] = j
+                    b_wts[mb] = w_tied
+                    mb += 1
+            current = -1
+            for cc in range(nc):
+                p = cand_parent[cc]
+                if p != current:
+                    dP[:] = 0.0
+                    for s in range(parent_len[p]):
+                        f = parents[p, s]
+                        _add_feature(XT[f], XT[f, i], period_x[f], metric, dP)
+                    current = p
+                f = cand_feature[cc]
+                dS[:] = dP
+                if f >= 0:
+                    _add_feature(XT[f], XT[f, i], period_x[f], metric, dS)
+                dS[i] = np.inf
+                m = _neighbour_values(dS, dB, k, best, vals, wts)
+                t_sb[cc, qi] = scale * _weighted_rank_sum(dB, vals, wts, m, k)
+                for s in range(mb):
+                    vals_b[s] = dS[b_idx[s]]
+                t_bs[cc, qi] = scale * _weighted_rank_sum(dS, vals_b, b_wts, mb, k)
+    return t_sb, t_bs
+
+
+# --------------------------------------------------------------------------------------
+# ranks for plots
+# --------------------------------------------------------------------------------------
+@njit(cache=True, nogil=True)
+def _midranks(d, out):
+    """Mid-ranks (1-based) of every entry of d among the others; inf entries are excluded
+    from counting as smaller (the query carries inf)."""
+    n = d.shape[0]
+    order = np.argsort(d, kind="mergesort")
+    s = 0
+    while s < n:
+        e = s + 1
+        while e < n and d[order[e]] == d[order[s]]:
+            e += 1
+        r = 0.5 * (s + 1 + e)  # mean of positions s+1..e
+        for t in range(s, e):
+            out[order[t]] = r
+        s = e
+
+
+@njit(cache=True, parallel=True)
+def rank_pairs(AT, period_a, metric_a, BT, period_b, metric_b, queries, partners):
+    """Mid-ranks in A and in B of ``partners[q, :]`` relative to query ``queries[q]``."""
+    n = AT.shape[1]
+    nq = queries.shape[0]
+    npart = partners.shape[1]
+    ra = np.empty((nq, npart))
+    rb = np.empty((nq, npart))
+    for qi in prange(nq):
+        i = queries[qi]
+        dA = np.empty(n)
+        dB = np.empty(n)
+        rA = np.empty(n)
+        rB = np.empty(n)
+        _row_distances(AT, period_a, metric_a, i, dA)
+        _row_distances(BT, period_b, metric_b, i, dB)
+        dA[i] = np.inf
+        dB[i] = np.inf
+        _midranks(dA, rA)
+        _midranks(dB, rB)
+        for s in range(npart):
+            ra[qi, s] = rA[partners[qi, s]]
+            rb[qi, s] = rB[partners[qi, s]]
+    return ra, rb
