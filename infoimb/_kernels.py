@@ -36,8 +36,11 @@ _SMALL_SET = 8
 # distances
 # --------------------------------------------------------------------------------------
 @njit(cache=True, nogil=True)
-def _add_feature(col, xq, p, metric, out):
-    """Combine one feature's contribution into ``out`` (sum of squares, sum, or max)."""
+def _accumulate(col, xq, p, metric, base, out):
+    """out = base (+) one feature's contribution: sum of squares, sum, or max.
+
+    ``base`` and ``out`` may be the same array (in-place accumulation).
+    """
     n = col.shape[0]
     if p > 0.0:
         for j in range(n):
@@ -46,23 +49,21 @@ def _add_feature(col, xq, p, metric, out):
             if p - t < t:
                 t = p - t
             if metric == EUCLIDEAN:
-                out[j] += t * t
+                out[j] = base[j] + t * t
             elif metric == MANHATTAN:
-                out[j] += t
-            elif t > out[j]:
-                out[j] = t
+                out[j] = base[j] + t
+            else:
+                out[j] = max(base[j], t)
     elif metric == EUCLIDEAN:
         for j in range(n):
             t = col[j] - xq
-            out[j] += t * t
+            out[j] = base[j] + t * t
     elif metric == MANHATTAN:
         for j in range(n):
-            out[j] += abs(col[j] - xq)
+            out[j] = base[j] + abs(col[j] - xq)
     else:
         for j in range(n):
-            t = abs(col[j] - xq)
-            if t > out[j]:
-                out[j] = t
+            out[j] = max(base[j], abs(col[j] - xq))
 
 
 @njit(cache=True, nogil=True)
@@ -70,7 +71,7 @@ def _row_distances(XT, period, metric, i, out):
     """Distances (squared for Euclidean) from point ``i`` to every point, into ``out``."""
     out[:] = 0.0
     for f in range(XT.shape[0]):
-        _add_feature(XT[f], XT[f, i], period[f], metric, out)
+        _accumulate(XT[f], XT[f, i], period[f], metric, out, out)
 
 
 @njit(cache=True, nogil=True)
@@ -78,17 +79,19 @@ def _row_distances_to(XT, period, metric, xq, out):
     """Distances from an outside point ``xq`` (shape (d,)) to every point, into ``out``."""
     out[:] = 0.0
     for f in range(XT.shape[0]):
-        _add_feature(XT[f], xq[f], period[f], metric, out)
+        _accumulate(XT[f], xq[f], period[f], metric, out, out)
 
 
 # --------------------------------------------------------------------------------------
 # neighbours with ties, and mid-ranks
 # --------------------------------------------------------------------------------------
 @njit(cache=True, nogil=True)
-def _kth_smallest(d, k, best):
-    """The k-th smallest value of ``d`` (``best`` is a work buffer of length >= k)."""
+def _kth_smallest(d, k, best, best_idx):
+    """The k-th smallest value of ``d``; ``best`` / ``best_idx`` (length >= k) receive the k
+    smallest values and their positions, in increasing order."""
     for s in range(k):
         best[s] = np.inf
+        best_idx[s] = -1
     last = k - 1
     for j in range(d.shape[0]):
         v = d[j]
@@ -96,28 +99,36 @@ def _kth_smallest(d, k, best):
             s = last
             while s > 0 and best[s - 1] > v:
                 best[s] = best[s - 1]
+                best_idx[s] = best_idx[s - 1]
                 s -= 1
             best[s] = v
+            best_idx[s] = j
     return best[last]
 
 
 @njit(cache=True, nogil=True)
-def _neighbour_values(d_own, d_other, k, best, vals, wts):
+def _neighbour_values(d_own, d_other, k, best, best_idx, vals, wts):
     """Values in the other space of the (tied) k nearest neighbours in the own space.
 
     Fills ``vals[:m]`` with ``d_other`` at the neighbours and ``wts[:m]`` with their weights
     (1, or the shared fraction for the points tied at the k-th distance) and returns ``m``.
     The query itself must carry ``inf`` in both rows.
     """
-    t = _kth_smallest(d_own, k, best)
-    n_less = 0
-    n_eq = 0
+    t = _kth_smallest(d_own, k, best, best_idx)
+    n_le = 0
     for j in range(d_own.shape[0]):
-        v = d_own[j]
-        if v < t:
+        if d_own[j] <= t:
+            n_le += 1
+    if n_le == k:  # no tie at the k-th distance: the k found are the neighbours
+        for s in range(k):
+            vals[s] = d_other[best_idx[s]]
+            wts[s] = 1.0
+        return k
+    n_less = 0
+    for s in range(k):
+        if best[s] < t:
             n_less += 1
-        elif v == t:
-            n_eq += 1
+    n_eq = n_le - n_less
     w_tied = (k - n_less) / n_eq
     m = 0
     for j in range(d_own.shape[0]):
@@ -200,11 +211,11 @@ def _weighted_rank_sum(d, vals, wts, m, k):
 
 
 @njit(cache=True, nogil=True)
-def _query_terms(dA, dB, k, scale, best, vals, wts):
+def _query_terms(dA, dB, k, scale, best, best_idx, vals, wts):
     """Both directions' terms for one query whose rows are dA and dB (query set to inf)."""
-    m = _neighbour_values(dA, dB, k, best, vals, wts)
+    m = _neighbour_values(dA, dB, k, best, best_idx, vals, wts)
     t_ab = scale * _weighted_rank_sum(dB, vals, wts, m, k)
-    m = _neighbour_values(dB, dA, k, best, vals, wts)
+    m = _neighbour_values(dB, dA, k, best, best_idx, vals, wts)
     t_ba = scale * _weighted_rank_sum(dA, vals, wts, m, k)
     return t_ab, t_ba
 
@@ -234,6 +245,7 @@ def pair_terms(AT, period_a, metric_a, BT, period_b, metric_b, queries, k, bound
         dA = np.empty(n)
         dB = np.empty(n)
         best = np.empty(k)
+        best_idx = np.empty(k, dtype=np.int64)
         vals = np.empty(n)
         wts = np.empty(n)
         for qi in range(bounds[c], bounds[c + 1]):
@@ -242,7 +254,7 @@ def pair_terms(AT, period_a, metric_a, BT, period_b, metric_b, queries, k, bound
             _row_distances(BT, period_b, metric_b, i, dB)
             dA[i] = np.inf
             dB[i] = np.inf
-            t_ab[qi], t_ba[qi] = _query_terms(dA, dB, k, scale, best, vals, wts)
+            t_ab[qi], t_ba[qi] = _query_terms(dA, dB, k, scale, best, best_idx, vals, wts)
     return t_ab, t_ba
 
 
@@ -258,6 +270,7 @@ def pair_terms_precomputed(DA, DB, queries, k, bounds):
         dA = np.empty(n)
         dB = np.empty(n)
         best = np.empty(k)
+        best_idx = np.empty(k, dtype=np.int64)
         vals = np.empty(n)
         wts = np.empty(n)
         for qi in range(bounds[c], bounds[c + 1]):
@@ -267,7 +280,7 @@ def pair_terms_precomputed(DA, DB, queries, k, bounds):
                 dB[j] = DB[i, j]
             dA[i] = np.inf
             dB[i] = np.inf
-            t_ab[qi], t_ba[qi] = _query_terms(dA, dB, k, scale, best, vals, wts)
+            t_ab[qi], t_ba[qi] = _query_terms(dA, dB, k, scale, best, best_idx, vals, wts)
     return t_ab, t_ba
 
 
@@ -291,40 +304,24 @@ def subset_terms(XT, period_x, parents, parent_len, cand_parent, cand_feature,
     t_sb = np.empty((nc, nq))
     t_bs = np.empty((nc, nq))
     scale = 2.0 / (n * k)
+    idx_as_float = np.arange(n).astype(np.float64)
     for c in prange(bounds.shape[0] - 1):
         dB = np.empty(n)
         dP = np.empty(n)
         dS = np.empty(n)
         best = np.empty(k)
+        best_idx = np.empty(k, dtype=np.int64)
         vals = np.empty(n)
         wts = np.empty(n)
-        b_idx = np.empty(n, dtype=np.int64)
+        b_pos = np.empty(n)
         b_wts = np.empty(n)
         vals_b = np.empty(n)
         for qi in range(bounds[c], bounds[c + 1]):
             i = queries[qi]
             _row_distances(BT, period_b, metric, i, dB)
             dB[i] = np.inf
-            # the target's (tied) neighbours, once per query
-            t = _kth_smallest(dB, k, best)
-            n_less = 0
-            n_eq = 0
-            for j in range(n):
-                if dB[j] < t:
-                    n_less += 1
-                elif dB[j] == t:
-                    n_eq += 1
-            w_tied = (k - n_less) / n_eq
-            mb = 0
-            for j in range(n):
-                if dB[j] < t:
-                    b_idx[mb] = j
-                    b_wts[mb] = 1.0
-                    mb += 1
-                elif dB[j] == t:
-                    b_idx[mb] = j
-                    b_wts[mb] = w_tied
-                    mb += 1
+            # the target's (tied) neighbours, once per query: positions and weights
+            mb = _neighbour_values(dB, idx_as_float, k, best, best_idx, b_pos, b_wts)
             current = -1
             for cc in range(nc):
                 p = cand_parent[cc]
@@ -332,17 +329,18 @@ def subset_terms(XT, period_x, parents, parent_len, cand_parent, cand_feature,
                     dP[:] = 0.0
                     for s in range(parent_len[p]):
                         f = parents[p, s]
-                        _add_feature(XT[f], XT[f, i], period_x[f], metric, dP)
+                        _accumulate(XT[f], XT[f, i], period_x[f], metric, dP, dP)
                     current = p
                 f = cand_feature[cc]
-                dS[:] = dP
                 if f >= 0:
-                    _add_feature(XT[f], XT[f, i], period_x[f], metric, dS)
+                    _accumulate(XT[f], XT[f, i], period_x[f], metric, dP, dS)
+                else:
+                    dS[:] = dP
                 dS[i] = np.inf
-                m = _neighbour_values(dS, dB, k, best, vals, wts)
+                m = _neighbour_values(dS, dB, k, best, best_idx, vals, wts)
                 t_sb[cc, qi] = scale * _weighted_rank_sum(dB, vals, wts, m, k)
                 for s in range(mb):
-                    vals_b[s] = dS[b_idx[s]]
+                    vals_b[s] = dS[np.int64(b_pos[s])]
                 t_bs[cc, qi] = scale * _weighted_rank_sum(dS, vals_b, b_wts, mb, k)
     return t_sb, t_bs
 
