@@ -10,8 +10,9 @@ import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import sys
+
 import numpy as np
-import pandas as pd
 
 from ._kernels import METRIC_CODES
 
@@ -72,16 +73,25 @@ def check_n_queries(n_queries, n: int) -> int | None:
     return n_queries
 
 
+def _pandas():
+    """pandas if it is already imported, else None: a pandas object cannot exist without it,
+    so the engine never pays for importing pandas on NumPy input."""
+    return sys.modules.get("pandas")
+
+
 def _frame(x, name: str) -> tuple[np.ndarray, tuple[str, ...]]:
     """Numeric float64 matrix (N, d) and column names from an array, Series or DataFrame."""
-    if isinstance(x, pd.Series):
+    pd = _pandas()
+    if pd is None:
+        pass
+    elif isinstance(x, pd.Series):
         x = x.to_frame(name=str(x.name) if x.name is not None else f"{name}0")
-    if isinstance(x, pd.DataFrame):
+    if pd is not None and isinstance(x, pd.DataFrame):
         columns = tuple(str(c) for c in x.columns)
         if len(set(columns)) != len(columns):
             dup = sorted({c for c in columns if columns.count(c) > 1})
             raise ValueError(f"{name}: duplicate column names {dup}")
-        bad = [c for c, dt in zip(columns, x.dtypes) if not _numeric_dtype(dt)]
+        bad = [c for c, dt in zip(columns, x.dtypes) if not _numeric_dtype(pd, dt)]
         if bad:
             raise TypeError(f"{name}: column(s) {bad} are not numeric; convert or drop them")
         values = x.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -101,7 +111,7 @@ def _frame(x, name: str) -> tuple[np.ndarray, tuple[str, ...]]:
     return arr.astype(np.float64, copy=False), columns
 
 
-def _numeric_dtype(dt) -> bool:
+def _numeric_dtype(pd, dt) -> bool:
     return pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_complex_dtype(dt)
 
 
@@ -151,7 +161,8 @@ def make_space(x, *, name: str, metric: str = "euclidean", period=None, weights=
     if metric == "precomputed":
         if period is not None or weights is not None:
             raise ValueError("period and weights do not apply to precomputed distances")
-        if isinstance(x, pd.DataFrame):
+        pd = _pandas()
+        if pd is not None and isinstance(x, pd.DataFrame):
             x = x.to_numpy()
         D = np.asarray(x)
         if D.dtype == object or not np.issubdtype(D.dtype, np.number):
