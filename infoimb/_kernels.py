@@ -230,17 +230,17 @@ def _chunks(n_items, n_chunks):
 # the pair kernels: both directions fused, parallel over queries
 # --------------------------------------------------------------------------------------
 @njit(cache=True, parallel=True)
-def pair_terms(AT, period_a, metric_a, BT, period_b, metric_b, queries, k, bounds):
-    """Per-query terms of Delta(A->B) and Delta(B->A).
+def pair_terms(AT, period_a, metric_a, BT, period_b, metric_b, queries, k, scale, bounds):
+    """Per-query terms of Delta(A->B) and Delta(B->A): ``scale * sum_j w_ij r_ij``.
 
-    AT, BT: (d_A, N) and (d_B, N) spaces; queries: indices of the query points; bounds: chunk
-    boundaries over ``queries`` (one chunk per task; buffers are allocated once per chunk).
+    AT, BT: (d_A, N) and (d_B, N) spaces; queries: indices of the query points; scale:
+    2 / (N k) for Delta, 1 for the raw rank sums; bounds: chunk boundaries over ``queries``
+    (one chunk per task; buffers are allocated once per chunk).
     """
     n = AT.shape[1]
     nq = queries.shape[0]
     t_ab = np.empty(nq)
     t_ba = np.empty(nq)
-    scale = 2.0 / (n * k)
     for c in prange(bounds.shape[0] - 1):
         dA = np.empty(n)
         dB = np.empty(n)
@@ -259,13 +259,12 @@ def pair_terms(AT, period_a, metric_a, BT, period_b, metric_b, queries, k, bound
 
 
 @njit(cache=True, parallel=True)
-def pair_terms_precomputed(DA, DB, queries, k, bounds):
+def pair_terms_precomputed(DA, DB, queries, k, scale, bounds):
     """As :func:`pair_terms`, for two precomputed N x N distance matrices."""
     n = DA.shape[0]
     nq = queries.shape[0]
     t_ab = np.empty(nq)
     t_ba = np.empty(nq)
-    scale = 2.0 / (n * k)
     for c in prange(bounds.shape[0] - 1):
         dA = np.empty(n)
         dB = np.empty(n)

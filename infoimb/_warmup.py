@@ -26,9 +26,9 @@ def warmup() -> float:
     queries = np.arange(n, dtype=np.int64)
     bounds = K._chunks(n, 2)
     for code in K.METRIC_CODES.values():
-        K.pair_terms(AT, pa, code, BT, pb, code, queries, 1, bounds)
+        K.pair_terms(AT, pa, code, BT, pb, code, queries, 1, 1.0, bounds)
     D = np.ascontiguousarray(np.abs(AT[0][:, None] - AT[0][None, :]))
-    K.pair_terms_precomputed(D, D, queries, 1, bounds)
+    K.pair_terms_precomputed(D, D, queries, 1, 1.0, bounds)
     parents = np.array([[0], [1]], dtype=np.int64)
     K.subset_terms(AT, pa, parents, np.array([0, 1], dtype=np.int64), np.array([0, 1], dtype=np.int64),
                    np.array([1, 0], dtype=np.int64), BT, pb, K.EUCLIDEAN, queries, 1, bounds)

@@ -32,13 +32,19 @@ def chunk_bounds(n_items: int, n: int) -> np.ndarray:
     return K._chunks(n_items, threads * per_thread)
 
 
-def pair_terms(sa: Space, sb: Space, k: int, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-query terms of both directions (their means are Delta(A->B) and Delta(B->A))."""
+def pair_terms(sa: Space, sb: Space, k: int, queries: np.ndarray,
+               raw_ranks: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Per-query terms of both directions (their means are Delta(A->B) and Delta(B->A)).
+
+    ``raw_ranks``: return the weighted rank sums (k=1: the mid-rank of the nearest
+    neighbour) instead of the terms 2/(N k) * sum.
+    """
     bounds = chunk_bounds(queries.shape[0], sa.n)
+    scale = 1.0 if raw_ranks else 2.0 / (sa.n * k)
     if sa.metric == "precomputed":
-        return K.pair_terms_precomputed(sa.D, sb.D, queries, k, bounds)
+        return K.pair_terms_precomputed(sa.D, sb.D, queries, k, scale, bounds)
     return K.pair_terms(sa.XT, sa.period, sa.metric_code, sb.XT, sb.period, sb.metric_code,
-                        queries, k, bounds)
+                        queries, k, scale, bounds)
 
 
 def mean_se(terms: np.ndarray) -> tuple[float, float]:
@@ -263,9 +269,7 @@ def rank_samples(a, b, *, n_queries: int | None = 2000, n_scatter: int = 100,
     n_queries = check_n_queries(min(n_queries, n) if n_queries else None, n)
     rng = np.random.default_rng(random_state)
     queries = query_indices(n, n_queries, rng)
-    t_ab, t_ba = pair_terms(sa, sb, 1, queries)
-    rank_b = t_ab * n / 2.0
-    rank_a = t_ba * n / 2.0
+    rank_b, rank_a = pair_terms(sa, sb, 1, queries, raw_ranks=True)
 
     n_scatter = int(min(max(n_scatter, 0), queries.shape[0]))
     n_partners = int(min(max(n_partners, 1), n - 1))
