@@ -220,6 +220,189 @@ def _query_terms(dA, dB, k, scale, best, best_idx, vals, wts):
     return t_ab, t_ba
 
 
+# --------------------------------------------------------------------------------------
+# large N: groups of queries stream over blocks of points (no O(N) rows per query)
+# --------------------------------------------------------------------------------------
+_BLOCK = 256  # points per block: a block of every query's two rows stays in L1/L2
+_GROUP = 8  # queries sharing one sweep over the points (each column is read once per group)
+
+
+@njit(cache=True, nogil=True)
+def _block_row(XT, period, metric, i, start, stop, out):
+    """out[:stop-start] = distances (squared for Euclidean) from point i to points start..stop."""
+    L = stop - start
+    for f in range(XT.shape[0]):
+        col = XT[f, start:stop]  # a slice: non-negative indices below, so the loops vectorise
+        xq = XT[f, i]
+        p = period[f]
+        if f == 0:
+            for j in range(L):
+                out[j] = 0.0
+        if p > 0.0:
+            for j in range(L):
+                t = abs(col[j] - xq)
+                t = t - p * np.floor(t / p)
+                if p - t < t:
+                    t = p - t
+                if metric == EUCLIDEAN:
+                    out[j] += t * t
+                elif metric == MANHATTAN:
+                    out[j] += t
+                else:
+                    out[j] = max(out[j], t)
+        elif metric == EUCLIDEAN:
+            for j in range(L):
+                t = col[j] - xq
+                out[j] += t * t
+        elif metric == MANHATTAN:
+            for j in range(L):
+                out[j] += abs(col[j] - xq)
+        else:
+            for j in range(L):
+                out[j] = max(out[j], abs(col[j] - xq))
+    if start <= i < stop:
+        out[i - start] = np.inf
+
+
+@njit(cache=True, nogil=True)
+def _point_distance(XT, period, metric, i, j):
+    """Distance between points i and j, computed exactly as :func:`_block_row` does."""
+    buf = np.empty(1)
+    _block_row(XT, period, metric, i, j, j + 1, buf)
+    return buf[0]
+
+
+@njit(cache=True, nogil=True)
+def _track_block(d, L, start, k, best, best_idx):
+    """Update the k smallest values (and global positions) with the block d[:L]."""
+    last = k - 1
+    for j in range(L):
+        v = d[j]
+        if v < best[last]:
+            s = last
+            while s > 0 and best[s - 1] > v:
+                best[s] = best[s - 1]
+                best_idx[s] = best_idx[s - 1]
+                s -= 1
+            best[s] = v
+            best_idx[s] = start + j
+
+
+@njit(cache=True, parallel=True)
+def pair_terms_streamed(AT, period_a, metric_a, BT, period_b, metric_b, queries, k, scale):
+    """As :func:`pair_terms`, for large N: O(_GROUP * _BLOCK) memory per task.
+
+    Each group of queries sweeps the points twice: once to find every query's k nearest in
+    both spaces, once (distances recomputed identically) to count the points at or below the
+    k-th distance and the ranks of the neighbours in the other space. A query with a tie at
+    the k-th distance falls back to full rows and the general tie-aware path.
+    """
+    n = AT.shape[1]
+    nq = queries.shape[0]
+    t_ab = np.empty(nq)
+    t_ba = np.empty(nq)
+    n_groups = (nq + _GROUP - 1) // _GROUP
+    for g in prange(n_groups):
+        g0 = g * _GROUP
+        Q = min(_GROUP, nq - g0)
+        rowA = np.empty((Q, _BLOCK))
+        rowB = np.empty((Q, _BLOCK))
+        bestA = np.full((Q, k), np.inf)
+        bestB = np.full((Q, k), np.inf)
+        idxA = np.full((Q, k), -1, dtype=np.int64)
+        idxB = np.full((Q, k), -1, dtype=np.int64)
+        for start in range(0, n, _BLOCK):
+            stop = min(start + _BLOCK, n)
+            for q in range(Q):
+                i = queries[g0 + q]
+                _block_row(AT, period_a, metric_a, i, start, stop, rowA[q])
+                _block_row(BT, period_b, metric_b, i, start, stop, rowB[q])
+                _track_block(rowA[q], stop - start, start, k, bestA[q], idxA[q])
+                _track_block(rowB[q], stop - start, start, k, bestB[q], idxB[q])
+        # the other space's distance of each query's neighbours
+        vb = np.empty((Q, k))
+        va = np.empty((Q, k))
+        for q in range(Q):
+            i = queries[g0 + q]
+            for s in range(k):
+                vb[q, s] = _point_distance(BT, period_b, metric_b, i, idxA[q, s])
+                va[q, s] = _point_distance(AT, period_a, metric_a, i, idxB[q, s])
+        le_a = np.zeros(Q, dtype=np.int64)
+        le_b = np.zeros(Q, dtype=np.int64)
+        less_b = np.zeros(Q, dtype=np.int64)
+        eq_b = np.zeros(Q, dtype=np.int64)
+        less_a = np.zeros(Q, dtype=np.int64)
+        eq_a = np.zeros(Q, dtype=np.int64)
+        for start in range(0, n, _BLOCK):
+            stop = min(start + _BLOCK, n)
+            L = stop - start
+            for q in range(Q):
+                i = queries[g0 + q]
+                ra = rowA[q]
+                rb = rowB[q]
+                _block_row(AT, period_a, metric_a, i, start, stop, ra)
+                _block_row(BT, period_b, metric_b, i, start, stop, rb)
+                tA = bestA[q, k - 1]
+                tB = bestB[q, k - 1]
+                c1 = 0
+                c2 = 0
+                for j in range(L):
+                    if ra[j] <= tA:
+                        c1 += 1
+                    if rb[j] <= tB:
+                        c2 += 1
+                le_a[q] += c1
+                le_b[q] += c2
+                for s in range(k):
+                    x = vb[q, s]
+                    y = va[q, s]
+                    c1 = 0
+                    c2 = 0
+                    c3 = 0
+                    c4 = 0
+                    for j in range(L):
+                        if rb[j] < x:
+                            c1 += 1
+                        if rb[j] == x:
+                            c2 += 1
+                        if ra[j] < y:
+                            c3 += 1
+                        if ra[j] == y:
+                            c4 += 1
+                    less_b[q] += c1
+                    eq_b[q] += c2
+                    less_a[q] += c3
+                    eq_a[q] += c4
+        full_a = np.empty(0)
+        full_b = np.empty(0)
+        vals = np.empty(0)
+        wts = np.empty(0)
+        for q in range(Q):
+            # no tie at the k-th distance: sum of the k mid-ranks from the pair counts
+            if le_a[q] == k:
+                t_ab[g0 + q] = scale * (k + less_b[q] + 0.5 * (eq_b[q] - k))
+            if le_b[q] == k:
+                t_ba[g0 + q] = scale * (k + less_a[q] + 0.5 * (eq_a[q] - k))
+            if le_a[q] != k or le_b[q] != k:
+                if full_a.shape[0] == 0:
+                    full_a = np.empty(n)
+                    full_b = np.empty(n)
+                    vals = np.empty(n)
+                    wts = np.empty(n)
+                i = queries[g0 + q]
+                _block_row(AT, period_a, metric_a, i, 0, n, full_a)
+                _block_row(BT, period_b, metric_b, i, 0, n, full_b)
+                best = np.empty(k)
+                best_idx = np.empty(k, dtype=np.int64)
+                if le_a[q] != k:
+                    m = _neighbour_values(full_a, full_b, k, best, best_idx, vals, wts)
+                    t_ab[g0 + q] = scale * _weighted_rank_sum(full_b, vals, wts, m, k)
+                if le_b[q] != k:
+                    m = _neighbour_values(full_b, full_a, k, best, best_idx, vals, wts)
+                    t_ba[g0 + q] = scale * _weighted_rank_sum(full_a, vals, wts, m, k)
+    return t_ab, t_ba
+
+
 def _chunks(n_items, n_chunks):
     """Chunk boundaries (as an int64 array) splitting ``n_items`` into ``n_chunks`` parts."""
     n_chunks = max(1, min(n_chunks, n_items))

@@ -27,6 +27,7 @@ def warmup() -> float:
     bounds = K._chunks(n, 2)
     for code in K.METRIC_CODES.values():
         K.pair_terms(AT, pa, code, BT, pb, code, queries, 1, 1.0, bounds)
+        K.pair_terms_streamed(AT, pa, code, BT, pb, code, queries, 1, 1.0)
     D = np.ascontiguousarray(np.abs(AT[0][:, None] - AT[0][None, :]))
     K.pair_terms_precomputed(D, D, queries, 1, 1.0, bounds)
     parents = np.array([[0], [1]], dtype=np.int64)

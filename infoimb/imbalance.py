@@ -32,17 +32,27 @@ def chunk_bounds(n_items: int, n: int) -> np.ndarray:
     return K._chunks(n_items, threads * per_thread)
 
 
-def pair_terms(sa: Space, sb: Space, k: int, queries: np.ndarray,
-               raw_ranks: bool = False) -> tuple[np.ndarray, np.ndarray]:
+# From this many points on, the streamed kernel (groups of queries sweeping blocks of points)
+# beats one stored row per query: the rows no longer fit in cache (bench/bench_engine.py).
+STREAM_MIN_N = 200_000
+
+
+def pair_terms(sa: Space, sb: Space, k: int, queries: np.ndarray, raw_ranks: bool = False,
+               streamed: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per-query terms of both directions (their means are Delta(A->B) and Delta(B->A)).
 
     ``raw_ranks``: return the weighted rank sums (k=1: the mid-rank of the nearest
-    neighbour) instead of the terms 2/(N k) * sum.
+    neighbour) instead of the terms 2/(N k) * sum. ``streamed``: force (True) or forbid
+    (False) the large-N kernel; None chooses by N. Both give identical results.
     """
-    bounds = chunk_bounds(queries.shape[0], sa.n)
     scale = 1.0 if raw_ranks else 2.0 / (sa.n * k)
     if sa.metric == "precomputed":
+        bounds = chunk_bounds(queries.shape[0], sa.n)
         return K.pair_terms_precomputed(sa.D, sb.D, queries, k, scale, bounds)
+    if streamed or (streamed is None and sa.n >= STREAM_MIN_N):
+        return K.pair_terms_streamed(sa.XT, sa.period, sa.metric_code, sb.XT, sb.period,
+                                     sb.metric_code, queries, k, scale)
+    bounds = chunk_bounds(queries.shape[0], sa.n)
     return K.pair_terms(sa.XT, sa.period, sa.metric_code, sb.XT, sb.period, sb.metric_code,
                         queries, k, scale, bounds)
 
