@@ -145,10 +145,20 @@ def per_feature(spec, columns: Sequence[str], what: str, default: float) -> np.n
         return np.full(d, float(spec))
     if isinstance(spec, (str, bytes)):
         raise TypeError(f"{what}: expected a number, a mapping or a sequence, got {spec!r}")
-    arr = np.asarray(spec, dtype=np.float64).ravel()
-    if arr.shape[0] != d:
-        raise ValueError(f"{what}: expected one value per feature ({d}), got {arr.shape[0]}")
-    return arr
+    items = list(np.asarray(spec, dtype=object).ravel())
+    if len(items) != d:
+        raise ValueError(f"{what}: expected one value per feature ({d}), got {len(items)}")
+    return np.array([default if v is None else float(v) for v in items])
+
+
+def _given(spec, columns: Sequence[str]) -> np.ndarray:
+    """Which columns a period spec sets (a mapping names them; None entries set nothing)."""
+    if isinstance(spec, Mapping):
+        keys = {str(c) for c in spec}
+        return np.array([c in keys for c in columns])
+    if isinstance(spec, numbers.Real):
+        return np.ones(len(columns), dtype=bool)
+    return np.array([v is not None for v in np.asarray(spec, dtype=object).ravel()])
 
 
 def make_space(x, *, name: str, metric: str = "euclidean", period=None, weights=None,
@@ -187,9 +197,7 @@ def make_space(x, *, name: str, metric: str = "euclidean", period=None, weights=
         raise ValueError(f"{name} weights must be finite and non-negative; got {w[j]} for '{columns[j]}'")
     p = per_feature(period, columns, f"{name} period", default=0.0)
     if period is not None:
-        given = (np.array([c in {str(key) for key in period} for c in columns]) if isinstance(period, Mapping)
-                 else np.ones(len(columns), dtype=bool))
-        bad = given & ~((p > 0) & np.isfinite(p))
+        bad = _given(period, columns) & ~((p > 0) & np.isfinite(p))
         if bad.any():
             j = int(np.flatnonzero(bad)[0])
             raise ValueError(f"{name} period for '{columns[j]}' must be positive, got {p[j]}")
