@@ -498,12 +498,17 @@ def subset_terms(XT, period_x, parents, parent_len, cand_parent, cand_feature,
         b_pos = np.empty(n)
         b_wts = np.empty(n)
         vals_b = np.empty(n)
+        rank_b = np.empty(n)
         for qi in range(bounds[c], bounds[c + 1]):
             i = queries[qi]
             _row_distances(BT, period_b, metric, i, dB)
             dB[i] = np.inf
             # the target's (tied) neighbours, once per query: positions and weights
             mb = _neighbour_values(dB, idx_as_float, k, best, best_idx, b_pos, b_wts)
+            # the target's mid-ranks are sorted out at most once per query, the first time a
+            # candidate has a large (tied) neighbour set; such a candidate's Delta(S -> B) is
+            # then a sum over its neighbours instead of a binary search for every point
+            have_rank_b = False
             current = -1
             for cc in range(nc):
                 p = cand_parent[cc]
@@ -519,8 +524,19 @@ def subset_terms(XT, period_x, parents, parent_len, cand_parent, cand_feature,
                 else:
                     dS[:] = dP
                 dS[i] = np.inf
-                m = _neighbour_values(dS, dB, k, best, best_idx, vals, wts)
-                t_sb[cc, qi] = scale * _weighted_rank_sum(dB, vals, wts, m, k)
+                m = _neighbour_values(dS, idx_as_float, k, best, best_idx, vals, wts)
+                if m <= _SMALL_SET:
+                    for s in range(m):
+                        vals[s] = dB[np.int64(vals[s])]
+                    t_sb[cc, qi] = scale * _weighted_rank_sum(dB, vals, wts, m, k)
+                else:
+                    if not have_rank_b:
+                        _midranks(dB, rank_b)
+                        have_rank_b = True
+                    acc = 0.0
+                    for s in range(m):
+                        acc += wts[s] * rank_b[np.int64(vals[s])]
+                    t_sb[cc, qi] = scale * acc
                 for s in range(mb):
                     vals_b[s] = dS[np.int64(b_pos[s])]
                 t_bs[cc, qi] = scale * _weighted_rank_sum(dS, vals_b, b_wts, mb, k)
