@@ -1,0 +1,760 @@
+"""Pure Plotly figure builders: results in, ``go.Figure`` out (no Dash import).
+
+Shared styling lives at the top of this module (:data:`FONT`, :data:`COLORS`,
+:data:`REGION_COLORS`, :func:`base_layout`); later analyses add their builders below and use
+the same helpers, so every figure of the project looks alike.
+
+Text that comes from user data (column and group names) goes through :func:`esc`, so names
+holding ``<b>`` or ``<script>`` are shown as typed, never interpreted by Plotly.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+__all__ = [
+    "COLORS",
+    "FONT",
+    "REGION_COLORS",
+    "REGION_NAMES",
+    "base_layout",
+    "conditional_rank_histograms",
+    "esc",
+    "imbalance_plane",
+    "rank_histogram",
+    "rank_scatter",
+    "settings_caption",
+]
+
+# ---- shared style -------------------------------------------------------------------
+FONT = dict(family="Inter, 'Helvetica Neue', Helvetica, Arial, sans-serif", size=14, color="#1f2933")
+#: the colour cycle of traces (colour-blind friendly, readable on a projector)
+COLORS = ("#1b4f8a", "#d1495b", "#00798c", "#e39b1f", "#5b8c5a", "#6c4f9e", "#8d96a3", "#2e4057")
+#: background shading of the regions of the information imbalance plane
+REGION_COLORS = {
+    "a_contains_b": "#dbe8f6",
+    "b_contains_a": "#fbe3d3",
+    "symmetric": "#ece7f4",
+    "equivalent": "#d3ebd5",
+    "independent": "#e6e6e6",
+}
+REGION_NAMES = {
+    "a_contains_b": "A contains B",
+    "b_contains_a": "B contains A",
+    "symmetric": "symmetric sharing",
+    "equivalent": "equivalent",
+    "independent": "independent",
+}
+PLANE_MAX = 1.05
+GRID = "#d5d9de"
+MUTED = "#5f6b7a"
+
+
+def esc(text) -> str:
+    """Text from user data, escaped so Plotly shows it literally."""
+    return html.escape(str(text), quote=False)
+
+
+def base_layout(fig: go.Figure, *, title: str | None = None, subtitle: str | None = None,
+                caption: str | None = None, height: int = 460, legend: bool = True) -> go.Figure:
+    """The project's look: white background, one font, a left-aligned title, a grey caption
+    (the settings that produced the figure) under the plot."""
+    fig.update_layout(
+        template="none",  # everything below is explicit: no global template, fast to build
+        font=FONT,
+        colorway=list(COLORS),
+        height=height,
+        margin=dict(l=70, r=24, t=78 if subtitle else (56 if title else 24), b=70 + (22 if caption else 0)),
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        hoverlabel=dict(font=dict(family=FONT["family"], size=13)),
+        showlegend=legend,
+        legend=dict(bgcolor="rgba(255,255,255,0.85)", bordercolor=GRID, borderwidth=1, font=dict(size=12)),
+    )
+    if title:
+        t = dict(text=title, x=0.01, xanchor="left", y=0.98, yanchor="top", font=dict(size=17))
+        if subtitle:
+            t["subtitle"] = dict(text=subtitle, font=dict(size=12.5, color=MUTED))
+        fig.update_layout(title=t)
+    if caption:
+        fig.add_annotation(text=caption, xref="paper", yref="paper", x=0, y=0, yshift=-62, xanchor="left",
+                           yanchor="top", showarrow=False, font=dict(size=11, color=MUTED), align="left")
+    axis = dict(showline=True, linecolor="#9aa5b1", linewidth=1, gridcolor=GRID, gridwidth=1, zeroline=False,
+                ticks="outside", tickcolor="#9aa5b1", ticklen=4, automargin=True, title_font=dict(size=15),
+                title_standoff=8)
+    fig.update_xaxes(**axis)
+    fig.update_yaxes(**axis)
+    return fig
+
+
+def _get(p, name, default=None):
+    if isinstance(p, Mapping):
+        return p.get(name, default)
+    return getattr(p, name, default)
+
+
+# ---- the information imbalance plane --------------------------------------------------
+def _region_shapes(low: float, high: float, margin: float) -> list[dict]:
+    """Opaque polygons drawn in order (later ones on top), matching the priority of
+    :func:`infoimb.imbalance.classify_relation` with zero standard errors."""
+    L, m = PLANE_MAX, margin
+
+    def poly(points, region):
+        path = "M " + " L ".join(f"{x:.4f},{y:.4f}" for x, y in points) + " Z"
+        return dict(type="path", path=path, fillcolor=REGION_COLORS[region], line=dict(width=0),
+                    layer="below", xref="x", yref="y", name=region)
+
+    return [
+        poly([(0, 0), (L, 0), (L, L), (0, L)], "symmetric"),
+        poly([(0, m), (0, L), (L - m, L)], "a_contains_b"),
+        poly([(m, 0), (L, 0), (L, L - m)], "b_contains_a"),
+        poly([(0, 0), (low, 0), (low, low), (0, low)], "equivalent"),
+        poly([(high, high), (L, high), (L, L), (high, L)], "independent"),
+    ]
+
+
+def _region_labels(low: float, high: float, margin: float) -> list[dict]:
+    style = dict(font=dict(size=12.5, color=MUTED), showarrow=False, xref="x", yref="y")
+    arrow = dict(showarrow=True, arrowhead=0, arrowwidth=1, arrowcolor="#9aa5b1",
+                 font=dict(size=12, color=MUTED), xref="x", yref="y", axref="x", ayref="y")
+    mid = (low + high) / 2
+    return [
+        dict(text="<b>A contains B</b><br>A predicts B", x=0.04, y=0.97, xanchor="left", yanchor="top",
+             align="left", **style),
+        dict(text="<b>B contains A</b><br>B predicts A", x=1.01, y=0.03, xanchor="right", yanchor="bottom",
+             align="right", **style),
+        dict(text="symmetric sharing", x=mid + 0.05, y=mid + 0.05, textangle=-45, **style),
+        dict(text="equivalent", x=low / 2, y=low / 2, ax=low + 0.22, ay=low / 4, xanchor="left", **arrow),
+        dict(text="independent", x=(high + PLANE_MAX) / 2, y=PLANE_MAX, yanchor="bottom", yshift=1,
+             font=dict(size=12, color=MUTED), showarrow=False, xref="x", yref="y"),
+    ]
+
+
+def imbalance_plane(points: Iterable, *, a_name: str = "A", b_name: str = "B", title: str | None =
+                    "Information imbalance plane", caption: str | None = None, low: float = 0.1,
+                    high: float = 0.9, margin: float = 0.1, label_limit: int = 12,
+                    height: int = 500) -> go.Figure:
+    """The information imbalance plane: x = Δ(A → B), y = Δ(B → A), one marker per pair.
+
+    Parameters
+    ----------
+    points : iterable of mappings (or ImbalancePair-like objects)
+        Each with ``a_to_b``, ``b_to_a`` and optionally ``a_to_b_se``, ``b_to_a_se`` (drawn as
+        error bars), ``label`` (text beside the marker and in the hover), ``series`` (one legend
+        entry and marker style per series; default "pairs") and ``relation``.
+    a_name, b_name : str
+        What A and B are, stated in the subtitle (the axes and regions say A and B).
+    low, high, margin : float
+        The thresholds of :func:`infoimb.imbalance.classify_relation`; the shaded regions follow
+        them (with zero standard errors).
+    label_limit : int
+        Series with more points than this get no text labels (hover only), so labels never
+        pile up.
+
+    Returns
+    -------
+    go.Figure
+        Square axes from 0 to 1.05, the diagonal, the five regions shaded and named.
+    """
+    pts = list(points)
+    fig = go.Figure(layout=dict(template="none"))
+    # the diagonal Δ(A→B) = Δ(B→A)
+    fig.add_trace(go.Scatter(x=[0, PLANE_MAX], y=[0, PLANE_MAX], mode="lines", showlegend=False,
+                             line=dict(color="#9aa5b1", width=1, dash="dot"), hoverinfo="skip"))
+    series: dict[str, list] = {}
+    for p in pts:
+        series.setdefault(str(_get(p, "series", "pairs") or "pairs"), []).append(p)
+    symbols = ("circle", "diamond", "square", "triangle-up", "cross", "x")
+    # the first series (e.g. the main pair) is drawn last, on top, and listed first
+    for i, (name, group) in reversed(list(enumerate(series.items()))):
+        x = [float(_get(p, "a_to_b")) for p in group]
+        y = [float(_get(p, "b_to_a")) for p in group]
+        ex = [float(_get(p, "a_to_b_se", 0.0) or 0.0) for p in group]
+        ey = [float(_get(p, "b_to_a_se", 0.0) or 0.0) for p in group]
+        labels = [esc(_get(p, "label", "")) for p in group]
+        rel = [REGION_NAMES.get(str(_get(p, "relation", "")), "") for p in group]
+        # a lone first point (the main pair) is named by the subtitle; label the others
+        show_text = len(group) <= label_limit and any(labels) and not (i == 0 and len(group) == 1)
+        color = COLORS[i % len(COLORS)]
+        fig.add_trace(go.Scatter(
+            x=x, y=y, name=esc(name), legendrank=i + 1, mode="markers+text" if show_text else "markers",
+            text=labels if show_text else None, textposition="top right",
+            textfont=dict(size=12, color=color),
+            marker=dict(size=11 if i == 0 else 9, color=color, symbol=symbols[i % len(symbols)],
+                        line=dict(width=1, color="white")),
+            error_x=dict(type="data", array=ex, visible=True, color=color, thickness=1.2, width=3),
+            error_y=dict(type="data", array=ey, visible=True, color=color, thickness=1.2, width=3),
+            customdata=np.column_stack([labels, ex, ey, rel]) if group else None,
+            hovertemplate=("<b>%{customdata[0]}</b><br>Δ(A→B) = %{x:.4f} ± %{customdata[1]:.4f}"
+                           "<br>Δ(B→A) = %{y:.4f} ± %{customdata[2]:.4f}<br>%{customdata[3]}<extra></extra>"),
+            cliponaxis=False,
+        ))
+    subtitle = f"A: {esc(a_name)} · B: {esc(b_name)}"
+    base_layout(fig, title=title, subtitle=subtitle, caption=caption, height=height,
+                legend=len(series) > 1)
+    axis = dict(range=[0, PLANE_MAX], dtick=0.2, constrain="domain", showgrid=True)
+    fig.update_xaxes(title_text="Δ(A → B)", **axis)
+    fig.update_yaxes(title_text="Δ(B → A)", scaleanchor="x", scaleratio=1, **axis)
+    for shape in _region_shapes(low, high, margin):
+        fig.add_shape(**shape)
+    for ann in _region_labels(low, high, margin):
+        fig.add_annotation(**ann)
+    if len(series) > 1:
+        fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-0.16, yanchor="top"),
+                          margin=dict(b=fig.layout.margin.b + 28))
+        for ann in fig.layout.annotations:
+            if ann.yshift == -62:  # the caption goes under the legend
+                ann.yshift = -90
+    return fig
+
+
+# ---- ranks ---------------------------------------------------------------------------
+def rank_scatter(rank_a, rank_b, *, n: int | None = None, a_name: str = "A", b_name: str = "B",
+                 log: bool | None = None, title: str | None = "Ranks of the same pairs",
+                 caption: str | None = None, height: int = 500, max_points: int = 20000) -> go.Figure:
+    """Scatter of r_A against r_B for sampled pairs (query, partner).
+
+    ``rank_a`` and ``rank_b`` are arrays of the same shape (e.g. ``RankSample.rank_a`` and
+    ``rank_b``). ``log`` (default: when N > 50) gives log-log axes. Points on the diagonal
+    are pairs equally close in both spaces; a narrow cloud near r_A = 1 going up means A's
+    neighbours are also B's (A predicts B).
+    """
+    ra = np.asarray(rank_a, dtype=float).ravel()
+    rb = np.asarray(rank_b, dtype=float).ravel()
+    if ra.shape != rb.shape:
+        raise ValueError(f"rank_a and rank_b differ in size: {ra.shape} vs {rb.shape}")
+    if ra.size > max_points:
+        keep = np.random.default_rng(0).choice(ra.size, max_points, replace=False)
+        ra, rb = ra[keep], rb[keep]
+    n = int(n) if n else int(max(ra.max(initial=1), rb.max(initial=1)) + 1)
+    log = (n > 50) if log is None else log
+    fig = go.Figure(layout=dict(template="none"))
+    fig.add_trace(go.Scatter(x=[1, n - 1], y=[1, n - 1], mode="lines", showlegend=False, hoverinfo="skip",
+                             line=dict(color="#9aa5b1", width=1, dash="dot")))
+    fig.add_trace(go.Scatter(x=ra, y=rb, mode="markers", name="pairs", showlegend=False,
+                             marker=dict(size=4, color=COLORS[0], opacity=0.35, line=dict(width=0)),
+                             hovertemplate="r_A = %{x:g}<br>r_B = %{y:g}<extra></extra>"))
+    base_layout(fig, title=title, subtitle=f"A: {esc(a_name)} · B: {esc(b_name)} · {ra.size} pairs",
+                caption=caption, height=height, legend=False)
+    kind = "log" if log else "linear"
+    rng = [0, np.log10(n)] if log else [0, n]
+    ticks = dict(dtick=1) if log else {}
+    fig.update_xaxes(title_text="rank in A, r<sub>A</sub>", type=kind, range=rng, constrain="domain", **ticks)
+    fig.update_yaxes(title_text="rank in B, r<sub>B</sub>", type=kind, range=rng, scaleanchor="x", scaleratio=1,
+                     constrain="domain", **ticks)
+    return fig
+
+
+def rank_histogram(ranks, n: int, n_bins: int = 30) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fraction of query points per rank bin, on logarithmic bins of integer ranks 1..N-1.
+
+    Mid-ranks (x.5, from ties) are split equally between their two integer neighbours.
+    Returns (left edges, right edges, fraction); bin i holds the integer ranks
+    ``left[i] <= r < right[i]``; the fractions sum to 1.
+    """
+    r = np.asarray(ranks, dtype=float).ravel()
+    r = r[np.isfinite(r)]
+    if r.size == 0:
+        return np.array([1.0]), np.array([2.0]), np.array([0.0])
+    top = max(int(np.ceil(r.max())), 1, int(n) - 1)
+    lo = np.floor(r).astype(np.int64)
+    frac = r - lo
+    counts = np.zeros(top + 2)
+    np.add.at(counts, np.clip(lo, 1, top), 1 - frac)
+    np.add.at(counts, np.clip(lo + 1, 1, top), frac)
+    edges = np.unique(np.floor(np.logspace(0, np.log10(top + 1), n_bins + 1)).astype(np.int64))
+    edges = np.append(edges[edges <= top], top + 1)
+    edges = np.unique(edges)
+    cum = np.concatenate([[0.0], np.cumsum(counts[1:top + 1])])  # cum[j] = sum of ranks < j+1
+    frac_bins = (cum[edges[1:] - 1] - cum[edges[:-1] - 1]) / r.size
+    return edges[:-1].astype(float), edges[1:].astype(float), frac_bins
+
+
+def conditional_rank_histograms(rank_b_given_a1, rank_a_given_b1, *, n: int, a_name: str = "A",
+                                b_name: str = "B", title: str | None =
+                                "Conditional rank distributions",
+                                caption: str | None = None, n_bins: int = 30, height: int = 400) -> go.Figure:
+    """p(r_B | r_A = 1) and p(r_A | r_B = 1) side by side, on logarithmic rank bins.
+
+    Left: for each query point, the rank in B of its nearest neighbour in A. Concentrated
+    at small ranks means A predicts B; its mean is N·Δ(A→B)/2. Right: the same with A and B
+    exchanged. Bars are fractions of the query points.
+    """
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
+                        figure=go.Figure(layout=dict(template="none")),
+                        subplot_titles=("p(r<sub>B</sub> | r<sub>A</sub> = 1)",
+                                        "p(r<sub>A</sub> | r<sub>B</sub> = 1)"))
+    data = ((rank_b_given_a1, "r<sub>B</sub> of A's nearest neighbour", "Δ(A→B)", 0),
+            (rank_a_given_b1, "r<sub>A</sub> of B's nearest neighbour", "Δ(B→A)", 1))
+    ymax = 0.0
+    for col, (ranks, xlabel, delta, ci) in enumerate(data, start=1):
+        left, right, frac = rank_histogram(ranks, n, n_bins)
+        ymax = max(ymax, float(frac.max(initial=0)))
+        r = np.asarray(ranks, dtype=float)
+        mean = float(np.nanmean(r)) if r.size else float("nan")
+        fig.add_trace(go.Bar(x=left, y=frac, width=right - left, offset=0, name=delta, showlegend=False,
+                             marker=dict(color=COLORS[ci], line=dict(width=0.5, color="white")),
+                             customdata=np.column_stack([left, right - 1]),
+                             hovertemplate="ranks %{customdata[0]:.0f}–%{customdata[1]:.0f}: "
+                                           "%{y:.3f}<extra></extra>"), row=1, col=col)
+        if np.isfinite(mean):
+            right_half = np.log10(max(mean, 1)) > 0.55 * np.log10(max(n, 2))
+            fig.add_vline(x=mean, line=dict(color="#1f2933", width=1.2, dash="dash"), row=1, col=col)
+            fig.add_annotation(x=np.log10(max(mean, 1)), y=1, xref=f"x{col if col > 1 else ''}",
+                               yref=f"y{col if col > 1 else ''} domain", text=f"mean {mean:.3g}<br>"
+                               f"{delta} = {2 * mean / n:.3g}", showarrow=False,
+                               xanchor="right" if right_half else "left", xshift=-4 if right_half else 4,
+                               yanchor="top", align="right" if right_half else "left",
+                               font=dict(size=11.5, color=MUTED), bgcolor="rgba(255,255,255,0.8)")
+        fig.update_xaxes(type="log", title_text=xlabel, range=[-0.02, np.log10(max(n, 2))], dtick=1,
+                         row=1, col=col)
+    base_layout(fig, title=title, subtitle=f"A: {esc(a_name)} · B: {esc(b_name)} · {len(np.ravel(rank_b_given_a1))} "
+                                           "query points", caption=caption, height=height, legend=False)
+    fig.update_yaxes(title_text="fraction of query points", row=1, col=1, range=[0, ymax * 1.12 or 1])
+    fig.update_annotations(selector=dict(text="p(r<sub>B</sub> | r<sub>A</sub> = 1)"), font=dict(size=14))
+    fig.update_annotations(selector=dict(text="p(r<sub>A</sub> | r<sub>B</sub> = 1)"), font=dict(size=14))
+    return fig
+
+
+def settings_caption(settings: Mapping, dataset: Mapping | None = None) -> str:
+    """One grey line saying which data and settings produced a figure (for ``caption=``).
+
+    Reads ``filename`` and ``n_rows`` of ``dataset`` and ``k``, ``metric``, ``n_queries``
+    (None: exact) and ``scaling`` of ``settings`` when present.
+
+    Examples
+    --------
+    >>> settings_caption({"k": 1, "metric": "euclidean", "n_queries": None}, {"filename": "a.csv", "n_rows": 9})
+    'a.csv · N = 9 · k = 1 · euclidean · exact'
+    """
+    parts: list[str] = []
+    if dataset:
+        parts.append(f"{esc(dataset.get('filename', ''))} · N = {dataset.get('n_rows', '?')}")
+    for key, fmt in (("k", "k = {}"), ("metric", "{}"), ("scaling", "scaling: {}")):
+        if key in settings and settings[key] is not None:
+            parts.append(fmt.format(settings[key]))
+    nq = settings.get("n_queries")
+    if "n_queries" in settings:
+        parts.append("exact" if nq is None else f"{nq} random queries")
+    return " · ".join(parts)
+
+
+
+# --- analyses ---------------------------------------------------------------------------
+# Builders of the Select, Time lags, Causality and Scales pages. Each takes the plain result
+# dict of its analysis (the ``to_dict()`` of the library's result, as stored by the web
+# jobs) or the library's result object, and returns a go.Figure.
+def _records(obj, key: str):
+    """``obj[key]`` (or ``obj.key``) when obj is a result, else obj itself (a list)."""
+    if isinstance(obj, Mapping):
+        return obj.get(key)
+    if hasattr(obj, key) and not isinstance(obj, (list, tuple)):
+        return getattr(obj, key)
+    return obj
+
+
+def _floats(values) -> np.ndarray:
+    return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+
+
+def _legend_below(fig: go.Figure, rows: int = 1) -> None:
+    """A horizontal legend under the plot (for full-width figures, where it fits on one row);
+    the caption (if any) moves under the legend."""
+    extra = 30 * rows
+    bottom = fig.layout.margin.b + extra
+    plot_height = max(fig.layout.height - fig.layout.margin.t - bottom, 100)
+    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-64 / plot_height, yanchor="top"),
+                      margin=dict(b=bottom))
+    for ann in fig.layout.annotations:
+        if ann.yshift is not None and ann.yshift <= -62:
+            ann.yshift -= extra
+
+
+def _legend_inside(fig: go.Figure, *, x: float = 0.99, y: float = 0.99, xanchor: str = "right") -> None:
+    """The legend in a corner of the plot area (for half-width figures: a legend row under a
+    narrow plot would wrap onto the caption); leave room for it in the axis range."""
+    fig.update_layout(legend=dict(orientation="v", x=x, xanchor=xanchor, y=y, yanchor="top",
+                                  bgcolor="rgba(255,255,255,0.9)"))
+
+
+def _wrap_caption(fig: go.Figure, max_chars: int) -> None:
+    """Break the grey caption (the settings) at its " · " separators into lines of at most
+    ``max_chars`` characters, and make room for the extra lines under the plot."""
+    for ann in fig.layout.annotations:
+        if ann.yshift is None or ann.yshift > -62 or ann.yref != "paper" or not ann.text:
+            continue
+        parts, lines = ann.text.split(" · "), [""]
+        for part in parts:
+            if lines[-1] and len(lines[-1]) + 3 + len(part) > max_chars:
+                lines.append(part)
+            else:
+                lines[-1] = f"{lines[-1]} · {part}" if lines[-1] else part
+        ann.text = "<br>".join(lines)
+        fig.update_layout(margin=dict(b=fig.layout.margin.b + 15 * (len(lines) - 1)))
+
+
+def _step_dicts(steps) -> list[dict]:
+    out = []
+    for s in steps:
+        if isinstance(s, Mapping):
+            d = dict(s)
+        else:
+            d = {k: getattr(s, k) for k in ("size", "features", "a_to_b", "a_to_b_se", "b_to_a", "b_to_a_se",
+                                            "criterion", "criterion_se", "n_evaluated", "random_mean",
+                                            "random_sd")}
+        d["features"] = list(d.get("features") or [])
+        out.append(d)
+    return out
+
+
+CRITERION_AXIS = {
+    "a_to_b": "Δ(S → {t})",
+    "symmetric": "[Δ(S → {t}) + Δ({t} → S)] / √2",
+}
+
+
+def selection_curve(result, *, criterion: str | None = None, target_name: str = "target",
+                    suggested_size: int | None = None, title: str | None = "Selection curve",
+                    subtitle: str | None = None, caption: str | None = None, height: int = 440,
+                    caption_chars: int = 64) -> go.Figure:
+    """Δ of the best subset S of each size d, with error bars, and the random baseline band.
+
+    Parameters
+    ----------
+    result : SelectionResult, its ``to_dict()``, or a list of steps
+        Steps with ``size``, ``features``, ``criterion`` (the minimised value), ``criterion_se``
+        and optionally ``random_mean`` / ``random_sd`` (the random baseline: a band of mean ± sd).
+    criterion : {"a_to_b", "symmetric"}
+        What the y axis shows (default: the result's criterion).
+    target_name : str
+        How the target is named on the y axis ("target", "full space", ...).
+    suggested_size : int, optional
+        Marked with a ring (default: the result's ``suggested_size``).
+    caption_chars : int
+        The caption is broken into lines of at most this many characters.
+    """
+    steps = _step_dicts(_records(result, "steps") or [])
+    if criterion is None:
+        criterion = (result.get("criterion") if isinstance(result, Mapping) else getattr(result, "criterion", None)) \
+            or "a_to_b"
+    if suggested_size is None and not isinstance(result, (list, tuple)):
+        suggested_size = result.get("suggested_size") if isinstance(result, Mapping) else \
+            getattr(result, "suggested_size", None)
+    sizes = [int(s["size"]) for s in steps]
+    y = _floats(s["criterion"] for s in steps)
+    ey = _floats(s.get("criterion_se", 0.0) or 0.0 for s in steps)
+    rm = _floats(s.get("random_mean", np.nan) for s in steps)
+    rs = _floats(s.get("random_sd", np.nan) for s in steps)
+    fig = go.Figure(layout=dict(template="none"))
+    has_random = bool(np.isfinite(rm).any())
+    if has_random:
+        ok = np.isfinite(rm)
+        xs = [d for d, o in zip(sizes, ok) if o]
+        lo, hi = (rm - np.nan_to_num(rs))[ok], (rm + np.nan_to_num(rs))[ok]
+        fig.add_trace(go.Scatter(x=xs, y=lo, mode="lines", line=dict(width=0), showlegend=False,
+                                 hoverinfo="skip", name="random − sd"))
+        fig.add_trace(go.Scatter(x=xs, y=hi, mode="lines", line=dict(width=0), fill="tonexty",
+                                 fillcolor="rgba(141,150,163,0.25)", name="random subsets (mean ± sd)",
+                                 hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=xs, y=rm[ok], mode="lines+markers", name="random subsets: mean",
+                                 line=dict(color=COLORS[6], width=1.5, dash="dash"),
+                                 marker=dict(size=5, color=COLORS[6]), showlegend=False,
+                                 customdata=np.column_stack([rs[ok]]),
+                                 hovertemplate="d = %{x}<br>random subsets: %{y:.4f} ± %{customdata[0]:.4f}"
+                                               "<extra></extra>"))
+    added = []
+    prev: list = []
+    for s in steps:
+        new = [f for f in s["features"] if f not in prev]
+        gone = [f for f in prev if f not in s["features"]]
+        text = ", ".join(esc(f) for f in new) if new else ""
+        if gone:
+            text = (("+ " + text + " ") if text else "") + "− " + ", ".join(esc(f) for f in gone)
+        added.append(text or "—")
+        prev = s["features"]
+    fig.add_trace(go.Scatter(
+        x=sizes, y=y, mode="lines+markers", name="best subset of each size",
+        line=dict(color=COLORS[0], width=2), marker=dict(size=8, color=COLORS[0]),
+        error_y=dict(type="data", array=ey, visible=True, color=COLORS[0], thickness=1.2, width=4),
+        customdata=np.column_stack([ey, added]) if steps else None,
+        hovertemplate="d = %{x}: %{y:.4f} ± %{customdata[0]:.4f}<br>change: %{customdata[1]}<extra></extra>",
+    ))
+    if suggested_size is not None and suggested_size in sizes:
+        i = sizes.index(int(suggested_size))
+        fig.add_trace(go.Scatter(x=[sizes[i]], y=[y[i]], mode="markers", name=f"suggested size: d = {sizes[i]}",
+                                 marker=dict(size=18, color="rgba(0,0,0,0)", line=dict(width=2.5, color=COLORS[1])),
+                                 hoverinfo="skip"))
+    t = esc(target_name)
+    base_layout(fig, title=title, subtitle=subtitle, caption=caption, height=height, legend=True)
+    fig.update_xaxes(title_text="number of features d", dtick=1 if len(sizes) <= 20 else None,
+                     range=[min(sizes, default=1) - 0.5, max(sizes, default=1) + 0.5])
+    top = np.nanmax(np.concatenate([y + ey, rm + np.nan_to_num(rs), [0.1]]))
+    # the legend sits in the top right corner, above the curve (which falls with d)
+    fig.update_yaxes(title_text=CRITERION_AXIS.get(criterion, "criterion").format(t=t),
+                     range=[0, top * (1.45 if has_random else 1.35)])
+    _legend_inside(fig)
+    _wrap_caption(fig, caption_chars)
+    return fig
+
+
+def selection_path(result, *, target_name: str = "target", suggested_size: int | None = None,
+                   title: str | None = "Selection path in the plane", caption: str | None = None,
+                   height: int = 500, caption_chars: int = 64, label_spacing: float = 0.045) -> go.Figure:
+    """The best subset of each size on the information imbalance plane, joined in order of size:
+    x = Δ(S → target), y = Δ(target → S). Points are labelled ``d=…`` (a label is left out where
+    it would crowd one already placed, closer than ``label_spacing``; the hover always names
+    d); the suggested size is ringed."""
+    steps = _step_dicts(_records(result, "steps") or [])
+    if suggested_size is None and not isinstance(result, (list, tuple)):
+        suggested_size = result.get("suggested_size") if isinstance(result, Mapping) else \
+            getattr(result, "suggested_size", None)
+    points = [{"a_to_b": s["a_to_b"], "b_to_a": s["b_to_a"], "a_to_b_se": s.get("a_to_b_se", 0.0),
+               "b_to_a_se": s.get("b_to_a_se", 0.0), "label": f"d={int(s['size'])}",
+               "series": "best subset of size d"} for s in steps]
+    fig = imbalance_plane(points, a_name="S, the selected features", b_name=target_name, title=title,
+                          caption=caption, height=height, label_limit=10 ** 6)
+    marker = [t for t in fig.data if t.mode and "markers" in t.mode][0]
+    # which labels to show: the suggested size first, then in order of size, never crowded
+    order = sorted(range(len(steps)), key=lambda i: (steps[i]["size"] != suggested_size, steps[i]["size"]))
+    shown: list[int] = []
+    for i in order:
+        p = points[i]
+        if all(np.hypot(p["a_to_b"] - points[j]["a_to_b"], p["b_to_a"] - points[j]["b_to_a"]) >= label_spacing
+               for j in shown):
+            shown.append(i)
+    marker.mode = "markers+text"
+    marker.text = [p["label"] if i in shown else "" for i, p in enumerate(points)]
+    marker.textposition = "top left"
+    line = go.Scatter(x=[p["a_to_b"] for p in points], y=[p["b_to_a"] for p in points], mode="lines",
+                      line=dict(color=COLORS[0], width=1.2), showlegend=False, hoverinfo="skip",
+                      name="path")
+    fig.add_trace(line)
+    fig.data = (fig.data[0], fig.data[-1], *fig.data[1:-1])  # under the markers
+    sizes = [int(s["size"]) for s in steps]
+    if suggested_size is not None and int(suggested_size) in sizes:
+        i = sizes.index(int(suggested_size))
+        fig.add_trace(go.Scatter(x=[points[i]["a_to_b"]], y=[points[i]["b_to_a"]], mode="markers",
+                                 name=f"suggested size: d = {sizes[i]}", showlegend=False, hoverinfo="skip",
+                                 marker=dict(size=20, color="rgba(0,0,0,0)", line=dict(width=2.5, color=COLORS[1]))))
+    t = esc(target_name)
+    fig.update_xaxes(title_text="Δ(S → target)" if t == "target" else f"Δ(S → {t})")
+    fig.update_yaxes(title_text="Δ(target → S)" if t == "target" else f"Δ({t} → S)")
+    fig.update_layout(showlegend=False)
+    fig.layout.title.subtitle.text = f"A: S, the selected features · B: {t} · d: the number of features"
+    _wrap_caption(fig, caption_chars)
+    return fig
+
+
+def _lag_rows(scan) -> dict:
+    """Columns lag, forward, forward_se, backward, backward_se, n_pairs of a lag scan."""
+    keys = ("lag", "forward", "forward_se", "backward", "backward_se", "n_pairs")
+    rows = _records(scan, "rows") if isinstance(scan, Mapping) else None
+    if rows is not None:
+        return {k: [r.get(k) for r in rows] for k in keys}
+    if hasattr(scan, "lags"):
+        return {"lag": list(scan.lags), **{k: list(getattr(scan, k)) for k in keys[1:]}}
+    raise TypeError("lag_scan_curve needs a LagScanResult or its to_dict()")
+
+
+def lag_scan_curve(scan, *, source_name: str = "source", target_name: str = "target", best_lag: int | None = None,
+                   step: str | None = None, title: str | None = "Lag scan", caption: str | None = None,
+                   height: int = 460, caption_chars: int = 150) -> go.Figure:
+    """Δ(source_t → target_t+δ) and Δ(target_t+δ → source_t) against the lag δ, with error bars.
+
+    Positive δ: the target's future; negative: its past. The best lag (smallest forward Δ) is
+    ringed. ``step`` says what one step is (e.g. "7 days"), for the x axis.
+    """
+    cols = _lag_rows(scan)
+    lags = [int(v) for v in cols["lag"]]
+    fwd, fwd_se = _floats(cols["forward"]), _floats(cols["forward_se"])
+    bwd, bwd_se = _floats(cols["backward"]), _floats(cols["backward_se"])
+    n_pairs = [int(v) for v in cols["n_pairs"]]
+    if best_lag is None:
+        best_lag = (scan.get("best_lag") if isinstance(scan, Mapping) else getattr(scan, "best_lag", None))
+    s, t = esc(source_name), esc(target_name)
+    fig = go.Figure(layout=dict(template="none"))
+    lo, hi = (min(lags), max(lags)) if lags else (-1, 1)
+    if hi > 0:
+        fig.add_vrect(x0=max(lo, 0) - 0.5 if lo > 0 else 0, x1=hi + 0.5, fillcolor="#eef4fb", line_width=0,
+                      layer="below")
+    fig.add_vline(x=0, line=dict(color="#9aa5b1", width=1, dash="dot"))
+    fig.add_trace(go.Scatter(
+        x=lags, y=fwd, mode="lines+markers", name=f"Δ({s}<sub>t</sub> → {t}<sub>t+δ</sub>)",
+        line=dict(color=COLORS[0], width=2), marker=dict(size=7, color=COLORS[0]),
+        error_y=dict(type="data", array=fwd_se, visible=True, color=COLORS[0], thickness=1.2, width=3),
+        customdata=np.column_stack([fwd_se, n_pairs]) if lags else None,
+        hovertemplate="δ = %{x}: %{y:.4f} ± %{customdata[0]:.4f}<br>%{customdata[1]} pairs<extra></extra>"))
+    fig.add_trace(go.Scatter(
+        x=lags, y=bwd, mode="lines+markers", name=f"Δ({t}<sub>t+δ</sub> → {s}<sub>t</sub>)",
+        line=dict(color=COLORS[1], width=1.6, dash="dash"), marker=dict(size=6, color=COLORS[1], symbol="diamond"),
+        error_y=dict(type="data", array=bwd_se, visible=True, color=COLORS[1], thickness=1.2, width=3),
+        customdata=np.column_stack([bwd_se, n_pairs]) if lags else None,
+        hovertemplate="δ = %{x}: %{y:.4f} ± %{customdata[0]:.4f}<br>%{customdata[1]} pairs<extra></extra>"))
+    if best_lag is not None and int(best_lag) in lags:
+        i = lags.index(int(best_lag))
+        fig.add_trace(go.Scatter(x=[lags[i]], y=[fwd[i]], mode="markers+text", name=f"best lag: δ = {lags[i]}",
+                                 text=[f"best δ = {lags[i]}"], textposition="bottom center",
+                                 textfont=dict(size=12, color=COLORS[1]),
+                                 marker=dict(size=18, color="rgba(0,0,0,0)", line=dict(width=2.5, color=COLORS[1])),
+                                 hoverinfo="skip", showlegend=False))
+    base_layout(fig, title=title, subtitle=f"source: {s} · target: {t}", caption=caption, height=height)
+    top = np.nanmax(np.concatenate([fwd + fwd_se, bwd + bwd_se, [0.1]]))
+    fig.update_xaxes(title_text="lag δ (steps" + (f" of {esc(step)})" if step else ")"),
+                     dtick=1 if len(lags) <= 25 else None, range=[lo - 0.5, hi + 0.5])
+    fig.update_yaxes(title_text="Δ", range=[0, top * 1.1])
+    style = dict(xref="x", yref="paper", y=1.0, yanchor="bottom", showarrow=False, font=dict(size=12, color=MUTED))
+    if lo < 0:
+        fig.add_annotation(text=f"← {t}'s past", x=lo - 0.4, xanchor="left", **style)
+    if hi > 0:
+        fig.add_annotation(text=f"{t}'s future →", x=hi + 0.4, xanchor="right", **style)
+    _legend_below(fig)
+    _wrap_caption(fig, caption_chars)
+    return fig
+
+
+def _gain_dict(g) -> dict:
+    if isinstance(g, Mapping):
+        return dict(g)
+    return g.to_dict()
+
+
+def causality_curves(result, *, cause_name: str = "X", effect_name: str = "Y", title: str | None =
+                     "Imbalance gain: Δ(α) both ways", caption: str | None = None, height: int = 440,
+                     caption_chars: int = 150) -> go.Figure:
+    """Δ(α) = Δ((α·X₀, Y₀) → Y_τ) for X → Y (left) and Δ((α·Y₀, X₀) → X_τ) for Y → X (right),
+    with error bars; α* (the minimum) is marked and the panel titles give IG ± its error.
+
+    ``result``: a CausalityResult or its ``to_dict()`` (``x_to_y`` and ``y_to_x``)."""
+    if isinstance(result, Mapping):
+        xy, yx = _gain_dict(result["x_to_y"]), _gain_dict(result["y_to_x"])
+    else:
+        xy, yx = _gain_dict(result.x_to_y), _gain_dict(result.y_to_x)
+    X, Y = esc(cause_name), esc(effect_name)
+    heads = (f"{X} → {Y}: IG = {xy['gain']:.3f} ± {xy['gain_se']:.3f}",
+             f"{Y} → {X}: IG = {yx['gain']:.3f} ± {yx['gain_se']:.3f}")
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, figure=go.Figure(layout=dict(template="none")),
+                        subplot_titles=heads)
+    panels = ((xy, X, Y, 0), (yx, Y, X, 1))
+    for col, (g, c, e, ci) in enumerate(panels, start=1):
+        a = _floats(g["alphas"])
+        d, se = _floats(g["delta"]), _floats(g["delta_se"])
+        color = COLORS[ci]
+        fig.add_trace(go.Scatter(
+            x=a, y=d, mode="lines+markers", name=f"Δ((α·{c}<sub>0</sub>, {e}<sub>0</sub>) → {e}<sub>τ</sub>)",
+            line=dict(color=color, width=2), marker=dict(size=5, color=color),
+            error_y=dict(type="data", array=se, visible=True, color=color, thickness=1, width=2),
+            customdata=se, hovertemplate="α = %{x:.3f}: Δ = %{y:.4f} ± %{customdata:.4f}<extra></extra>"),
+            row=1, col=col)
+        star = float(g["alpha_star"])
+        i = int(np.argmin(np.abs(a - star))) if a.size else 0
+        if a.size:
+            fig.add_trace(go.Scatter(x=[a[i]], y=[d[i]], mode="markers+text", showlegend=False,
+                                     name=f"α* = {star:.3g}", text=[f"α* = {star:.2g}"],
+                                     # below the minimum: nothing else is there
+                                     textposition="bottom right" if star < 0.2 else
+                                     ("bottom left" if star > 0.8 else "bottom center"),
+                                     textfont=dict(size=12, color=color),
+                                     marker=dict(size=14, symbol="star", color=color, line=dict(width=1, color="white")),
+                                     hovertemplate="α* = %{x:.3f}: min Δ = %{y:.4f}<extra></extra>"), row=1, col=col)
+            fig.add_hline(y=float(d[0]), line=dict(color="#9aa5b1", width=1, dash="dot"), row=1, col=col)
+        lo = np.nanmin(d - se) if a.size else 0.0
+        hi = np.nanmax(d + se) if a.size else 1.0
+        pad = max((hi - lo) * 0.18, 0.005)
+        fig.update_yaxes(range=[max(0.0, lo - pad), hi + pad], row=1, col=col)
+        fig.update_xaxes(title_text=f"α, the weight of {c}<sub>0</sub>", range=[-0.03, 1.03], row=1, col=col)
+    tau = xy.get("tau")
+    base_layout(fig, title=title, subtitle=f"cause X = {X}, effect Y = {Y} · τ = {tau} rows · "
+                                           f"dotted: Δ(0), the effect's own present · ★ α*, the minimum",
+                caption=caption, height=height, legend=True)
+    fig.update_yaxes(title_text="Δ(α)", row=1, col=1)
+    for ann in fig.layout.annotations:
+        if ann.text in heads:
+            ann.font = dict(size=13.5, color=FONT["color"])
+    _legend_below(fig)
+    _wrap_caption(fig, caption_chars)
+    return fig
+
+
+def weights_bars(result, *, a_name: str = "A", b_name: str = "B", title: str | None = "Feature weights",
+                 caption: str | None = None, height: int | None = None, max_bars: int = 60,
+                 caption_chars: int = 64) -> go.Figure:
+    """The weights found for A's features, normalised to a largest weight of 1, as horizontal
+    bars in the order of the columns (at most ``max_bars``: the largest ones)."""
+    cols = list(_records(result, "columns"))
+    w = _floats(_records(result, "weights"))
+    top = np.nanmax(np.abs(w)) if w.size else 1.0
+    w = np.abs(w) / top if top > 0 else w
+    idx = np.arange(len(cols))
+    note = ""
+    if len(cols) > max_bars:
+        idx = np.sort(np.argsort(-w, kind="stable")[:max_bars])
+        note = f" · the {max_bars} largest of {len(cols)}"
+    names = [esc(cols[i]) for i in idx]
+    vals = w[idx]
+    fig = go.Figure(layout=dict(template="none"))
+    fig.add_trace(go.Bar(y=names, x=vals, orientation="h", name="weight",
+                         marker=dict(color=COLORS[2], line=dict(width=0)),
+                         text=[f"{v:.3g}" for v in vals], textposition="outside", cliponaxis=False,
+                         hovertemplate="%{y}: %{x:.4f}<extra></extra>"))
+    h = height or int(min(900, max(400, 150 + 26 * len(idx))))
+    base_layout(fig, title=title, subtitle=f"weights of A = {esc(a_name)} that best predict B = {esc(b_name)}{note}",
+                caption=caption, height=h, legend=False)
+    fig.update_xaxes(title_text="weight (largest = 1)", range=[0, 1.15])
+    fig.update_yaxes(autorange="reversed", type="category", showgrid=False)
+    fig.update_layout(bargap=0.35 if len(idx) <= 6 else 0.2)
+    _wrap_caption(fig, caption_chars)
+    return fig
+
+
+def weights_history(result, *, method: str | None = None, title: str | None = "Optimisation history",
+                    caption: str | None = None, height: int = 400, caption_chars: int = 64) -> go.Figure:
+    """The objective along the search: the DII per gradient step ("dii"), or Δ(weighted A → B)
+    per evaluation with the best so far ("grid", "coordinate"); dashed: Δ with unit weights
+    (before), dotted: Δ with the weights found (after)."""
+    history = list(_records(result, "history") or [])
+    if method is None:
+        method = result.get("method") if isinstance(result, Mapping) else getattr(result, "method", "dii")
+    before = result.get("delta_before") if isinstance(result, Mapping) else getattr(result, "delta_before", None)
+    after = result.get("delta_after") if isinstance(result, Mapping) else getattr(result, "delta_after", None)
+    obj = _floats(h["objective"] for h in history)
+    fig = go.Figure(layout=dict(template="none"))
+    if method == "dii":
+        x = [int(h.get("iteration", i)) for i, h in enumerate(history)]
+        fig.add_trace(go.Scatter(x=x, y=obj, mode="lines", name="DII (differentiable Δ) at each step",
+                                 line=dict(color=COLORS[0], width=2),
+                                 hovertemplate="step %{x}: DII = %{y:.4f}<extra></extra>"))
+        xtitle, ytitle = "gradient step", "DII / Δ(weighted A → B)"
+    else:
+        x = list(range(1, len(history) + 1))
+        fig.add_trace(go.Scatter(x=x, y=obj, mode="markers", name="Δ of each trial",
+                                 marker=dict(size=5, color=COLORS[6], opacity=0.7),
+                                 hovertemplate="evaluation %{x}: Δ = %{y:.4f}<extra></extra>"))
+        fig.add_trace(go.Scatter(x=x, y=np.fmin.accumulate(obj) if obj.size else obj, mode="lines",
+                                 name="best so far", line=dict(color=COLORS[0], width=2, shape="hv"),
+                                 hovertemplate="evaluation %{x}: best Δ = %{y:.4f}<extra></extra>"))
+        xtitle, ytitle = "evaluation", "Δ(weighted A → B)"
+    xmax = max(x) if x else 1
+    for value, name, dash, color in ((before, "Δ before (unit weights)", "dash", COLORS[1]),
+                                     (after, "Δ after (weights found)", "dot", COLORS[4])):
+        if value is not None:
+            fig.add_trace(go.Scatter(x=[min(x, default=0), xmax], y=[value, value], mode="lines",
+                                     name=f"{name}: {value:.4f}", line=dict(color=color, width=1.5, dash=dash),
+                                     hoverinfo="skip"))
+    base_layout(fig, title=title, subtitle=f"method: {esc(method)} · {len(history)} "
+                                           f"{'steps' if method == 'dii' else 'evaluations'}",
+                caption=caption, height=height, legend=True)
+    fig.update_xaxes(title_text=xtitle)
+    top = np.nanmax(np.concatenate([obj, [v for v in (before, after) if v is not None], [0.05]]))
+    fig.update_yaxes(title_text=ytitle, range=[0, top * 1.5])
+    _legend_inside(fig)
+    _wrap_caption(fig, caption_chars)
+    return fig
+
+
+__all__ += ["causality_curves", "lag_scan_curve", "selection_curve", "selection_path", "weights_bars",
+            "weights_history"]

@@ -1,0 +1,304 @@
+"""The "compare two spaces" analysis: Δ both ways, the relation, the plane, the ranks.
+
+``prepare`` and ``run`` are registered with :func:`infoimb.web.jobs.register_analysis`;
+``render`` draws a stored record (used by ``pages/compare.py``); ``to_csv`` gives the numbers.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+
+from .. import figures
+from ..imbalance import RELATION_TEXT, imbalance_pair, rank_samples
+from .context import AnalysisInputError, FULL, check_spaces, clean_groups, feature_columns, prepare_frame, resolve_space
+from .jobs import Analysis, JobContext, register_analysis, settings_header
+
+NAME = "compare"
+METRICS = ("euclidean", "manhattan", "chebyshev")
+EXTRAS = {
+    "features": "full space ↔ each feature",
+    "groups": "full space ↔ each group",
+}
+RANK_QUERIES = 2000
+N_SCATTER = 100
+N_PARTNERS = 50
+RANDOM_STATE = 0
+
+
+def _int(value, what, lo, hi=None) -> int:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        raise AnalysisInputError(f"{what} must be a whole number, got {value!r}") from None
+    if not np.isfinite(f) or f != int(f):
+        raise AnalysisInputError(f"{what} must be a whole number, got {value!r}")
+    v = int(f)
+    if v < lo or (hi is not None and v > hi):
+        raise AnalysisInputError(f"{what} must be between {lo} and {hi}, got {v}" if hi is not None
+                                 else f"{what} must be at least {lo}, got {v}")
+    return v
+
+
+def prepare(inputs: dict, ctx: JobContext) -> dict:
+    """Canonical settings of a comparison from the page's inputs."""
+    a = resolve_space(inputs.get("a"), ctx.meta, ctx.groups)
+    b = resolve_space(inputs.get("b"), ctx.meta, ctx.groups)
+    check_spaces(a, b, allow_overlap=True, allow_same=False)
+    n = ctx.n_rows
+    k = _int(inputs.get("k", 1) if inputs.get("k") not in (None, "") else 1, "k", 1, max(n - 1, 1))
+    metric = inputs.get("metric") or "euclidean"
+    if metric not in METRICS:
+        raise AnalysisInputError(f"metric must be one of {', '.join(METRICS)}")
+    estimator = inputs.get("estimator") or "exact"
+    if estimator == "exact":
+        n_queries = None
+    elif estimator == "subsampled":
+        n_queries = _int(inputs.get("n_queries") if inputs.get("n_queries") not in (None, "") else 1000,
+                         "the number of query points", 10, None)
+        if n_queries >= n:
+            n_queries = None  # as many queries as points: that is the exact estimator
+    else:
+        raise AnalysisInputError(f"unknown estimator {estimator!r}")
+    extras = [e for e in (inputs.get("extras") or []) if e in EXTRAS]
+    full = feature_columns(ctx.meta)
+    columns = set(a.columns) | set(b.columns)
+    n_pairs = 1
+    if "features" in extras:
+        n_pairs += len(full)
+        columns |= set(full)
+    if "groups" in extras:
+        groups = [g for g in clean_groups(ctx.groups) if g["columns"] and set(g["columns"]) <= set(ctx.meta["columns"])]
+        n_pairs += len(groups)
+        columns |= set(full)
+        for g in groups:
+            columns |= set(g["columns"])
+    ctx.check_subsets(n_pairs, "pairs of spaces")
+    ctx.check_cells(len(columns))
+    periodic = {c: p for c, p in ctx.periodic.items() if c in columns}
+    return {
+        "a": {"value": a.value, "label": a.label, "columns": list(a.columns)},
+        "b": {"value": b.value, "label": b.label, "columns": list(b.columns)},
+        "k": k,
+        "metric": metric,
+        "n_queries": n_queries,
+        "scaling": ctx.scaling,
+        "periodic": periodic,
+        "extras": extras,
+        "full": full if extras else [],
+        "groups": [g for g in clean_groups(ctx.groups)] if "groups" in extras else [],
+        "random_state": RANDOM_STATE,
+        "rank_queries": RANK_QUERIES,
+    }
+
+
+def full_is_a(settings: dict) -> bool:
+    """Whether the extra pairs put the full space in A: yes, unless the main pair has the full
+    space as B (then every point of the plane reads the same way: subset -> full)."""
+    return settings["b"].get("value") != FULL
+
+
+def _pairs(settings: dict) -> list[dict]:
+    pairs = [{"series": "A vs B", "label": f"{settings['a']['label']} vs {settings['b']['label']}",
+              "a": settings["a"]["columns"], "b": settings["b"]["columns"]}]
+    full = settings.get("full") or []
+    full_a = full_is_a(settings)
+
+    def pair(series, label, subset):
+        if full_a:
+            return {"series": f"full space vs each {series}", "label": label, "a": full, "b": subset}
+        return {"series": f"each {series} vs full space", "label": label, "a": subset, "b": full}
+
+    if "features" in settings["extras"]:
+        for c in full:
+            pairs.append(pair("feature", c, [c]))
+    if "groups" in settings["extras"]:
+        for g in settings.get("groups", []):
+            if set(g["columns"]) == set(full):
+                continue
+            pairs.append(pair("group", g["name"], g["columns"]))
+    return pairs
+
+
+def run(df: pd.DataFrame, settings: dict, progress) -> dict:
+    """Δ both ways for the main pair (and the extra pairs), and the rank samples."""
+    pairs = _pairs(settings)
+    columns = list(dict.fromkeys(c for p in pairs for c in p["a"] + p["b"]))
+    periodic = settings.get("periodic") or {}
+    frame, dropped = prepare_frame(df, columns, settings["scaling"], periodic)
+    n = int(frame.shape[0])
+    k = settings["k"]
+    if k >= n:
+        raise AnalysisInputError(f"k = {k} must be smaller than the number of points ({n} after dropping "
+                                 "rows with missing values)")
+    nq = settings["n_queries"]
+    if nq is not None and nq >= n:
+        nq = None
+    m = nq or n
+    rank_q = min(settings.get("rank_queries", RANK_QUERIES), n)
+    costs = [m * n * (len(p["a"]) + len(p["b"])) for p in pairs]
+    main_d = len(pairs[0]["a"]) + len(pairs[0]["b"])
+    costs.append(rank_q * n * main_d * 1.2)
+    total = float(sum(costs))
+    done = 0.0
+    out_pairs = []
+    progress(0.01, f"Δ for {pairs[0]['label']}")
+    for i, p in enumerate(pairs):
+        per = {c: v for c, v in periodic.items() if c in p["a"] or c in p["b"]} or None
+        res = imbalance_pair(frame[p["a"]], frame[p["b"]], k=k, metric=settings["metric"], period=per,
+                             n_queries=nq, random_state=settings["random_state"])
+        out_pairs.append({**{kk: p[kk] for kk in ("series", "label")}, "a_columns": p["a"], "b_columns": p["b"],
+                          **res.to_dict()})
+        done += costs[i]
+        nxt = pairs[i + 1]["label"] if i + 1 < len(pairs) else "ranks for the plots"
+        progress(done / total, f"pair {i + 1} of {len(pairs)} done; next: {nxt}")
+    a_cols, b_cols = pairs[0]["a"], pairs[0]["b"]
+    per = {c: v for c, v in periodic.items() if c in a_cols or c in b_cols} or None
+    rs = rank_samples(frame[a_cols], frame[b_cols], n_queries=rank_q, n_scatter=N_SCATTER,
+                      n_partners=N_PARTNERS, metric=settings["metric"], period=per,
+                      random_state=settings["random_state"])
+    progress(1.0, "done")
+    main = out_pairs[0]
+    return {
+        "n": n,
+        "dropped_rows": dropped,
+        "main": main,
+        "relation_text": RELATION_TEXT[main["relation"]],
+        "pairs": out_pairs,
+        "ranks": {
+            "n": int(rs.n),
+            "n_queries": int(len(rs.query)),
+            "rank_b_given_a1": np.round(rs.rank_b_given_a1, 3).tolist(),
+            "rank_a_given_b1": np.round(rs.rank_a_given_b1, 3).tolist(),
+            "rank_a": np.round(rs.rank_a, 2).tolist(),
+            "rank_b": np.round(rs.rank_b, 2).tolist(),
+        },
+    }
+
+
+def to_csv(record: dict) -> str:
+    """The pairs as CSV, after ``# key: value`` lines saying how they were produced."""
+    rows = []
+    for p in record["result"]["pairs"]:
+        rows.append({"series": p["series"], "label": p["label"], "a_columns": " ".join(p["a_columns"]),
+                     "b_columns": " ".join(p["b_columns"]), "delta_a_to_b": p["a_to_b"],
+                     "se_a_to_b": p["a_to_b_se"], "delta_b_to_a": p["b_to_a"], "se_b_to_a": p["b_to_a_se"],
+                     "relation": p["relation"], "n": p["n"], "k": p["k"], "n_queries": p["n_queries"]})
+    buf = io.StringIO()
+    pd.DataFrame(rows).to_csv(buf, index=False, float_format="%.6g")
+    return "\n".join(settings_header(record)) + "\n" + buf.getvalue()
+
+
+ANALYSIS = register_analysis(Analysis(name=NAME, title="Compare two spaces", prepare=prepare, run=run,
+                                      to_csv=to_csv, version=1))
+
+
+# --------------------------------------------------------------------------------------
+# drawing a record
+# --------------------------------------------------------------------------------------
+def caption(record: dict) -> str:
+    s, res = record["settings"], record["result"]
+    text = figures.settings_caption(s, {"filename": record["dataset"].get("filename") or "", "n_rows": res["n"]})
+    if res.get("dropped_rows"):
+        text += f" · {res['dropped_rows']} rows with missing values left out"
+    return text
+
+
+def build_figures(record: dict) -> dict:
+    """The three figures of a comparison record (pure: used by the page and by tests)."""
+    s, res = record["settings"], record["result"]
+    cap = caption(record)
+    a_name, b_name = s["a"]["label"], s["b"]["label"]
+    points = [dict(p) for p in res["pairs"]]
+    if len(points) > 1:
+        what = " / ".join(w for w, key in (("feature", "features"), ("group", "groups")) if key in s["extras"])
+        extra = f"A = full space, B = each {what}" if full_is_a(s) else f"A = each {what}, B = full space"
+        b_name_plane = f"{b_name} · other points: {extra}"
+    else:
+        b_name_plane = b_name
+    plane = figures.imbalance_plane(points, a_name=a_name, b_name=b_name_plane, caption=cap)
+    r = res["ranks"]
+    scatter = figures.rank_scatter(r["rank_a"], r["rank_b"], n=r["n"], a_name=a_name, b_name=b_name, caption=cap)
+    hist = figures.conditional_rank_histograms(r["rank_b_given_a1"], r["rank_a_given_b1"], n=r["n"],
+                                               a_name=a_name, b_name=b_name, caption=cap)
+    return {"plane": plane, "ranks": scatter, "conditional": hist}
+
+
+def summary(record: dict) -> dict:
+    """The numbers and words of the summary line (pure)."""
+    s, res = record["settings"], record["result"]
+    m = res["main"]
+    text = RELATION_TEXT[m["relation"]]
+    return {
+        "a": s["a"]["label"], "b": s["b"]["label"],
+        "a_to_b": f"{m['a_to_b']:.4f} ± {m['a_to_b_se']:.4f}",
+        "b_to_a": f"{m['b_to_a']:.4f} ± {m['b_to_a_se']:.4f}",
+        "relation": m["relation"], "relation_text": text,
+        "n": res["n"], "dropped": res.get("dropped_rows", 0),
+    }
+
+
+def _n_columns(space: dict) -> str:
+    n = len(space["columns"])
+    return f"{n} column{'s' if n != 1 else ''}"
+
+
+def render(record: dict):
+    """Dash children for a stored record: summary, plane, rank scatter, histograms, table."""
+    import dash_bootstrap_components as dbc
+    from dash import html
+
+    from .ui import figure_block, table
+
+    sm = summary(record)
+    figs = build_figures(record)
+    res = record["result"]
+    s = record["settings"]
+    colors = {"equivalent": "success", "a_contains_b": "primary", "b_contains_a": "warning",
+              "symmetric": "info", "independent": "secondary"}
+    head = dbc.Card(dbc.CardBody([
+        html.Div([
+            html.Div([html.Div("Δ(A → B)", className="metric-label"),
+                      html.Div(sm["a_to_b"], className="metric-value", id="cmp-delta-ab")], className="metric"),
+            html.Div([html.Div("Δ(B → A)", className="metric-label"),
+                      html.Div(sm["b_to_a"], className="metric-value", id="cmp-delta-ba")], className="metric"),
+            html.Div([
+                dbc.Badge(figures.REGION_NAMES[sm["relation"]], color=colors[sm["relation"]],
+                          className="relation-badge", id="cmp-relation"),
+                html.Div(sm["relation_text"], className="relation-text", id="cmp-relation-text"),
+            ], className="relation"),
+        ], className="metrics-row"),
+        html.Div([
+            html.Span("A = ", className="text-muted"), html.Strong(sm["a"]),
+            html.Span(f" ({_n_columns(s['a'])})", className="text-muted"),
+            html.Span(" · B = ", className="text-muted ms-1"), html.Strong(sm["b"]),
+            html.Span(f" ({_n_columns(s['b'])})", className="text-muted"),
+            html.Span(f" · N = {sm['n']}" + (f" ({sm['dropped']} rows with missing values left out)"
+                                              if sm["dropped"] else ""), className="text-muted"),
+        ], className="small mt-2"),
+        *([html.Div("; ".join(record["warnings"]), className="small text-warning mt-1")]
+          if record.get("warnings") else []),
+    ]), className="mb-3 summary-card")
+    blocks = [
+        head,
+        dbc.Row([
+            dbc.Col(figure_block("plane", figs["plane"]), lg=6),
+            dbc.Col(figure_block("ranks", figs["ranks"]), lg=6),
+        ], className="g-3"),
+        dbc.Row(dbc.Col(figure_block("conditional", figs["conditional"]), width=12), className="g-3 mt-1"),
+    ]
+    if len(res["pairs"]) > 1:
+        rows = [{"series": p["series"], "pair": p["label"], "Δ(A→B)": round(p["a_to_b"], 4),
+                 "± (A→B)": round(p["a_to_b_se"], 4), "Δ(B→A)": round(p["b_to_a"], 4),
+                 "± (B→A)": round(p["b_to_a_se"], 4), "relation": figures.REGION_NAMES[p["relation"]]}
+                for p in res["pairs"]]
+        blocks.append(html.Div([
+            html.H6("All pairs on the plane", className="mt-3"),
+            table(list(rows[0]), rows, max_height=320, id="cmp-pairs-table"),
+        ]))
+    return blocks
+
+
+__all__ = ["ANALYSIS", "EXTRAS", "FULL", "METRICS", "build_figures", "prepare", "render", "run", "summary", "to_csv"]

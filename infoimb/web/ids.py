@@ -1,0 +1,181 @@
+"""Component ids, in one place. Repeated components use pattern-matching (dict) ids.
+
+App-level components (in ``app.py``'s layout, present on every page):
+
+- ``SESSION_STORE``  local storage ``{"sid": <uuid4 hex>}``: the server-side session.
+- ``SETTINGS_STORE`` local storage ``{"groups": [{"name", "columns"}], "scaling": ...}``:
+  small JSON only, never data. Survives page changes and browser reloads.
+- ``PAGE_LOAD``      memory ``<uuid4 hex>`` new on every page load: passed as State to every
+  background callback so two browsers clicking with identical inputs never share a job.
+- ``DATASET_STORE``  memory ``{"content_hash", "filename", "n_rows", "n_cols"}`` of the
+  session's current table; pages listen to it to refresh their column lists.
+- per registered analysis: ``job_result(name)``, ``job_running(name)``, ``job_progress(name)``
+  (see :mod:`infoimb.web.jobs`).
+"""
+
+from __future__ import annotations
+
+# ---- app level ---------------------------------------------------------------------
+SESSION_STORE = "session-store"
+SETTINGS_STORE = "settings-store"
+PAGE_LOAD = "page-load-id"
+DATASET_STORE = "dataset-store"
+DATA_MESSAGE = "data-message-store"
+URL = "url"
+NAVBAR = "navbar"
+NAV_DATASET = "nav-dataset"
+
+# ---- analysis machinery (pattern-matching; "analysis" is the registered name) --------
+JOB_RESULT = "job-result"  # app-level store: {"status", "key", "message", ...}
+JOB_RUNNING = "job-running"  # app-level store: bool
+JOB_PROGRESS = "job-progress"  # app-level store: {"value", "label"}
+JOB_REQUEST = "job-request"  # app-level store: {"t", "n", "values"} set by a Run click
+JOB_CANCEL = "job-cancel-request"  # app-level store: {"t", "n"} set by a Cancel click
+RUN = "job-run"
+CANCEL = "job-cancel"
+PROGRESS_WRAP = "job-progress-wrap"
+PROGRESS_BAR = "job-progress-bar"
+STATUS = "job-status"
+RESULTS = "job-results"
+SHOWN = "job-shown"  # page-level store: the key of the result on display
+DOWNLOAD_CSV = "job-download-csv"
+DOWNLOAD_JSON = "job-download-json"
+DOWNLOAD = "job-download"
+FIG_DOWNLOAD = "fig-download"  # {"type", "fig", "fmt"}: PNG / SVG buttons under a figure
+GRAPH = "graph"  # {"type", "fig"}
+
+
+#: app-level parts of an analysis get plain string ids: Dash's cancel machinery matches its
+#: cancel inputs by id, which does not work with dict ids
+APP_LEVEL = (JOB_RESULT, JOB_RUNNING, JOB_PROGRESS, JOB_REQUEST, JOB_CANCEL)
+
+
+def job(kind: str, analysis: str) -> dict | str:
+    """The id of one part of an analysis card, e.g. ``job(RUN, "compare")``: a dict
+    (pattern-matching) id for the parts on the page, a string for the app-level stores."""
+    if kind in APP_LEVEL:
+        return f"{kind}-{analysis}"
+    return {"type": kind, "analysis": analysis}
+
+
+def graph(name: str) -> dict:
+    return {"type": GRAPH, "fig": name}
+
+
+def fig_download(name: str, fmt: str) -> dict:
+    return {"type": FIG_DOWNLOAD, "fig": name, "fmt": fmt}
+
+
+# ---- data page -----------------------------------------------------------------------
+UPLOAD = "upload"
+UPLOAD_LIMIT = "upload-limit"
+UPLOAD_BUSY = "upload-busy"  # app-level store: bool while a file is parsed
+DATA_REQUEST = "data-request"  # app-level store: {"t", "kind": "upload"|"example", ...}
+DATA_PAYLOAD = "data-payload"  # app-level store: the uploaded file (data URL) until parsed
+UPLOAD_ERROR = "upload-client-error"  # set by assets/upload_guard.js when the browser refuses
+EXAMPLE_SELECT = "example-select"
+EXAMPLE_LOAD = "example-load"
+EXAMPLE_DESCRIPTION = "example-description"
+DATA_ALERT = "data-alert"
+DATA_SUMMARY = "data-summary"
+DATA_PREVIEW = "data-preview"
+DATA_COLUMNS = "data-columns"
+DATA_PROBLEMS = "data-problems"
+COERCE_BUTTON = "coerce-button"
+ROLE_FEATURES = "role-features"
+ROLE_TIME = "role-time"
+ROLE_ENTITY = "role-entity"
+ROLE_PERIODIC = "role-periodic"
+ROLE_PERIOD = "role-period"  # {"type", "column"}
+ROLE_PERIODS = "role-periods"  # container of the period inputs
+ROLE_SCALING = "role-scaling"
+ROLE_SAVE = "role-save"
+ROLE_MESSAGE = "role-message"
+PRE_RESAMPLE_PERIOD = "pre-resample-period"
+PRE_RESAMPLE_HOW = "pre-resample-how"
+PRE_RESAMPLE = "pre-resample"
+PRE_DIFF_COLUMNS = "pre-diff-columns"
+PRE_DIFF = "pre-diff"
+PRE_RATIO_NUM = "pre-ratio-num"
+PRE_RATIO_DEN = "pre-ratio-den"
+PRE_RATIO_NAME = "pre-ratio-name"
+PRE_RATIO = "pre-ratio"
+PRE_DROP = "pre-drop"
+PRE_RESET = "pre-reset"
+PRE_MESSAGE = "pre-message"
+GROUP_ADD = "group-add"
+GROUP_LIST = "group-list"
+GROUP_NAME = "group-name"  # {"type", "index"}
+GROUP_COLUMNS = "group-columns"  # {"type", "index"}
+GROUP_REMOVE = "group-remove"  # {"type", "index"}
+GROUP_MESSAGE = "group-message"
+GROUP_DRAFT = "group-draft"  # page-level store: {"groups": [...]} as edited
+GROUP_REFRESH = "group-refresh"  # page-level store: re-render the editor when the table changes
+
+# ---- compare page --------------------------------------------------------------------
+CMP_A = "cmp-a"
+CMP_B = "cmp-b"
+CMP_K = "cmp-k"
+CMP_METRIC = "cmp-metric"
+CMP_ESTIMATOR = "cmp-estimator"
+CMP_NQ = "cmp-n-queries"
+CMP_EXTRA = "cmp-extra"
+CMP_HINT = "cmp-hint"
+
+# ---- select page ---------------------------------------------------------------------
+SEL_CANDIDATES = "sel-candidates"
+SEL_TARGET = "sel-target"
+SEL_LAG = "sel-lag"
+SEL_METHOD = "sel-method"
+SEL_NBEST = "sel-n-best"
+SEL_MAX = "sel-max-features"
+SEL_K = "sel-k"
+SEL_ESTIMATOR = "sel-estimator"
+SEL_NQ = "sel-n-queries"
+SEL_CRITERION = "sel-criterion"
+SEL_RANDOM = "sel-n-random"
+SEL_DUMMY = "sel-dummy"
+SEL_HINT = "sel-hint"
+
+# ---- time lags page --------------------------------------------------------------------
+LAG_SOURCE = "lag-source"
+LAG_TARGET = "lag-target"
+LAG_MIN = "lag-min"
+LAG_MAX = "lag-max"
+LAG_TIME = "lag-time"
+LAG_ENTITY = "lag-entity"
+LAG_K = "lag-k"
+LAG_ESTIMATOR = "lag-estimator"
+LAG_NQ = "lag-n-queries"
+LAG_SELECT = "lag-select"
+LAG_CANDIDATES = "lag-candidates"
+LAG_SEL_LAG = "lag-sel-lag"
+LAG_SEL_MAX = "lag-sel-max"
+LAG_HINT = "lag-hint"
+
+# ---- causality page --------------------------------------------------------------------
+CAU_CAUSE = "cau-cause"
+CAU_EFFECT = "cau-effect"
+CAU_COND = "cau-conditioning"
+CAU_TAU = "cau-tau"
+CAU_K = "cau-k"
+CAU_NALPHA = "cau-n-alpha"
+CAU_DIM = "cau-embed-dim"
+CAU_DELAY = "cau-embed-delay"
+CAU_TIME = "cau-time"
+CAU_ENTITY = "cau-entity"
+CAU_ENTITY_VALUE = "cau-entity-value"
+CAU_ESTIMATOR = "cau-estimator"
+CAU_NQ = "cau-n-queries"
+CAU_HINT = "cau-hint"
+
+# ---- scales page -----------------------------------------------------------------------
+SCL_A = "scl-a"
+SCL_B = "scl-b"
+SCL_METHOD = "scl-method"
+SCL_K = "scl-k"
+SCL_ITER = "scl-n-iter"
+SCL_L1 = "scl-l1"
+SCL_ESTIMATOR = "scl-estimator"
+SCL_NQ = "scl-n-queries"
+SCL_HINT = "scl-hint"

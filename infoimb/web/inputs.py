@@ -1,0 +1,402 @@
+"""Input handling shared by the analysis pages (Select, Time lags, Causality, Scales).
+
+Pure functions, no Dash import: turning control values into validated numbers and spaces
+(raising :class:`~infoimb.web.context.AnalysisInputError` with a message that names the
+problem), the defaults an example's roles suggest, and the tables the analyses run on
+(a panel with time and entity columns, one time series in time order).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .. import preprocess
+from .context import FULL, AnalysisInputError, Space, clean_groups, feature_columns, resolve_space, space_options
+
+NONE = "none"  # the "no target" / "no conditioning" choice of a dropdown
+
+
+# --------------------------------------------------------------------------------------
+# numbers
+# --------------------------------------------------------------------------------------
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def whole(value, what: str, lo: int | None = None, hi: int | None = None, *, default: int | None = None) -> int:
+    """A whole number in [lo, hi]; ``default`` for an empty box (else an error)."""
+    if _blank(value):
+        if default is not None:
+            return default
+        raise AnalysisInputError(f"{what}: enter a whole number")
+    if isinstance(value, bool):
+        raise AnalysisInputError(f"{what} must be a whole number, got {value!r}")
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        raise AnalysisInputError(f"{what} must be a whole number, got {value!r}") from None
+    if not math.isfinite(f) or f != int(f):
+        raise AnalysisInputError(f"{what} must be a whole number, got {value!r}")
+    v = int(f)
+    if lo is not None and hi is not None and not lo <= v <= hi:
+        raise AnalysisInputError(f"{what} must be between {lo} and {hi}, got {v}")
+    if lo is not None and v < lo:
+        raise AnalysisInputError(f"{what} must be at least {lo}, got {v}")
+    if hi is not None and v > hi:
+        raise AnalysisInputError(f"{what} must be at most {hi}, got {v}")
+    return v
+
+
+def real(value, what: str, lo: float | None = None, hi: float | None = None, *, default: float | None = None) -> float:
+    """A finite number in [lo, hi]; ``default`` for an empty box."""
+    if _blank(value):
+        if default is not None:
+            return float(default)
+        raise AnalysisInputError(f"{what}: enter a number")
+    if isinstance(value, bool):
+        raise AnalysisInputError(f"{what} must be a number, got {value!r}")
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        raise AnalysisInputError(f"{what} must be a number, got {value!r}") from None
+    if not math.isfinite(f):
+        raise AnalysisInputError(f"{what} must be a finite number, got {value!r}")
+    if lo is not None and f < lo:
+        raise AnalysisInputError(f"{what} must be at least {lo:g}, got {f:g}")
+    if hi is not None and f > hi:
+        raise AnalysisInputError(f"{what} must be at most {hi:g}, got {f:g}")
+    return f
+
+
+def one_of(value, what: str, options, default=None):
+    if _blank(value) and default is not None:
+        return default
+    if value not in options:
+        raise AnalysisInputError(f"{what} must be one of {', '.join(map(str, options))}; got {value!r}")
+    return value
+
+
+def n_queries_of(inputs: dict, n: int) -> int | None:
+    """None (exact: every point a query) or the number of random query points."""
+    estimator = inputs.get("estimator") or "exact"
+    if estimator == "exact":
+        return None
+    if estimator != "subsampled":
+        raise AnalysisInputError(f"unknown estimator {estimator!r}")
+    nq = whole(inputs.get("n_queries"), "the number of query points", 10, None, default=1000)
+    return None if nq >= n else nq
+
+
+def k_of(value, n: int, default: int = 1) -> int:
+    return whole(value, "the number of neighbours k", 1, max(n - 1, 1), default=default)
+
+
+def flag(value) -> bool:
+    """A checklist (list of values), a switch (bool) or a truthy string."""
+    if isinstance(value, (list, tuple)):
+        return len(value) > 0
+    return bool(value)
+
+
+# --------------------------------------------------------------------------------------
+# spaces
+# --------------------------------------------------------------------------------------
+def space(value, ctx, what: str) -> Space:
+    """The space of a dropdown; the message says which control is empty or wrong."""
+    if _blank(value) or value == NONE:
+        raise AnalysisInputError(f"choose the {what} (a group, a feature or the full space)")
+    try:
+        return resolve_space(value, ctx.meta, ctx.groups)
+    except AnalysisInputError as err:
+        raise AnalysisInputError(f"{what}: {err}") from None
+
+
+def optional_space(value, ctx, what: str) -> Space | None:
+    if _blank(value) or value == NONE:
+        return None
+    return space(value, ctx, what)
+
+
+def no_overlap(a: Space, b: Space, a_what: str, b_what: str, hint: str = "") -> None:
+    shared = [c for c in a.columns if c in set(b.columns)]
+    if shared:
+        more = f" and {len(shared) - 3} more" if len(shared) > 3 else ""
+        raise AnalysisInputError(
+            f"the {b_what} ({b.label}) overlaps the {a_what} ({a.label}): both contain "
+            f"{', '.join(map(repr, shared[:3]))}{more}" + (f"; {hint}" if hint else ""))
+
+
+def space_dict(s: Space | None) -> dict | None:
+    return None if s is None else {"value": s.value, "label": s.label, "columns": list(s.columns)}
+
+
+def periodic_of(ctx, columns) -> dict:
+    cols = set(columns)
+    return {c: p for c, p in ctx.periodic.items() if c in cols}
+
+
+# --------------------------------------------------------------------------------------
+# roles, time and entity
+# --------------------------------------------------------------------------------------
+def example_roles(meta: dict | None) -> dict:
+    """The roles of the built-in example the table came from ({} for uploads)."""
+    name = (meta or {}).get("example")
+    if not name:
+        return {}
+    from .. import datasets
+
+    ex = datasets.EXAMPLES.get(name)
+    return dict(ex.roles) if ex is not None else {}
+
+
+def column_info(meta: dict, column: str | None) -> dict:
+    for c in meta.get("summary", []):
+        if c["column"] == column:
+            return c
+    return {}
+
+
+def time_entity(ctx, time, entity, *, need_time: bool, what: str, used=(),
+                where: str = "choose one here or set it on the Data page (Roles)") -> tuple[str | None, str | None]:
+    """Validated time and entity column names (None when not set)."""
+    columns = ctx.meta.get("columns", [])
+    time = None if _blank(time) or time == NONE else str(time)
+    entity = None if _blank(entity) or entity == NONE else str(entity)
+    if time is None and need_time:
+        raise AnalysisInputError(f"{what} needs a time column: {where}")
+    for col, name in ((time, "time"), (entity, "entity")):
+        if col is not None and col not in columns:
+            raise AnalysisInputError(f"the {name} column {col!r} is not in the current table")
+    if time is not None and time == entity:
+        raise AnalysisInputError("the time and entity columns must be different")
+    inside = [c for c in (time, entity) if c is not None and c in set(used)]
+    if inside:
+        raise AnalysisInputError(f"column {inside[0]!r} is the time or entity column; it cannot also be a feature "
+                                 "of the spaces")
+    if time is not None and column_info(ctx.meta, time).get("kind") not in ("numeric", "datetime", "text", "mixed"):
+        raise AnalysisInputError(f"the time column {time!r} holds neither numbers nor dates")
+    return time, entity
+
+
+def series_length(meta: dict, time: str | None) -> int:
+    """How many time points a series can have: the distinct values of the time column (rows
+    without one)."""
+    if time is None:
+        return int(meta.get("n_rows", 0))
+    return int(column_info(meta, time).get("n_unique") or meta.get("n_rows", 0))
+
+
+def check_lag(lag: int, meta: dict, time: str | None, what: str = "the lag") -> None:
+    """Refuse a lag that no pair (t, t + lag) can have."""
+    length = series_length(meta, time)
+    if abs(lag) >= max(length - 2, 1):
+        unit = f"time points of {time!r}" if time else "rows"
+        raise AnalysisInputError(f"{what} {lag} is longer than the series ({length} {unit}): at most "
+                                 f"{max(length - 3, 0)} leaves at least 3 pairs")
+
+
+def _parsed_time(df: pd.DataFrame, time: str) -> pd.Series:
+    try:
+        return preprocess._parse_time(df[time], time)
+    except (TypeError, ValueError) as err:
+        raise AnalysisInputError(str(err)) from None
+
+
+def panel_frame(df: pd.DataFrame, columns, *, time: str, entity: str | None, scaling: str,
+                periodic: dict | None = None) -> tuple[pd.DataFrame, str]:
+    """The used columns with time (and entity) for lagged pairs, scaled, *no rows dropped*
+    (a dropped row would open a gap in time; the lag functions drop and count incomplete pairs).
+
+    A numeric time column is turned into a step index (0, 1, 2, ... in its most common step)
+    so that a lag always counts steps, as for dates. Returns (frame, what one step is)."""
+    columns = list(dict.fromkeys(columns))
+    keep = [time] + ([entity] if entity else []) + [c for c in columns if c not in (time, entity)]
+    missing = [c for c in keep if c not in df.columns]
+    if missing:
+        raise AnalysisInputError(f"column(s) {', '.join(map(repr, missing[:5]))} not in the table")
+    frame = df[keep].copy()
+    bad = [c for c in columns if not pd.api.types.is_numeric_dtype(frame[c].dtype)]
+    if bad:
+        raise AnalysisInputError(f"column {bad[0]!r} is not numeric")
+    frame[columns] = frame[columns].astype(float).replace([np.inf, -np.inf], np.nan)
+    periodic = periodic or {}
+    to_scale = [c for c in columns if c not in periodic]
+    if scaling not in ("none", None) and to_scale:
+        frame = preprocess.scale(frame, to_scale, scaling)
+    t = _parsed_time(frame, time)
+    if t.isna().any():
+        raise AnalysisInputError(f"the time column {time!r} has {int(t.isna().sum())} missing value(s)")
+    frame[time] = t
+    order = [entity, time] if entity else [time]
+    frame = frame.sort_values(order, kind="stable")
+    groups = frame.groupby(entity, sort=False)[time] if entity else None
+    diffs = groups.diff() if groups is not None else frame[time].diff()
+    diffs = diffs.dropna()
+    if pd.api.types.is_datetime64_any_dtype(t.dtype):
+        pos = diffs[diffs > pd.Timedelta(0)]
+        if pos.empty:
+            raise AnalysisInputError(f"the time column {time!r} has a single time point per series")
+        step = pos.mode().iloc[0]
+        days = step / pd.Timedelta(days=1)
+        unit = f"{days:g} day{'s' if days != 1 else ''}" if days >= 1 else str(step)
+        return frame.reset_index(drop=True), unit
+    pos = diffs[diffs > 0].to_numpy(dtype=float)
+    if pos.size == 0:
+        raise AnalysisInputError(f"the time column {time!r} has a single time point per series")
+    step = float(np.median(pos))
+    if step == 1.0:
+        return frame.reset_index(drop=True), f"1 in {time}"
+    index = (frame[time].to_numpy(dtype=float) - float(frame[time].min())) / step
+    rounded = np.round(index)
+    if np.max(np.abs(index - rounded)) > 1e-3:
+        raise AnalysisInputError(f"the time column {time!r} is not evenly spaced (typical step {step:g}): a lag "
+                                 "counts steps, so resample the table on the Data page first")
+    frame[time] = rounded.astype(np.int64)
+    return frame.reset_index(drop=True), f"{step:g} in {time}"
+
+
+def one_series(df: pd.DataFrame, columns, *, time: str | None, entity: str | None, entity_value,
+               scaling: str, periodic: dict | None = None) -> tuple[pd.DataFrame, dict]:
+    """One time series in time order: the rows of one entity (if the table has an entity
+    column), sorted by time (if it has a time column), missing values at the start or end
+    trimmed (a gap inside would shift every later row's future; refused). Scaled."""
+    columns = list(dict.fromkeys(columns))
+    sub = df
+    info: dict = {"entity_value": None, "trimmed": 0, "sorted_by": time}
+    if entity is not None:
+        if _blank(entity_value):
+            raise AnalysisInputError(f"the table has an entity column ({entity!r}); causality works on one series: "
+                                     "choose one entity")
+        sub = df[df[entity].astype(str) == str(entity_value)]
+        if sub.empty:
+            raise AnalysisInputError(f"no rows for entity {entity_value!r} in column {entity!r}")
+        info["entity_value"] = str(entity_value)
+    if time is not None:
+        t = _parsed_time(sub, time)
+        if t.isna().any():
+            raise AnalysisInputError(f"the time column {time!r} has {int(t.isna().sum())} missing value(s)")
+        if t.duplicated().any():
+            where = "" if entity is None else f" for entity {entity_value!r}"
+            raise AnalysisInputError(f"the time column {time!r} repeats values{where} "
+                                     f"({int(t.duplicated().sum())} repeated): the rows are not one series"
+                                     + ("; set the entity column on the Data page" if entity is None else ""))
+        sub = sub.assign(**{"__t__": t.to_numpy()}).sort_values("__t__", kind="stable")
+    missing = [c for c in columns if c not in sub.columns]
+    if missing:
+        raise AnalysisInputError(f"column(s) {', '.join(map(repr, missing[:5]))} not in the table")
+    bad = [c for c in columns if not pd.api.types.is_numeric_dtype(sub[c].dtype)]
+    if bad:
+        raise AnalysisInputError(f"column {bad[0]!r} is not numeric")
+    frame = sub[columns].astype(float).replace([np.inf, -np.inf], np.nan).reset_index(drop=True)
+    ok = frame.notna().all(axis=1).to_numpy()
+    if not ok.any():
+        raise AnalysisInputError("no row has values in all the used columns")
+    first, last = int(np.argmax(ok)), len(ok) - int(np.argmax(ok[::-1]))
+    inner = int((~ok[first:last]).sum())
+    if inner:
+        raise AnalysisInputError(f"{inner} row(s) inside the series have missing values in the used columns; "
+                                 "a gap would shift the future of every later row: fill or drop them first")
+    info["trimmed"] = int(len(ok) - (last - first))
+    frame = frame.iloc[first:last].reset_index(drop=True)
+    periodic = periodic or {}
+    to_scale = [c for c in columns if c not in periodic]
+    if scaling not in ("none", None) and to_scale:
+        frame = preprocess.scale(frame, to_scale, scaling)
+    return frame, info
+
+
+def entity_values(df: pd.DataFrame | None, entity: str | None, limit: int = 2000) -> list[str]:
+    """The distinct values of the entity column, in order of appearance."""
+    if df is None or entity is None or entity not in df.columns:
+        return []
+    return [str(v) for v in pd.unique(df[entity].dropna().astype(str))[:limit]]
+
+
+# --------------------------------------------------------------------------------------
+# defaults of the controls
+# --------------------------------------------------------------------------------------
+def enabled_spaces(meta: dict, groups) -> tuple[list, list]:
+    """(dropdown options, their enabled values)."""
+    opts = space_options(meta, groups)
+    return opts, [o["value"] for o in opts if not o.get("disabled")]
+
+
+def group_value(name: str | None) -> str | None:
+    return f"group:{name}" if name else None
+
+
+def default_pair(meta: dict, groups, *, prefer_target: bool = True) -> tuple[str | None, str | None]:
+    """Two different spaces a page starts with: (source or cause or A, target or effect or B).
+
+    An example's ``target`` role is the second; else the first two groups that are neither
+    empty nor the full space; else the first two features."""
+    _, enabled = enabled_spaces(meta, groups)
+    roles = example_roles(meta)
+    full = set(feature_columns(meta))
+    by_value = {f"group:{g['name']}": set(g["columns"]) for g in clean_groups(groups)}
+    group_vals = [v for v in enabled if v.startswith("group:") and by_value.get(v) != full]
+    target = group_value(roles.get("target")) if prefer_target else None
+    if target not in enabled:
+        target = None
+    firsts = [v for v in group_vals if v != target and not (target and by_value.get(v, set()) & by_value.get(target, set()))]
+    if target is not None:
+        return (firsts[0] if firsts else (FULL if FULL in enabled else None)), target
+    if len(group_vals) >= 2:
+        return group_vals[0], group_vals[1]
+    singles = [v for v in enabled if v.startswith("col:")]
+    if len(singles) >= 2:
+        return singles[0], singles[1]
+    return (enabled[0] if enabled else None), None
+
+
+def pick(*candidates, valid) -> object:
+    """The first candidate in ``valid``, else None."""
+    for c in candidates:
+        if c is not None and c in valid:
+            return c
+    return None
+
+
+def _acceptable(value, valid) -> bool:
+    if value is None:
+        return False
+    if valid is None:
+        return True
+    if isinstance(value, list):
+        return all(v in valid for v in value)
+    return value in valid
+
+
+def resolve_controls(spec: dict, current: dict | None, last: dict | None, *, restore: bool,
+                     data_changed: bool) -> dict:
+    """The values of a page's controls.
+
+    ``spec``: name -> (default, valid values or None for "any value but None", depends on the
+    data). On mount (``restore``) the inputs of the last run are shown again when its spaces are
+    valid for this table; when the table changes, the data-dependent controls go back to their
+    defaults (an example's roles) and the others keep their values; otherwise (the groups were
+    edited, a run was started) every control keeps its value while it is still valid.
+    """
+    current, last = dict(current or {}), dict(last or {})
+    checked = [k for k, (_, valid, dep) in spec.items() if dep and valid is not None and k in last]
+    use_last = restore and bool(last) and bool(checked) and all(_acceptable(last[k], spec[k][1]) for k in checked)
+    out = {}
+    for key, (default, valid, dep) in spec.items():
+        candidates = []
+        if use_last and key in last:
+            candidates.append(last[key])
+        elif not ((restore or data_changed) and dep):
+            candidates.append(current.get(key))
+        candidates.append(default)
+        out[key] = next((c for c in candidates if _acceptable(c, valid)), None)
+    return out
+
+
+__all__ = [
+    "NONE", "check_lag", "column_info", "default_pair", "enabled_spaces", "entity_values", "example_roles", "flag",
+    "k_of", "n_queries_of", "no_overlap", "one_of", "one_series", "optional_space", "panel_frame", "periodic_of",
+    "pick", "real", "resolve_controls", "series_length", "space", "space_dict", "time_entity", "whole",
+]

@@ -1,0 +1,323 @@
+"""The "time lags" analysis: Δ(source_t → target_t+δ) and back over a range of lags, the best
+lag, the arrow of time, and (optionally) a greedy selection of candidates at t against the
+target at t + δ.
+
+Pairs are formed within each entity (nation, patient, ...) only, never across entities or
+gaps in time (:func:`infoimb.lag_scan`). A lag counts steps of the time column: for dates
+the panel's most common step (a week for weekly data), for numbers their most common step
+(the time column is turned into a step index).
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+from .. import figures
+from ..lags import lag_scan, select_lagged
+from .context import AnalysisInputError
+from .inputs import check_lag, flag, k_of, n_queries_of, no_overlap, panel_frame, space, space_dict, time_entity, whole
+from .jobs import Analysis, JobContext, register_analysis, settings_header
+from .select import evaluations
+
+NAME = "lags"
+BEST = "best"
+MAX_LAGS = 201
+RANDOM_STATE = 0
+
+
+def _sub(progress, lo: float, width: float):
+    """progress over [lo, lo + width] of the whole job."""
+    return lambda f, msg="": progress(lo + width * min(1.0, max(0.0, float(f))), msg)
+
+
+def prepare(inputs: dict, ctx: JobContext) -> dict:
+    """Canonical settings of a lag scan (and lagged selection) from the page's inputs."""
+    source = space(inputs.get("source"), ctx, "source group")
+    target = space(inputs.get("target"), ctx, "target group")
+    if set(source.columns) == set(target.columns):
+        raise AnalysisInputError(f"the source and target are the same columns ({source.label}): choose two "
+                                 "different groups")
+    lag_min = whole(inputs.get("lag_min"), "the smallest lag", -10_000, 10_000, default=-5)
+    lag_max = whole(inputs.get("lag_max"), "the largest lag", -10_000, 10_000, default=5)
+    if lag_min > lag_max:
+        raise AnalysisInputError(f"the smallest lag ({lag_min}) is larger than the largest ({lag_max})")
+    if lag_max - lag_min + 1 > MAX_LAGS:
+        raise AnalysisInputError(f"{lag_max - lag_min + 1} lags are too many: scan at most {MAX_LAGS}")
+    do_select = flag(inputs.get("select"))
+    cand = space(inputs.get("candidates"), ctx, "candidate group") if do_select else None
+    used = list(source.columns) + list(target.columns) + (list(cand.columns) if cand else [])
+    time, entity = time_entity(ctx, inputs.get("time"), inputs.get("entity"), need_time=True,
+                               what="a lag scan", used=used)
+    check_lag(max(abs(lag_min), abs(lag_max)), ctx.meta, time, "the lag")
+    n = ctx.n_rows
+    k = k_of(inputs.get("k"), n)
+    n_queries = n_queries_of(inputs, n)
+    selection = None
+    if do_select:
+        no_overlap(cand, target, "candidates", "target", "remove the target's columns from the candidate group")
+        raw = inputs.get("sel_lag")
+        if raw in (None, "", BEST):
+            sel_lag = BEST
+        else:
+            sel_lag = whole(raw, "the lag δ of the selection", -10_000, 10_000)
+            check_lag(sel_lag, ctx.meta, time, "the lag δ of the selection:")
+        d = len(cand.columns) + 1  # the dummy noise feature
+        max_features = min(whole(inputs.get("sel_max"), "max features of the selection", 1, None, default=8), d)
+        total = evaluations("greedy", d, max_features, 1, 0)
+        if ctx.settings is not None and total > ctx.settings.max_subsets:
+            raise AnalysisInputError(f"the lagged selection needs {total:,} subset evaluations, more than the limit "
+                                     f"of {ctx.settings.max_subsets:,} (INFOIMB_MAX_SUBSETS): lower max features")
+        selection = {"candidates": space_dict(cand), "lag": sel_lag, "max_features": max_features,
+                     "method": "greedy", "dummy": True}
+    ctx.check_cells(len(set(used)))
+    return {
+        "source": space_dict(source),
+        "target": space_dict(target),
+        "lag_min": lag_min,
+        "lag_max": lag_max,
+        "time": time,
+        "entity": entity,
+        "k": k,
+        "n_queries": n_queries,
+        "scaling": ctx.scaling,
+        "selection": selection,
+        "random_state": RANDOM_STATE,
+    }
+
+
+def verdict_text(scan: dict, source: str, target: str, step: str | None = None) -> str:
+    """The arrow of time in words."""
+    arrow, f, p, best = scan["arrow"], scan["future_mean"], scan["past_mean"], scan["best_lag"]
+    unit = f" (1 step = {step})" if step else ""
+    if arrow == "future":
+        return (f"The source ({source}) predicts the future of the target ({target}) better than its past (mean Δ "
+                f"{f:.3f} over δ > 0 against {p:.3f} over δ < 0): the arrow of time of the source acting on the "
+                f"target. Δ is smallest at δ = {best}{unit}.")
+    if arrow == "past":
+        return (f"The source ({source}) predicts the past of the target ({target}) better than its future (mean Δ "
+                f"{p:.3f} over δ < 0 against {f:.3f} over δ > 0): the arrow of time of the target acting on the "
+                f"source. Δ is smallest at δ = {best}{unit}.")
+    if f != f:  # NaN: no mirrored lags
+        return (f"No arrow of time can be read: the lags scanned have no pairs δ and −δ. Δ is smallest at "
+                f"δ = {best}{unit}.")
+    return (f"No clear arrow of time between {source} and {target}: future and past are predicted equally well "
+            f"within two standard errors (mean Δ {f:.3f} over δ > 0, {p:.3f} over δ < 0). Δ is smallest at "
+            f"δ = {best}{unit}.")
+
+
+def run(df: pd.DataFrame, settings: dict, progress) -> dict:
+    """The lag scan, then (optionally) the lagged greedy selection."""
+    src, tgt = settings["source"]["columns"], settings["target"]["columns"]
+    sel = settings.get("selection")
+    cols = src + tgt + (sel["candidates"]["columns"] if sel else [])
+    progress(0.01, "preparing the panel")
+    frame, step = panel_frame(df, cols, time=settings["time"], entity=settings["entity"],
+                              scaling=settings["scaling"])
+    share = 0.35 if sel else 1.0
+    scan = lag_scan(frame, src, tgt, lags=range(settings["lag_min"], settings["lag_max"] + 1),
+                    time=settings["time"], group=settings["entity"], k=settings["k"],
+                    n_queries=settings["n_queries"], random_state=settings["random_state"],
+                    progress=_sub(progress, 0.01, share - 0.01))
+    out = {"scan": scan.to_dict(), "step": step,
+           "verdict": verdict_text(scan.to_dict(), settings["source"]["label"], settings["target"]["label"], step),
+           "selection": None}
+    if sel:
+        lag = scan.best_lag if sel["lag"] == BEST else int(sel["lag"])
+        if lag == 0:
+            progress(share, "the best lag is 0: selecting at δ = 0")
+        res = select_lagged(frame, sel["candidates"]["columns"], tgt, lag=lag, time=settings["time"],
+                            group=settings["entity"], method="greedy", max_features=sel["max_features"],
+                            k=settings["k"], n_queries=settings["n_queries"], dummy=True,
+                            random_state=settings["random_state"], progress=_sub(progress, share, 1 - share))
+        d = res.to_dict()
+        d["lag"] = lag
+        d["selected"] = list(res.selected)
+        out["selection"] = d
+    progress(1.0, "done")
+    return out
+
+
+def scan_frame(record: dict) -> pd.DataFrame:
+    return pd.DataFrame(record["result"]["scan"]["rows"])
+
+
+def to_csv(record: dict) -> str:
+    """The scan (one row per lag) and, if run, the selection steps, after the settings."""
+    res = record["result"]
+    buf = io.StringIO()
+    scan_frame(record).to_csv(buf, index=False, float_format="%.6g")
+    text = "\n".join(settings_header(record)) + "\n" + f"# best lag: {res['scan']['best_lag']}\n" \
+        f"# arrow of time: {res['scan']['arrow']}\n" + buf.getvalue()
+    if res.get("selection"):
+        sel = res["selection"]
+        rows = [{"size": s["size"], "features": ";".join(s["features"]), "delta": s["a_to_b"],
+                 "se": s["a_to_b_se"], "delta_back": s["b_to_a"], "se_back": s["b_to_a_se"],
+                 "suggested": s["size"] == sel["suggested_size"]} for s in sel["steps"]]
+        buf = io.StringIO()
+        pd.DataFrame(rows).to_csv(buf, index=False, float_format="%.6g")
+        text += f"\n# selection with the target at t+{sel['lag']} (greedy)\n" + buf.getvalue()
+    return text
+
+
+ANALYSIS = register_analysis(Analysis(name=NAME, title="Time lags", prepare=prepare, run=run, to_csv=to_csv,
+                                      version=1))
+
+
+# --------------------------------------------------------------------------------------
+# drawing a record
+# --------------------------------------------------------------------------------------
+def caption(record: dict, selection: bool = False) -> str:
+    s, res = record["settings"], record["result"]
+    rows = res["scan"]["rows"]
+    n = min(r["n_pairs"] for r in rows), max(r["n_pairs"] for r in rows)
+    parts = [figures.esc(record["dataset"].get("filename") or "")]
+    if selection and res.get("selection"):
+        parts.append(f"N = {res['selection']['n']} pairs")
+    else:
+        parts.append(f"{n[0]}–{n[1]} pairs per lag" if n[0] != n[1] else f"{n[0]} pairs per lag")
+    parts += [f"k = {s['k']}", "exact" if s["n_queries"] is None else f"{s['n_queries']} random queries",
+              f"1 step = {res['step']}", f"time: {figures.esc(s['time'])}",
+              f"pairs within each {figures.esc(s['entity'])}" if s.get("entity") else "one series",
+              f"scaling: {s['scaling']}"]
+    if selection:
+        parts.append("greedy, with a dummy noise feature")
+    return " · ".join(parts)
+
+
+def build_figures(record: dict) -> dict:
+    s, res = record["settings"], record["result"]
+    figs = {"scan": figures.lag_scan_curve(res["scan"], source_name=s["source"]["label"],
+                                           target_name=s["target"]["label"], step=res["step"],
+                                           caption=caption(record))}
+    sel = res.get("selection")
+    if sel:
+        lag = sel["lag"]
+        figs["selection"] = figures.selection_curve(
+            sel, target_name="target", title="Selection curve",
+            subtitle=f"candidates: {figures.esc(s['selection']['candidates']['label'])} at t · target: "
+                     f"{figures.esc(s['target']['label'])} at t{'+' if lag >= 0 else '−'}{abs(lag)}",
+            caption=caption(record, selection=True))
+    return figs
+
+
+def selection_rows(record: dict) -> list[dict]:
+    sel = record["result"]["selection"]
+    rows, prev = [], []
+    for st in sel["steps"]:
+        feats = list(st["features"])
+        rows.append({"d": st["size"], "added": ", ".join(f for f in feats if f not in prev) or "—",
+                     "Δ(S → target)": f"{st['a_to_b']:.4f} ± {st['a_to_b_se']:.4f}",
+                     "Δ(target → S)": f"{st['b_to_a']:.4f} ± {st['b_to_a_se']:.4f}"})
+        prev = feats
+    return rows
+
+
+ARROW_BADGE = {"future": ("arrow of time: source → target's future", "success"),
+               "past": ("arrow of time: target → source", "warning"),
+               "undecided": ("no clear arrow of time", "secondary")}
+
+
+def render(record: dict):
+    import dash_bootstrap_components as dbc
+    from dash import html
+
+    from .ui import figure_block, table
+
+    s, res = record["settings"], record["result"]
+    scan = res["scan"]
+    best = next(r for r in scan["rows"] if r["lag"] == scan["best_lag"])
+    figs = build_figures(record)
+    label, color = ARROW_BADGE[scan["arrow"]]
+    head = dbc.Card(dbc.CardBody([
+        html.Div([
+            html.Div([html.Div("best lag", className="metric-label"),
+                      html.Div(f"δ = {scan['best_lag']}", className="metric-value", id="lag-best")], className="metric"),
+            html.Div([html.Div(f"Δ(source_t → target_t+δ) at δ = {scan['best_lag']}", className="metric-label"),
+                      html.Div(f"{best['forward']:.4f} ± {best['forward_se']:.4f}", className="metric-value")],
+                     className="metric"),
+            html.Div([
+                dbc.Badge(label, color=color, className="relation-badge", id="lag-arrow"),
+                html.Div(res["verdict"], className="relation-text", id="lag-verdict"),
+            ], className="relation"),
+        ], className="metrics-row"),
+        html.Div([
+            html.Span("source: ", className="text-muted"), html.Strong(s["source"]["label"]),
+            html.Span(" · target: ", className="text-muted ms-1"), html.Strong(s["target"]["label"]),
+            html.Span(f" · lags {s['lag_min']} … {s['lag_max']} steps (1 step = {res['step']})", className="text-muted"),
+        ], className="small mt-2"),
+        *[html.Div(n, className="small text-muted mt-1") for n in scan.get("notes", [])],
+        *([html.Div("; ".join(record["warnings"]), className="small text-warning mt-1")]
+          if record.get("warnings") else []),
+    ]), className="mb-3 summary-card")
+    blocks = [head, figure_block("lag-scan", figs["scan"])]
+    sel = res.get("selection")
+    if sel:
+        rows = selection_rows(record)
+        chosen = [st for st in sel["steps"] if st["size"] == sel["suggested_size"]][0]
+        dummy_in = sel.get("dummy") in chosen["features"]
+        sug = [i for i, r in enumerate(rows) if r["d"] == sel["suggested_size"]]
+        highlight = [*({"if": {"row_index": i}, "backgroundColor": "#e8f1fb", "fontWeight": 600} for i in sug),
+                     {"if": {"column_id": "added"}, "whiteSpace": "normal", "wordBreak": "break-word",
+                      "maxWidth": "10rem"}]
+        blocks += [
+            html.H5(f"Selection with the target at t{'+' if sel['lag'] >= 0 else '−'}{abs(sel['lag'])}",
+                    className="mt-4 mb-1"),
+            html.Div([
+                html.Span(f"Suggested: d = {sel['suggested_size']}: ", className="fw-semibold"),
+                html.Span(", ".join(chosen["features"]), id="lag-selected"),
+                html.Span(" (the dummy noise feature is among them: within noise)" if dummy_in else
+                          " · the dummy noise feature was not chosen", className="text-muted small ms-1"),
+            ], className="mb-2"),
+            dbc.Row([
+                dbc.Col(figure_block("lag-selection", figs["selection"]), lg=6),
+                dbc.Col([html.Div("Best subset S of each size, at t; the target at t + δ (greedy: each adds one "
+                                  "feature to the one before)",
+                                  className="small text-muted mb-1"),
+                         table(list(rows[0]), rows, id="lag-sel-table", max_height=440, highlight=highlight)], lg=6),
+            ], className="g-3"),
+        ]
+    return blocks
+
+
+__all__ = ["ANALYSIS", "BEST", "build_figures", "prepare", "render", "run", "scan_frame", "selection_rows",
+           "to_csv", "verdict_text"]
+
+
+# --------------------------------------------------------------------------------------
+# the page's controls (pure: tested without a browser)
+# --------------------------------------------------------------------------------------
+def control_values(meta: dict, client: dict | None, current: dict, *, restore: bool, data_changed: bool) -> dict:
+    """Options and values of the Time lags page: source and target from the example's roles
+    (policy panel: policies → epidemic_state), time and entity from the Data page's roles,
+    lags −L … L around the example's lag."""
+    from .inputs import NONE, default_pair, enabled_spaces, example_roles, resolve_controls
+    from .jobs import last_inputs
+
+    groups = (client or {}).get("groups")
+    opts, enabled = enabled_spaces(meta, groups)
+    roles = example_roles(meta)
+    source, target = default_pair(meta, groups)
+    data_roles = meta.get("roles") or {}
+    columns = set(meta.get("columns", []))
+    reach = max(5, int(roles.get("lag") or 0) + 3)
+    spec = {
+        "source": (source, set(enabled), True),
+        "target": (target, set(enabled), True),
+        "lag_min": (-reach, None, True),
+        "lag_max": (reach, None, True),
+        "time": (data_roles.get("time"), columns, True),
+        "entity": (data_roles.get("entity") or NONE, columns | {NONE}, True),
+        "k": (1, None, False),
+        "estimator": ("exact", {"exact", "subsampled"}, False),
+        "n_queries": (1000, None, False),
+        "select": (["on"], {"on"}, False),
+        "candidates": (source, set(enabled), True),
+        "sel_lag": (None, None, True),
+        "sel_max": (8, None, False),
+    }
+    values = resolve_controls(spec, current, last_inputs(client, NAME), restore=restore, data_changed=data_changed)
+    if values["select"] is None:
+        values["select"] = []
+    return {"options": opts, **values}

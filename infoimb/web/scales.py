@@ -1,0 +1,223 @@
+"""The "scales" analysis: relative weights of A's features that minimise Δ(weighted A → B)
+(:func:`infoimb.optimize_weights`: grid, coordinate search, or the differentiable
+information imbalance, DII).
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+
+from .. import figures
+from ..weights import optimize_weights
+from .context import AnalysisInputError, prepare_frame
+from .inputs import k_of, n_queries_of, one_of, periodic_of, real, space, space_dict, whole
+from .jobs import Analysis, JobContext, register_analysis, settings_header
+
+NAME = "scales"
+METHODS = {
+    "dii": "DII: gradient descent on the differentiable Δ",
+    "coordinate": "coordinate search: one weight at a time",
+    "grid": "grid: every combination of scales (few features)",
+}
+GRID_SCALES = 9  # np.logspace(-1, 1, 9), the library's default
+MAX_GRID = 2000
+MAX_RANK_ENTRIES = 50_000_000  # the DII keeps a (queries × N) rank matrix: 400 MB
+RANDOM_STATE = 0
+
+
+def prepare(inputs: dict, ctx: JobContext) -> dict:
+    """Canonical settings of a weight optimisation from the page's inputs."""
+    a = space(inputs.get("a"), ctx, "space A")
+    b = space(inputs.get("b"), ctx, "space B")
+    if set(a.columns) == set(b.columns):
+        raise AnalysisInputError(f"A ({a.label}) and B ({b.label}) are the same columns: the weights are then "
+                                 "trivially equal. Choose two different spaces.")
+    d = len(a.columns)
+    if d < 2:
+        raise AnalysisInputError(f"A ({a.label}) has a single feature: only ratios of weights matter, so A needs "
+                                 "at least two")
+    method = one_of(inputs.get("method"), "method", tuple(METHODS), "dii")
+    n = ctx.n_rows
+    k = k_of(inputs.get("k"), n)
+    n_queries = n_queries_of(inputs, n)
+    n_iter = whole(inputs.get("n_iter"), "iterations", 1, 5000, default=200) if method == "dii" else None
+    l1 = real(inputs.get("l1"), "L1", 0.0, 10.0, default=0.0) if method == "dii" else 0.0
+    limit = min(MAX_GRID, ctx.settings.max_subsets) if ctx.settings is not None else MAX_GRID
+    if method == "grid":
+        total = GRID_SCALES ** (d - 1)
+        if total > limit:
+            raise AnalysisInputError(f"a grid over {d} features with {GRID_SCALES} scales needs {GRID_SCALES}^{d - 1}"
+                                     f" = {total:,} evaluations, more than the limit of {limit:,}: use the "
+                                     "coordinate search or the DII")
+    if method == "dii" and (n_queries or n) * n > MAX_RANK_ENTRIES:
+        raise AnalysisInputError(f"the DII keeps a ranks matrix of (queries × points) = {(n_queries or n):,} × {n:,}: "
+                                 "too large; use subsampled queries (at most "
+                                 f"{MAX_RANK_ENTRIES // max(n, 1):,})")
+    columns = list(dict.fromkeys(list(a.columns) + list(b.columns)))
+    ctx.check_cells(len(columns))
+    return {
+        "a": space_dict(a),
+        "b": space_dict(b),
+        "method": method,
+        "k": k,
+        "n_queries": n_queries,
+        "n_iter": n_iter,
+        "l1": l1,
+        "max_evaluations": limit if method == "grid" else None,
+        "scaling": ctx.scaling,
+        "periodic": periodic_of(ctx, columns),
+        "random_state": RANDOM_STATE,
+    }
+
+
+def run(df: pd.DataFrame, settings: dict, progress) -> dict:
+    a, b = settings["a"]["columns"], settings["b"]["columns"]
+    progress(0.01, "preparing the data")
+    frame, dropped = prepare_frame(df, a + b, settings["scaling"], settings.get("periodic"))
+    if settings["k"] >= frame.shape[0]:
+        raise AnalysisInputError(f"k = {settings['k']} must be smaller than the number of points "
+                                 f"({frame.shape[0]} after dropping rows with missing values)")
+    kw = {}
+    if settings["method"] == "dii":
+        kw.update(n_iter=settings["n_iter"], l1=settings["l1"])
+    if settings.get("max_evaluations"):
+        kw["max_evaluations"] = settings["max_evaluations"]
+    res = optimize_weights(frame[a], frame[b], method=settings["method"], k=settings["k"],
+                           period=settings.get("periodic") or None, n_queries=settings["n_queries"],
+                           random_state=settings["random_state"], progress=progress, **kw)
+    out = res.to_dict()
+    out["dropped_rows"] = dropped
+    out["improvement"] = (res.delta_before - res.delta_after) / res.delta_before if res.delta_before > 0 else 0.0
+    return out
+
+
+def weights_frame(record: dict) -> pd.DataFrame:
+    res = record["result"]
+    w = np.asarray(res["weights"], dtype=float)
+    return pd.DataFrame({"feature": res["columns"], "weight": w})
+
+
+def to_csv(record: dict) -> str:
+    """The weights (largest = 1), after the settings and Δ before / after."""
+    res = record["result"]
+    lines = settings_header(record) + [f"# delta before (unit weights): {res['delta_before']:.6g}",
+                                       f"# delta after (weights found): {res['delta_after']:.6g}"]
+    buf = io.StringIO()
+    weights_frame(record).to_csv(buf, index=False, float_format="%.6g")
+    return "\n".join(lines) + "\n" + buf.getvalue()
+
+
+ANALYSIS = register_analysis(Analysis(name=NAME, title="Scales of features", prepare=prepare, run=run,
+                                      to_csv=to_csv, version=1))
+
+
+# --------------------------------------------------------------------------------------
+# drawing a record
+# --------------------------------------------------------------------------------------
+def caption(record: dict) -> str:
+    s, res = record["settings"], record["result"]
+    parts = [figures.esc(record["dataset"].get("filename") or ""), f"N = {res['n']}", f"k = {s['k']}",
+             "all points as queries" if s["n_queries"] is None else f"{s['n_queries']} random queries",
+             f"method: {s['method']}"]
+    if s["method"] == "dii":
+        parts.append(f"{s['n_iter']} steps" + (f", L1 = {s['l1']:g}" if s["l1"] else ""))
+    parts.append(f"scaling: {s['scaling']}")
+    if res.get("dropped_rows"):
+        parts.append(f"{res['dropped_rows']} rows with missing values left out")
+    return " · ".join(parts)
+
+
+def build_figures(record: dict) -> dict:
+    s, res = record["settings"], record["result"]
+    cap = caption(record)
+    return {"bars": figures.weights_bars(res, a_name=s["a"]["label"], b_name=s["b"]["label"], caption=cap),
+            "history": figures.weights_history(res, caption=cap)}
+
+
+def render(record: dict):
+    import dash_bootstrap_components as dbc
+    from dash import html
+
+    from .ui import figure_block, table
+
+    s, res = record["settings"], record["result"]
+    figs = build_figures(record)
+    head = dbc.Card(dbc.CardBody([
+        html.Div([
+            html.Div([html.Div("Δ(A → B), unit weights", className="metric-label"),
+                      html.Div(f"{res['delta_before']:.4f}", className="metric-value", id="scl-before")],
+                     className="metric"),
+            html.Div([html.Div("Δ(weighted A → B)", className="metric-label"),
+                      html.Div(f"{res['delta_after']:.4f}", className="metric-value", id="scl-after")],
+                     className="metric"),
+            html.Div([
+                html.Div("what it means", className="metric-label"),
+                html.Div(f"With these weights on A's features ({s['a']['label']}), the nearest neighbours in A "
+                         f"agree better with those in B ({s['b']['label']}): Δ "
+                         + ("falls by " + f"{100 * res['improvement']:.0f}%." if res["improvement"] > 0 else
+                            "does not improve on the features as given."),
+                         className="relation-text", id="scl-text"),
+            ], className="relation"),
+        ], className="metrics-row"),
+        html.Div("Weights multiply the features as they enter the distance (after the Data page's scaling, "
+                 f"{s['scaling']}); only their ratios matter.", className="small text-muted mt-2"),
+        *([html.Div("; ".join(record["warnings"]), className="small text-warning mt-1")]
+          if record.get("warnings") else []),
+    ]), className="mb-3 summary-card")
+    rows = [{"feature": r["feature"], "weight": f"{r['weight']:.4f}"}
+            for r in weights_frame(record).to_dict(orient="records")]
+    return [head,
+            dbc.Row([dbc.Col(figure_block("weights", figs["bars"]), lg=6),
+                     dbc.Col(figure_block("weights-history", figs["history"]), lg=6)], className="g-3"),
+            html.Div([html.H6("Weights (largest = 1)", className="mt-3"),
+                      table(list(rows[0]), rows, id="scl-table", max_height=320)])]
+
+
+__all__ = ["ANALYSIS", "METHODS", "build_figures", "prepare", "render", "run", "to_csv", "weights_frame"]
+
+
+# --------------------------------------------------------------------------------------
+# the page's controls (pure: tested without a browser)
+# --------------------------------------------------------------------------------------
+def default_spaces(meta: dict, groups) -> tuple[str | None, str | None]:
+    """B: the example's target, else the first group short of the full space; A: the first
+    group of two or more features apart from B, else the full space."""
+    from .context import FULL, clean_groups, feature_columns
+    from .inputs import enabled_spaces, example_roles
+
+    _, enabled = enabled_spaces(meta, groups)
+    full = set(feature_columns(meta))
+    cols = {f"group:{g['name']}": set(g["columns"]) for g in clean_groups(groups)}
+    grp = [v for v in enabled if v.startswith("group:") and cols.get(v) != full]
+    roles = example_roles(meta)
+    b = f"group:{roles['target']}" if roles.get("target") and f"group:{roles['target']}" in enabled else None
+    if b is None:
+        b = grp[0] if grp else next((v for v in enabled if v.startswith("col:")), None)
+    b_cols = cols.get(b, {b[4:]} if b and b.startswith("col:") else set())
+    a_choices = [v for v in grp if v != b and len(cols[v]) >= 2 and not (cols[v] & b_cols)]
+    a = a_choices[0] if a_choices else (FULL if FULL in enabled and len(full) >= 2 and full != b_cols else None)
+    return a, b
+
+
+def control_values(meta: dict, client: dict | None, current: dict, *, restore: bool, data_changed: bool) -> dict:
+    from .inputs import enabled_spaces, resolve_controls
+    from .jobs import last_inputs
+
+    groups = (client or {}).get("groups")
+    opts, enabled = enabled_spaces(meta, groups)
+    a, b = default_spaces(meta, groups)
+    spec = {
+        "a": (a, set(enabled), True),
+        "b": (b, set(enabled), True),
+        "method": ("dii", set(METHODS), False),
+        "k": (1, None, False),
+        "n_iter": (200, None, False),
+        "l1": (0, None, False),
+        "estimator": ("exact", {"exact", "subsampled"}, False),
+        "n_queries": (1000, None, False),
+    }
+    values = resolve_controls(spec, current, last_inputs(client, NAME), restore=restore, data_changed=data_changed)
+    return {"options": opts, **values}

@@ -1,0 +1,382 @@
+"""The "select features" analysis: the subset of candidate features that best predicts a
+target (or, without a target, the full candidate space: compression).
+
+``prepare`` validates cheaply (groups, overlap, the size of the search against
+INFOIMB_MAX_SUBSETS); ``run`` calls :func:`infoimb.select_features` (or
+:func:`infoimb.select_lagged` when the target is taken ``lag`` steps later); ``render`` draws a
+stored record for ``pages/select.py``; ``to_csv`` gives the steps.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import pandas as pd
+
+from .. import figures
+from ..lags import select_lagged
+from ..selection import _expected_evaluations, n_subsets, select_features
+from .context import AnalysisInputError, prepare_frame
+from .inputs import (
+    check_lag,
+    flag,
+    k_of,
+    n_queries_of,
+    no_overlap,
+    one_of,
+    optional_space,
+    panel_frame,
+    periodic_of,
+    space,
+    space_dict,
+    time_entity,
+    whole,
+)
+from .jobs import Analysis, JobContext, register_analysis, settings_header
+
+NAME = "select"
+METHODS = {
+    "greedy": "greedy forward: add the best feature at each step",
+    "beam": "beam search: keep the n best subsets at each step",
+    "exhaustive": "exhaustive: every subset up to the largest size",
+    "backward": "backward elimination: drop the least useful feature",
+}
+CRITERIA = {
+    "a_to_b": "Δ(S → target)",
+    "symmetric": "symmetric: [Δ(S → target) + Δ(target → S)] / √2",
+}
+RANDOM_STATE = 0
+MAX_RANDOM = 200
+
+
+def evaluations(method: str, n_features: int, max_features: int, n_best: int, n_random: int) -> int:
+    """How many subsets a search evaluates, the random baseline included."""
+    sizes = n_features if method == "backward" else max_features
+    return _expected_evaluations(method, n_features, max_features, n_best) + n_random * sizes
+
+
+def prepare(inputs: dict, ctx: JobContext) -> dict:
+    """Canonical settings of a selection from the page's inputs."""
+    cand = space(inputs.get("candidates"), ctx, "candidate group")
+    target = optional_space(inputs.get("target"), ctx, "target group")
+    if target is not None:
+        no_overlap(cand, target, "candidates", "target",
+                   "remove the target's columns from the candidate group, or choose no target (compression)")
+    n = ctx.n_rows
+    method = one_of(inputs.get("method"), "method", tuple(METHODS), "greedy")
+    criterion = one_of(inputs.get("criterion"), "criterion", tuple(CRITERIA), "a_to_b")
+    n_best = whole(inputs.get("n_best"), "beam width n_best", 1, 1000, default=10) if method == "beam" else None
+    dummy = flag(inputs.get("dummy"))
+    n_features = len(cand.columns) + int(dummy)
+    default_max = min(n_features, 3) if method == "exhaustive" else min(n_features, 8)
+    max_features = min(whole(inputs.get("max_features"), "max features", 1, None, default=default_max), n_features)
+    k = k_of(inputs.get("k"), n)
+    n_queries = n_queries_of(inputs, n)
+    n_random = whole(inputs.get("n_random"), "random subsets per size", 0, MAX_RANDOM, default=0)
+    lag = whole(inputs.get("lag"), "target lag δ", -10_000, 10_000, default=0)
+    time = entity = None
+    if lag != 0:
+        if target is None:
+            raise AnalysisInputError("a target lag needs a target group: choose one, or set the lag to 0 for "
+                                     "compression")
+        time, entity = time_entity(ctx, ctx.roles.get("time"), ctx.roles.get("entity"), need_time=True,
+                                   what="a lagged target", used=cand.columns + target.columns,
+                                   where="set it on the Data page (Roles)")
+        check_lag(lag, ctx.meta, time, "the target lag δ =")
+    limit = ctx.settings.max_subsets if ctx.settings is not None else None
+    if method == "exhaustive":
+        total = n_subsets(n_features, max_features)
+        if limit is not None and total > limit:
+            raise AnalysisInputError(
+                f"an exhaustive search over {n_features} features up to {max_features} features needs {total:,} "
+                f"subsets, more than the limit of {limit:,} (INFOIMB_MAX_SUBSETS); use beam or greedy, or lower "
+                "max features")
+    total = evaluations(method, n_features, max_features, n_best or 1, n_random)
+    if limit is not None and total > limit:
+        raise AnalysisInputError(
+            f"this {method} search over {n_features} features needs {total:,} subset evaluations"
+            f"{' (random baseline included)' if n_random else ''}, more than the limit of {limit:,} "
+            "(INFOIMB_MAX_SUBSETS); lower max features or the random subsets, or use fewer candidates")
+    columns = list(cand.columns) + (list(target.columns) if target is not None else [])
+    ctx.check_cells(len(columns))
+    return {
+        "candidates": space_dict(cand),
+        "target": space_dict(target),
+        "method": method,
+        "n_best": n_best,
+        "max_features": max_features,
+        "criterion": criterion,
+        "k": k,
+        "n_queries": n_queries,
+        "n_random": n_random,
+        "dummy": dummy,
+        "lag": lag,
+        "time": time,
+        "entity": entity,
+        "scaling": ctx.scaling,
+        "periodic": periodic_of(ctx, cand.columns),
+        "max_subsets": limit if method == "exhaustive" else None,
+        "n_evaluations": total,
+        "random_state": RANDOM_STATE,
+    }
+
+
+def selection_kwargs(settings: dict, progress) -> dict:
+    kw = dict(method=settings["method"], max_features=settings["max_features"], criterion=settings["criterion"],
+              k=settings["k"], n_queries=settings["n_queries"], n_random=settings["n_random"],
+              dummy=settings["dummy"], period=settings.get("periodic") or None,
+              random_state=settings["random_state"], progress=progress)
+    if settings.get("n_best"):
+        kw["n_best"] = settings["n_best"]
+    if settings.get("max_subsets"):
+        kw["max_subsets"] = settings["max_subsets"]
+    return kw
+
+
+def run(df: pd.DataFrame, settings: dict, progress) -> dict:
+    """The selection; for a lagged target, pairs (candidates at t, target at t + lag) within
+    each entity."""
+    cand = settings["candidates"]["columns"]
+    target = settings["target"]["columns"] if settings["target"] else None
+    progress(0.01, "preparing the data")
+    kw = selection_kwargs(settings, progress)
+    info: dict = {"dropped_rows": 0, "step": None}
+    if settings["lag"]:
+        frame, step = panel_frame(df, cand + target, time=settings["time"], entity=settings["entity"],
+                                  scaling=settings["scaling"], periodic=settings.get("periodic"))
+        res = select_lagged(frame, cand, target, lag=settings["lag"], time=settings["time"],
+                            group=settings["entity"], **kw)
+        info["step"] = step
+    else:
+        frame, dropped = prepare_frame(df, cand + (target or []), settings["scaling"], settings.get("periodic"))
+        if settings["k"] >= frame.shape[0]:
+            raise AnalysisInputError(f"k = {settings['k']} must be smaller than the number of points "
+                                     f"({frame.shape[0]} after dropping rows with missing values)")
+        res = select_features(frame[cand], frame[target] if target else None, **kw)
+        info["dropped_rows"] = dropped
+    out = res.to_dict()
+    out.update(info)
+    out["selected"] = list(res.selected)
+    out["dummy_chosen"] = [s.size for s in res.steps if res.dummy and res.dummy in s.features
+                           and s.size <= res.suggested_size]
+    return out
+
+
+def steps_frame(record: dict) -> pd.DataFrame:
+    """One row per size: the best subset, its Δ both ways, the criterion, the random baseline."""
+    res = record["result"]
+    rows, prev = [], []
+    for s in res["steps"]:
+        feats = list(s["features"])
+        rows.append({
+            "size": s["size"],
+            "added": ";".join(f for f in feats if f not in prev),
+            "removed": ";".join(f for f in prev if f not in feats),
+            "features": ";".join(feats),
+            "delta_s_to_target": s["a_to_b"], "se_s_to_target": s["a_to_b_se"],
+            "delta_target_to_s": s["b_to_a"], "se_target_to_s": s["b_to_a_se"],
+            "criterion": s["criterion"], "criterion_se": s["criterion_se"],
+            "random_mean": s["random_mean"], "random_sd": s["random_sd"],
+            "n_evaluated": s["n_evaluated"], "suggested": s["size"] == res["suggested_size"],
+        })
+        prev = feats
+    return pd.DataFrame(rows)
+
+
+def to_csv(record: dict) -> str:
+    """The steps as CSV after ``# key: value`` lines saying how they were produced."""
+    buf = io.StringIO()
+    steps_frame(record).to_csv(buf, index=False, float_format="%.6g")
+    return "\n".join(settings_header(record)) + "\n" + buf.getvalue()
+
+
+ANALYSIS = register_analysis(Analysis(name=NAME, title="Select features", prepare=prepare, run=run,
+                                      to_csv=to_csv, version=1))
+
+
+# --------------------------------------------------------------------------------------
+# drawing a record
+# --------------------------------------------------------------------------------------
+def target_name(settings: dict) -> str:
+    if settings["target"] is None:
+        return "all candidates"
+    name = settings["target"]["label"]
+    lag = settings.get("lag") or 0
+    if lag:
+        return f"{name} at t{'+' if lag > 0 else '−'}{abs(lag)}"
+    return name
+
+
+def estimator_text(settings: dict) -> str:
+    return "exact" if settings.get("n_queries") is None else f"{settings['n_queries']} random queries"
+
+
+def caption(record: dict) -> str:
+    s, res = record["settings"], record["result"]
+    method = s["method"] + (f" (n_best = {s['n_best']})" if s.get("n_best") else "")
+    parts = [figures.esc(record["dataset"].get("filename") or ""),
+             f"N = {res['n']}" + (" pairs" if s.get("lag") else ""), f"k = {s['k']}", estimator_text(s), method,
+             "criterion: " + ("Δ(S → target)" if s["criterion"] == "a_to_b" else "symmetric"),
+             f"scaling: {s['scaling']}"]
+    if s.get("lag"):
+        parts.append(f"target at t{'+' if s['lag'] > 0 else '−'}{abs(s['lag'])}"
+                     + (f" (1 step = {res['step']})" if res.get("step") else "")
+                     + (f", within each {figures.esc(s['entity'])}" if s.get("entity") else ""))
+    if s.get("n_random"):
+        parts.append(f"{s['n_random']} random subsets per size")
+    if res.get("dropped_rows"):
+        parts.append(f"{res['dropped_rows']} rows with missing values left out")
+    return " · ".join(parts)
+
+
+def build_figures(record: dict) -> dict:
+    """The selection curve and the path in the plane (pure)."""
+    s, res = record["settings"], record["result"]
+    cap = caption(record)
+    tname = target_name(s)
+    what = "compression: S against all candidates" if s["target"] is None else f"target: {tname}"
+    curve = figures.selection_curve(
+        res, target_name="target" if s["target"] is not None else "all candidates",
+        subtitle=f"candidates: {figures.esc(s['candidates']['label'])} · {figures.esc(what)}", caption=cap)
+    path = figures.selection_path(res, target_name="target" if s["target"] is not None else "all candidates",
+                                  caption=cap)
+    return {"curve": curve, "path": path}
+
+
+def table_rows(record: dict) -> list[dict]:
+    s, res = record["settings"], record["result"]
+    sym = s["criterion"] == "symmetric"
+    rows = []
+    for r in steps_frame(record).to_dict(orient="records"):
+        change = r["added"].replace(";", ", ")
+        if r["removed"]:
+            change = (f"+ {change} " if change else "") + "− " + r["removed"].replace(";", ", ")
+        row = {"d": r["size"], "change": change or "—", "features": r["features"].replace(";", ", "),
+               "Δ(S→target)": f"{r['delta_s_to_target']:.4f} ± {r['se_s_to_target']:.4f}",
+               "Δ(target→S)": f"{r['delta_target_to_s']:.4f} ± {r['se_target_to_s']:.4f}"}
+        if sym:
+            row["symmetric"] = f"{r['criterion']:.4f} ± {r['criterion_se']:.4f}"
+        if s.get("n_random"):
+            row["random subsets"] = ("" if not math.isfinite(r["random_mean"]) else
+                                     f"{r['random_mean']:.3f} ± {r['random_sd']:.3f}")
+        rows.append(row)
+    return rows
+
+
+def summary(record: dict) -> dict:
+    s, res = record["settings"], record["result"]
+    best = next(st for st in res["steps"] if st["size"] == res["suggested_size"])
+    return {"size": res["suggested_size"], "features": list(best["features"]),
+            "value": f"{best['criterion']:.4f} ± {best['criterion_se']:.4f}",
+            "target": target_name(s), "dummy": res.get("dummy"), "dummy_chosen": res.get("dummy_chosen") or [],
+            "n": res["n"]}
+
+
+def render(record: dict):
+    """Dash children for a stored selection record."""
+    import dash_bootstrap_components as dbc
+    from dash import html
+
+    from .ui import figure_block, table
+
+    s, res = record["settings"], record["result"]
+    sm = summary(record)
+    figs = build_figures(record)
+    crit = "Δ(S → target)" if s["criterion"] == "a_to_b" else "symmetric Δ"
+    if s["target"] is None:
+        crit = crit.replace("target", "all candidates")
+    notes = []
+    if sm["dummy"]:
+        if sm["dummy_chosen"]:
+            notes.append(html.Div(f"The dummy noise feature ({sm['dummy']}) is among the chosen features at "
+                                  f"d = {', '.join(map(str, sm['dummy_chosen']))}: below that size's error, the "
+                                  "choice is not meaningful.", className="small text-warning mt-1"))
+        else:
+            notes.append(html.Div(f"The dummy noise feature ({sm['dummy']}) was never chosen up to the suggested "
+                                  "size, as it should be.", className="small text-muted mt-1"))
+    if record.get("warnings"):
+        notes.append(html.Div("; ".join(record["warnings"]), className="small text-warning mt-1"))
+    head = dbc.Card(dbc.CardBody([
+        html.Div([
+            html.Div([html.Div("suggested size", className="metric-label"),
+                      html.Div(f"d = {sm['size']}", className="metric-value", id="sel-suggested")], className="metric"),
+            html.Div([html.Div(f"{crit} at d = {sm['size']}", className="metric-label"),
+                      html.Div(sm["value"], className="metric-value", id="sel-value")], className="metric"),
+            html.Div([
+                html.Div("selected features", className="metric-label"),
+                html.Div([dbc.Badge(f, color="primary", className="me-1 mb-1 feature-badge") for f in sm["features"]],
+                         id="sel-selected"),
+            ], className="relation"),
+        ], className="metrics-row"),
+        html.Div([
+            html.Span("candidates: ", className="text-muted"), html.Strong(s["candidates"]["label"]),
+            html.Span(f" ({len(s['candidates']['columns'])} columns)", className="text-muted"),
+            html.Span(" · target: ", className="text-muted ms-1"), html.Strong(sm["target"]),
+            html.Span(f" · N = {sm['n']}" + (" pairs" if s.get("lag") else ""), className="text-muted"),
+            html.Span(" · the suggested size is the smallest whose Δ is within two standard errors of the best",
+                      className="text-muted"),
+        ], className="small mt-2"),
+        *notes,
+    ]), className="mb-3 summary-card")
+    rows = table_rows(record)
+    sug = [i for i, r in enumerate(rows) if r["d"] == res["suggested_size"]]
+    highlight = [*({"if": {"row_index": i}, "backgroundColor": "#e8f1fb", "fontWeight": 600} for i in sug),
+                 {"if": {"column_id": "features"}, "whiteSpace": "normal", "overflowWrap": "anywhere",
+                  "maxWidth": "20rem", "minWidth": "12rem"},
+                 {"if": {"column_id": "change"}, "whiteSpace": "normal", "wordBreak": "break-word",
+                  "maxWidth": "11rem"}]
+    return [
+        head,
+        dbc.Row([
+            dbc.Col(figure_block("selection-curve", figs["curve"]), lg=6),
+            dbc.Col(figure_block("selection-path", figs["path"]), lg=6),
+        ], className="g-3"),
+        html.Div([
+            html.H6("Best subset of each size", className="mt-3"),
+            table(list(rows[0]), rows, id="sel-table", max_height=420, highlight=highlight),
+        ]),
+    ]
+
+
+__all__ = ["ANALYSIS", "CRITERIA", "METHODS", "build_figures", "evaluations", "prepare", "render", "run",
+           "steps_frame", "summary", "table_rows", "to_csv"]
+
+
+# --------------------------------------------------------------------------------------
+# the page's controls (pure: tested without a browser)
+# --------------------------------------------------------------------------------------
+def control_values(meta: dict, client: dict | None, current: dict, *, restore: bool, data_changed: bool) -> dict:
+    """Options and values of the Select page's controls: an example's target and lag (policy
+    panel: policies → epidemic_state at t+2), else compression of the full space."""
+    from .context import FULL
+    from .inputs import NONE, default_pair, enabled_spaces, example_roles, resolve_controls
+    from .jobs import last_inputs
+
+    groups = (client or {}).get("groups")
+    opts, enabled = enabled_spaces(meta, groups)
+    roles = example_roles(meta)
+    cand, target = default_pair(meta, groups)
+    if not (roles.get("target") and target == f"group:{roles['target']}"):
+        cand, target = (FULL if FULL in enabled else (enabled[0] if enabled else None)), NONE
+    has_time = bool((meta.get("roles") or {}).get("time"))
+    lag = int(roles.get("lag") or 0) if target != NONE and has_time else 0
+    spec = {
+        "candidates": (cand, set(enabled), True),
+        "target": (target, set(enabled) | {NONE}, True),
+        "lag": (lag, None, True),
+        "method": ("greedy", set(METHODS), False),
+        "n_best": (10, None, False),
+        "max_features": (8, None, False),
+        "criterion": ("a_to_b", set(CRITERIA), False),
+        "k": (1, None, False),
+        "estimator": ("exact", {"exact", "subsampled"}, False),
+        "n_queries": (1000, None, False),
+        "n_random": (0, None, False),
+        "dummy": (["dummy"], {"dummy"}, False),
+    }
+    values = resolve_controls(spec, current, last_inputs(client, NAME), restore=restore, data_changed=data_changed)
+    if values["dummy"] is None:
+        values["dummy"] = []
+    return {"options": opts, "target_options": [{"label": "No target: compression (all candidates)",
+                                                 "value": NONE}] + opts, **values}

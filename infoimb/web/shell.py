@@ -1,0 +1,107 @@
+"""The frame around the pages: navbar, app-level stores, the browser session.
+
+:func:`serve_layout` is ``app.layout`` (a function: every page load gets a new page-load id).
+The callbacks here give each browser a server-side session id (kept in local storage) and
+tell every page which table the session holds.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, dcc, html, no_update
+
+from . import ids, jobs
+from .data_logic import dataset_info
+from .runtime import get_settings, get_store
+from .store import InvalidSession
+
+#: the order of the navbar; pages not in it come after, by their registered ``order``
+NAV_ORDER = ("/", "/compare", "/select", "/lags", "/causality", "/scales")
+
+
+def navbar():
+    pages = sorted(dash.page_registry.values(),
+                   key=lambda p: (NAV_ORDER.index(p["path"]) if p["path"] in NAV_ORDER else 99, p.get("order") or 0))
+    links = [dbc.NavItem(dbc.NavLink(p.get("name", p["path"]), href=p["relative_path"], active="exact",
+                                     id=f"nav-{p['module'].split('.')[-1]}"))
+             for p in pages if not p.get("hide_nav")]
+    return dbc.Navbar(
+        dbc.Container(
+            [
+                dbc.NavbarBrand([html.Span("Δ", className="brand-delta"), " infoimb"], href="/",
+                                className="me-4"),
+                dbc.Nav(links, navbar=True, className="me-auto"),
+                html.Span("", id=ids.NAV_DATASET, className="navbar-text small text-light"),
+            ],
+            fluid=True,
+        ),
+        color="dark", dark=True, className="mb-3 app-navbar", id=ids.NAVBAR,
+    )
+
+
+def serve_layout():
+    return html.Div(
+        [
+            dcc.Store(id=ids.SESSION_STORE, storage_type="local"),
+            dcc.Store(id=ids.SETTINGS_STORE, storage_type="local"),
+            dcc.Store(id=ids.PAGE_LOAD, data=uuid.uuid4().hex, storage_type="memory"),
+            # non-null initial data: a memory store mounting with None fires its callbacks
+            dcc.Store(id=ids.DATASET_STORE, data={}, storage_type="memory"),
+            dcc.Store(id=ids.DATA_MESSAGE, data={}, storage_type="memory"),
+            dcc.Store(id=ids.UPLOAD_BUSY, data=False, storage_type="memory"),
+            dcc.Store(id=ids.DATA_REQUEST, data={}, storage_type="memory"),
+            dcc.Store(id=ids.DATA_PAYLOAD, data="", storage_type="memory"),
+            dcc.Store(id=ids.job(ids.JOB_PROGRESS, "data-load"), data={}, storage_type="memory"),
+            *jobs.app_stores(),
+            navbar(),
+            dbc.Container(dash.page_container, fluid=True, className="page-body"),
+            html.Footer(
+                dbc.Container(
+                    html.Small([
+                        "infoimb · the information imbalance of Glielmo, Zeni, Cheng, Csányi & Laio, "
+                        "PNAS Nexus 2022. Your data stay on this server, in your browser session only."
+                    ], className="text-muted"),
+                    fluid=True),
+                className="app-footer"),
+        ]
+    )
+
+
+def ensure_session(session, store=None, ttl: float | None = None) -> tuple[dict | None, dict | None]:
+    """(new session-store value or None to keep it, dataset info) for a page load.
+
+    A session id the server does not know (malformed, expired, forged) is replaced by a
+    fresh server-generated one; a known one is touched and its table announced.
+    """
+    store = store or get_store()
+    sid = session.get("sid") if isinstance(session, dict) else None
+    if store.exists(sid):
+        store.touch(sid)
+        return None, dataset_info(store.get_meta(sid))
+    if ttl is not None:
+        store.expire(ttl)
+    return {"sid": store.new_session()}, None
+
+
+@dash.callback(
+    Output(ids.SESSION_STORE, "data"),
+    Output(ids.DATASET_STORE, "data"),
+    Input(ids.PAGE_LOAD, "data"),
+    State(ids.SESSION_STORE, "data"),
+)
+def _ensure_session(_page_load, session):
+    try:
+        new, info = ensure_session(session, ttl=get_settings().session_ttl)
+    except InvalidSession:  # pragma: no cover - exists() guards it
+        new, info = {"sid": get_store().new_session()}, None
+    return (new if new is not None else no_update), info
+
+
+@dash.callback(Output(ids.NAV_DATASET, "children"), Input(ids.DATASET_STORE, "data"))
+def _nav_dataset(info):
+    if not info:
+        return "no data loaded"
+    return f"{info.get('filename')} · {info.get('n_rows')} rows × {info.get('n_cols')} columns"

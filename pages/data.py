@@ -1,0 +1,506 @@
+"""Data page: load a table (upload or example), see it, assign roles, preprocess, name groups."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+
+from infoimb.web import data_logic as L
+from infoimb.web import ids
+from infoimb.web.context import SCALINGS, clean_groups, numeric_columns
+from infoimb.web.runtime import get_settings, get_store
+from infoimb.web.store import InvalidSession
+from infoimb.web.ui import alert, hint, section, table
+
+dash.register_page(__name__, path="/", name="Data", title="infoimb · Data", order=0)
+
+
+
+def _example_options():
+    return [{"label": e["title"], "value": e["name"]} for e in L.examples()]
+
+
+def layout(**_):
+    settings = get_settings()
+    limit = f"CSV, TSV, Parquet or Excel (.xlsx) · at most {settings.max_upload_mb:g} MB and {settings.max_columns} columns"
+    examples = L.examples()
+    first = examples[0] if examples else None
+    load_card = section("Load a table", [
+        html.Div(
+            dcc.Upload(
+                id=ids.UPLOAD,
+                children=html.Div([html.Div("Drag and drop a file here, or ", className="d-inline"),
+                                   html.A("choose a file", className="upload-link")]),
+                className="upload-zone",
+                className_active="upload-zone active",
+                max_size=settings.max_upload_bytes,
+                multiple=False,
+            ),
+            **{"data-max-bytes": str(settings.max_upload_bytes), "data-max-mb": f"{settings.max_upload_mb:g}"},
+            className="upload-guard",
+        ),
+        html.Div(limit, id=ids.UPLOAD_LIMIT, className="form-text"),
+        html.Div(
+            dbc.Progress(id=ids.job(ids.PROGRESS_BAR, "data-load"), value=0, label="", className="job-progress mt-2",
+                         style={"height": "1.35rem"}),
+            id=ids.job(ids.PROGRESS_WRAP, "data-load"), style={"display": "none"}),
+        html.Hr(),
+        dbc.Label("Or a built-in example", html_for=ids.EXAMPLE_SELECT, className="fw-semibold"),
+        dbc.InputGroup([
+            dbc.Select(id=ids.EXAMPLE_SELECT, options=_example_options(),
+                       value=first["name"] if first else None),
+            dbc.Input(id="example-n", type="number", min=10, step=1, placeholder="size",
+                      value=first["n_default"] if first else None, style={"maxWidth": "6.5rem"},
+                      debounce=True),
+            dbc.Button("Load example", id=ids.EXAMPLE_LOAD, color="primary", n_clicks=0),
+        ]),
+        html.Div(first["description"] if first else "", id=ids.EXAMPLE_DESCRIPTION,
+                 className="example-description small mt-2"),
+        html.Div(id=ids.DATA_ALERT, className="mt-3"),
+    ], step="1")
+
+    table_card = section("The table", [
+        html.Div(id=ids.DATA_SUMMARY, className="mb-2"),
+        html.Div(id=ids.DATA_PROBLEMS),
+        dbc.Tabs([
+            dbc.Tab(html.Div(id=ids.DATA_PREVIEW, className="pt-2"), label="First rows", tab_id="preview"),
+            dbc.Tab(html.Div(id=ids.DATA_COLUMNS, className="pt-2"), label="Columns", tab_id="columns"),
+        ], active_tab="columns", className="mt-2"),
+    ], step="2")
+
+    roles_card = section("Roles and scaling", [
+        dbc.Label("Numeric features (together: the full space)", html_for=ids.ROLE_FEATURES),
+        dcc.Dropdown(id=ids.ROLE_FEATURES, multi=True, placeholder="numeric columns"),
+        dbc.Row([
+            dbc.Col([dbc.Label("Time column", html_for=ids.ROLE_TIME),
+                     dcc.Dropdown(id=ids.ROLE_TIME, placeholder="none")], md=6),
+            dbc.Col([dbc.Label("Entity (group) column", html_for=ids.ROLE_ENTITY),
+                     dcc.Dropdown(id=ids.ROLE_ENTITY, placeholder="none")], md=6),
+        ], className="mt-2"),
+        dbc.Label("Periodic features (angles, phases) and their period", html_for=ids.ROLE_PERIODIC,
+                  className="mt-2"),
+        dcc.Dropdown(id=ids.ROLE_PERIODIC, multi=True, placeholder="none"),
+        html.Div(id=ids.ROLE_PERIODS, className="mt-1"),
+        dbc.Label("Scaling before distances", className="mt-2"),
+        dbc.RadioItems(id=ids.ROLE_SCALING, options=[{"label": v, "value": k} for k, v in SCALINGS.items()],
+                       value="none", inline=True),
+        hint("Applied to every analysis; periodic features are left unscaled so that their period keeps its meaning."),
+        dbc.Button("Apply roles", id=ids.ROLE_SAVE, color="primary", size="sm", className="mt-2", n_clicks=0),
+        html.Div(id=ids.ROLE_MESSAGE, className="mt-2"),
+    ], step="3")
+
+    groups_card = section("Feature groups", [
+        hint("Name groups of columns (e.g. “policies”, “epidemic state”); every page offers them as spaces. "
+             "They are kept in this browser and survive a reload."),
+        html.Div(id=ids.GROUP_LIST, className="mt-2"),
+        dcc.Store(id=ids.GROUP_DRAFT, data={}, storage_type="memory"),
+        dcc.Store(id=ids.GROUP_REFRESH, storage_type="memory"),
+        dbc.Button("+ Add a group", id=ids.GROUP_ADD, color="secondary", outline=True, size="sm", n_clicks=0,
+                   className="mt-1"),
+        html.Div(id=ids.GROUP_MESSAGE, className="mt-2"),
+    ], step="4")
+
+    pre_card = section("Preprocess panel data", [
+        hint("Uses the time and entity columns of the roles. Each step makes a new working table; "
+             "“Reset” goes back to the table as loaded."),
+        dbc.Row([
+            dbc.Col([
+                dbc.Label("Resample to a period", className="small fw-semibold"),
+                dbc.InputGroup([
+                    dbc.Input(id=ids.PRE_RESAMPLE_PERIOD, placeholder="W, 2W, MS or a number", size="sm"),
+                    dbc.Select(id=ids.PRE_RESAMPLE_HOW, value="mean", size="sm",
+                               options=[{"label": h, "value": h} for h in ("mean", "sum", "last", "first", "max",
+                                                                            "min", "median")]),
+                    dbc.Button("Resample", id=ids.PRE_RESAMPLE, size="sm", n_clicks=0),
+                ], size="sm"),
+            ], lg=4),
+            dbc.Col([
+                dbc.Label("Difference cumulative counts", className="small fw-semibold"),
+                dbc.InputGroup([
+                    html.Div(dcc.Dropdown(id=ids.PRE_DIFF_COLUMNS, multi=True, placeholder="columns"),
+                             className="flex-grow-1 dropdown-in-group"),
+                    dbc.Button("Difference", id=ids.PRE_DIFF, size="sm", n_clicks=0),
+                ], size="sm"),
+            ], lg=4),
+            dbc.Col([
+                dbc.Label("Ratio column", className="small fw-semibold"),
+                dbc.InputGroup([
+                    dbc.Select(id=ids.PRE_RATIO_NUM, placeholder="numerator", size="sm"),
+                    dbc.Select(id=ids.PRE_RATIO_DEN, placeholder="denominator", size="sm"),
+                    dbc.Input(id=ids.PRE_RATIO_NAME, placeholder="name", size="sm"),
+                    dbc.Button("Add", id=ids.PRE_RATIO, size="sm", n_clicks=0),
+                ], size="sm"),
+            ], lg=4),
+        ], className="g-3"),
+        html.Div([
+            dbc.Button("Drop rows with missing values", id=ids.PRE_DROP, size="sm", color="secondary",
+                       outline=True, n_clicks=0, className="me-2"),
+            dbc.Button("Convert text-in-number columns", id=ids.COERCE_BUTTON, size="sm", color="secondary",
+                       outline=True, n_clicks=0, className="me-2"),
+            dbc.Button("Reset to the original table", id=ids.PRE_RESET, size="sm", color="danger", outline=True,
+                       n_clicks=0),
+        ], className="mt-3"),
+        html.Div(id=ids.PRE_MESSAGE, className="mt-2"),
+    ], step="5")
+
+    return html.Div([
+        dbc.Row([dbc.Col(load_card, lg=5), dbc.Col(table_card, lg=7)], className="g-3"),
+        dbc.Row([dbc.Col(roles_card, lg=6), dbc.Col(groups_card, lg=6)], className="g-3"),
+        pre_card,
+    ], className="data-page")
+
+
+# ======================================================================================
+# loading: a background job (uploads can be large; examples may take a moment)
+# ======================================================================================
+# The page's upload control and example button only fill app-level request stores (clientside);
+# the background job listens to those. So mounting the page again never starts a job, and a
+# job still running is never cancelled by Dash as "outdated" (see infoimb.web.jobs).
+dash.clientside_callback(
+    """
+    function(contents, filename) {
+        if (!contents) { return [window.dash_clientside.no_update, window.dash_clientside.no_update]; }
+        return [{t: Date.now(), kind: "upload", filename: filename}, contents];
+    }
+    """,
+    Output(ids.DATA_REQUEST, "data"),
+    Output(ids.DATA_PAYLOAD, "data"),
+    Input(ids.UPLOAD, "contents"),
+    State(ids.UPLOAD, "filename"),
+    prevent_initial_call=True,
+)
+
+dash.clientside_callback(
+    """
+    function(n, name, size) {
+        if (!n) { return window.dash_clientside.no_update; }
+        return {t: Date.now(), kind: "example", name: name, n: size};
+    }
+    """,
+    Output(ids.DATA_REQUEST, "data", allow_duplicate=True),
+    Input(ids.EXAMPLE_LOAD, "n_clicks"),
+    State(ids.EXAMPLE_SELECT, "value"),
+    State("example-n", "value"),
+    prevent_initial_call=True,
+)
+
+# the uploaded bytes are not needed in the browser once the job answered
+dash.clientside_callback(
+    "function(msg) { return null; }",
+    Output(ids.DATA_PAYLOAD, "data", allow_duplicate=True),
+    Input(ids.DATA_MESSAGE, "data"),
+    prevent_initial_call=True,
+)
+
+
+@dash.callback(
+    output=dict(dataset=Output(ids.DATASET_STORE, "data", allow_duplicate=True),
+                message=Output(ids.DATA_MESSAGE, "data", allow_duplicate=True),
+                client=Output(ids.SETTINGS_STORE, "data", allow_duplicate=True),
+                session=Output(ids.SESSION_STORE, "data", allow_duplicate=True)),
+    inputs=dict(request=Input(ids.DATA_REQUEST, "data")),
+    state=dict(payload=State(ids.DATA_PAYLOAD, "data"), session=State(ids.SESSION_STORE, "data"),
+               client=State(ids.SETTINGS_STORE, "data"), page_load=State(ids.PAGE_LOAD, "data")),
+    background=True,
+    running=[(Output(ids.UPLOAD_BUSY, "data"), True, False)],
+    progress=[Output(ids.job(ids.JOB_PROGRESS, "data-load"), "data")],
+    progress_default=[None],
+    interval=300,
+    prevent_initial_call=True,
+)
+def _load_data(set_progress, request, payload, session, client, page_load):
+    out = L.load_request(get_store(), get_settings(), request, payload, session, client, report=set_progress)
+    if out is None:
+        raise dash.exceptions.PreventUpdate
+    return {k: (no_update if v is None else v) for k, v in out.items()}
+
+
+dash.clientside_callback(
+    """
+    function(busy) {
+        const on = busy === true;
+        return [on, on ? {} : {display: "none"}, on];
+    }
+    """,
+    Output(ids.UPLOAD, "disabled"),
+    Output(ids.job(ids.PROGRESS_WRAP, "data-load"), "style"),
+    Output(ids.EXAMPLE_LOAD, "disabled"),
+    Input(ids.UPLOAD_BUSY, "data"),
+)
+
+dash.clientside_callback(
+    """
+    function(p) { return (p && p.value !== undefined) ? [p.value || 0, p.label || ""] : [0, ""]; }
+    """,
+    Output(ids.job(ids.PROGRESS_BAR, "data-load"), "value"),
+    Output(ids.job(ids.PROGRESS_BAR, "data-load"), "label"),
+    Input(ids.job(ids.JOB_PROGRESS, "data-load"), "data"),
+)
+
+
+@dash.callback(Output(ids.DATA_ALERT, "children"), Input(ids.DATA_MESSAGE, "data"))
+def _show_message(msg):
+    return alert(msg, id="data-message")
+
+
+@dash.callback(Output(ids.EXAMPLE_DESCRIPTION, "children"), Output("example-n", "value"),
+               Input(ids.EXAMPLE_SELECT, "value"), prevent_initial_call=True)
+def _describe_example(name):
+    for e in L.examples():
+        if e["name"] == name:
+            return [e["description"], html.Span(f" (size = number of {e['n_unit']})", className="text-muted")], \
+                e["n_default"]
+    return "", no_update
+
+
+# ======================================================================================
+# describing the table
+# ======================================================================================
+def _meta(session):
+    try:
+        return get_store().get_meta((session or {}).get("sid"))
+    except InvalidSession:
+        return None
+
+
+@dash.callback(
+    Output(ids.DATA_SUMMARY, "children"),
+    Output(ids.DATA_PROBLEMS, "children"),
+    Output(ids.DATA_PREVIEW, "children"),
+    Output(ids.DATA_COLUMNS, "children"),
+    Input(ids.DATASET_STORE, "data"),
+    State(ids.SESSION_STORE, "data"),
+)
+def _describe(info, session):
+    meta = _meta(session) if info else None
+    if not meta:
+        empty = html.Div("No table loaded yet: upload a file or load an example.", className="text-muted")
+        return empty, None, None, None
+    history = meta.get("history") or []
+    summary = html.Div([
+        html.Strong(meta["filename"], className="me-2 dataset-name"),
+        dbc.Badge(f"{meta['n_rows']} rows", color="light", text_color="dark", className="me-1", id="data-n-rows"),
+        dbc.Badge(f"{meta['n_cols']} columns", color="light", text_color="dark", className="me-1", id="data-n-cols"),
+        dbc.Badge(f"{len(numeric_columns(meta))} numeric", color="light", text_color="dark"),
+        *([html.Div("Steps: " + " → ".join(history), className="small text-muted mt-1")] if history else []),
+    ])
+    probs = L.problems(meta)
+    problem_list = [dbc.Alert(p["text"], color=p["level"], className="py-2 mb-2 small") for p in probs]
+    pv = meta.get("preview") or {"columns": [], "rows": []}
+    preview = [table(pv["columns"], pv["rows"], id="data-preview-table")]
+    if pv.get("n_hidden_columns"):
+        preview.append(hint(f"… and {pv['n_hidden_columns']} more columns."))
+    rows = L.column_rows(meta)
+    columns = table(["column", "type", "missing", "inf", "range", "unique", "notes"], rows, id="data-columns-table",
+                    page_size=10 if len(rows) > 10 else None, highlight=[
+                        {"if": {"filter_query": '{notes} contains "text in numbers"'}, "backgroundColor": "#fff3cd"},
+                        {"if": {"filter_query": '{notes} contains "constant"'}, "color": "#6c757d"}])
+    return summary, problem_list, preview, columns
+
+
+# ======================================================================================
+# roles
+# ======================================================================================
+@dash.callback(
+    Output(ids.ROLE_FEATURES, "options"), Output(ids.ROLE_FEATURES, "value"),
+    Output(ids.ROLE_TIME, "options"), Output(ids.ROLE_TIME, "value"),
+    Output(ids.ROLE_ENTITY, "options"), Output(ids.ROLE_ENTITY, "value"),
+    Output(ids.ROLE_PERIODIC, "options"), Output(ids.ROLE_PERIODIC, "value"),
+    Output(ids.PRE_DIFF_COLUMNS, "options"), Output(ids.PRE_RATIO_NUM, "options"),
+    Output(ids.PRE_RATIO_DEN, "options"),
+    Input(ids.DATASET_STORE, "data"),
+    State(ids.SESSION_STORE, "data"),
+)
+def _fill_roles(info, session):
+    meta = _meta(session) if info else None
+    if not meta:
+        return [], [], [], None, [], None, [], [], [], [], []
+    roles = meta.get("roles") or {}
+    numeric = numeric_columns(meta)
+    num_opts = [{"label": c, "value": c} for c in numeric]
+    all_opts = [{"label": c, "value": c} for c in meta.get("columns", [])]
+    return (num_opts, roles.get("features", []), all_opts, roles.get("time"), all_opts, roles.get("entity"),
+            num_opts, list((roles.get("periodic") or {}).keys()), num_opts, num_opts, num_opts)
+
+
+@dash.callback(
+    Output(ids.ROLE_PERIODS, "children"),
+    Input(ids.ROLE_PERIODIC, "value"),
+    State(ids.DATASET_STORE, "data"),
+    State(ids.SESSION_STORE, "data"),
+)
+def _period_inputs(columns, info, session):
+    meta = _meta(session) if info else None
+    known = ((meta or {}).get("roles") or {}).get("periodic") or {}
+    items = []
+    for c in columns or []:
+        items.append(dbc.InputGroup([
+            dbc.InputGroupText(c, className="period-name"),
+            dbc.Input(id={"type": ids.ROLE_PERIOD, "column": c}, type="number", min=0, value=known.get(c),
+                      placeholder="period, e.g. 360 or 6.2832"),
+        ], size="sm", className="mb-1"))
+    return items
+
+
+@dash.callback(
+    Output(ids.ROLE_MESSAGE, "children"),
+    Output(ids.DATASET_STORE, "data", allow_duplicate=True),
+    Input(ids.ROLE_SAVE, "n_clicks"),
+    State(ids.ROLE_FEATURES, "value"), State(ids.ROLE_TIME, "value"), State(ids.ROLE_ENTITY, "value"),
+    State(ids.ROLE_PERIODIC, "value"),
+    State({"type": ids.ROLE_PERIOD, "column": ALL}, "value"),
+    State({"type": ids.ROLE_PERIOD, "column": ALL}, "id"),
+    State(ids.SESSION_STORE, "data"), State(ids.DATASET_STORE, "data"),
+    prevent_initial_call=True,
+)
+def _save_roles(n, features, time_col, entity, periodic, period_values, period_ids, session, info):
+    if not n:
+        return no_update, no_update
+    periods = {i["column"]: v for i, v in zip(period_ids or [], period_values or [])}
+    msg = L.save_roles(get_store(), (session or {}).get("sid"), features, time_col, entity, periodic, periods)
+    new_info = dict(info, roles_saved=msg.get("at")) if info and msg["color"] in ("success", "warning") else no_update
+    return alert(msg, id="role-alert"), new_info
+
+
+@dash.callback(
+    Output(ids.ROLE_SCALING, "value"),
+    Input(ids.PAGE_LOAD, "data"),
+    State(ids.SETTINGS_STORE, "data"),
+)
+def _scaling_from_store(_, client):
+    scaling = (client or {}).get("scaling")
+    return scaling if scaling in SCALINGS else "none"
+
+
+@dash.callback(
+    Output(ids.SETTINGS_STORE, "data", allow_duplicate=True),
+    Input(ids.ROLE_SCALING, "value"),
+    State(ids.SETTINGS_STORE, "data"),
+    prevent_initial_call=True,
+)
+def _save_scaling(scaling, client):
+    if scaling not in SCALINGS or (client or {}).get("scaling") == scaling:
+        return no_update
+    return dict(client or {}, scaling=scaling)
+
+
+# ======================================================================================
+# preprocessing
+# ======================================================================================
+@dash.callback(
+    Output(ids.DATASET_STORE, "data", allow_duplicate=True),
+    Output(ids.PRE_MESSAGE, "children"),
+    Input(ids.PRE_RESAMPLE, "n_clicks"), Input(ids.PRE_DIFF, "n_clicks"), Input(ids.PRE_RATIO, "n_clicks"),
+    Input(ids.PRE_DROP, "n_clicks"), Input(ids.COERCE_BUTTON, "n_clicks"), Input(ids.PRE_RESET, "n_clicks"),
+    State(ids.PRE_RESAMPLE_PERIOD, "value"), State(ids.PRE_RESAMPLE_HOW, "value"),
+    State(ids.PRE_DIFF_COLUMNS, "value"), State(ids.PRE_RATIO_NUM, "value"), State(ids.PRE_RATIO_DEN, "value"),
+    State(ids.PRE_RATIO_NAME, "value"), State(ids.SESSION_STORE, "data"),
+    prevent_initial_call=True,
+)
+def _preprocess(n1, n2, n3, n4, n5, n6, period, how, diff_cols, num, den, name, session):
+    trigger = ctx.triggered_id
+    if not ctx.triggered or not ctx.triggered[0]["value"]:
+        return no_update, no_update
+    sid = (session or {}).get("sid")
+    ops = {ids.PRE_RESAMPLE: ("resample", {"period": period, "how": how}),
+           ids.PRE_DIFF: ("difference", {"columns": diff_cols}),
+           ids.PRE_RATIO: ("ratio", {"numerator": num, "denominator": den, "name": name}),
+           ids.PRE_DROP: ("drop_missing", {}),
+           ids.PRE_RESET: ("reset", {})}
+    if trigger == ids.COERCE_BUTTON:
+        meta = _meta(session)
+        mixed = [c["column"] for c in (meta or {}).get("summary", []) if c["kind"] == "mixed"]
+        if not mixed:
+            return no_update, alert({"color": "secondary", "text": "No column mixes text and numbers."})
+        op, params = "coerce", {"columns": mixed}
+    else:
+        op, params = ops[trigger]
+    out = L.preprocess_step(get_store(), sid, op, params, get_settings())
+    return (out["dataset"] or no_update), alert(out["message"], id="pre-alert")
+
+
+# ======================================================================================
+# feature groups
+# ======================================================================================
+def _group_row(i: int, group: dict, options: list[str]):
+    opts = [{"label": c, "value": c} for c in options]
+    known = set(options)
+    opts += [{"label": f"{c} (not in this table)", "value": c} for c in group["columns"] if c not in known]
+    return dbc.Row([
+        dbc.Col(dbc.Input(id={"type": ids.GROUP_NAME, "index": i}, value=group["name"], size="sm",
+                          placeholder="group name", debounce=True), width=4),
+        dbc.Col(dcc.Dropdown(id={"type": ids.GROUP_COLUMNS, "index": i}, options=opts, value=group["columns"],
+                             multi=True, placeholder="columns"), width=7),
+        dbc.Col(dbc.Button("×", id={"type": ids.GROUP_REMOVE, "index": i}, size="sm", color="link",
+                           className="text-danger p-0 remove-group", n_clicks=0, title="remove this group"),
+                width=1, className="d-flex align-items-center"),
+    ], className="g-2 mb-2 group-row align-items-center")
+
+
+# The editor's callbacks only touch page-level components (the draft store); one callback with a
+# single, non-wildcard page-level input copies the draft into the app-level settings store.
+# So leaving the page (which removes the wildcard inputs) can never write an empty group list.
+@dash.callback(Output(ids.GROUP_REFRESH, "data"), Input(ids.DATASET_STORE, "data"))
+def _groups_refresh(info):
+    return {"dataset": (info or {}).get("content_hash"), "at": (info or {}).get("stored_at")}
+
+
+@dash.callback(
+    Output(ids.GROUP_LIST, "children"),
+    Output(ids.GROUP_DRAFT, "data", allow_duplicate=True),
+    Input(ids.GROUP_ADD, "n_clicks"),
+    Input({"type": ids.GROUP_REMOVE, "index": ALL}, "n_clicks"),
+    Input(ids.GROUP_REFRESH, "data"),
+    State(ids.SETTINGS_STORE, "data"),
+    State({"type": ids.GROUP_NAME, "index": ALL}, "value"),
+    State({"type": ids.GROUP_COLUMNS, "index": ALL}, "value"),
+    State(ids.SESSION_STORE, "data"),
+    prevent_initial_call="initial_duplicate",
+)
+def _render_groups(n_add, n_remove, refresh, client, names, columns, session):
+    client = dict(client or {})
+    trigger = ctx.triggered_id
+    groups = list(client.get("groups") or [])
+    changed = False
+    if trigger == ids.GROUP_ADD and n_add:
+        groups = L.groups_after("add", [{"name": n or "", "columns": c or []} for n, c in zip(names, columns)])
+        changed = True
+    elif isinstance(trigger, dict) and trigger.get("type") == ids.GROUP_REMOVE and any(n_remove or []):
+        groups = L.groups_after("remove", [{"name": n or "", "columns": c or []} for n, c in zip(names, columns)],
+                              index=trigger["index"])
+        changed = True
+    meta = _meta(session) if refresh and refresh.get("dataset") else None
+    options = numeric_columns(meta) if meta else []
+    rows = [_group_row(i, g, options) for i, g in enumerate(groups)]
+    if not rows:
+        rows = [html.Div("No groups yet.", className="text-muted small mb-2")]
+    return rows, ({"groups": clean_groups(groups)} if changed else no_update)
+
+
+@dash.callback(
+    Output(ids.GROUP_DRAFT, "data"),
+    Output(ids.GROUP_MESSAGE, "children"),
+    Input({"type": ids.GROUP_NAME, "index": ALL}, "value"),
+    Input({"type": ids.GROUP_COLUMNS, "index": ALL}, "value"),
+    prevent_initial_call=True,
+)
+def _edit_groups(names, columns):
+    groups, problems = L.groups_from_editor(names, columns)
+    msg = alert({"color": "warning", "text": " ".join(problems)}) if problems else None
+    return {"groups": groups}, msg
+
+
+@dash.callback(
+    Output(ids.SETTINGS_STORE, "data", allow_duplicate=True),
+    Input(ids.GROUP_DRAFT, "data"),
+    State(ids.SETTINGS_STORE, "data"),
+    prevent_initial_call=True,
+)
+def _save_groups(draft, client):
+    if not isinstance(draft, dict) or "groups" not in draft:
+        return no_update
+    client = dict(client or {})
+    if clean_groups(client.get("groups")) == draft["groups"]:
+        return no_update
+    return dict(client, groups=draft["groups"])
