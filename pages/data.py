@@ -23,7 +23,8 @@ def _example_options():
 
 def layout(**_):
     settings = get_settings()
-    limit = f"CSV, TSV, Parquet or Excel (.xlsx) · at most {settings.max_upload_mb:g} MB and {settings.max_columns} columns"
+    limit = (f"CSV, TSV, Parquet or Excel (.xlsx) · at most {settings.max_upload_mb:g} MB and "
+             f"{settings.max_columns} columns")
     examples = L.examples()
     first = examples[0] if examples else None
     load_card = section("Load a table", [
@@ -50,7 +51,7 @@ def layout(**_):
         dbc.InputGroup([
             dbc.Select(id=ids.EXAMPLE_SELECT, options=_example_options(),
                        value=first["name"] if first else None),
-            dbc.Input(id="example-n", type="number", min=10, step=1, placeholder="size",
+            dbc.Input(id=ids.EXAMPLE_N, type="number", min=10, step=1, placeholder="size",
                       value=first["n_default"] if first else None, style={"maxWidth": "6.5rem"},
                       debounce=True),
             dbc.Button("Load example", id=ids.EXAMPLE_LOAD, color="primary", n_clicks=0),
@@ -181,7 +182,7 @@ dash.clientside_callback(
     Output(ids.DATA_REQUEST, "data", allow_duplicate=True),
     Input(ids.EXAMPLE_LOAD, "n_clicks"),
     State(ids.EXAMPLE_SELECT, "value"),
-    State("example-n", "value"),
+    State(ids.EXAMPLE_N, "value"),
     prevent_initial_call=True,
 )
 
@@ -244,7 +245,7 @@ def _show_message(msg):
     return alert(msg, id="data-message")
 
 
-@dash.callback(Output(ids.EXAMPLE_DESCRIPTION, "children"), Output("example-n", "value"),
+@dash.callback(Output(ids.EXAMPLE_DESCRIPTION, "children"), Output(ids.EXAMPLE_N, "value"),
                Input(ids.EXAMPLE_SELECT, "value"), prevent_initial_call=True)
 def _describe_example(name):
     for e in L.examples():

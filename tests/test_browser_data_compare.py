@@ -294,7 +294,8 @@ def test_two_sessions_with_identical_inputs_are_isolated(dash_duo, dash_app, tmp
         other.wait_for_contains_text("#nav-dataset", "same.csv · 400 rows", timeout=TIMEOUT)
         # an unknown (forged) session id gets a fresh, empty session, not somebody's data
         forged = "0" * 32
-        other.driver.execute_script("localStorage.setItem('session-store', JSON.stringify({sid: arguments[0]}))", forged)
+        other.driver.execute_script(
+            "localStorage.setItem('session-store', JSON.stringify({sid: arguments[0]}))", forged)
         other.driver.refresh()
         other.wait_for_text_to_equal("#nav-dataset", "no data loaded", timeout=TIMEOUT)
         new_sid = json.loads(other.driver.execute_script("return localStorage.getItem('session-store')"))["sid"]

@@ -75,6 +75,7 @@ DATA_PAYLOAD = "data-payload"  # app-level store: the uploaded file (data URL) u
 UPLOAD_ERROR = "upload-client-error"  # set by assets/upload_guard.js when the browser refuses
 EXAMPLE_SELECT = "example-select"
 EXAMPLE_LOAD = "example-load"
+EXAMPLE_N = "example-n"
 EXAMPLE_DESCRIPTION = "example-description"
 DATA_ALERT = "data-alert"
 DATA_SUMMARY = "data-summary"

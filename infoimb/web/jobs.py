@@ -14,7 +14,11 @@ An *analysis* is registered once (at import of its page) with :func:`register_an
 :func:`run_job` is the whole job, free of Dash: session check, memo lookup by (content hash,
 analysis, settings key), a job slot of the session, the run with progress and time limit,
 an atomic store of the record. It returns a small JSON status; the record itself stays on
-the server and is read back by key.
+the server and is read back by key. With Celery workers (``REDIS_URL``),
+:mod:`infoimb.web.celery_manager` asks :func:`check_job` in the web process before it queues a
+job (refusals and memo hits never wait for a worker), claims the job's slot when it queues it
+(handed to ``run_job`` through :data:`held_slot`) and reports a job whose worker died, as the
+card registered with :func:`register_job_output`.
 
 :class:`AnalysisCard` builds the standard card (Run, Cancel, a real progress bar with its
 label, a status line, the results area, CSV / JSON downloads) and registers its callbacks:
@@ -746,7 +750,8 @@ def display_logic(card: AnalysisCard, job, client, values, session, *, shown=Non
     if note:
         text = note
     elif not job_triggered:
-        text = f"From the memo: computed {record.get('created', '')[:16].replace('T', ' ')} UTC with these data and settings."
+        when = record.get("created", "")[:16].replace("T", " ")
+        text = f"From the memo: computed {when} UTC with these data and settings."
     elif cached:
         text = "From the memo: computed earlier with the same data and settings."
     else:
