@@ -57,7 +57,22 @@ def make_background_manager(settings: Settings):
     import diskcache
 
     cache = diskcache.Cache(str(settings.jobs_dir))
-    return dash.DiskcacheManager(cache, expire=int(settings.job_timeout) + 3600)
+    return _DiskcacheManager(cache, expire=int(settings.job_timeout) + 3600)
+
+
+class _DiskcacheManager(dash.DiskcacheManager):
+    """Dash's DiskcacheManager, without its race at the end of a job (dash 4.4.1): a job process
+    that exits between Dash's "does it exist" and "its children" raised NoSuchProcess, so the
+    poll that had just read the result answered 500 and the result never reached the page
+    (seen under gunicorn with several sessions at once)."""
+
+    def terminate_job(self, job):
+        import psutil
+
+        try:
+            super().terminate_job(job)
+        except psutil.NoSuchProcess:
+            pass  # it has ended by itself
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
