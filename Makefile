@@ -16,7 +16,7 @@ $(VENV)/bin/python:
 
 $(VENV)/.runtime: requirements.txt pyproject.toml | $(VENV)/bin/python
 	$(PIP) install --quiet -r requirements.txt
-	$(PIP) install --quiet --no-deps --no-build-isolation -e . || $(PIP) install --quiet --no-deps -e .
+	$(PIP) install --quiet --no-deps -e .
 	touch $@
 
 $(VENV)/.test: $(VENV)/.runtime requirements-test.txt
