@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 PYTHON ?= python3
 
-.PHONY: run test test-fast bench system-deps serve worker clean venv venv-test
+.PHONY: run test test-fast bench bench-serve system-deps serve worker clean venv venv-test
 
 venv: $(VENV)/.runtime
 venv-test: $(VENV)/.test
@@ -39,6 +39,17 @@ test-fast: venv-test
 
 bench: venv-test
 	$(PY) bench/bench_engine.py
+	$(PY) bench/bench_analyses.py
+
+bench-serve: venv-test
+	$(PY) bench/bench_serve.py
+
+# the hosted demo (gunicorn, the Docker image's CMD) and a Celery worker (needs REDIS_URL)
+serve: venv
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py --no-control-socket app:server
+
+worker: venv
+	$(VENV)/bin/celery -A app:celery_app worker --loglevel=INFO --concurrency=1
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
