@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from ._kernels import _kth_smallest
+
 
 @njit(cache=True, nogil=True)
 def _delta(a, b, p):
@@ -60,21 +62,8 @@ def _weighted_sq_distances(XT, period, w2, i, out):
 @njit(cache=True, nogil=True)
 def _kth_neighbour(d, k, best, best_idx):
     """Index of the k-th smallest finite entry of ``d`` (buffers of length >= k)."""
-    for s in range(k):
-        best[s] = np.inf
-        best_idx[s] = -1
-    last = k - 1
-    for j in range(d.shape[0]):
-        v = d[j]
-        if v < best[last]:
-            s = last
-            while s > 0 and best[s - 1] > v:
-                best[s] = best[s - 1]
-                best_idx[s] = best_idx[s - 1]
-                s -= 1
-            best[s] = v
-            best_idx[s] = j
-    return best_idx[last]
+    _kth_smallest(d, k, best, best_idx)
+    return best_idx[k - 1]
 
 
 @njit(cache=True, nogil=True)

@@ -92,18 +92,8 @@ def _kth_smallest(d, k, best, best_idx):
     for s in range(k):
         best[s] = np.inf
         best_idx[s] = -1
-    last = k - 1
-    for j in range(d.shape[0]):
-        v = d[j]
-        if v < best[last]:
-            s = last
-            while s > 0 and best[s - 1] > v:
-                best[s] = best[s - 1]
-                best_idx[s] = best_idx[s - 1]
-                s -= 1
-            best[s] = v
-            best_idx[s] = j
-    return best[last]
+    _track_block(d, d.shape[0], 0, k, best, best_idx)
+    return best[k - 1]
 
 
 @njit(cache=True, nogil=True)
