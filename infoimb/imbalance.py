@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict, dataclass
 
 import numba
 import numpy as np
 
 from . import _kernels as K
-from ._spaces import Space, check_k, check_n_queries, make_pair
+from ._spaces import Space, check_k, check_n_queries, make_pair, make_space
 
 RELATIONS = ("equivalent", "a_contains_b", "b_contains_a", "symmetric", "independent")
 
@@ -46,9 +47,17 @@ def pair_terms(sa: Space, sb: Space, k: int, queries: np.ndarray, raw_ranks: boo
     (False) the large-N kernel; None chooses by N. Both give identical results.
     """
     scale = 1.0 if raw_ranks else 2.0 / (sa.n * k)
-    if sa.metric == "precomputed":
+    if sa.D is not None and sb.D is not None:
         bounds = chunk_bounds(queries.shape[0], sa.n)
         return K.pair_terms_precomputed(sa.D, sb.D, queries, k, scale, bounds)
+    if sa.D is not None or sb.D is not None:  # one matrix, one feature space
+        bounds = chunk_bounds(queries.shape[0], sa.n)
+        if sa.D is not None:
+            return K.pair_terms_mixed(sa.D, sb.XT, sb.period, sb.metric_code, queries, k,
+                                      scale, bounds)
+        t_ba, t_ab = K.pair_terms_mixed(sb.D, sa.XT, sa.period, sa.metric_code, queries, k,
+                                        scale, bounds)
+        return t_ab, t_ba
     if streamed or (streamed is None and sa.n >= STREAM_MIN_N):
         return K.pair_terms_streamed(sa.XT, sa.period, sa.metric_code, sb.XT, sb.period,
                                      sb.metric_code, queries, k, scale)
@@ -148,6 +157,33 @@ RELATION_TEXT = {
 }
 
 
+def _pair_spaces(a, b, *, metric, period, weights) -> tuple[Space, Space]:
+    """:func:`make_pair`, except that a :class:`infoimb.distances.DistanceMatrix` on either
+    side is that side's precomputed distances while the other side keeps ``metric`` (and
+    ``period`` / ``weights``, which apply to the feature side only)."""
+    dm = sys.modules.get("infoimb.distances")  # no DistanceMatrix can exist without it
+    is_a = dm is not None and isinstance(a, dm.DistanceMatrix)
+    is_b = dm is not None and isinstance(b, dm.DistanceMatrix)
+    if not (is_a or is_b):
+        return make_pair(a, b, metric=metric, period=period, weights=weights)
+    other = "b" if is_a else "a"
+    if (period is not None or weights is not None) and is_a and is_b:
+        raise ValueError("period and weights do not apply to precomputed distances")
+    spaces = {}
+    for name, x, is_dm in (("a", a, is_a), ("b", b, is_b)):
+        if is_dm:
+            spaces[name] = make_space(x.values, name=name, metric="precomputed")
+        else:
+            spaces[name] = make_space(x, name=name, metric=metric, period=period, weights=weights)
+    sa, sb = spaces["a"], spaces["b"]
+    if sa.n != sb.n:
+        raise ValueError(f"a has {sa.n} points but b has {sb.n}: both spaces must describe the "
+                         f"same points (the {other} side is the feature space)")
+    if sa.n < 3:
+        raise ValueError(f"need at least 3 points, got {sa.n}")
+    return sa, sb
+
+
 def imbalance_pair(a, b, *, k: int = 1, metric: str = "euclidean", period=None, weights=None,
                    n_queries: int | None = None, random_state=None) -> ImbalancePair:
     """Delta(A->B) and Delta(B->A) with standard errors and the relation between A and B.
@@ -162,7 +198,7 @@ def imbalance_pair(a, b, *, k: int = 1, metric: str = "euclidean", period=None, 
     >>> round(p.a_to_b, 6), round(p.b_to_a, 6), p.relation
     (0.063748, 0.548194, 'a_contains_b')
     """
-    sa, sb = make_pair(a, b, metric=metric, period=period, weights=weights)
+    sa, sb = _pair_spaces(a, b, metric=metric, period=period, weights=weights)
     k = check_k(k, sa.n)
     n_queries = check_n_queries(n_queries, sa.n)
     queries = query_indices(sa.n, n_queries, random_state)
