@@ -1,6 +1,8 @@
 """The command line: a thin layer over the Python API.
 
     infoimb pair data.csv --a x,y,z --b x,y
+    infoimb pair data.csv --a-distances rmsd.npy --b x,y
+    infoimb matrix data.csv --spaces 'soap=s0,s1,s2;radial=r0,r1;rmsd=@rmsd.npy'
     infoimb select data.csv --target energy --method beam --max-features 5
     infoimb lags panel.csv --source stay_home --target cases --time date --group id --lags=-5:5
     infoimb causality traj.csv --cause x1,y1,z1 --effect x2,y2,z2 --tau 20
@@ -130,6 +132,8 @@ def cmd_pair(args) -> None:
     from .imbalance import RELATION_TEXT, imbalance_pair
 
     df = _read(args.file)
+    if getattr(args, "a_distances", None) or getattr(args, "b_distances", None):
+        return _pair_with_distances(args, df)
     a, b = _cols(args.a, df, "a"), _cols(args.b, df, "b")
     p = imbalance_pair(df[a], df[b], k=args.k, metric=args.metric, period=_periods(args.period),
                        n_queries=args.n_queries, random_state=args.seed)
@@ -140,6 +144,96 @@ def cmd_pair(args) -> None:
             f"Δ(B→A) = {p.b_to_a:.6f} ± {p.b_to_a_se:.6f}\n"
             f"relation: {p.relation} ({RELATION_TEXT[p.relation]})")
     _emit(args, payload, None, text)
+
+
+def _load_matrix(path: str, df, args, what: str):
+    """A distance matrix file tied to the table's rows (by order, or by --id-column)."""
+    from .distances import load_distance_matrix
+
+    id_col = getattr(args, "id_column", None)
+    if id_col is not None and id_col not in df.columns:
+        raise ValueError(f"--id-column: no column {id_col!r} in the table")
+    max_mb = getattr(args, "max_matrix_mb", None)
+    try:
+        return load_distance_matrix(
+            path, n=len(df), ids=id_col, id_order=None if id_col is None else df[id_col].tolist(),
+            symmetric=not getattr(args, "asymmetric", False), dtype=getattr(args, "dtype", None),
+            max_bytes=None if max_mb is None else int(max_mb * 1024**2))
+    except FileNotFoundError as exc:
+        raise ValueError(f"{what}: {exc}") from None
+
+
+def _pair_with_distances(args, df) -> None:
+    """``pair`` with --a-distances and/or --b-distances: a matrix on either side."""
+    from .imbalance import RELATION_TEXT, imbalance_pair
+
+    sides = {}
+    for side in ("a", "b"):
+        path, cols = getattr(args, f"{side}_distances"), getattr(args, side)
+        if path and cols:
+            raise ValueError(f"--{side} and --{side}-distances: give one of them, not both")
+        if not path and not cols:
+            raise ValueError(f"give --{side} (columns) or --{side}-distances (a matrix file)")
+        if path:
+            sides[side] = (_load_matrix(path, df, args, f"--{side}-distances"), f"@{path}")
+        else:
+            names = _cols(cols, df, side)
+            sides[side] = (df[names], ", ".join(names))
+    if args.period and args.a_distances and args.b_distances:
+        raise ValueError("--period applies to feature columns; both sides are matrices")
+    p = imbalance_pair(sides["a"][0], sides["b"][0], k=args.k, metric=args.metric,
+                       period=_periods(args.period), n_queries=args.n_queries,
+                       random_state=args.seed)
+    payload = p.to_dict() | {"a": sides["a"][1], "b": sides["b"][1], "file": args.file,
+                             "metric": args.metric}
+    text = (f"A = {sides['a'][1]}\nB = {sides['b'][1]}\n"
+            f"N = {p.n}, k = {p.k}, {'exact' if p.exact else f'{p.n_queries} random queries'}\n"
+            f"Δ(A→B) = {p.a_to_b:.6f} ± {p.a_to_b_se:.6f}\n"
+            f"Δ(B→A) = {p.b_to_a:.6f} ± {p.b_to_a_se:.6f}\n"
+            f"relation: {p.relation} ({RELATION_TEXT[p.relation]})")
+    _emit(args, payload, None, text)
+
+
+def _space_specs(spec: str, df, args) -> dict:
+    """'S1=a,b;S2=@d.npy' -> {name: DataFrame of columns, or DistanceMatrix}."""
+    out = {}
+    for item in (x.strip() for x in spec.split(";")):
+        if not item:
+            continue
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or not value:
+            raise ValueError(f"--spaces: expected NAME=col1,col2 or NAME=@matrix.npy, got {item!r}")
+        if name in out:
+            raise ValueError(f"--spaces: space {name!r} is given twice")
+        if value.startswith("@"):
+            out[name] = _load_matrix(value[1:], df, args, f"--spaces {name}")
+        else:
+            out[name] = df[_cols(value, df, f"spaces {name}")]
+    if len(out) < 2:
+        raise ValueError(f"--spaces: need at least two spaces, got {len(out)}")
+    return out
+
+
+def cmd_matrix(args) -> None:
+    from .distances import imbalance_matrix
+
+    df = _read(args.file)
+    spaces = _space_specs(args.spaces, df, args)
+    bar = _Bar(not args.quiet and (args.progress or sys.stderr.isatty()))
+    try:
+        r = imbalance_matrix(spaces, k=args.k, metric=args.metric, n_queries=args.n_queries,
+                             random_state=args.seed, progress=bar)
+    finally:
+        bar.close()
+    table = r.delta.reset_index()
+    text = (f"Δ(row → column), N = {r.n}, k = {r.k}, "
+            f"{'exact' if r.exact else f'{r.n_queries} random queries'}\n"
+            + r.delta.to_string(float_format=lambda v: f"{v:.4f}", na_rep="-"))
+    if args.csv:
+        _emit(args, r.to_dict(), table, "")
+    else:
+        _emit(args, r.to_dict(), None, text)
 
 
 def cmd_select(args) -> None:
@@ -277,6 +371,23 @@ def _common(p: argparse.ArgumentParser, *, k_default: int = 1) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def _matrix_options(p: argparse.ArgumentParser, *, pair: bool = False) -> None:
+    """Options of commands that read N x N distance matrices."""
+    if pair:
+        p.add_argument("--a-distances", metavar="FILE",
+                       help="A as an N x N distance matrix (.npy, .csv, .tsv, .parquet) instead of --a")
+        p.add_argument("--b-distances", metavar="FILE",
+                       help="B as an N x N distance matrix instead of --b")
+    p.add_argument("--id-column", help="tie matrix rows to the table by this id column (the "
+                   "matrix file, CSV/Parquet, has a column of the same name); default: row order")
+    p.add_argument("--asymmetric", action="store_true",
+                   help="the distance matrices are asymmetric by design (row i = from point i)")
+    p.add_argument("--dtype", choices=["float32", "float64"], default=None,
+                   help="store matrices in this precision (default: float32 files stay float32)")
+    p.add_argument("--max-matrix-mb", type=float, default=None,
+                   help="refuse a matrix needing more memory (default 2048 MiB)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -288,11 +399,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("pair", help="Δ(A→B) and Δ(B→A) between two groups of columns")
     _common(p)
-    p.add_argument("--a", required=True, help="columns of A, comma-separated ('*' = all numeric)")
-    p.add_argument("--b", required=True, help="columns of B")
+    p.add_argument("--a", help="columns of A, comma-separated ('*' = all numeric)")
+    p.add_argument("--b", help="columns of B")
     p.add_argument("--metric", choices=metrics, default="euclidean")
     p.add_argument("--period", help="periodic columns: name=period,name=period")
+    _matrix_options(p, pair=True)
     p.set_defaults(func=cmd_pair)
+
+    p = sub.add_parser("matrix", help="Δ between every ordered pair of spaces (columns or matrices)")
+    _common(p)
+    p.add_argument("--spaces", required=True,
+                   help="NAME=col1,col2;NAME=@distances.npy;... (at least two)")
+    p.add_argument("--metric", choices=metrics, default="euclidean",
+                   help="distance of the feature spaces (matrices are used as given)")
+    _matrix_options(p)
+    p.set_defaults(func=cmd_matrix)
 
     p = sub.add_parser("select", help="feature selection against a target (or compression)")
     _common(p)
