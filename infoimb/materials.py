@@ -39,7 +39,9 @@ in that case, which is exact (the derivative multiplies an empty sum over third 
 The SOAP
 --------
 DScribe's ``SOAP(species=["C"], r_cut=4.2, n_max=8, l_max=8, sigma=0.5, periodic=True)``:
-n_max (n_max + 1) / 2 · (l_max + 1) = 324 components, columns ``soap_000`` … ``soap_323``.
+n_max (n_max + 1) / 2 · (l_max + 1) = 324 components, columns ``soap_000`` … ``soap_323``,
+by default divided by their norm (unit vectors: the Euclidean distance between rows is the
+standard SOAP distance).
 r_cut = 4.2 Å is twice the Tersoff cut-off, the range the per-atom energy depends on.
 """
 
@@ -223,12 +225,15 @@ def _check_kinds(kinds) -> tuple[str, ...]:
 
 
 def carbon_structures(n_structures: int = 8, *, random_state: int = 0,
-                      kinds=CARBON_KINDS) -> list:
+                      kinds=CARBON_KINDS, cache_dir=None, cache: bool = False) -> list:
     """The seeded carbon structures behind :func:`carbon_soap` (a list of ``ase.Atoms``).
 
     Structure ``s`` has kind ``kinds[s % len(kinds)]`` and is built from
     ``numpy.random.default_rng([random_state, s])``; ``atoms.info`` holds its ``kind`` and
     its ``strain`` and ``rattle`` (crystals) or ``density`` (amorphous, g/cm³).
+    With ``cache=True`` the structures are kept (exactly, as NumPy arrays) under
+    ``cache_dir`` (default :func:`default_cache_dir`), so other SOAP resolutions of the same
+    structures skip the MD; :func:`carbon_soap` does this.
 
     Examples
     --------
@@ -240,12 +245,45 @@ def carbon_structures(n_structures: int = 8, *, random_state: int = 0,
     n_structures = check_int(n_structures, "n_structures", low=1, high=10_000)
     random_state = check_int(random_state, "random_state", low=0)
     kinds = _check_kinds(kinds)
+    if not isinstance(cache, bool):
+        raise TypeError(f"cache must be True or False, got {cache!r}")
+    path = None
+    if cache:
+        key = json.dumps({"n_structures": n_structures, "random_state": random_state,
+                          "kinds": list(kinds)} | _versions(), sort_keys=True)
+        folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        path = folder / f"carbon_structures_{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
+        if path.exists():
+            return _unpack(path)
     out = []
     for s in range(n_structures):
         rng = np.random.default_rng([random_state, s])
         atoms, info = _structure(kinds[s % len(kinds)], rng)
         atoms.info.update(info)
         out.append(atoms)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npz")
+        np.savez(tmp, positions=np.vstack([a.positions for a in out]),
+                 cells=np.stack([a.cell[:] for a in out]),
+                 counts=np.array([len(a) for a in out]),
+                 info=np.array(json.dumps([a.info for a in out])))
+        os.replace(tmp, path)
+    return out
+
+
+def _unpack(path) -> list:
+    from ase import Atoms
+
+    with np.load(path) as z:
+        positions, cells, counts = z["positions"], z["cells"], z["counts"]
+        infos = json.loads(str(z["info"]))
+    out, start = [], 0
+    for cell, count, info in zip(cells, counts, infos):
+        atoms = Atoms(f"C{count}", positions=positions[start:start + count], cell=cell, pbc=True)
+        atoms.info.update(info)
+        out.append(atoms)
+        start += count
     return out
 
 
@@ -260,9 +298,11 @@ def soap_columns(n_max: int = 8, l_max: int = 8) -> list[str]:
 
 
 def soap_vectors(structures, *, n_max: int = 8, l_max: int = 8, r_cut: float = 4.2,
-                 sigma: float = 0.5) -> np.ndarray:
+                 sigma: float = 0.5, normalize: bool = False) -> np.ndarray:
     """Per-atom SOAP vectors (DScribe, species C, periodic), stacked over the structures.
 
+    ``normalize``: divide each vector by its Euclidean norm (the Euclidean distance between
+    unit vectors is the usual SOAP distance, sqrt(2 - 2 k) with k the linear SOAP kernel).
     Returns an array (total atoms, n_max (n_max+1)/2 (l_max+1)).
 
     Examples
@@ -283,8 +323,13 @@ def soap_vectors(structures, *, n_max: int = 8, l_max: int = 8, r_cut: float = 4
     if soap.get_number_of_features() != expected:  # pragma: no cover - a DScribe change
         raise RuntimeError(f"DScribe's SOAP has {soap.get_number_of_features()} components, "
                            f"expected {expected}")
-    return np.vstack([np.asarray(soap.create(a), dtype=np.float64).reshape(len(a), -1)
-                      for a in structures])
+    if not isinstance(normalize, bool):
+        raise TypeError(f"normalize must be True or False, got {normalize!r}")
+    X = np.vstack([np.asarray(soap.create(a), dtype=np.float64).reshape(len(a), -1)
+                   for a in structures])
+    if normalize:
+        X /= np.linalg.norm(X, axis=1, keepdims=True)
+    return X
 
 
 def neighbour_distances(structures, *, n_neighbours: int = 12, r_cut: float = 4.2) -> np.ndarray:
@@ -339,7 +384,8 @@ def default_cache_dir() -> Path:
 
 def carbon_soap(n_structures: int = 8, *, random_state: int = 0, kinds=CARBON_KINDS,
                 n_max: int = 8, l_max: int = 8, r_cut: float = 4.2, sigma: float = 0.5,
-                n_neighbours: int = 12, cache_dir=None, cache: bool = True) -> pd.DataFrame:
+                n_neighbours: int = 12, normalize: bool = True, cache_dir=None,
+                cache: bool = True) -> pd.DataFrame:
     """Carbon environments with SOAP vectors, Tersoff energies and forces (the paper's Fig. 4).
 
     One row per atom of :func:`carbon_structures`: ``structure`` (0-based id), ``kind``,
@@ -360,6 +406,10 @@ def carbon_soap(n_structures: int = 8, *, random_state: int = 0, kinds=CARBON_KI
     n_max, l_max, r_cut, sigma : SOAP parameters (DScribe).
     n_neighbours : int
         Length of the radial fingerprint.
+    normalize : bool, default True
+        Unit-length SOAP vectors (each DScribe vector divided by its norm), so that the
+        Euclidean distance between rows is the standard SOAP distance. Raw DScribe
+        components span five orders of magnitude (the largest ~10² here).
     cache_dir : path, optional
         Where the parquet cache lives (default :func:`default_cache_dir`). The file name is a
         hash of every argument and of the versions of infoimb, ASE, DScribe and NumPy.
@@ -386,7 +436,10 @@ def carbon_soap(n_structures: int = 8, *, random_state: int = 0, kinds=CARBON_KI
         "r_cut": check_real(r_cut, "r_cut", low=1.0, high=20.0),
         "sigma": check_real(sigma, "sigma", low=0.0, low_open=True, high=5.0),
         "n_neighbours": check_int(n_neighbours, "n_neighbours", low=1, high=200),
+        "normalize": normalize,
     }
+    if not isinstance(normalize, bool):
+        raise TypeError(f"normalize must be True or False, got {normalize!r}")
     if not isinstance(cache, bool):
         raise TypeError(f"cache must be True or False, got {cache!r}")
     path = None
@@ -397,7 +450,7 @@ def carbon_soap(n_structures: int = 8, *, random_state: int = 0, kinds=CARBON_KI
         path = folder / f"carbon_soap_{digest}.parquet"
         if path.exists():
             return pd.read_parquet(path)
-    df = _build(args)
+    df = _build(args, cache_dir if cache else None, cache)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -406,9 +459,9 @@ def carbon_soap(n_structures: int = 8, *, random_state: int = 0, kinds=CARBON_KI
     return df
 
 
-def _build(args: dict) -> pd.DataFrame:
+def _build(args: dict, cache_dir, cache: bool) -> pd.DataFrame:
     structures = carbon_structures(args["n_structures"], random_state=args["random_state"],
-                                   kinds=args["kinds"])
+                                   kinds=args["kinds"], cache_dir=cache_dir, cache=cache)
     calc = tersoff_carbon()
     rows = []
     for s, atoms in enumerate(structures):
@@ -427,7 +480,7 @@ def _build(args: dict) -> pd.DataFrame:
     nd = neighbour_distances(structures, n_neighbours=args["n_neighbours"], r_cut=args["r_cut"])
     nd_cols = [f"nd_{j:02d}" for j in range(nd.shape[1])]
     X = soap_vectors(structures, n_max=args["n_max"], l_max=args["l_max"], r_cut=args["r_cut"],
-                     sigma=args["sigma"])
+                     sigma=args["sigma"], normalize=args["normalize"])
     cols = soap_columns(args["n_max"], args["l_max"])
     if X.shape[1] != len(cols):  # pragma: no cover
         raise RuntimeError(f"SOAP has {X.shape[1]} components, expected {len(cols)}")
