@@ -184,12 +184,18 @@ def _random_cell(rng, n_atoms, density):
 def _amorphous(rng):
     from ase import units
     from ase.md.langevin import Langevin
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+    try:  # ASE >= 3.29 (the same draw as MaxwellBoltzmannDistribution, which it deprecates)
+        from ase.md.velocitydistribution import thermalize_momenta
+    except ImportError:  # pragma: no cover - older ASE
+        from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+
+        def thermalize_momenta(atoms, temperature_K, rng):
+            MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_K, rng=rng)
 
     density = float(rng.uniform(2.0, 3.2))
     atoms = _random_cell(rng, 32, density)
     atoms.calc = tersoff_carbon()
-    MaxwellBoltzmannDistribution(atoms, temperature_K=6000, rng=rng)
+    thermalize_momenta(atoms, 6000, rng=rng)
     Langevin(atoms, timestep=0.5 * units.fs, temperature_K=6000, friction=0.02 / units.fs,
              fixcm=False, rng=rng).run(_MD_STEPS)
     Langevin(atoms, timestep=0.5 * units.fs, temperature_K=300, friction=0.2 / units.fs,
