@@ -20,13 +20,13 @@ standardise X and Y first when their units are not comparable.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._spaces import _frame, check_finite, check_k, check_n_queries, make_pair
+from ._validation import check_int, check_real
 from .imbalance import pair_terms, query_indices
 
 __all__ = [
@@ -149,15 +149,6 @@ class CausalityResult:
 # --------------------------------------------------------------------------------------
 # validation helpers
 # --------------------------------------------------------------------------------------
-def _whole(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a whole number, got {value!r}")
-    value = int(value)
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
 def _series(x, name: str) -> np.ndarray:
     """A time series as a finite float matrix (N, d), rows in time order."""
     values, columns = _frame(x, name)
@@ -186,7 +177,8 @@ def _check_embedding(embedding) -> tuple[int, int] | None:
         dim, delay = embedding
     except (TypeError, ValueError):
         raise TypeError(f"embedding must be a pair (dim, delay), got {embedding!r}") from None
-    return _whole(dim, "embedding dim", 1), _whole(delay, "embedding delay", 1)
+    return (check_int(dim, "embedding dim", low=1, strict=True),
+            check_int(delay, "embedding delay", low=1, strict=True))
 
 
 def _check_progress(progress):
@@ -227,8 +219,8 @@ def time_delay_embedding(series, *, dim: int, delay: int) -> np.ndarray:
     array([[4., 2., 0.],
            [5., 3., 1.]])
     """
-    dim = _whole(dim, "dim", 1)
-    delay = _whole(delay, "delay", 1)
+    dim = check_int(dim, "dim", low=1, strict=True)
+    delay = check_int(delay, "delay", low=1, strict=True)
     values = _series(series, "series")
     n, d = values.shape
     span = (dim - 1) * delay
@@ -266,9 +258,7 @@ def _prepare(cause, effect, conditioning, tau, embedding, times):
         if Z is not None:
             Z = time_delay_embedding(Z, dim=emb[0], delay=emb[1])
     n = X.shape[0]
-    if isinstance(tau, bool) or not isinstance(tau, numbers.Integral):
-        raise TypeError(f"tau must be a whole number of rows, got {tau!r}")
-    tau = int(tau)
+    tau = check_int(tau, "tau", strict=True)
     if tau < 1 or tau >= n - 2:
         raise ValueError(f"tau={tau} must satisfy 1 <= tau < N-2 with N={n} time points"
                          + (" (after the embedding)" if emb is not None else ""))
@@ -480,10 +470,8 @@ def causality_test(x, y, *, tau: int, alphas=None, k: int = 5, conditioning=None
     'x drives y'
     """
     _check_progress(progress)
-    if not (isinstance(min_gain, numbers.Real) and 0 <= min_gain < 1):
-        raise ValueError(f"min_gain must be in [0, 1), got {min_gain!r}")
-    if not (isinstance(z, numbers.Real) and z >= 0):
-        raise ValueError(f"z must be a non-negative number, got {z!r}")
+    min_gain = check_real(min_gain, "min_gain", low=0, high=1, high_open=True)
+    z = check_real(z, "z", low=0)
     alphas = _check_alphas(alphas)
     X0, Y0, Z0, Yt, tau = _prepare(x, y, conditioning, tau, embedding, times)
     _, _, _, Xt, _ = _prepare(y, x, conditioning, tau, embedding, times)

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ._validation import FEATURE_METRICS, check_int, check_real
+
 
 class _Bar:
     """A progress bar on stderr (only when stderr is a terminal, unless forced)."""
@@ -68,8 +70,18 @@ def _periods(spec: str | None) -> dict | None:
         name, sep, value = item.partition("=")
         if not sep:
             raise ValueError(f"--period: expected column=period, got {item!r}")
-        out[name.strip()] = float(value)
+        out[name.strip()] = check_real(_parse(value, float, f"--period {name.strip()}"),
+                                       f"--period {name.strip()}", low=0, low_open=True)
     return out
+
+
+def _parse(text: str, kind, name: str):
+    """``kind(text)`` (int or float), refused with a message naming the option."""
+    try:
+        return kind(text.strip())
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise ValueError(f"{name} must be {what}, got {text!r}") from None
 
 
 def _lags(spec: str) -> list[int]:
@@ -202,11 +214,14 @@ def cmd_causality(args) -> None:
     embedding = None
     if args.embedding:
         dim, _, delay = args.embedding.partition(",")
-        embedding = (int(dim), int(delay or 1))
+        embedding = (check_int(_parse(dim, int, "--embedding DIM"), "--embedding DIM", low=1),
+                     check_int(_parse(delay or "1", int, "--embedding DELAY"), "--embedding DELAY",
+                               low=1))
     bar = _Bar(not args.quiet and (args.progress or sys.stderr.isatty()))
     try:
         r = causality_test(df[cause], df[effect], tau=args.tau,
-                           alphas=np.linspace(0, 1, args.n_alphas), k=args.k,
+                           alphas=np.linspace(0, 1, check_int(args.n_alphas, "--n-alphas", low=2)),
+                           k=args.k,
                            conditioning=None if cond is None else df[cond],
                            n_queries=args.n_queries, random_state=args.seed,
                            embedding=embedding, progress=bar)
@@ -284,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  "feature spaces (Glielmo et al. 2022).")
     ap.add_argument("--version", action="version", version=f"infoimb {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
-    metrics = ["euclidean", "manhattan", "chebyshev"]
+    metrics = list(FEATURE_METRICS)
 
     p = sub.add_parser("pair", help="Δ(A→B) and Δ(B→A) between two groups of columns")
     _common(p)

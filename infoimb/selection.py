@@ -17,6 +17,7 @@ import pandas as pd
 from . import _kernels as K
 from ._progress import ProgressCallback, report
 from ._spaces import _frame, check_k, check_metric, check_n_queries, make_space
+from ._validation import check_choice, check_int
 from .imbalance import chunk_bounds, mean_se, query_indices
 
 METHODS = ("exhaustive", "greedy", "beam", "backward")
@@ -216,10 +217,8 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
     >>> r.best(2).features
     ('x0', 'x2')
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
-    if criterion not in CRITERIA:
-        raise ValueError(f"criterion must be one of {', '.join(CRITERIA)}; got {criterion!r}")
+    method = check_choice(method, "method", METHODS)
+    criterion = check_choice(criterion, "criterion", CRITERIA)
     metric = check_metric(metric)
     if metric == "precomputed":
         raise ValueError("feature selection needs features; metric='precomputed' does not apply")
@@ -247,8 +246,9 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
         raise ValueError(f"need at least 3 points, got {n}")
     k = check_k(k, n)
     n_queries = check_n_queries(n_queries, n)
-    if isinstance(n_best, bool) or int(n_best) != n_best or n_best < 1:
-        raise ValueError(f"n_best must be a positive whole number, got {n_best!r}")
+    n_best = check_int(n_best, "n_best", low=1)
+    n_random = check_int(n_random, "n_random", low=0)
+    max_subsets = check_int(max_subsets, "max_subsets", low=1)
 
     XT, period_x, names = space.XT, space.period, list(space.columns)
     dummy_name = None
@@ -264,9 +264,7 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
     D = len(names)
     if max_features is None:
         max_features = min(D, 3) if method == "exhaustive" else D
-    if isinstance(max_features, bool) or int(max_features) != max_features or max_features < 1:
-        raise ValueError(f"max_features must be a positive whole number, got {max_features!r}")
-    max_features = int(min(max_features, D))
+    max_features = min(check_int(max_features, "max_features", low=1), D)
     if method == "exhaustive":
         total = n_subsets(D, max_features)
         if total > max_subsets:
