@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._spaces import _frame, check_finite, check_k, check_n_queries, make_pair
+from ._serialize import Result
 from ._validation import check_int, check_real
 from .imbalance import pair_terms, query_indices
 
@@ -48,7 +49,7 @@ DEFAULT_ALPHAS = np.linspace(0.0, 1.0, 50)
 # results
 # --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class ImbalanceGain:
+class ImbalanceGain(Result):
     """The scan Delta(alpha) and the imbalance gain of one direction, cause -> effect.
 
     Attributes
@@ -100,24 +101,9 @@ class ImbalanceGain:
         """min over alpha of Delta(alpha)."""
         return float(self.delta.min())
 
-    def to_dict(self) -> dict:
-        return {
-            "alphas": self.alphas.tolist(),
-            "delta": self.delta.tolist(),
-            "delta_se": self.delta_se.tolist(),
-            "gain": self.gain,
-            "gain_se": self.gain_se,
-            "alpha_star": self.alpha_star,
-            "tau": self.tau,
-            "k": self.k,
-            "n": self.n,
-            "n_queries": self.n_queries,
-            "conditioned": self.conditioned,
-        }
-
 
 @dataclass(frozen=True)
-class CausalityResult:
+class CausalityResult(Result):
     """Imbalance gains in both directions and a verdict.
 
     Attributes
@@ -136,14 +122,6 @@ class CausalityResult:
     min_gain: float
     z: float
 
-    def to_dict(self) -> dict:
-        return {
-            "x_to_y": self.x_to_y.to_dict(),
-            "y_to_x": self.y_to_x.to_dict(),
-            "verdict": self.verdict,
-            "min_gain": self.min_gain,
-            "z": self.z,
-        }
 
 
 # --------------------------------------------------------------------------------------

@@ -11,13 +11,12 @@
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 from collections.abc import Sequence
 
 import numpy as np
 
+from ._serialize import dumps
 from ._validation import FEATURE_METRICS, check_int, check_real
 
 
@@ -101,28 +100,11 @@ def _read(path: str):
     return read_table(path)
 
 
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, (np.floating, float)):
-        return None if not math.isfinite(float(obj)) else float(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
-
-
 def _emit(args, payload: dict, table=None, text: str = "") -> None:
     out = open(args.output, "w", encoding="utf-8") if getattr(args, "output", None) else sys.stdout
     try:
         if args.json:
-            json.dump(_jsonable(payload), out, indent=2)
-            out.write("\n")
+            out.write(dumps(payload, indent=2) + "\n")
         elif args.csv and table is not None:
             table.to_csv(out, index=False)
         else:

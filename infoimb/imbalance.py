@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numba
 import numpy as np
 
 from . import _kernels as K
+from ._serialize import Result
 from ._spaces import Space, check_k, check_n_queries, make_pair
 
 RELATIONS = ("equivalent", "a_contains_b", "b_contains_a", "symmetric", "independent")
@@ -69,7 +70,7 @@ def mean_se(terms: np.ndarray) -> tuple[float, float]:
 # public API
 # --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class ImbalancePair:
+class ImbalancePair(Result):
     """Delta both ways between two spaces, with standard errors and the relation.
 
     Attributes
@@ -107,7 +108,7 @@ class ImbalancePair:
         return (self.a_to_b + self.b_to_a) / np.sqrt(2.0)
 
     def to_dict(self) -> dict:
-        return asdict(self) | {"exact": self.exact}
+        return super().to_dict() | {"exact": self.exact}
 
 
 def classify_relation(a_to_b: float, b_to_a: float, a_to_b_se: float = 0.0,
@@ -216,7 +217,7 @@ def information_imbalance(a, b, *, k: int = 1, metric: str = "euclidean", period
 
 
 @dataclass(frozen=True)
-class RankSample:
+class RankSample(Result):
     """What the rank plots need, from sampled query points (no N x N memory).
 
     Attributes

@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._serialize import to_jsonable
+
 __all__ = ["TableError", "read_table", "summarize_columns", "SUPPORTED_EXTENSIONS", "MIN_ROWS"]
 
 #: file extensions read_table accepts, and the format each means
@@ -336,20 +338,6 @@ def read_table(source, *, filename: str | None = None, max_bytes: int | None = N
 # --------------------------------------------------------------------------------------
 # column summary
 # --------------------------------------------------------------------------------------
-def _jsonable_scalar(v):
-    if v is None:
-        return None
-    if isinstance(v, (pd.Timestamp, np.datetime64)):
-        return str(pd.Timestamp(v))
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        return None if not np.isfinite(v) else float(v)
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    return v
-
-
 def summarize_columns(df: pd.DataFrame) -> pd.DataFrame:
     """One row per column: its kind, missing and infinite values, range and problems.
 
@@ -411,7 +399,7 @@ def summarize_columns(df: pd.DataFrame) -> pd.DataFrame:
                     if finite.size:
                         row["min"], row["max"] = float(finite.min()), float(finite.max())
         row["constant"] = row["n_unique"] <= 1
-        rows.append({k: _jsonable_scalar(v) for k, v in row.items()})
+        rows.append(to_jsonable(row))
     cols = ["column", "dtype", "kind", "n_missing", "n_inf", "min", "max", "n_unique", "constant",
             "n_bad", "bad_value"]
     return pd.DataFrame(rows, columns=cols)

@@ -10,13 +10,14 @@ import numpy as np
 import pandas as pd
 
 from ._progress import ProgressCallback, report
+from ._serialize import Result
 from .imbalance import imbalance_pair
 from .preprocess import check_panel, lagged_pairs
 from .selection import SelectionResult, select_features
 
 
 @dataclass(frozen=True)
-class LagScanResult:
+class LagScanResult(Result):
     """Result of :func:`lag_scan`.
 
     For each lag (rows, in the order of ``lags``): ``forward`` = Delta(source_t ->
@@ -55,12 +56,8 @@ class LagScanResult:
         })
 
     def to_dict(self) -> dict:
-        return {
-            "source": list(self.source), "target": list(self.target),
-            "rows": self.to_frame().to_dict(orient="records"), "best_lag": self.best_lag,
-            "arrow": self.arrow, "future_mean": self.future_mean, "past_mean": self.past_mean,
-            "k": self.k, "n_queries": self.n_queries, "notes": list(self.notes),
-        }
+        """Every field, and ``rows``: the table of :meth:`to_frame` as records."""
+        return super().to_dict() | {"rows": self.to_frame().to_dict(orient="records")}
 
     @property
     def verdict(self) -> str:

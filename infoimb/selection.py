@@ -17,6 +17,7 @@ import pandas as pd
 from . import _kernels as K
 from ._progress import ProgressCallback, report
 from ._spaces import _frame, check_k, check_metric, check_n_queries, make_space
+from ._serialize import Result
 from ._validation import check_choice, check_int
 from .imbalance import chunk_bounds, mean_se, query_indices
 
@@ -27,7 +28,7 @@ _BATCH = 256  # candidates evaluated per kernel call (bounds memory, paces progr
 
 
 @dataclass(frozen=True)
-class SelectionStep:
+class SelectionStep(Result):
     """The best subset of one size.
 
     ``a_to_b`` is Delta(subset -> target), ``b_to_a`` is Delta(target -> subset);
@@ -49,7 +50,7 @@ class SelectionStep:
 
 
 @dataclass(frozen=True)
-class SelectionResult:
+class SelectionResult(Result):
     """Result of :func:`select_features`.
 
     Attributes
@@ -95,15 +96,6 @@ class SelectionResult:
         rows = [asdict(s) | {"features": ";".join(s.features)} for s in self.steps]
         return pd.DataFrame(rows)
 
-    def to_dict(self) -> dict:
-        return {
-            "method": self.method, "criterion": self.criterion, "columns": list(self.columns),
-            "target_columns": None if self.target_columns is None else list(self.target_columns),
-            "steps": [asdict(s) | {"features": list(s.features)} for s in self.steps],
-            "suggested_size": self.suggested_size, "dummy": self.dummy, "n": self.n,
-            "k": self.k, "n_queries": self.n_queries, "metric": self.metric,
-            "candidates": self.candidates.to_dict(orient="list"),
-        }
 
 
 class _Evaluator:

@@ -29,6 +29,7 @@ import numpy as np
 
 from . import _dii_kernels as DK
 from ._spaces import Space, check_k, check_n_queries, make_pair
+from ._serialize import Result
 from ._validation import check_choice, check_int, check_real
 from .imbalance import chunk_bounds, pair_terms, query_indices
 
@@ -38,7 +39,7 @@ METHODS = ("grid", "coordinate", "dii")
 
 
 @dataclass(frozen=True)
-class WeightsResult:
+class WeightsResult(Result):
     """Weights of A's features that minimise Delta(weighted A -> B).
 
     Attributes
@@ -83,19 +84,13 @@ class WeightsResult:
         """The weights by column name."""
         return {c: float(w) for c, w in zip(self.columns, self.weights)}
 
-    def to_dict(self) -> dict:
-        return {
-            "columns": list(self.columns),
-            "weights": self.weights.tolist(),
-            "delta_before": self.delta_before,
-            "delta_after": self.delta_after,
-            "history": [{key: (v.tolist() if isinstance(v, np.ndarray) else v)
-                         for key, v in h.items()} for h in self.history],
-            "method": self.method,
-            "k": self.k,
-            "n": self.n,
-            "n_queries": self.n_queries,
-        }
+    @classmethod
+    def from_dict(cls, data) -> WeightsResult:
+        """Read back :meth:`to_dict`; the history's weight vectors become arrays again."""
+        out = super().from_dict(data)
+        history = tuple({key: np.asarray(v, dtype=float) if key == "weights" else v
+                         for key, v in h.items()} for h in out.history)
+        return replace(out, history=history)
 
 
 # --------------------------------------------------------------------------------------
