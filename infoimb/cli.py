@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from . import verdicts
 from ._serialize import dumps
 from ._validation import FEATURE_METRICS, check_int, check_real
 
@@ -121,7 +122,7 @@ def _emit(args, payload: dict, table=None, text: str = "") -> None:
 # commands
 # --------------------------------------------------------------------------------------
 def cmd_pair(args) -> None:
-    from .imbalance import RELATION_TEXT, imbalance_pair
+    from .imbalance import imbalance_pair
 
     df = _read(args.file)
     a, b = _cols(args.a, df, "a"), _cols(args.b, df, "b")
@@ -132,7 +133,7 @@ def cmd_pair(args) -> None:
             f"N = {p.n}, k = {p.k}, {'exact' if p.exact else f'{p.n_queries} random queries'}\n"
             f"Δ(A→B) = {p.a_to_b:.6f} ± {p.a_to_b_se:.6f}\n"
             f"Δ(B→A) = {p.b_to_a:.6f} ± {p.b_to_a_se:.6f}\n"
-            f"relation: {p.relation} ({RELATION_TEXT[p.relation]})")
+            f"relation: {p.relation} ({verdicts.relation(p)})")
     _emit(args, payload, None, text)
 
 
@@ -158,7 +159,7 @@ def cmd_select(args) -> None:
                           "criterion", "random_mean", "random_sd", "n_evaluated"]]
     text = (f"{r.method} selection, criterion {r.criterion}, N = {r.n}, k = {r.k}, "
             f"target = {'full space (compression)' if target is None else ', '.join(target)}\n"
-            f"suggested size: {r.suggested_size} -> {', '.join(r.selected)}")
+            f"{verdicts.selection(r)}")
     _emit(args, r.to_dict(), table, text)
 
 
@@ -175,7 +176,7 @@ def cmd_lags(args) -> None:
     finally:
         bar.close()
     payload = r.to_dict()
-    text = r.verdict
+    text = verdicts.lag_scan(r)
     if args.select_lag is not None:
         sel = select_lagged(df, source, target, lag=args.select_lag, time=args.time,
                             group=args.group, method="greedy", k=args.k, n_queries=args.n_queries,
@@ -216,7 +217,7 @@ def cmd_causality(args) -> None:
     text = (f"X = {', '.join(cause)}; Y = {', '.join(effect)}; tau = {args.tau}, k = {args.k}\n"
             f"imbalance gain X→Y = {r.x_to_y.gain:.4f} (α* = {r.x_to_y.alpha_star:.3f})\n"
             f"imbalance gain Y→X = {r.y_to_x.gain:.4f} (α* = {r.y_to_x.alpha_star:.3f})\n"
-            f"verdict: {r.verdict}")
+            f"verdict: {r.verdict}\n{verdicts.causality(r)}")
     _emit(args, r.to_dict(), table, text)
 
 

@@ -140,13 +140,7 @@ def classify_relation(a_to_b: float, b_to_a: float, a_to_b_se: float = 0.0,
     return "symmetric"
 
 
-RELATION_TEXT = {
-    "equivalent": "A and B are equivalent: each predicts the other's neighbours",
-    "a_contains_b": "A contains the information of B (A predicts B, not the reverse)",
-    "b_contains_a": "B contains the information of A (B predicts A, not the reverse)",
-    "symmetric": "A and B share part of their information, symmetrically",
-    "independent": "A and B are independent: neither predicts the other",
-}
+from .verdicts import RELATION_TEXT  # noqa: E402  (worded in verdicts.py; kept here for callers)
 
 
 def imbalance_pair(a, b, *, k: int = 1, metric: str = "euclidean", period=None, weights=None,

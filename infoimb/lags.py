@@ -61,17 +61,10 @@ class LagScanResult(Result):
 
     @property
     def verdict(self) -> str:
-        src, tgt = ", ".join(self.source), ", ".join(self.target)
-        if self.arrow == "future":
-            return (f"[{src}] predicts the future of [{tgt}] better than its past "
-                    f"(mean Delta {self.future_mean:.3f} vs {self.past_mean:.3f}): consistent with "
-                    f"[{src}] acting on [{tgt}]; best lag {self.best_lag}")
-        if self.arrow == "past":
-            return (f"[{src}] predicts the past of [{tgt}] better than its future "
-                    f"(mean Delta {self.past_mean:.3f} vs {self.future_mean:.3f}): consistent with "
-                    f"[{tgt}] acting on [{src}]; best lag {self.best_lag}")
-        return (f"no clear arrow of time between [{src}] and [{tgt}] "
-                f"(future {self.future_mean:.3f}, past {self.past_mean:.3f}); best lag {self.best_lag}")
+        """The arrow of time in words (:func:`infoimb.verdicts.lag_scan`)."""
+        from . import verdicts
+
+        return verdicts.lag_scan(self)
 
 
 def _columns(cols, what: str) -> list[str]:
