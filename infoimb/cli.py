@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -42,6 +43,17 @@ class _Bar:
         if self.enabled and self.last:
             sys.stderr.write("\n")
             sys.stderr.flush()
+
+
+@contextmanager
+def progress_bar(args):
+    """The progress bar of a command (on a terminal or with --progress, never with --quiet),
+    closed however the command ends."""
+    bar = _Bar(not args.quiet and (args.progress or sys.stderr.isatty()))
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
 def _cols(spec: str | None, df, what: str, default=None) -> list[str]:
@@ -145,16 +157,13 @@ def cmd_select(args) -> None:
     numeric = [c for c in df.columns if np.issubdtype(df[c].dtype, np.number)]
     default_cands = [c for c in numeric if c not in (target or [])]
     cands = _cols(args.candidates, df, "candidates", default=default_cands)
-    bar = _Bar(not args.quiet and (args.progress or sys.stderr.isatty()))
-    try:
+    with progress_bar(args) as bar:
         r = select_features(df[cands], None if target is None else df[target], method=args.method,
                             max_features=args.max_features, criterion=args.criterion, k=args.k,
                             metric=args.metric, period=_periods(args.period),
                             n_queries=args.n_queries, n_best=args.n_best,
                             max_subsets=args.max_subsets, n_random=args.n_random,
                             dummy=args.dummy, random_state=args.seed, progress=bar)
-    finally:
-        bar.close()
     table = r.to_frame()[["size", "features", "a_to_b", "a_to_b_se", "b_to_a", "b_to_a_se",
                           "criterion", "random_mean", "random_sd", "n_evaluated"]]
     text = (f"{r.method} selection, criterion {r.criterion}, N = {r.n}, k = {r.k}, "
@@ -168,13 +177,10 @@ def cmd_lags(args) -> None:
 
     df = _read(args.file)
     source, target = _cols(args.source, df, "source"), _cols(args.target, df, "target")
-    bar = _Bar(not args.quiet and (args.progress or sys.stderr.isatty()))
-    try:
+    with progress_bar(args) as bar:
         r = lag_scan(df, source, target, lags=_lags(args.lags), time=args.time, group=args.group,
                      k=args.k, metric=args.metric, n_queries=args.n_queries,
                      random_state=args.seed, progress=bar)
-    finally:
-        bar.close()
     payload = r.to_dict()
     text = verdicts.lag_scan(r)
     if args.select_lag is not None:
@@ -200,21 +206,19 @@ def cmd_causality(args) -> None:
         embedding = (check_int(_parse(dim, int, "--embedding DIM"), "--embedding DIM", low=1),
                      check_int(_parse(delay or "1", int, "--embedding DELAY"), "--embedding DELAY",
                                low=1))
-    bar = _Bar(not args.quiet and (args.progress or sys.stderr.isatty()))
-    try:
+    with progress_bar(args) as bar:
         r = causality_test(df[cause], df[effect], tau=args.tau,
                            alphas=np.linspace(0, 1, check_int(args.n_alphas, "--n-alphas", low=2)),
                            k=args.k,
                            conditioning=None if cond is None else df[cond],
                            n_queries=args.n_queries, random_state=args.seed,
                            embedding=embedding, progress=bar)
-    finally:
-        bar.close()
     import pandas as pd
 
     table = pd.DataFrame({"alpha": r.x_to_y.alphas, "delta_x_to_y": r.x_to_y.delta,
                           "delta_y_to_x": r.y_to_x.delta})
-    text = (f"X = {', '.join(cause)}; Y = {', '.join(effect)}; tau = {args.tau}, k = {args.k}\n"
+    text = (f"X = {', '.join(cause)}; Y = {', '.join(effect)}"
+            + (f"; Z = {', '.join(cond)}" if cond else "") + f"; tau = {args.tau}, k = {args.k}\n"
             f"imbalance gain X→Y = {r.x_to_y.gain:.4f} (α* = {r.x_to_y.alpha_star:.3f})\n"
             f"imbalance gain Y→X = {r.y_to_x.gain:.4f} (α* = {r.y_to_x.alpha_star:.3f})\n"
             f"verdict: {r.verdict}\n{verdicts.causality(r)}")
@@ -226,12 +230,9 @@ def cmd_weights(args) -> None:
 
     df = _read(args.file)
     a, b = _cols(args.a, df, "a"), _cols(args.b, df, "b")
-    bar = _Bar(not args.quiet and (args.progress or sys.stderr.isatty()))
-    try:
+    with progress_bar(args) as bar:
         r = optimize_weights(df[a], df[b], method=args.method, k=args.k, random_state=args.seed,
                              progress=bar)
-    finally:
-        bar.close()
     import pandas as pd
 
     table = pd.DataFrame({"feature": list(r.columns), "weight": r.weights})

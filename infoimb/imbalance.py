@@ -30,7 +30,7 @@ def chunk_bounds(n_items: int, n: int) -> np.ndarray:
     (each chunk holds O(N) buffers)."""
     threads = numba.get_num_threads()
     per_thread = 4 if n <= 200_000 else 1
-    return K._chunks(n_items, threads * per_thread)
+    return K.chunks(n_items, threads * per_thread)
 
 
 # From this many points on, the streamed kernel (groups of queries sweeping blocks of points)

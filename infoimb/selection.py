@@ -265,7 +265,7 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
                 f"{total:,} subsets, more than max_subsets={max_subsets:,}; use method='beam' or "
                 "'greedy', lower max_features, or raise max_subsets")
     queries = query_indices(n, n_queries, rng)
-    expected = _expected_evaluations(method, D, max_features, n_best) + n_random * max_features
+    expected = expected_evaluations(method, D, max_features, n_best) + n_random * max_features
     evaluate = _Evaluator(XT, period_x, tspace, space.metric_code, queries, k, progress, expected)
     search = {"exhaustive": _exhaustive, "greedy": _greedy, "beam": _beam, "backward": _backward}[method]
     best, evaluated = search(evaluate, D, max_features, criterion, n_best)
@@ -305,7 +305,15 @@ def _suggest(steps: list[SelectionStep]) -> int:
     return best.size
 
 
-def _expected_evaluations(method, D, max_features, n_best) -> int:
+def expected_evaluations(method: str, D: int, max_features: int, n_best: int) -> int:
+    """How many subsets a search evaluates (without the random baseline): what the progress
+    bar counts to, and what the dashboard quotes before a run.
+
+    Examples
+    --------
+    >>> expected_evaluations("greedy", 5, 3, 1)  # 5 + 4 + 3 candidates
+    12
+    """
     if method == "exhaustive":
         return n_subsets(D, max_features)
     if method == "greedy":
@@ -317,6 +325,9 @@ def _expected_evaluations(method, D, max_features, n_best) -> int:
         total += width * (D - d)
         width = min(n_best, math.comb(D, d + 1))
     return total
+
+
+_expected_evaluations = expected_evaluations  # the former private name (web/select.py)
 
 
 def _take(best, evaluated, subsets, vals, criterion):
