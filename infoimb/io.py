@@ -87,7 +87,7 @@ class TableError(ValueError):
 
 
 def clean_filename(name) -> str:
-    """A file name fit to show: control and formatting characters (newlines, escapes,
+    r"""A file name fit to show: control and formatting characters (newlines, escapes,
     right-to-left overrides) dropped, at most :data:`MAX_NAME_LENGTH` characters (the
     extension kept).
 
@@ -308,6 +308,9 @@ def _read_parquet(data: bytes, name: str, max_columns, max_cells=None,
 
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*\bref=[\"']([^\"']+)[\"']")
 _CELL = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,9})$")
+_ROW_INDEX = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr=[\"'](\d{1,9})[\"']")
+_CELL_COLUMN = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=[\"']([A-Za-z]{1,3})\d{1,9}[\"']")
+_SCAN_CHUNK = 1 << 20
 
 
 def _cell_position(ref: str) -> tuple[int, int] | None:
@@ -318,6 +321,40 @@ def _cell_position(ref: str) -> tuple[int, int] | None:
     for ch in m.group(1).upper():
         col = col * 26 + ord(ch) - 64
     return int(m.group(2)), col
+
+
+def _column_number(letters: bytes) -> int:
+    col = 0
+    for ch in letters.upper():
+        col = col * 26 + ch - 64
+    return col
+
+
+def _scan_sheet(fh, name: str, member: str, max_cells: int) -> None:
+    """Stream a worksheet's XML (never holding more than a chunk) for the largest row index and
+    column letter its cells name: pandas reads a sheet without trusting its ``<dimension>``
+    and openpyxl pads every row to the widest column and fills gaps between row indices, so
+    one cell at XFD1048576 stands for 1048576 x 16384 cells."""
+    last_row = last_col = 0
+    tail = b""
+    while True:
+        chunk = fh.read(_SCAN_CHUNK)
+        if not chunk:
+            break
+        text = tail + chunk
+        for m in _ROW_INDEX.finditer(text):
+            last_row = max(last_row, int(m.group(1)))
+        for m in _CELL_COLUMN.finditer(text):
+            last_col = max(last_col, _column_number(m.group(1)))
+        if max(last_row - 1, 0) * last_col > max_cells:
+            break
+        start = text.rfind(b"<")  # a tag cut by the chunk boundary is seen again whole
+        if start < 0 or len(text) - start > _SCAN_CHUNK:  # Excel's cells hold <= 32767 chars
+            raise TableError(f"{name}: {clean_filename(member)} has an XML element longer than "
+                             f"{_human_size(_SCAN_CHUNK)}, which Excel never writes; refused")
+        tail = text[start:]
+    _check_cells(max(last_row - 1, 0), last_col, name, max_cells,
+                 f"from the cells named in {clean_filename(member)}")
 
 
 def _check_archive(data: bytes, name: str, max_cells, max_expanded: int) -> None:
@@ -351,6 +388,8 @@ def _check_archive(data: bytes, name: str, max_cells, max_expanded: int) -> None
                         if last is not None:  # the first row is the header
                             _check_cells(max(last[0] - 1, 0), last[1], name, max_cells,
                                          f"from the dimension of {clean_filename(m.filename)}")
+                    with zf.open(m) as fh:
+                        _scan_sheet(fh, name, m.filename, max_cells)
     except TableError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError) as err:

@@ -165,3 +165,27 @@ def test_file_names_are_cleaned_and_capped():
     message = str(info.value)
     assert "\n" not in message and "\x07" not in message
     assert message.startswith("ab" + "c" * (MAX_NAME_LENGTH - 7) + "….csv has only 1 data row")
+
+
+def test_xlsx_with_a_lying_dimension_refused_from_its_cells(monkeypatch):
+    """The dimension says A1:B4, but one cell far out makes openpyxl pad every row."""
+    far = b'<row r="100000"><c r="XFD100000"><v>1</v></c></row></sheetData>'
+    bomb = _rewrite(_xlsx(SMALL), SHEET, lambda b: b.replace(b"</sheetData>", far))
+    monkeypatch.setattr(pd, "ExcelFile", lambda *a, **k: (_ for _ in ()).throw(AssertionError))
+    with pytest.raises(TableError, match=r"lie\.xlsx has 99,999 rows × 16,384 columns = "
+                                         r"1,638,383,616 cells \(from the cells named in "
+                                         r"xl/worksheets/sheet1\.xml\); the limit is 1,000,000"):
+        read_table(bomb, filename="lie.xlsx", max_cells=1_000_000)
+
+
+def test_xlsx_cell_refs_are_found_across_scan_chunks():
+    """A far cell whose tag straddles the 1 MB read boundary is still seen."""
+    from infoimb import io as infoio
+
+    def change(sheet: bytes) -> bytes:
+        head, rest = sheet.split(b"<sheetData>")
+        pad = b" " * (infoio._SCAN_CHUNK - len(head) - len(b"<sheetData>") - 10)
+        return head + b"<sheetData>" + pad + b'<row r="5"><c r="ZZ5"><v>1</v></c></row>' + rest
+    wide = _rewrite(_xlsx(SMALL), SHEET, change)
+    with pytest.raises(TableError, match=r"4 rows × 702 columns"):
+        read_table(wide, filename="wide.xlsx", max_cells=1000)
