@@ -449,6 +449,18 @@ class ImbalanceMatrix:
         return pd.DataFrame(rows, columns=["a", "b", "a_to_b", "b_to_a", "a_to_b_se",
                                            "b_to_a_se", "symmetric", "relation"])
 
+    @classmethod
+    def from_dict(cls, d: Mapping) -> "ImbalanceMatrix":
+        """Read back :meth:`to_dict` (also after a trip through JSON)."""
+        names = tuple(str(s) for s in d["names"])
+
+        def grid(g):
+            return pd.DataFrame([[np.nan if g[a][b] is None else float(g[a][b]) for b in names]
+                                 for a in names], index=pd.Index(names, name="from"),
+                                columns=pd.Index(names, name="to"))
+        return cls(names, grid(d["delta"]), grid(d["se"]), int(d["n"]), int(d["k"]),
+                   int(d["n_queries"]), dict(d["metrics"]))
+
     def to_dict(self) -> dict:
         def grid(df):
             return {a: {b: (None if not np.isfinite(v) else float(v)) for b, v in row.items()}

@@ -286,7 +286,11 @@ def test_imbalance_matrix_equals_pairwise_imbalance_pair(gauss):
     assert len(pairs) == 6 and pairs.iloc[0][["a", "b", "relation"]].tolist() == ["full", "x", "a_contains_b"]
     d = r.to_dict()
     assert d["delta"]["full"]["full"] is None and d["delta"]["full"]["x"] == r.delta.loc["full", "x"]
-    json.dumps(d)
+    back = type(r).from_dict(json.loads(json.dumps(d)))
+    pd.testing.assert_frame_equal(back.delta, r.delta)
+    pd.testing.assert_frame_equal(back.se, r.se)
+    assert (back.names, back.n, back.k, back.n_queries, back.metrics) == \
+        (r.names, r.n, r.k, r.n_queries, r.metrics)
 
 
 def test_imbalance_matrix_metrics_queries_and_errors(gauss):
