@@ -232,11 +232,18 @@ def resolutions(args, df, rows, timings):
 # output
 # --------------------------------------------------------------------------------------
 def stop_points(curves, models, sel):
-    g = curves[curves.strategy == "greedy"].set_index("size")["criterion"]
+    """Δ: the smallest size on the exact greedy curve within two combined standard errors of
+    its best value (the rule of ``SelectionResult.suggested_size``); the model: the smallest
+    size within 10 % of the best greedy error."""
+    g = curves[curves.strategy == "greedy"].set_index("size")
+    best_d = g["criterion"].idxmin()
+    ok = g["criterion"] <= g.loc[best_d, "criterion"] + 2 * np.hypot(g["criterion_se"], g.loc[best_d, "criterion_se"])
+    delta_stop = int(g.index[ok].min())
     gm = models[models.strategy == "greedy"].set_index("size")["rmse"]
     best = gm.min()
     model_stop = int(gm[gm <= 1.10 * best].index.min())
-    return {"delta_stop_size": int(sel.suggested_size), "delta_at_stop": float(g.get(sel.suggested_size, math.nan)),
+    return {"delta_stop_size": delta_stop, "delta_at_stop": float(g.loc[delta_stop, "criterion"]),
+            "search_suggested_size": int(sel.suggested_size),
             "model_stop_size": model_stop, "best_greedy_rmse": float(best)}
 
 
@@ -291,15 +298,15 @@ def write_figures(out: Path, curves, models, matrix, stops):
         import matplotlib.pyplot as plt
     except ImportError:  # pragma: no cover
         return
-    fig, ax = plt.subplots(1, 3, figsize=(16, 4.6))
+    fig, ax = plt.subplots(1, 4, figsize=(21, 4.8))
     for name in ("greedy", "fps", "cur"):
         c = curves[curves.strategy == name]
         ax[0].plot(c["size"], c["criterion"], "o-", label=name, color=colors[name])
     ax[0].errorbar(r.median().index, r.median(), yerr=[r.median() - r.quantile(0.1), r.quantile(0.9) - r.median()],
                    fmt="s-", color=colors["random"], label="random (median, 10-90 %)")
     ax[0].axvline(stops["delta_stop_size"], color="grey", ls=":")
-    ax[0].set(xscale="log", xlabel="number of components", ylabel="symmetric Δ to full SOAP",
-              title="Fig. 4c: compression")
+    ax[0].set(xscale="log", yscale="log", xlabel="number of components",
+              ylabel="symmetric Δ to full SOAP", title="Fig. 4c: compression")
     ax[0].legend()
     for name in ("greedy", "fps", "cur", "random"):
         m = models[models.strategy == name]
@@ -326,6 +333,16 @@ def write_figures(out: Path, curves, models, matrix, stops):
     ax[2].set(xlim=(0, 1.05), ylim=(0, 1.05), aspect="equal", xlabel="Δ(reference → space)",
               ylabel="Δ(space → reference)",
               title="Fig. 4a: blue ref = SOAP(8,8), red ref = radial")
+    for name, marker in (("greedy", "o"), ("fps", "^"), ("cur", "s")):
+        c = curves[(curves.strategy == name) & (curves["size"] <= 4)]
+        ax[3].plot(c["b_to_a"], c["a_to_b"], marker + "-", color=colors[name], label=name)
+        for _, row in c.iterrows():
+            ax[3].annotate(str(int(row["size"])), (row["b_to_a"], row["a_to_b"]), fontsize=8,
+                           color=colors[name], xytext=(3, 3), textcoords="offset points")
+    ax[3].plot([0, 1.05], [0, 1.05], ":", color="grey")
+    ax[3].set(xlim=(0, 1.05), ylim=(0, 1.05), aspect="equal", xlabel="Δ(full → d components)",
+              ylabel="Δ(d components → full)", title="Fig. 4b: best d-plets, d = 1..4")
+    ax[3].legend()
     fig.tight_layout()
     fig.savefig(out / "fig4_materials.png", dpi=110)
 
@@ -384,8 +401,14 @@ def main(argv=None):
     log(f"\nat 16 components: greedy {g16:.1f} meV, all 324 {allm:.1f} meV (ratio {g16 / allm:.2f}), "
         f"random median {r16['rmse']:.1f} meV (of {int(r16['n_random'])}; range "
         f"{r16['rmse_min']:.1f}-{r16['rmse_max']:.1f})")
-    log(f"stop points: Δ stops improving at d = {stops['delta_stop_size']}, "
-        f"model error within 10 % of its best at d = {stops['model_stop_size']}")
+    log(f"stop points: Δ stops improving at d = {stops['delta_stop_size']} (exact greedy curve, "
+        f"within 2 standard errors of its best; the search's own rule on its {args.greedy_queries}"
+        f"-query estimates: d = {stops['search_suggested_size']}), model error within 10 % of "
+        f"its best at d = {stops['model_stop_size']}")
+    g4 = curves[(curves.strategy == "greedy") & (curves["size"] <= 4)]
+    log("Fig. 4b, greedy d-plets: " + "; ".join(
+        f"d = {int(r['size'])}: Δ(full→A) = {r['b_to_a']:.4f}, Δ(A→full) = {r['a_to_b']:.4f}"
+        for _, r in g4.iterrows()))
     if matrix is not None:
         log("\nFig. 4a: Δ(row → column), N = %d, exact" % matrix.n)
         log(matrix.delta.to_string(float_format=lambda v: f"{v:.3f}", na_rep="-"))

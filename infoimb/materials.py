@@ -430,7 +430,7 @@ def carbon_soap(n_structures: int = 8, *, random_state: int = 0, kinds=CARBON_KI
     --------
     >>> df = carbon_soap(4, random_state=0, cache=False)
     >>> df.shape, df["kind"].unique().tolist()
-    ((164, 344), ['diamond', 'graphite', 'graphene', 'amorphous'])
+    ((164, 343), ['diamond', 'graphite', 'graphene', 'amorphous'])
     """
     _require()
     args = {
