@@ -21,9 +21,9 @@ Fig. 4b-d. Compression of the 324 components with no target, four strategies:
   same Euclidean metric as the imbalance), α ∈ {1e-4, 1e-2} and γ ∈ {0.5, 2} / (median
   squared distance) chosen by 3-fold GroupKFold over the training structures, the error (RMSE, meV/atom) measured on held-out *structures*
   (GroupShuffleSplit by structure id, 25 % of the structures).
-  Stop points: the size where Δ stops improving (the selection's suggested size: within two
-  standard errors of the best Δ) next to the size where the model error stops improving
-  (the smallest size within 10 % of the best greedy error).
+  Stop points: the smallest size whose Δ is within 10 % of the best Δ of the greedy curve,
+  next to the smallest size whose model error is within 10 % of the best greedy error (and,
+  for reference, the stricter "within two standard errors" rule of ``suggested_size``).
 
 Fig. 4a. SOAP at several resolutions (n_max, l_max) against the full resolution (8, 8) and
 against a structural ground truth: the Euclidean distance between the environments' radial
@@ -239,10 +239,12 @@ def stop_points(curves, models, sel):
     best_d = g["criterion"].idxmin()
     ok = g["criterion"] <= g.loc[best_d, "criterion"] + 2 * np.hypot(g["criterion_se"], g.loc[best_d, "criterion_se"])
     delta_stop = int(g.index[ok].min())
+    delta_stop_10 = int(g.index[g["criterion"] <= 1.10 * g["criterion"].min()].min())
     gm = models[models.strategy == "greedy"].set_index("size")["rmse"]
     best = gm.min()
     model_stop = int(gm[gm <= 1.10 * best].index.min())
     return {"delta_stop_size": delta_stop, "delta_at_stop": float(g.loc[delta_stop, "criterion"]),
+            "delta_stop_size_10pct": delta_stop_10,
             "search_suggested_size": int(sel.suggested_size),
             "model_stop_size": model_stop, "best_greedy_rmse": float(best)}
 
@@ -264,7 +266,7 @@ def write_figures(out: Path, curves, models, matrix, stops):
                                            array=r.quantile(0.9) - r.median(),
                                            arrayminus=r.median() - r.quantile(0.1))))
     F.base_layout(figc, title="Compression of the 324 SOAP components (Fig. 4c)",
-                  subtitle=f"symmetric Δ to the full SOAP; Δ stops improving at d = {stops['delta_stop_size']}")
+                  subtitle=f"symmetric Δ to the full SOAP; within 10 % of its best from d = {stops['delta_stop_size_10pct']}")
     figc.update_xaxes(title_text="number of components", type="log")
     figc.update_yaxes(title_text="(Δ(A→full) + Δ(full→A)) / √2")
     figc.write_html(out / "fig4c_delta_vs_d.html", include_plotlyjs="cdn")
@@ -304,7 +306,7 @@ def write_figures(out: Path, curves, models, matrix, stops):
         ax[0].plot(c["size"], c["criterion"], "o-", label=name, color=colors[name])
     ax[0].errorbar(r.median().index, r.median(), yerr=[r.median() - r.quantile(0.1), r.quantile(0.9) - r.median()],
                    fmt="s-", color=colors["random"], label="random (median, 10-90 %)")
-    ax[0].axvline(stops["delta_stop_size"], color="grey", ls=":")
+    ax[0].axvline(stops["delta_stop_size_10pct"], color="grey", ls=":")
     ax[0].set(xscale="log", yscale="log", xlabel="number of components",
               ylabel="symmetric Δ to full SOAP", title="Fig. 4c: compression")
     ax[0].legend()
@@ -401,10 +403,12 @@ def main(argv=None):
     log(f"\nat 16 components: greedy {g16:.1f} meV, all 324 {allm:.1f} meV (ratio {g16 / allm:.2f}), "
         f"random median {r16['rmse']:.1f} meV (of {int(r16['n_random'])}; range "
         f"{r16['rmse_min']:.1f}-{r16['rmse_max']:.1f})")
-    log(f"stop points: Δ stops improving at d = {stops['delta_stop_size']} (exact greedy curve, "
-        f"within 2 standard errors of its best; the search's own rule on its {args.greedy_queries}"
-        f"-query estimates: d = {stops['search_suggested_size']}), model error within 10 % of "
-        f"its best at d = {stops['model_stop_size']}")
+    log(f"stop points: Δ within 10 % of its best from d = {stops['delta_stop_size_10pct']}; "
+        f"model error within 10 % of its best from d = {stops['model_stop_size']}. (Δ within two "
+        f"standard errors of its best: d = {stops['delta_stop_size']} on the exact curve, "
+        f"d = {stops['search_suggested_size']} by the search's own rule on its "
+        f"{args.greedy_queries}-query estimates: at N = 2000 the errors are ~1e-4, so this rule "
+        "still sees the last small gains)")
     g4 = curves[(curves.strategy == "greedy") & (curves["size"] <= 4)]
     log("Fig. 4b, greedy d-plets: " + "; ".join(
         f"d = {int(r['size'])}: Δ(full→A) = {r['b_to_a']:.4f}, Δ(A→full) = {r['a_to_b']:.4f}"
