@@ -85,9 +85,6 @@ class DistanceMatrix:
     def nbytes(self) -> int:
         return int(self.values.nbytes)
 
-    def __array__(self, dtype=None, copy=None):
-        return self.values if dtype is None else self.values.astype(dtype)
-
     def to_dict(self) -> dict:
         return {"name": self.name, "n": self.n, "dtype": str(self.values.dtype),
                 "symmetric": self.symmetric, "nbytes": self.nbytes}

@@ -305,7 +305,7 @@ def rank_samples(a, b, *, n_queries: int | None = 2000, n_scatter: int = 100,
     >>> rs.rank_b_given_a1.shape, rs.rank_a.shape
     ((200,), (100, 100))
     """
-    sa, sb = make_pair(a, b, metric=metric, period=period, weights=weights)
+    sa, sb = _pair_spaces(a, b, metric=metric, period=period, weights=weights)
     n = sa.n
     n_queries = check_n_queries(min(n_queries, n) if n_queries else None, n)
     rng = np.random.default_rng(random_state)
@@ -320,8 +320,10 @@ def rank_samples(a, b, *, n_queries: int | None = 2000, n_scatter: int = 100,
     for s, i in enumerate(sq):
         p = rng.choice(n - 1, size=n_partners, replace=False)
         partners[s] = p + (p >= i)
-    if sa.metric == "precomputed":
+    if sa.D is not None and sb.D is not None:
         ra, rb = _rank_pairs_precomputed(sa.D, sb.D, sq, partners)
+    elif sa.D is not None or sb.D is not None:  # one matrix, one feature space
+        ra, rb = _rank_pairs_rows(sa, sb, sq, partners)
     else:
         ra, rb = K.rank_pairs(sa.XT, sa.period, sa.metric_code, sb.XT, sb.period,
                               sb.metric_code, sq, partners)
@@ -335,6 +337,26 @@ def _rank_pairs_precomputed(DA, DB, queries, partners):
     for s, i in enumerate(queries):
         for D, out in ((DA, ra), (DB, rb)):
             row = D[i].copy()
+            row[i] = np.inf
+            K._midranks(row, buf)
+            out[s] = buf[partners[s]]
+    return ra, rb
+
+
+def _rank_pairs_rows(sa: Space, sb: Space, queries, partners):
+    """As :func:`_rank_pairs_precomputed` when either space may be features: each query's
+    row is read from the matrix or computed from the features (as the kernels do)."""
+    n = sa.n
+    ra = np.empty(partners.shape)
+    rb = np.empty(partners.shape)
+    buf = np.empty(n)
+    for s, i in enumerate(queries):
+        for sp, out in ((sa, ra), (sb, rb)):
+            if sp.D is not None:
+                row = sp.D[i].astype(np.float64)
+            else:
+                row = np.empty(n)
+                K._row_distances(sp.XT, sp.period, sp.metric_code, i, row)
             row[i] = np.inf
             K._midranks(row, buf)
             out[s] = buf[partners[s]]

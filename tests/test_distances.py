@@ -255,6 +255,28 @@ def test_mixed_pair_periodic_feature_side_and_subsampling():
         imbalance_pair(dm, X[:50])
 
 
+def test_rank_samples_with_a_matrix_on_one_side():
+    from infoimb import rank_samples
+
+    X = np.random.default_rng(8).integers(0, 5, size=(200, 3)).astype(float)
+    DA = R.distance_matrix(X[:, :2], "manhattan")
+    DB = R.distance_matrix(X[:, 1:])  # exact: squared integer sums, then sqrt, keep their order
+    want = rank_samples(DA, DB, metric="precomputed", n_queries=80, random_state=3)
+    got = rank_samples(load_distance_matrix(DA), X[:, 1:], n_queries=80, random_state=3)
+    for field in ("query", "rank_b_given_a1", "rank_a_given_b1", "scatter_query", "rank_a", "rank_b"):
+        np.testing.assert_array_equal(getattr(got, field), getattr(want, field))
+    swapped = rank_samples(X[:, 1:], load_distance_matrix(DA), n_queries=80, random_state=3)
+    np.testing.assert_array_equal(swapped.rank_a, want.rank_b)
+
+
+def test_a_distance_matrix_is_never_read_as_features(small):
+    """A DistanceMatrix is not array-like: a function that wants features refuses it."""
+    from infoimb import select_features
+
+    with pytest.raises(TypeError, match="must be numeric"):
+        select_features(load_distance_matrix(small[1]))
+
+
 def test_mixed_pair_equals_the_all_features_pair(gauss):
     """The 3-D Gaussian of METHOD.md with the full space given as a distance matrix."""
     dm = load_distance_matrix(_euclid(gauss))

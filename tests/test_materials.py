@@ -156,6 +156,7 @@ def test_zeta_zero_in_a_sparse_random_cell():
 # --------------------------------------------------------------------------------------
 # determinism, the cache, arguments
 # --------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_generator_is_deterministic_and_the_cache_exact(data):
     _, cached = data
     fresh = M.carbon_structures(4, random_state=0)
