@@ -504,7 +504,7 @@ def imbalance_matrix(spaces: Mapping, *, k: int = 1, metric="euclidean",
     >>> from infoimb.distances import imbalance_matrix
     >>> X = np.random.default_rng(0).normal(size=(1000, 3)) * [1, 1, 0.1]
     >>> r = imbalance_matrix({"full": X, "x": X[:, 0], "xy": X[:, :2]})
-    >>> round(r.delta.loc["full", "x"], 6), round(r.delta.loc["x", "full"], 6)
+    >>> round(float(r.delta.loc["full", "x"]), 6), round(float(r.delta.loc["x", "full"]), 6)
     (0.063748, 0.548194)
     """
     if not isinstance(spaces, Mapping):
