@@ -184,6 +184,9 @@ def _read_source(source, filename, ids_column, itemsize, max_bytes, what):
         has_header = ids_column is not None or not all(_is_number(c) for c in header if c)
         with opener() as fh:
             df = pd.read_csv(fh, sep=sep, header=0 if has_header else None)
+        if not has_header and df.shape[0] == df.shape[1] + 1:
+            # one row more than columns: a numeric header (pandas writes 0, 1, ... by default)
+            df = df.iloc[1:].reset_index(drop=True)
     row_ids = None
     if ids_column is not None:
         if ids_column not in df.columns:

@@ -139,8 +139,9 @@ def test_files_npy_csv_tsv_parquet_and_bytes_round_trip(small, tmp_path):
     pd.DataFrame(D).to_csv(tmp_path / "plain.csv", index=False, header=False)
     pd.DataFrame(D, columns=[f"c{j}" for j in range(60)]).to_csv(tmp_path / "head.csv", index=False)
     pd.DataFrame(D).to_csv(tmp_path / "d.tsv", index=False, header=False, sep="\t")
+    pd.DataFrame(D).to_csv(tmp_path / "numhead.csv", index=False)  # header 0, 1, ..., 59
     pd.DataFrame(D, columns=[f"c{j}" for j in range(60)]).to_parquet(tmp_path / "d.parquet")
-    for name in ("d.npy", "plain.csv", "head.csv", "d.tsv", "d.parquet"):
+    for name in ("d.npy", "plain.csv", "head.csv", "numhead.csv", "d.tsv", "d.parquet"):
         dm = load_distance_matrix(tmp_path / name, n=60)
         assert dm.name == name
         np.testing.assert_allclose(dm.values, D, rtol=1e-15, atol=0)
