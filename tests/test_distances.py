@@ -428,6 +428,19 @@ def test_cli_pair_and_matrix_with_distance_files(tmp_path, _cli):
     r = _cli("matrix", "data.csv", "--spaces", "xy=@xy.npy;x=x", cwd=tmp_path)
     assert "Δ(row → column), N = 150, k = 1, exact" in r.stdout
 
+    # an asymmetric matrix: refused unless declared; float32 on request
+    A = D.copy()
+    A[0, 1] += 0.5
+    np.save(tmp_path / "asym.npy", A)
+    r = _cli("pair", "data.csv", "--a-distances", "asym.npy", "--b", "x", cwd=tmp_path)
+    assert r.returncode == 2 and "not symmetric" in r.stderr
+    r = _cli("pair", "data.csv", "--a-distances", "asym.npy", "--b", "x", "--asymmetric",
+             "--dtype", "float32", "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["a_to_b"] == pytest.approx(
+        R.imbalance_from_matrices(A.astype(np.float32).astype(np.float64), R.distance_matrix(X[:, :1])),
+        abs=1e-12)
+
     for args, message in [
         (("pair", "data.csv", "--a-distances", "nope.npy", "--b", "x"), "no such file 'nope.npy'"),
         (("pair", "data.csv", "--a", "x", "--a-distances", "xy.npy", "--b", "y"),
