@@ -1,0 +1,289 @@
+"""Numba kernels for significance: neighbour lists, permuted rank sums, the Theiler window.
+
+Permutation null (METHOD.md section 7): B's rows are permuted relative to A's by a
+permutation pi. A's neighbours (and their tie weights) do not change, so they are computed
+once, as a sparse list per query (:func:`neighbour_lists`). Under pi the B-rank of neighbour j
+of query i is the mid-rank of point pi(j) in B-row pi(i). :func:`permuted_rank_sums` therefore
+walks the rows u of the ranked space once, gathers for *every* permutation p the neighbours of
+the query i = pi_p^{-1}(u) mapped by pi_p, and ranks all of them against row u. Cost per
+row: O(N d) distances + an O(N) bucket sort of the row, then one short bucket scan per
+lookup, for all P permutations at once; memory O(P N) for the permutations, nothing N x N.
+
+The reverse direction uses the same kernel with the roles swapped: B's neighbour lists, A's
+rows, and (pi, pi^{-1}) exchanged.
+
+Theiler window: with ``use_theiler`` every row excludes the points of the same series within
+``w`` time steps of the row's point (``|t_j - t_i| <= w``), in both spaces; a query's term is
+then normalised by its own number of references, ``2 / (k (N_i + 1))`` (``2 / (N k)`` without
+exclusion, N_i = N - 1), so that independence still gives Delta = 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from ._kernels import EUCLIDEAN, _neighbour_values, _row_distances, _weighted_rank_sum
+
+
+@njit(cache=True, nogil=True)
+def _space_row(XT, period, metric, D, i, out):
+    """Row i of a space (distances from point i, squared for Euclidean), inf at i."""
+    if D.shape[0] > 0:
+        for j in range(D.shape[1]):
+            out[j] = D[i, j]
+    else:
+        _row_distances(XT, period, metric, i, out)
+    out[i] = np.inf
+
+
+@njit(cache=True, nogil=True)
+def _exclude(series, times, w, i, out):
+    """Set out[j] = inf for the points of i's series within w time steps of i; return the
+    number of references left (finite entries other than i)."""
+    n = out.shape[0]
+    s = series[i]
+    t = times[i]
+    excluded = 0
+    for j in range(n):
+        if series[j] == s and abs(times[j] - t) <= w:
+            out[j] = np.inf
+            excluded += 1
+    # i itself is always in its own window
+    return n - excluded
+
+
+@njit(cache=True, parallel=True)
+def neighbour_lists(XT, period, metric, D, queries, k, width, series, times, w, use_theiler,
+                    bounds):
+    """The (tied) k nearest neighbours of each query: indices, weights and count.
+
+    Returns ``idx (nq, width)``, ``wts (nq, width)``, ``count (nq,)`` and ``nref (nq,)`` (the
+    number of references of each query). A query with more than ``width`` tied neighbours
+    has ``count > width`` and only its first ``width`` entries filled: call again for it with
+    a larger width.
+    """
+    n = XT.shape[1] if D.shape[0] == 0 else D.shape[0]
+    nq = queries.shape[0]
+    idx = np.full((nq, width), -1, dtype=np.int64)
+    wts = np.zeros((nq, width))
+    count = np.zeros(nq, dtype=np.int64)
+    nref = np.full(nq, n - 1, dtype=np.int64)
+    pos = np.arange(n).astype(np.float64)
+    for c in prange(bounds.shape[0] - 1):
+        d = np.empty(n)
+        best = np.empty(k)
+        best_idx = np.empty(k, dtype=np.int64)
+        vals = np.empty(n)
+        wb = np.empty(n)
+        for qi in range(bounds[c], bounds[c + 1]):
+            i = queries[qi]
+            _space_row(XT, period, metric, D, i, d)
+            if use_theiler:
+                nref[qi] = _exclude(series, times, w, i, d)
+            m = _neighbour_values(d, pos, k, best, best_idx, vals, wb)
+            count[qi] = m
+            for s in range(min(m, width)):
+                idx[qi, s] = np.int64(vals[s])
+                wts[qi, s] = wb[s]
+    return idx, wts, count, nref
+
+
+@njit(cache=True, nogil=True)
+def _bucket_row(d, n_buckets, start, vals, bidx, key, root):
+    """Counting sort of the finite entries of a row into ``n_buckets`` value buckets.
+
+    The bucket of entry l is ``floor((key_l - lo) * scale)`` with key = sqrt(d) for squared
+    Euclidean distances (spreads the buckets more evenly) and d otherwise: monotone in d, so
+    equal values share a bucket and smaller values never land in a later one (comparisons
+    inside a bucket are on d itself). Fills ``bidx`` (bucket of each entry; ``n_buckets`` for
+    inf), ``start`` (first position of each bucket in ``vals``; ``start[n_buckets]`` = number
+    of finite entries) and ``vals`` (the finite entries grouped by bucket).
+    """
+    n = d.shape[0]
+    if root:
+        for l in range(n):
+            key[l] = np.sqrt(d[l])
+    else:
+        for l in range(n):
+            key[l] = d[l]
+    lo = np.inf
+    hi = -np.inf
+    for l in range(n):
+        x = key[l]
+        if x < np.inf:
+            lo = min(lo, x)
+            hi = max(hi, x)
+    scale = 0.0
+    if hi > lo:
+        scale = n_buckets / (hi - lo)
+    for b in range(n_buckets + 2):
+        start[b] = 0
+    top = n_buckets - 1
+    for l in range(n):
+        x = key[l]
+        if x < np.inf:
+            b = min(np.int64((x - lo) * scale), top)
+        else:
+            b = n_buckets
+        bidx[l] = b
+        start[b + 1] += 1
+    for b in range(n_buckets):
+        start[b + 1] += start[b]
+    for l in range(n):
+        b = bidx[l]
+        if b < n_buckets:
+            vals[start[b]] = d[l]
+            start[b] += 1
+    # scattering advanced each start to the next bucket's start: shift back
+    for b in range(n_buckets, 0, -1):
+        start[b] = start[b - 1]
+    start[0] = 0
+
+
+@njit(cache=True, nogil=True)
+def _midrank_of(v, d, bidx, n_buckets, start, vals):
+    """Mid-rank of point v in the row: 1 + #{l: d_l < d_v} + (#{l: d_l == d_v} - 1) / 2 over
+    the finite entries (an excluded point, inf, ranks after every reference)."""
+    b = bidx[v]
+    if b == n_buckets:
+        return 1.0 + start[n_buckets]
+    x = d[v]
+    less = start[b]
+    eq = 0
+    for s in range(start[b], start[b + 1]):
+        y = vals[s]
+        if y < x:
+            less += 1
+        elif y == x:
+            eq += 1
+    return 1.0 + less + (eq - 1) * 0.5
+
+
+@njit(cache=True, nogil=True)
+def _permuted_row(u, d, nb_ptr, nb_idx, nb_wts, perms, invT, n_buckets, start, vals, bidx, key,
+                  root, acc):
+    """Add row u's contribution to every permutation's rank sum (acc[p])."""
+    _bucket_row(d, n_buckets, start, vals, bidx, key, root)
+    P = perms.shape[0]
+    for p in range(P):
+        i = invT[u, p]
+        tot = 0.0
+        for s in range(nb_ptr[i], nb_ptr[i + 1]):
+            tot += nb_wts[s] * _midrank_of(perms[p, nb_idx[s]], d, bidx, n_buckets, start, vals)
+        acc[p] += tot
+
+
+@njit(cache=True, parallel=True)
+def permuted_rank_sums(nb_ptr, nb_idx, nb_wts, XT, period, metric, D, perms, invT, k, series,
+                       times, w, use_theiler, bounds):
+    """Delta under each permutation: ``out[p] = mean_u 2/(k (N_u+1)) sum_j w r``.
+
+    nb_ptr, nb_idx, nb_wts: neighbour lists (CSR) of the *other* space for every point.
+    XT/period/metric/D: the ranked space. perms[p] = pi_p (shape (P, N)); invT[u, p] =
+    pi_p^{-1}(u) (shape (N, P)). For row u and permutation p the query is i = invT[u, p], its
+    neighbours j are mapped to perms[p, j] and ranked (mid-ranks) in row u: the row is
+    bucket-sorted once (O(N)), then each lookup scans one bucket. bounds: chunks of rows.
+    """
+    P = perms.shape[0]
+    n = perms.shape[1]
+    n_chunks = bounds.shape[0] - 1
+    n_buckets = n
+    root = metric == EUCLIDEAN and D.shape[0] == 0
+    acc = np.zeros((n_chunks, P))
+    for c in prange(n_chunks):
+        d = np.empty(n)
+        start = np.empty(n_buckets + 2, dtype=np.int64)
+        vals = np.empty(n)
+        bidx = np.empty(n, dtype=np.int64)
+        key = np.empty(n)
+        row_acc = np.zeros(P)
+        for u in range(bounds[c], bounds[c + 1]):
+            _space_row(XT, period, metric, D, u, d)
+            nref = n - 1
+            if use_theiler:
+                nref = _exclude(series, times, w, u, d)
+            for p in range(P):
+                row_acc[p] = 0.0
+            _permuted_row(u, d, nb_ptr, nb_idx, nb_wts, perms, invT, n_buckets, start, vals,
+                          bidx, key, root, row_acc)
+            scale = 2.0 / (k * (nref + 1.0))
+            for p in range(P):
+                acc[c, p] += scale * row_acc[p]
+    out = np.zeros(P)
+    for c in range(n_chunks):
+        for p in range(P):
+            out[p] += acc[c, p]
+    return out / n
+
+
+@njit(cache=True, parallel=True)
+def permuted_rank_sums_untied(targets, XT, period, metric, D, k, series, times, w, use_theiler,
+                              bounds):
+    """As :func:`permuted_rank_sums` when every query has exactly k neighbours (no tie at the
+    k-th distance, all weights 1): ``targets[u, p * k + s]`` is the point whose mid-rank in row
+    u enters permutation p (pi_p of the s-th neighbour of pi_p^{-1}(u)), laid out so that a
+    row reads its targets contiguously."""
+    n = targets.shape[0]
+    P = targets.shape[1] // k
+    n_chunks = bounds.shape[0] - 1
+    n_buckets = n
+    root = metric == EUCLIDEAN and D.shape[0] == 0
+    acc = np.zeros((n_chunks, P))
+    for c in prange(n_chunks):
+        d = np.empty(n)
+        start = np.empty(n_buckets + 2, dtype=np.int64)
+        vals = np.empty(n)
+        bidx = np.empty(n, dtype=np.int64)
+        key = np.empty(n)
+        for u in range(bounds[c], bounds[c + 1]):
+            _space_row(XT, period, metric, D, u, d)
+            nref = n - 1
+            if use_theiler:
+                nref = _exclude(series, times, w, u, d)
+            _bucket_row(d, n_buckets, start, vals, bidx, key, root)
+            scale = 2.0 / (k * (nref + 1.0))
+            for p in range(P):
+                tot = 0.0
+                for s in range(p * k, p * k + k):
+                    tot += _midrank_of(targets[u, s], d, bidx, n_buckets, start, vals)
+                acc[c, p] += scale * tot
+    out = np.zeros(P)
+    for c in range(n_chunks):
+        for p in range(P):
+            out[p] += acc[c, p]
+    return out / n
+
+
+@njit(cache=True, parallel=True)
+def pair_terms_theiler(AT, period_a, metric_a, DA, BT, period_b, metric_b, DB, queries, k,
+                       series, times, w, bounds):
+    """Per-query terms of both directions with a Theiler window (see the module docstring).
+
+    As :func:`infoimb._kernels.pair_terms`, but each query's rows exclude the points of its
+    own series within ``w`` time steps (in both spaces) and its terms are normalised by its
+    number of references: ``2 / (k (N_i + 1)) * sum_j w_ij r_ij``.
+    """
+    n = AT.shape[1] if DA.shape[0] == 0 else DA.shape[0]
+    nq = queries.shape[0]
+    t_ab = np.empty(nq)
+    t_ba = np.empty(nq)
+    for c in prange(bounds.shape[0] - 1):
+        dA = np.empty(n)
+        dB = np.empty(n)
+        best = np.empty(k)
+        best_idx = np.empty(k, dtype=np.int64)
+        vals = np.empty(n)
+        wts = np.empty(n)
+        for qi in range(bounds[c], bounds[c + 1]):
+            i = queries[qi]
+            _space_row(AT, period_a, metric_a, DA, i, dA)
+            _space_row(BT, period_b, metric_b, DB, i, dB)
+            nref = _exclude(series, times, w, i, dA)
+            _exclude(series, times, w, i, dB)
+            scale = 2.0 / (k * (nref + 1.0))
+            m = _neighbour_values(dA, dB, k, best, best_idx, vals, wts)
+            t_ab[qi] = scale * _weighted_rank_sum(dB, vals, wts, m, k)
+            m = _neighbour_values(dB, dA, k, best, best_idx, vals, wts)
+            t_ba[qi] = scale * _weighted_rank_sum(dA, vals, wts, m, k)
+    return t_ab, t_ba
