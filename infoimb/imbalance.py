@@ -94,8 +94,9 @@ class ImbalancePair:
         of their difference Delta(A->B) - Delta(B->A); see :mod:`infoimb.significance`.
     n_permutations : int
         Permutations of the null (0: none).
-    null : {"rows", "entities"} or None
-        Which null was used: B's rows permuted, or whole entities' B-series reassigned.
+    null : {"rows", "entities", "shift"} or None
+        Which null was used: B's rows permuted, whole entities' B-series reassigned, or B's
+        series circularly shifted in time.
     theiler : float or None
         The Theiler window, when one was used.
     """
@@ -205,7 +206,8 @@ def imbalance_pair(a, b, *, k: int = 1, metric: str = "euclidean", period=None, 
                    n_queries: int | None = None, random_state=None, n_permutations: int = 0,
                    groups=None, times=None, theiler: float | None = None,
                    confidence: float = 0.95, n_bootstrap: int = 1000,
-                   alpha: float = 0.05) -> ImbalancePair:
+                   alpha: float = 0.05, null: str = "auto",
+                   min_shift: int | None = None) -> ImbalancePair:
     """Delta(A->B) and Delta(B->A) with standard errors, intervals, p-values and the relation.
 
     Parameters
@@ -235,6 +237,12 @@ def imbalance_pair(a, b, *, k: int = 1, metric: str = "euclidean", period=None, 
         Bootstrap replicates for the intervals (0: no intervals).
     alpha : float, default 0.05
         Level of the tests behind the relation's words (see :func:`classify_relation`).
+    null : {"auto", "rows", "entities", "shift"}
+        "auto": "entities" with ``groups``, else "rows". "shift": one time series (needs
+        ``times``, no ``groups``): B's series circularly shifted in time relative to A's by at
+        least ``min_shift`` steps (default N // 10), which keeps both autocorrelations.
+    min_shift : int, optional
+        Smallest circular shift of the "shift" null.
 
     Notes
     -----
@@ -254,8 +262,21 @@ def imbalance_pair(a, b, *, k: int = 1, metric: str = "euclidean", period=None, 
     >>> q.p_a_to_b > 0.05, q.relation
     (True, 'independent')
     """
-    from . import significance as S
+    return _pair_full(a, b, k=k, metric=metric, period=period, weights=weights,
+                      n_queries=n_queries, random_state=random_state,
+                      n_permutations=n_permutations, groups=groups, times=times,
+                      theiler=theiler, confidence=confidence, n_bootstrap=n_bootstrap,
+                      alpha=alpha, null=null, min_shift=min_shift)[0]
 
+
+def _pair_full(a, b, *, k, metric, period, weights, n_queries, random_state, n_permutations,
+               groups, times, theiler, confidence, n_bootstrap, alpha, null, min_shift):
+    """:func:`imbalance_pair`, also returning the per-query terms and the queries."""
+    from . import significance as S
+    from ._stats import circular_shifts
+    from ._validation import check_choice, check_int
+
+    null = check_choice(null, "null", ("auto", "rows", "entities", "shift"))
     sa, sb = make_pair(a, b, metric=metric, period=period, weights=weights)
     k = check_k(k, sa.n)
     n_queries = check_n_queries(n_queries, sa.n)
@@ -280,9 +301,23 @@ def imbalance_pair(a, b, *, k: int = 1, metric: str = "euclidean", period=None, 
     p_ab = p_ba = None
     null_kind = None
     entities = None if codes is None else S.entity_rows(codes, tvals)
+    if null == "auto":
+        null = "rows" if entities is None else "entities"
+    if null == "entities" and entities is None:
+        raise ValueError("null='entities' needs groups= (an entity label per row)")
+    if null == "shift" and (tvals is None or codes is not None):
+        raise ValueError("null='shift' is for one time series: give times= and no groups=")
     if n_permutations:
         rng = S.child_rng(random_state, 1)
-        if entities is None:
+        if null == "shift":
+            ms = check_int(n // 10 if min_shift is None else min_shift, "min_shift", low=1)
+            shifts = circular_shifts(n, n_permutations, ms, rng)
+            order = np.argsort(tvals, kind="stable")
+            perms = np.empty((n_permutations, n), dtype=np.int64)
+            for p, sft in enumerate(shifts):
+                perms[p, order] = np.roll(order, -int(sft))
+            null_kind = "shift"
+        elif null == "rows":
             perms = S.permutations(n, n_permutations, rng, canon=S.canonical_order(sa, sb))
             null_kind = "rows"
         else:
@@ -296,6 +331,8 @@ def imbalance_pair(a, b, *, k: int = 1, metric: str = "euclidean", period=None, 
     if n_bootstrap:
         rng = S.child_rng(random_state, 2)
         clusters = None if codes is None else codes[queries]
+        if null == "shift":  # one series: resample blocks of consecutive times
+            clusters = S.time_blocks(tvals)[queries]
         order = None
         if clusters is None and n_queries is None:
             order = S.canonical_order(sa, sb)
@@ -305,10 +342,11 @@ def imbalance_pair(a, b, *, k: int = 1, metric: str = "euclidean", period=None, 
         ci_diff = S.percentile_interval(rep_ab - rep_ba, confidence)
     relation = classify_relation(ab, ba, ab_se, ba_se, p_a_to_b=p_ab, p_b_to_a=p_ba,
                                  difference_ci=ci_diff, alpha=alpha)
-    return ImbalancePair(ab, ba, ab_se, ba_se, n, k, int(queries.shape[0]), relation,
+    pair = ImbalancePair(ab, ba, ab_se, ba_se, n, k, int(queries.shape[0]), relation,
                          p_ab, p_ba, ci_ab, ci_ba, ci_diff,
                          confidence if n_bootstrap else None, n_permutations, null_kind,
                          None if th is None else th.w)
+    return pair, t_ab, t_ba, queries
 
 
 def _theiler_references(targs, queries) -> np.ndarray:

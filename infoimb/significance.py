@@ -302,6 +302,16 @@ def bootstrap_means(terms: list[np.ndarray], n_bootstrap: int, rng: np.random.Ge
     return out
 
 
+def time_blocks(times: np.ndarray) -> np.ndarray:
+    """Block code of each row for a block bootstrap of one series: consecutive times in
+    blocks of ceil(N^(1/3)) rows (non-overlapping blocks, resampled whole)."""
+    n = times.shape[0]
+    length = max(1, int(np.ceil(n ** (1 / 3))))
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.argsort(times, kind="stable")] = np.arange(n)
+    return rank // length
+
+
 def percentile_interval(replicates: np.ndarray, confidence: float) -> tuple[float, float]:
     lo, hi = np.quantile(replicates, [(1 - confidence) / 2, (1 + confidence) / 2])
     return float(lo), float(hi)
