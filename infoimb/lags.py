@@ -421,7 +421,11 @@ def select_lagged(df: pd.DataFrame, candidates: str | Sequence[str], target: str
     if inside:
         raise ValueError(f"target column(s) {inside} are inside the candidate set; remove them from the candidates")
     panel, entity = _panel(df, [*candidates, *target], time, group)
-    src, tgt, _ = lagged_pairs(panel, candidates, target, lag=lag, time=time, entity=entity)
+    src, tgt, info = lagged_pairs(panel, candidates, target, lag=lag, time=time, entity=entity)
     if len(src) < 3:
         raise ValueError(f"lag {lag}: only {len(src)} pairs can be formed; the lag is too long for the series")
+    if group and "groups" not in select_kwargs:  # intervals and splits by entity
+        select_kwargs = select_kwargs | {"groups": info["keys"]["entity"].astype(str).to_numpy()}
+    if select_kwargs.get("theiler") is not None and "times" not in select_kwargs:
+        select_kwargs = select_kwargs | {"times": info["keys"]["time"].to_numpy()}
     return select_features(src.reset_index(drop=True), tgt.reset_index(drop=True), **select_kwargs)
