@@ -287,3 +287,42 @@ def pair_terms_theiler(AT, period_a, metric_a, DA, BT, period_b, metric_b, DB, q
             m = _neighbour_values(dB, dA, k, best, best_idx, vals, wts)
             t_ba[qi] = scale * _weighted_rank_sum(dA, vals, wts, m, k)
     return t_ab, t_ba
+
+
+# --------------------------------------------------------------------------------------
+# bootstrap of means of per-query terms (a counter-based stream: no global random state)
+# --------------------------------------------------------------------------------------
+@njit(cache=True, nogil=True)
+def _splitmix64(x):
+    """One step of SplitMix64 on a uint64 counter: returns (next counter, 64 random bits)."""
+    x = x + np.uint64(0x9E3779B97F4A7C15)
+    z = x
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x, z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True, parallel=True)
+def bootstrap_means(units, counts, use_counts, n_bootstrap, seed):
+    """Bootstrap replicates of means: ``units`` (m, G) per-unit sums (or values), ``counts``
+    (G,) per-unit numbers of queries. Replicate b draws G units with replacement from its own
+    stream (SplitMix64 from ``seed`` and b: the same replicates whatever the thread count) and
+    returns sum(units) / sum(counts) (or / G). Shape (n_bootstrap, m)."""
+    m = units.shape[0]
+    G = units.shape[1]
+    out = np.empty((n_bootstrap, m))
+    inv53 = 1.0 / 9007199254740992.0
+    for b in prange(n_bootstrap):
+        state, z = _splitmix64(np.uint64(seed) ^ (np.uint64(b) * np.uint64(0xD1B54A32D192ED03)))
+        state = z
+        acc = np.zeros(m)
+        cnt = 0.0
+        for _ in range(G):
+            state, z = _splitmix64(state)
+            j = np.int64(np.float64(z >> np.uint64(11)) * inv53 * G)
+            for i in range(m):
+                acc[i] += units[i, j]
+            cnt += counts[j] if use_counts else 1.0
+        for i in range(m):
+            out[b, i] = acc[i] / cnt
+    return out

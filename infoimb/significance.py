@@ -176,9 +176,7 @@ def null_deltas(sa, sb, k: int, perms: np.ndarray, theiler_args) -> tuple[np.nda
     n = sa.n
     perms = np.ascontiguousarray(perms, dtype=np.int64)
     inv = np.empty_like(perms)
-    rows = np.arange(n, dtype=np.int64)
-    for p in range(perms.shape[0]):
-        inv[p, perms[p]] = rows
+    inv[np.arange(perms.shape[0])[:, None], perms] = np.arange(n, dtype=np.int64)
     everyone = np.arange(n, dtype=np.int64)
     csr_a = neighbour_csr(sa, k, everyone, theiler_args)
     csr_b = neighbour_csr(sb, k, everyone, theiler_args)
@@ -244,8 +242,9 @@ def permutations(n: int, n_permutations: int, rng: np.random.Generator, *, canon
     perms = np.empty((n_permutations, n), dtype=np.int64)
     if entities is None:
         canon = np.arange(n, dtype=np.int64) if canon is None else canon
-        for p in range(n_permutations):
-            perms[p, canon] = canon[rng.permutation(n)]
+        sigma = rng.permuted(np.broadcast_to(np.arange(n, dtype=np.int64),
+                                             (n_permutations, n)), axis=1)
+        perms[:, canon] = canon[sigma]
         return perms
     lengths = np.array([len(e) for e in entities])
     classes = [np.flatnonzero(lengths == L) for L in np.unique(lengths)]
@@ -275,31 +274,26 @@ def bootstrap_means(terms: list[np.ndarray], n_bootstrap: int, rng: np.random.Ge
     """Bootstrap replicates of the mean of each array of per-query terms (same resamples for
     all arrays: paired). ``clusters``: a cluster code per query (resample whole clusters;
     the mean is then the ratio of summed terms to summed counts). ``order``: the canonical
-    order of the queries (resamples drawn over it, so they do not depend on the row order)."""
-    m = terms[0].shape[0]
+    order of the queries (resamples drawn over it, so they do not depend on the row order).
+    The draws come from a counter-based stream seeded by ``rng`` (one integer), computed in
+    a parallel kernel."""
     if clusters is None:
         if order is not None:
             terms = [t[order] for t in terms]
-        units = [t for t in terms]
-        counts = None
-        G = m
+        units = np.ascontiguousarray(np.vstack(terms))
+        counts = np.ones(units.shape[1])
+        use_counts = False
     else:
         G = int(clusters.max()) + 1
-        units = [np.bincount(clusters, weights=t, minlength=G) for t in terms]
+        units = np.vstack([np.bincount(clusters, weights=t, minlength=G) for t in terms])
         counts = np.bincount(clusters, minlength=G).astype(np.float64)
-    out = [np.empty(n_bootstrap) for _ in terms]
-    block = max(1, min(n_bootstrap, 4_000_000 // max(G, 1)))
-    for start in range(0, n_bootstrap, block):
-        b = min(block, n_bootstrap - start)
-        draw = rng.integers(0, G, size=(b, G))
-        if counts is None:
-            for t, o in zip(units, out):
-                o[start:start + b] = t[draw].mean(axis=1)
-        else:
-            denom = counts[draw].sum(axis=1)
-            for t, o in zip(units, out):
-                o[start:start + b] = t[draw].sum(axis=1) / denom
-    return out
+        present = counts > 0  # only clusters that have queries are resampled
+        units = np.ascontiguousarray(units[:, present])
+        counts = np.ascontiguousarray(counts[present])
+        use_counts = True
+    seed = int(rng.integers(0, 2**63 - 1))
+    out = PK.bootstrap_means(units, counts, use_counts, n_bootstrap, seed)
+    return [np.ascontiguousarray(out[:, i]) for i in range(len(terms))]
 
 
 def time_blocks(times: np.ndarray) -> np.ndarray:
