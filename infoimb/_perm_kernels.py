@@ -101,31 +101,30 @@ def _bucket_row(d, n_buckets, start, vals, bidx, key, root):
     of finite entries) and ``vals`` (the finite entries grouped by bucket).
     """
     n = d.shape[0]
+    lo = np.inf
+    hi = -1.0
     if root:
         for l in range(n):
-            key[l] = np.sqrt(d[l])
+            x = np.sqrt(d[l])
+            key[l] = x
+            lo = min(lo, x)
+            hi = max(hi, x if x < np.inf else -1.0)
     else:
         for l in range(n):
-            key[l] = d[l]
-    lo = np.inf
-    hi = -np.inf
-    for l in range(n):
-        x = key[l]
-        if x < np.inf:
+            x = d[l]
+            key[l] = x
             lo = min(lo, x)
-            hi = max(hi, x)
+            hi = max(hi, x if x < np.inf else -1.0)
     scale = 0.0
     if hi > lo:
         scale = n_buckets / (hi - lo)
     for b in range(n_buckets + 2):
         start[b] = 0
     top = n_buckets - 1
+    ftop = float(top)
     for l in range(n):
-        x = key[l]
-        if x < np.inf:
-            b = min(np.int64((x - lo) * scale), top)
-        else:
-            b = n_buckets
+        kk = (key[l] - lo) * scale
+        b = np.int64(min(kk, ftop)) if kk < np.inf else n_buckets
         bidx[l] = b
         start[b + 1] += 1
     for b in range(n_buckets):
@@ -188,7 +187,7 @@ def permuted_rank_sums(nb_ptr, nb_idx, nb_wts, XT, period, metric, D, perms, inv
     P = perms.shape[0]
     n = perms.shape[1]
     n_chunks = bounds.shape[0] - 1
-    n_buckets = n
+    n_buckets = n // 2 + 1
     root = metric == EUCLIDEAN and D.shape[0] == 0
     acc = np.zeros((n_chunks, P))
     for c in prange(n_chunks):
@@ -227,7 +226,7 @@ def permuted_rank_sums_untied(targets, XT, period, metric, D, k, series, times, 
     n = targets.shape[0]
     P = targets.shape[1] // k
     n_chunks = bounds.shape[0] - 1
-    n_buckets = n
+    n_buckets = n // 2 + 1
     root = metric == EUCLIDEAN and D.shape[0] == 0
     acc = np.zeros((n_chunks, P))
     for c in prange(n_chunks):
