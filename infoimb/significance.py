@@ -20,6 +20,11 @@ Both directions are tested on the same permutations: Delta(A->B) small under the
 pairing compared to the null tests "A carries information about B", and Delta(B->A) tests
 the converse.
 
+Theiler window with a null: each row's window is that of its own point (series and time).
+Under the entity null this is exactly the window of the permuted data when the entities of
+equal length share their time stamps (a balanced panel); otherwise a neighbour that lands in
+the window of its new row is ranked after every reference (approximate, documented).
+
 Row order: permutations are drawn over a *canonical* order of the rows (rows sorted by their
 values; entities sorted by label and ordered within by ``times``), so the same
 ``random_state`` gives the same p-value whatever the order of the input rows.
