@@ -10,13 +10,14 @@ import numpy as np
 import pandas as pd
 
 from ._progress import ProgressCallback, report
+from ._serialize import Result
 from .imbalance import imbalance_pair
 from .preprocess import check_panel, lagged_pairs
 from .selection import SelectionResult, select_features
 
 
 @dataclass(frozen=True)
-class LagScanResult:
+class LagScanResult(Result):
     """Result of :func:`lag_scan`.
 
     For each lag (rows, in the order of ``lags``): ``forward`` = Delta(source_t ->
@@ -34,7 +35,7 @@ class LagScanResult:
     without permutations), their Benjamini-Hochberg q-values across lags ``forward_q`` /
     ``backward_q``; ``forward_ci`` / ``backward_ci`` (shape (n_lags, 2)) bootstrap intervals;
     ``best_lag_interval`` the percentile interval of the best lag over the bootstrap and
-    ``best_lag_frequency`` how often each lag is best; ``arrow_p`` the two-sided bootstrap
+    ``best_lag_frequency`` how often each lag (in the order of ``lags``) is best; ``arrow_p`` the two-sided bootstrap
     p-value of "future and past are predicted equally well". ``stability``: with
     ``n_splits``, one row per (split, lag) with the forward and backward Delta on that
     disjoint subset and whether the lag is that split's best.
@@ -63,7 +64,7 @@ class LagScanResult:
     forward_ci: np.ndarray | None = None
     backward_ci: np.ndarray | None = None
     best_lag_interval: tuple[int, int] | None = None
-    best_lag_frequency: dict | None = None
+    best_lag_frequency: np.ndarray | None = None
     arrow_p: float | None = None
     n_permutations: int = 0
     confidence: float | None = None
@@ -90,41 +91,15 @@ class LagScanResult:
         return frame
 
     def to_dict(self) -> dict:
-        return {
-            "source": list(self.source), "target": list(self.target),
-            "rows": self.to_frame().to_dict(orient="records"), "best_lag": self.best_lag,
-            "arrow": self.arrow, "future_mean": self.future_mean, "past_mean": self.past_mean,
-            "k": self.k, "n_queries": self.n_queries, "notes": list(self.notes),
-            "best_lag_interval": None if self.best_lag_interval is None else list(self.best_lag_interval),
-            "best_lag_frequency": None if self.best_lag_frequency is None else
-            {str(k): v for k, v in self.best_lag_frequency.items()},
-            "arrow_p": self.arrow_p, "n_permutations": self.n_permutations,
-            "confidence": self.confidence, "null": self.null, "theiler": self.theiler,
-            "stability": None if self.stability is None else self.stability.to_dict(orient="records"),
-        }
+        """Every field, and ``rows``: the table of :meth:`to_frame` as records."""
+        return super().to_dict() | {"rows": self.to_frame().to_dict(orient="records")}
 
     @property
     def verdict(self) -> str:
-        text = self._verdict()
-        if self.arrow_p is not None and not math.isnan(self.arrow_p):
-            text += f" (arrow p = {self.arrow_p:.3g})"
-        if self.best_lag_interval is not None:
-            lo, hi = self.best_lag_interval
-            text += f"; best lag {int(100 * (self.confidence or 0.95))}% interval [{lo}, {hi}]"
-        return text
+        """The arrow of time in words (:func:`infoimb.verdicts.lag_scan`)."""
+        from . import verdicts
 
-    def _verdict(self) -> str:
-        src, tgt = ", ".join(self.source), ", ".join(self.target)
-        if self.arrow == "future":
-            return (f"[{src}] predicts the future of [{tgt}] better than its past "
-                    f"(mean Delta {self.future_mean:.3f} vs {self.past_mean:.3f}): consistent with "
-                    f"[{src}] acting on [{tgt}]; best lag {self.best_lag}")
-        if self.arrow == "past":
-            return (f"[{src}] predicts the past of [{tgt}] better than its future "
-                    f"(mean Delta {self.past_mean:.3f} vs {self.future_mean:.3f}): consistent with "
-                    f"[{tgt}] acting on [{src}]; best lag {self.best_lag}")
-        return (f"no clear arrow of time between [{src}] and [{tgt}] "
-                f"(future {self.future_mean:.3f}, past {self.past_mean:.3f}); best lag {self.best_lag}")
+        return verdicts.lag_scan(self)
 
 
 def _columns(cols, what: str) -> list[str]:
@@ -301,7 +276,7 @@ def lag_scan(df: pd.DataFrame, source: str | Sequence[str], target: str | Sequen
         best = lags_arr[np.argmin(fstar[ok], axis=1)]
         lo, hi = np.quantile(best, [(1 - confidence) / 2, (1 + confidence) / 2], method="inverted_cdf")
         extra["best_lag_interval"] = (int(lo), int(hi))
-        extra["best_lag_frequency"] = {int(lag): float(np.mean(best == lag)) for lag in lags_arr}
+        extra["best_lag_frequency"] = np.array([np.mean(best == lag) for lag in lags_arr])
         extra["confidence"] = confidence
         pairs = _mirrored(lags_arr)
         if pairs:

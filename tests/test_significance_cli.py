@@ -68,7 +68,7 @@ def test_lags_permutations_and_splits(panel_csv, capsys, tmp_path):
             "id", "--lags=-2:2", "--permutations", "19", "--splits", "2", "--seed", "0", "--quiet"]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "forward_q" in out and "arrow p = " in out and "2 disjoint splits: [1, 1]" in out
+    assert "forward_q" in out and "bootstrap p = " in out and "2 disjoint splits: [1, 1]" in out
     out_csv = tmp_path / "lags.csv"
     assert main([*args, "--csv", "-o", str(out_csv)]) == 0
     table = pd.read_csv(out_csv)

@@ -42,7 +42,7 @@ def test_lag_pvalues_qvalues_interval_and_arrow():
     assert {"forward_p", "forward_q", "backward_p", "forward_ci_low"} <= set(frame.columns)
     d = r.to_dict()
     assert d["best_lag_interval"] == [2, 2] and d["rows"][i2]["forward_p"] == pytest.approx(0.02)
-    assert "arrow p = " in r.verdict and "interval [2, 2]" in r.verdict
+    assert "Arrow of time: bootstrap p = " in r.verdict and "interval: [2, 2]" in r.verdict
     # reproducible
     again = lag_scan(df, "x", "y", lags=range(-3, 4), time="t", group="id", n_permutations=49,
                      random_state=0)
