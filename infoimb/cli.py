@@ -188,7 +188,7 @@ def _flat(d: dict) -> dict:
     """One CSV row: intervals as _low/_high columns, lists joined."""
     row = {}
     for key, v in d.items():
-        if isinstance(v, tuple) and len(v) == 2 and key.endswith("_ci"):
+        if isinstance(v, (list, tuple)) and len(v) == 2 and key.endswith("_ci"):
             row[f"{key}_low"], row[f"{key}_high"] = v
         elif isinstance(v, (list, tuple)):
             row[key] = ";".join(map(str, v))

@@ -97,8 +97,11 @@ def _lag_words(scan: LagScanResult, *, source: str | None = None, target: str | 
 
 
 def _lag_significance(scan) -> str:
-    """The arrow's p-value and the best lag's interval, when the scan has them."""
+    """The arrow's p-value and the best lag's interval, for a scan run with permutations
+    (the sentences of a plain scan stay as they were)."""
     text = ""
+    if not getattr(scan, "n_permutations", 0):
+        return text
     arrow_p = getattr(scan, "arrow_p", None)
     if arrow_p is not None and not math.isnan(arrow_p):
         text += f" Arrow of time: bootstrap p = {arrow_p:.3g}."

@@ -235,7 +235,8 @@ def test_intervals_cover_and_order():
     assert p.difference_ci[1] < 0  # A (full) contains x: the difference is clearly negative
     assert p.difference == pytest.approx(p.a_to_b - p.b_to_a)
     d = p.to_dict()
-    assert d["a_to_b_ci"] == p.a_to_b_ci and d["p_a_to_b"] is None
+    assert d["a_to_b_ci"] == list(p.a_to_b_ci) and d["p_a_to_b"] is None
+    assert type(p).from_dict(d) == p
     narrow = infoimb.imbalance_pair(X, X[["x"]], random_state=0, confidence=0.5)
     assert narrow.a_to_b_ci[1] - narrow.a_to_b_ci[0] < hi - lo
     none = infoimb.imbalance_pair(X, X[["x"]], n_bootstrap=0)

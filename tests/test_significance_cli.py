@@ -76,12 +76,12 @@ def test_lags_permutations_and_splits(panel_csv, capsys, tmp_path):
     assert {"forward_q", "backward_q", "forward_ci_low"} <= set(table.columns)
     assert main([*args, "--json"]) == 0
     d = _json(capsys)
-    assert d["best_lag_interval"] == [1, 1] and len(d["stability"]) == 10
+    assert d["best_lag_interval"] == [1, 1] and len(d["stability"]["lag"]) == 10
 
 
 def test_select_splits_and_intervals(gauss_csv, capsys):
     assert main(["select", str(gauss_csv), "--method", "exhaustive", "--splits", "2", "--seed", "0",
                  "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "suggested size: 2 -> x, y" in out and "x 100%, y 100%" in out
+    assert "Suggested size d = 2 (x, y)" in out and "x 100%, y 100%" in out
     assert "criterion_ci_low" in out

@@ -35,13 +35,17 @@ def test_lag_pvalues_qvalues_interval_and_arrow():
     np.testing.assert_allclose(r.forward_q, bh_qvalues(r.forward_p))
     np.testing.assert_allclose(r.backward_q, bh_qvalues(r.backward_p))
     assert (np.delete(r.forward_p, i2) > 0.05).sum() >= 5  # the other lags carry nothing
-    assert r.best_lag_interval == (2, 2) and r.best_lag_frequency[2] == 1.0
+    assert r.best_lag_interval == (2, 2) and r.best_lag_frequency[i2] == 1.0
+    assert r.best_lag_frequency.sum() == pytest.approx(1.0)
     assert r.arrow == "future" and r.arrow_p < 0.01
     assert r.forward_ci[i2, 0] < r.forward[i2] < r.forward_ci[i2, 1]
     frame = r.to_frame()
     assert {"forward_p", "forward_q", "backward_p", "forward_ci_low"} <= set(frame.columns)
     d = r.to_dict()
     assert d["best_lag_interval"] == [2, 2] and d["rows"][i2]["forward_p"] == pytest.approx(0.02)
+    from infoimb._serialize import same_result
+
+    assert same_result(type(r).from_dict(d), r)
     assert "Arrow of time: bootstrap p = " in r.verdict and "interval: [2, 2]" in r.verdict
     # reproducible
     again = lag_scan(df, "x", "y", lags=range(-3, 4), time="t", group="id", n_permutations=49,
@@ -81,7 +85,7 @@ def test_stability_over_disjoint_entity_subsets():
     # each split holds 3 of the 9 entities
     assert (st[st["lag"] == 0]["n_pairs"] == 3 * 30).all()
     assert (st[st["is_best"]]["lag"] == 2).all()
-    assert len(r.to_dict()["stability"]) == 15
+    assert len(r.to_dict()["stability"]["lag"]) == 15
     with pytest.raises(ValueError, match="n_splits must be 0"):
         lag_scan(df, "x", "y", lags=[1], time="t", group="id", n_splits=1)
     with pytest.raises(ValueError, match="more than the 9 entities"):

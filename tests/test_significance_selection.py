@@ -82,7 +82,7 @@ def test_selection_stability_over_disjoint_subsets():
     assert len(curves) == 3 * 3 and set(curves["split"]) == {0, 1, 2}
     assert (curves[curves["size"] == 2]["features"] == "x;y").all()
     assert (curves["suggested_size"] == 2).all()
-    assert r.to_dict()["stability"][0]["frequency"] >= 0.5
+    assert r.to_dict()["stability"]["frequency"][0] >= 0.5
     # by entity
     groups = np.repeat(np.arange(12), 50)
     r = select_features(g, method="greedy", max_features=2, n_splits=4, groups=groups,
