@@ -19,6 +19,10 @@ level per entity, tested with the entity null), and the power on dependent data.
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -57,6 +61,26 @@ def timing(repeats: int) -> list[tuple[str, float, str]]:
         ("exact pair + bootstrap intervals (1000)", t_boot, f"{t_boot / t_exact:.1f}x"),
         ("Theiler kernel, window below the step", t_theiler, f"{t_theiler / t_exact:.1f}x"),
     ]
+
+
+VARIANTS = (
+    ("2 threads, default OpenMP (spinning waits)", {}),
+    ("2 threads, OMP_WAIT_POLICY=PASSIVE", {"OMP_WAIT_POLICY": "PASSIVE"}),
+    ("1 thread", {"NUMBA_NUM_THREADS": "1"}),
+)
+
+
+def timing_in_subprocess(env_extra: dict, repeats: int) -> list:
+    """:func:`timing` in a fresh process with extra environment variables (threading
+    settings must be set before numba starts its threads)."""
+    env = os.environ | env_extra
+    code = (f"import json, sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); "
+            f"import bench_significance as b; print(json.dumps(b.timing({repeats})))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=1800)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-2000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def rate(n_sets: int, make, **kw) -> tuple[float, float]:
@@ -111,11 +135,14 @@ def main() -> None:
     args = ap.parse_args()
     import numba
 
-    print(f"numba threads: {numba.get_num_threads()} (shared machine: absolute times are noisy)\n")
-    rows = timing(2 if args.quick else 4)
-    print(f"{'N = 2000, 3-D Gaussian, A = xyz, B = xy':<46} {'seconds':>9}  ratio")
-    for name, t, ratio in rows:
-        print(f"{name:<46} {t:>9.4f}  {ratio}")
+    print(f"numba threads: {numba.get_num_threads()}; load average {os.getloadavg()[0]:.1f} "
+          "(shared machine: absolute times are noisy, compare ratios within a block)")
+    for label, env in VARIANTS:
+        rows = timing_in_subprocess(env, 2 if args.quick else 4)
+        print(f"\n{label}")
+        print(f"{'N = 2000, 3-D Gaussian, A = xyz, B = xy':<46} {'seconds':>9}  ratio")
+        for name, t, ratio in rows:
+            print(f"{name:<46} {t:>9.4f}  {ratio}")
     n_sets = 60 if args.quick else 300
     n_perm = 99
     print(f"\ncalibration: {n_perm} permutations per dataset; rate of p(A->B) < 0.05 and of a "

@@ -325,3 +325,109 @@ def bootstrap_means(units, counts, use_counts, n_bootstrap, seed):
         for i in range(m):
             out[b, i] = acc[i] / cnt
     return out
+
+
+# --------------------------------------------------------------------------------------
+# both spaces / both directions in one parallel region (fewer fork-joins: on a busy machine
+# every region waits for its slowest thread)
+# --------------------------------------------------------------------------------------
+@njit(cache=True, nogil=True)
+def _neighbour_rows(XT, period, metric, D, queries, k, width, series, times, w, use_theiler,
+                    q0, q1, idx, wts, count, nref):
+    n = XT.shape[1] if D.shape[0] == 0 else D.shape[0]
+    pos = np.arange(n).astype(np.float64)
+    d = np.empty(n)
+    best = np.empty(k)
+    best_idx = np.empty(k, dtype=np.int64)
+    vals = np.empty(n)
+    wb = np.empty(n)
+    for qi in range(q0, q1):
+        i = queries[qi]
+        _space_row(XT, period, metric, D, i, d)
+        if use_theiler:
+            nref[qi] = _exclude(series, times, w, i, d)
+        m = _neighbour_values(d, pos, k, best, best_idx, vals, wb)
+        count[qi] = m
+        for s in range(min(m, width)):
+            idx[qi, s] = np.int64(vals[s])
+            wts[qi, s] = wb[s]
+
+
+@njit(cache=True, parallel=True)
+def neighbour_lists_both(AT, period_a, metric_a, DA, BT, period_b, metric_b, DB, queries, k,
+                         width, series, times, w, use_theiler, bounds):
+    """:func:`neighbour_lists` of the same queries in A and in B, in one parallel region.
+    Returns (idx, wts, count, nref) for A, then for B."""
+    n = AT.shape[1] if DA.shape[0] == 0 else DA.shape[0]
+    nq = queries.shape[0]
+    idx_a = np.full((nq, width), -1, dtype=np.int64)
+    wts_a = np.zeros((nq, width))
+    cnt_a = np.zeros(nq, dtype=np.int64)
+    ref_a = np.full(nq, n - 1, dtype=np.int64)
+    idx_b = np.full((nq, width), -1, dtype=np.int64)
+    wts_b = np.zeros((nq, width))
+    cnt_b = np.zeros(nq, dtype=np.int64)
+    ref_b = np.full(nq, n - 1, dtype=np.int64)
+    nc = bounds.shape[0] - 1
+    for c in prange(2 * nc):
+        if c < nc:
+            _neighbour_rows(AT, period_a, metric_a, DA, queries, k, width, series, times, w,
+                            use_theiler, bounds[c], bounds[c + 1], idx_a, wts_a, cnt_a, ref_a)
+        else:
+            _neighbour_rows(BT, period_b, metric_b, DB, queries, k, width, series, times, w,
+                            use_theiler, bounds[c - nc], bounds[c - nc + 1], idx_b, wts_b,
+                            cnt_b, ref_b)
+    return idx_a, wts_a, cnt_a, ref_a, idx_b, wts_b, cnt_b, ref_b
+
+
+@njit(cache=True, nogil=True)
+def _untied_rows(targets, XT, period, metric, D, k, series, times, w, use_theiler, r0, r1,
+                 acc):
+    """Rows r0..r1 of :func:`permuted_rank_sums_untied`, added into acc (length P)."""
+    n = targets.shape[0]
+    P = targets.shape[1] // k
+    n_buckets = n // 2 + 1
+    root = metric == EUCLIDEAN and D.shape[0] == 0
+    d = np.empty(n)
+    start = np.empty(n_buckets + 2, dtype=np.int64)
+    vals = np.empty(n)
+    bidx = np.empty(n, dtype=np.int64)
+    key = np.empty(n)
+    for u in range(r0, r1):
+        _space_row(XT, period, metric, D, u, d)
+        nref = n - 1
+        if use_theiler:
+            nref = _exclude(series, times, w, u, d)
+        _bucket_row(d, n_buckets, start, vals, bidx, key, root)
+        scale = 2.0 / (k * (nref + 1.0))
+        for p in range(P):
+            tot = 0.0
+            for s in range(p * k, p * k + k):
+                tot += _midrank_of(targets[u, s], d, bidx, n_buckets, start, vals)
+            acc[p] += scale * tot
+
+
+@njit(cache=True, parallel=True)
+def permuted_rank_sums_untied_both(targets_ab, BT, period_b, metric_b, DB, targets_ba, AT,
+                                   period_a, metric_a, DA, k, series, times, w, use_theiler,
+                                   bounds):
+    """Both directions of :func:`permuted_rank_sums_untied` in one parallel region:
+    (Delta(A->B) under each permutation, Delta(B->A) under each permutation)."""
+    n = targets_ab.shape[0]
+    P = targets_ab.shape[1] // k
+    nc = bounds.shape[0] - 1
+    acc = np.zeros((2 * nc, P))
+    for c in prange(2 * nc):
+        if c < nc:
+            _untied_rows(targets_ab, BT, period_b, metric_b, DB, k, series, times, w,
+                         use_theiler, bounds[c], bounds[c + 1], acc[c])
+        else:
+            _untied_rows(targets_ba, AT, period_a, metric_a, DA, k, series, times, w,
+                         use_theiler, bounds[c - nc], bounds[c - nc + 1], acc[c])
+    out_ab = np.zeros(P)
+    out_ba = np.zeros(P)
+    for c in range(nc):
+        for p in range(P):
+            out_ab[p] += acc[c, p]
+            out_ba[p] += acc[nc + c, p]
+    return out_ab / n, out_ba / n

@@ -139,14 +139,8 @@ def _arrays(space):
     return space.XT, space.period, space.metric_code, _EMPTY
 
 
-def neighbour_csr(space, k: int, queries: np.ndarray, theiler_args):
-    """CSR neighbour lists (ptr, idx, wts) and reference counts of ``queries`` in ``space``."""
-    XT, period, code, D = _arrays(space)
-    series, times, w, use = theiler_args
-    bounds = _bounds(queries.shape[0])
-    idx, wts, count, nref = PK.neighbour_lists(XT, period, code, D, queries, k, _WIDTH,
-                                               series, times, w, use, bounds)
-    wide = np.flatnonzero(count > _WIDTH)
+def _csr(queries, idx, wts, count):
+    """CSR (ptr, idx, wts) from the fixed-width lists of the queries that fit."""
     ptr = np.zeros(queries.shape[0] + 1, dtype=np.int64)
     np.cumsum(count, out=ptr[1:])
     flat_idx = np.empty(ptr[-1], dtype=np.int64)
@@ -157,14 +151,46 @@ def neighbour_csr(space, k: int, queries: np.ndarray, theiler_args):
     keep = np.repeat(narrow, count)
     flat_idx[keep] = idx[mask]
     flat_wts[keep] = wts[mask]
+    return ptr, flat_idx, flat_wts
+
+
+def _widen(space, k, queries, theiler_args, csr, count):
+    """Refetch the queries with more than _WIDTH tied neighbours at full width."""
+    ptr, flat_idx, flat_wts = csr
+    wide = np.flatnonzero(count > _WIDTH)
     if wide.size:
+        XT, period, code, D = _arrays(space)
+        series, times, w, use = theiler_args
         width = int(count[wide].max())
         idx2, wts2, count2, _ = PK.neighbour_lists(XT, period, code, D, queries[wide], k, width,
                                                    series, times, w, use, _bounds(wide.size))
         for r, q in enumerate(wide):
             flat_idx[ptr[q]:ptr[q + 1]] = idx2[r, :count2[r]]
             flat_wts[ptr[q]:ptr[q + 1]] = wts2[r, :count2[r]]
-    return ptr, flat_idx, flat_wts, nref
+    return ptr, flat_idx, flat_wts
+
+
+def neighbour_csr(space, k: int, queries: np.ndarray, theiler_args):
+    """CSR neighbour lists (ptr, idx, wts) and reference counts of ``queries`` in ``space``."""
+    XT, period, code, D = _arrays(space)
+    series, times, w, use = theiler_args
+    idx, wts, count, nref = PK.neighbour_lists(XT, period, code, D, queries, k, _WIDTH,
+                                               series, times, w, use, _bounds(queries.shape[0]))
+    csr = _widen(space, k, queries, theiler_args, _csr(queries, idx, wts, count), count)
+    return (*csr, nref)
+
+
+def neighbour_csr_both(sa, sb, k: int, queries: np.ndarray, theiler_args):
+    """:func:`neighbour_csr` in A and in B, computed in one parallel region."""
+    AT, pa, ca, DA = _arrays(sa)
+    BT, pb, cb, DB = _arrays(sb)
+    series, times, w, use = theiler_args
+    ia, wa, na, ra, ib, wb, nb, rb = PK.neighbour_lists_both(
+        AT, pa, ca, DA, BT, pb, cb, DB, queries, k, _WIDTH, series, times, w, use,
+        _bounds(queries.shape[0]))
+    csr_a = _widen(sa, k, queries, theiler_args, _csr(queries, ia, wa, na), na)
+    csr_b = _widen(sb, k, queries, theiler_args, _csr(queries, ib, wb, nb), nb)
+    return (*csr_a, ra), (*csr_b, rb)
 
 
 def theiler_terms(sa, sb, k: int, queries: np.ndarray, theiler_args):
@@ -183,11 +209,37 @@ def null_deltas(sa, sb, k: int, perms: np.ndarray, theiler_args) -> tuple[np.nda
     inv = np.empty_like(perms)
     inv[np.arange(perms.shape[0])[:, None], perms] = np.arange(n, dtype=np.int64)
     everyone = np.arange(n, dtype=np.int64)
-    csr_a = neighbour_csr(sa, k, everyone, theiler_args)
-    csr_b = neighbour_csr(sb, k, everyone, theiler_args)
+    csr_a, csr_b = neighbour_csr_both(sa, sb, k, everyone, theiler_args)
+    P = perms.shape[0]
+    fast = (_untied(csr_a, n, k) and _untied(csr_b, n, k) and P * n * k <= _MAX_TARGETS)
+    if fast:
+        series, times, w, use = theiler_args
+        BT, pb, cb, DB = _arrays(sb)
+        AT, pa, ca, DA = _arrays(sa)
+        return PK.permuted_rank_sums_untied_both(
+            _targets(csr_a, n, k, perms, inv), BT, pb, cb, DB,
+            _targets(csr_b, n, k, inv, perms), AT, pa, ca, DA, k, series, times, w, use,
+            _bounds(n))
     null_ab = _null_direction(csr_a, sb, k, perms, inv, theiler_args)
     null_ba = _null_direction(csr_b, sa, k, inv, perms, theiler_args)
     return null_ab, null_ba
+
+
+def _untied(csr, n, k) -> bool:
+    """Every query has exactly k neighbours of weight 1 (no tie at the k-th distance)."""
+    ptr, _, wts, _ = csr
+    return bool(ptr[-1] == n * k and np.all(wts == 1.0))
+
+
+def _targets(csr, n, k, perms, inv) -> np.ndarray:
+    """targets[u, p * k + s] = perms[p, s-th neighbour of inv[p, u]] (untied lists)."""
+    nb = csr[1].reshape(n, k)
+    P = perms.shape[0]
+    dtype = np.int32 if n < 2**31 else np.int64
+    targets = np.empty((n, P, k), dtype=dtype)
+    for p in range(P):
+        targets[:, p, :] = perms[p][nb[inv[p]]]
+    return targets.reshape(n, P * k)
 
 
 # the untied fast path stores P * N * k target indices; above this many it streams instead
