@@ -192,9 +192,9 @@ def permuted_rank_sums(nb_ptr, nb_idx, nb_wts, XT, period, metric, D, perms, inv
     acc = np.zeros((n_chunks, P))
     for c in prange(n_chunks):
         d = np.empty(n)
-        start = np.empty(n_buckets + 2, dtype=np.int64)
+        start = np.empty(n_buckets + 2, dtype=np.int32)
         vals = np.empty(n)
-        bidx = np.empty(n, dtype=np.int64)
+        bidx = np.empty(n, dtype=np.int32)
         key = np.empty(n)
         row_acc = np.zeros(P)
         for u in range(bounds[c], bounds[c + 1]):
@@ -231,9 +231,9 @@ def permuted_rank_sums_untied(targets, XT, period, metric, D, k, series, times, 
     acc = np.zeros((n_chunks, P))
     for c in prange(n_chunks):
         d = np.empty(n)
-        start = np.empty(n_buckets + 2, dtype=np.int64)
+        start = np.empty(n_buckets + 2, dtype=np.int32)
         vals = np.empty(n)
-        bidx = np.empty(n, dtype=np.int64)
+        bidx = np.empty(n, dtype=np.int32)
         key = np.empty(n)
         for u in range(bounds[c], bounds[c + 1]):
             _space_row(XT, period, metric, D, u, d)
@@ -389,9 +389,9 @@ def _untied_rows(targets, XT, period, metric, D, k, series, times, w, use_theile
     n_buckets = n // 2 + 1
     root = metric == EUCLIDEAN and D.shape[0] == 0
     d = np.empty(n)
-    start = np.empty(n_buckets + 2, dtype=np.int64)
+    start = np.empty(n_buckets + 2, dtype=np.int32)
     vals = np.empty(n)
-    bidx = np.empty(n, dtype=np.int64)
+    bidx = np.empty(n, dtype=np.int32)
     key = np.empty(n)
     for u in range(r0, r1):
         _space_row(XT, period, metric, D, u, d)
