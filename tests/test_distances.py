@@ -256,6 +256,18 @@ def test_mixed_pair_periodic_feature_side_and_subsampling():
         imbalance_pair(dm, X[:50])
 
 
+def test_mixed_pair_significance_equals_the_all_matrices_pair():
+    rng = np.random.default_rng(9)
+    X = rng.integers(0, 5, size=(120, 3)).astype(float)
+    DA = R.distance_matrix(X[:, :2], "manhattan")
+    DB = R.distance_matrix(X[:, 1:])
+    want = imbalance_pair(DA, DB, metric="precomputed", n_permutations=19, random_state=0)
+    got = imbalance_pair(load_distance_matrix(DA), X[:, 1:], n_permutations=19, random_state=0)
+    assert (got.a_to_b, got.b_to_a) == pytest.approx((want.a_to_b, want.b_to_a), abs=1e-12)
+    assert (got.p_a_to_b, got.p_b_to_a) == (want.p_a_to_b, want.p_b_to_a)
+    assert got.p_a_to_b is not None
+
+
 def test_rank_samples_with_a_matrix_on_one_side():
     from infoimb import rank_samples
 
@@ -427,6 +439,12 @@ def test_cli_pair_and_matrix_with_distance_files(tmp_path, _cli):
     assert list(table.columns) == ["from", "xy", "x"] and table.loc[0, "x"] == pytest.approx(want.a_to_b)
     r = _cli("matrix", "data.csv", "--spaces", "xy=@xy.npy;x=x", cwd=tmp_path)
     assert "Δ(row → column), N = 150, k = 1, exact" in r.stdout
+
+    r = _cli("pair", "data.csv", "--a-distances", "xy.npy", "--b", "x", "--permutations", "19",
+             "--seed", "0", "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    want_p = imbalance_pair(load_distance_matrix(D), X[:, :1], n_permutations=19, random_state=0)
+    assert json.loads(r.stdout)["p_a_to_b"] == want_p.p_a_to_b == 0.05  # 1 / (1 + 19)
 
     # an asymmetric matrix: refused unless declared; float32 on request
     A = D.copy()
