@@ -259,7 +259,7 @@ def _normalise(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_table(source, *, filename: str | None = None, max_bytes: int | None = None,
-               max_columns: int | None = None) -> pd.DataFrame:
+               max_columns: int | None = None, max_cells: int | None = None) -> pd.DataFrame:
     """Read a CSV, TSV, Parquet or Excel table, refusing bad files with a clear message.
 
     Parameters
@@ -273,6 +273,8 @@ def read_table(source, *, filename: str | None = None, max_bytes: int | None = N
         Refuse larger files (checked before decoding a data URL).
     max_columns : int, optional
         Refuse tables with more columns (checked on the header before parsing the body).
+    max_cells : int, optional
+        Refuse tables of more than ``max_cells`` rows × columns.
 
     Returns
     -------
@@ -329,6 +331,9 @@ def read_table(source, *, filename: str | None = None, max_bytes: int | None = N
                          f"the information imbalance needs at least {MIN_ROWS}")
     df = _normalise(df)
     _check_header(list(df.columns), name, max_columns)  # Excel: 1 and "1" both become "1"
+    if max_cells is not None and df.shape[0] * df.shape[1] > max_cells:
+        raise TableError(f"{name} has {df.shape[0]:,} rows × {df.shape[1]:,} columns = "
+                         f"{df.shape[0] * df.shape[1]:,} cells, more than the limit of {max_cells:,}")
     df.attrs["read_notes"] = notes
     return df
 

@@ -224,8 +224,8 @@ PLANS = (
 
 def _reference(tmp: Path, plan) -> dict:
     """The same analysis run in this process, on a private store: the correct result."""
-    from infoimb.web import compare  # noqa: F401 - registers the analysis
-    from infoimb.web import data_logic as L
+    from infoimb.web.analyses import imbalance  # noqa: F401
+    from infoimb.web import data_logic
     from infoimb.web.config import Settings
     from infoimb.web.jobs import run_job
     from infoimb.web.store import SessionStore
@@ -236,11 +236,11 @@ def _reference(tmp: Path, plan) -> dict:
     sid = store.new_session()
     load, inputs = plan
     if "example" in load:
-        out = L.ingest_example(store, sid, load["example"], load["n"], settings)
+        out = data_logic.ingest_example(store, sid, load["example"], load["n"], settings)
         client = {"groups": out["groups"], "scaling": "none"}
     else:
         name, seed = load["upload"]
-        L.ingest_upload(store, sid, _csv_url(_sinusoid(seed, 300 + 20 * seed)), name, settings)
+        data_logic.ingest_upload(store, sid, _csv_url(_sinusoid(seed, 300 + 20 * seed)), name, settings)
         client = {}
     status = run_job(store, "compare", sid, inputs, client, settings)
     return store.get_result(sid, status["content_hash"], "compare", status["key"])

@@ -2,7 +2,7 @@
 
 App-level components (in ``app.py``'s layout, present on every page):
 
-- ``SESSION_STORE``  local storage ``{"sid": <uuid4 hex>}``: the server-side session.
+- the session is not a component: it is an HttpOnly cookie (:mod:`infoimb.web.sessions`).
 - ``SETTINGS_STORE`` local storage ``{"groups": [{"name", "columns"}], "scaling": ...}``:
   small JSON only, never data. Survives page changes and browser reloads.
 - ``PAGE_LOAD``      memory ``<uuid4 hex>`` new on every page load: passed as State to every
@@ -16,7 +16,6 @@ App-level components (in ``app.py``'s layout, present on every page):
 from __future__ import annotations
 
 # ---- app level ---------------------------------------------------------------------
-SESSION_STORE = "session-store"
 SETTINGS_STORE = "settings-store"
 PAGE_LOAD = "page-load-id"
 DATASET_STORE = "dataset-store"
@@ -38,6 +37,7 @@ PROGRESS_BAR = "job-progress-bar"
 STATUS = "job-status"
 RESULTS = "job-results"
 SHOWN = "job-shown"  # page-level store: the key of the result on display
+CARD_INPUTS = "job-card-inputs"  # page-level store: {"name", "keys"} of the card's controls
 DOWNLOAD_CSV = "job-download-csv"
 DOWNLOAD_JSON = "job-download-json"
 DOWNLOAD = "job-download"

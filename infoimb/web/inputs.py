@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import preprocess
-from .context import FULL, AnalysisInputError, Space, clean_groups, feature_columns, resolve_space, space_options
+from .context import FULL, AnalysisInputError, SpaceChoice, clean_groups, feature_columns, resolve_space, space_options
 
 NONE = "none"  # the "no target" / "no conditioning" choice of a dropdown
 
@@ -104,7 +104,7 @@ def flag(value) -> bool:
 # --------------------------------------------------------------------------------------
 # spaces
 # --------------------------------------------------------------------------------------
-def space(value, ctx, what: str) -> Space:
+def space(value, ctx, what: str) -> SpaceChoice:
     """The space of a dropdown; the message says which control is empty or wrong."""
     if _blank(value) or value == NONE:
         raise AnalysisInputError(f"choose the {what} (a group, a feature or the full space)")
@@ -114,13 +114,13 @@ def space(value, ctx, what: str) -> Space:
         raise AnalysisInputError(f"{what}: {err}") from None
 
 
-def optional_space(value, ctx, what: str) -> Space | None:
+def optional_space(value, ctx, what: str) -> SpaceChoice | None:
     if _blank(value) or value == NONE:
         return None
     return space(value, ctx, what)
 
 
-def no_overlap(a: Space, b: Space, a_what: str, b_what: str, hint: str = "") -> None:
+def no_overlap(a: SpaceChoice, b: SpaceChoice, a_what: str, b_what: str, hint: str = "") -> None:
     shared = [c for c in a.columns if c in set(b.columns)]
     if shared:
         more = f" and {len(shared) - 3} more" if len(shared) > 3 else ""
@@ -129,7 +129,7 @@ def no_overlap(a: Space, b: Space, a_what: str, b_what: str, hint: str = "") -> 
             f"{', '.join(map(repr, shared[:3]))}{more}" + (f"; {hint}" if hint else ""))
 
 
-def space_dict(s: Space | None) -> dict | None:
+def space_dict(s: SpaceChoice | None) -> dict | None:
     return None if s is None else {"value": s.value, "label": s.label, "columns": list(s.columns)}
 
 

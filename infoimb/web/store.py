@@ -151,6 +151,17 @@ class SessionStore:
         (d / ".last_access").touch()
         return sid
 
+    def open_session(self, sid) -> Path:
+        """The folder of session ``sid``, created if it does not exist yet (a session stores
+        nothing until it loads a table); InvalidSession for a malformed id."""
+        if not isinstance(sid, str) or not SESSION_RE.fullmatch(sid):
+            raise InvalidSession("invalid session id")
+        d = self.root / sid
+        if not d.is_dir():
+            d.mkdir(parents=True, exist_ok=True)
+            (d / ".last_access").touch()
+        return d
+
     def _dir(self, sid) -> Path:
         """The folder of an existing session; InvalidSession for anything else."""
         if not isinstance(sid, str) or not SESSION_RE.fullmatch(sid):
@@ -182,8 +193,10 @@ class SessionStore:
         except FileNotFoundError:
             return d.stat().st_mtime
 
-    def expire(self, ttl: float, now: float | None = None) -> list[str]:
-        """Remove sessions idle for more than ``ttl`` seconds; return their ids."""
+    def expire(self, ttl: float, now: float | None = None, *, empty_ttl: float | None = None) -> list[str]:
+        """Remove sessions idle for more than ``ttl`` seconds, and sessions without a table
+        idle for more than ``empty_ttl`` (default: ``ttl``); return their ids."""
+        empty_ttl = ttl if empty_ttl is None else min(ttl, empty_ttl)
         now = time.time() if now is None else now
         removed = []
         for d in self.root.iterdir():
@@ -196,7 +209,8 @@ class SessionStore:
                     last = d.stat().st_mtime
                 except FileNotFoundError:
                     continue
-            if now - last > ttl:
+            limit = ttl if (d / "meta.json").exists() else empty_ttl
+            if now - last > limit:
                 shutil.rmtree(d, ignore_errors=True)
                 removed.append(d.name)
         return removed

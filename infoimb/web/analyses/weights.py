@@ -10,11 +10,11 @@ import io
 import numpy as np
 import pandas as pd
 
-from .. import figures
-from ..weights import optimize_weights
-from .context import AnalysisInputError, prepare_frame
-from .inputs import k_of, n_queries_of, one_of, periodic_of, real, space, space_dict, whole
-from .jobs import Analysis, JobContext, register_analysis, settings_header
+from ... import figures
+from ...weights import optimize_weights
+from ..context import AnalysisInputError, prepare_frame
+from ..inputs import k_of, n_queries_of, one_of, periodic_of, real, space, space_dict, whole
+from ..jobs.runner import Analysis, JobContext, settings_header
 
 NAME = "scales"
 METHODS = {
@@ -110,8 +110,6 @@ def to_csv(record: dict) -> str:
     return "\n".join(lines) + "\n" + buf.getvalue()
 
 
-ANALYSIS = register_analysis(Analysis(name=NAME, title="Scales of features", prepare=prepare, run=run,
-                                      to_csv=to_csv, version=1))
 
 
 # --------------------------------------------------------------------------------------
@@ -141,7 +139,7 @@ def render(record: dict):
     import dash_bootstrap_components as dbc
     from dash import html
 
-    from .ui import figure_block, table
+    from ..ui import figure_block, table
 
     s, res = record["settings"], record["result"]
     figs = build_figures(record)
@@ -185,8 +183,8 @@ __all__ = ["ANALYSIS", "METHODS", "build_figures", "prepare", "render", "run", "
 def default_spaces(meta: dict, groups) -> tuple[str | None, str | None]:
     """B: the example's target, else the first group short of the full space; A: the first
     group of two or more features apart from B, else the full space."""
-    from .context import FULL, clean_groups, feature_columns
-    from .inputs import enabled_spaces, example_roles
+    from ..context import FULL, clean_groups, feature_columns
+    from ..inputs import enabled_spaces, example_roles
 
     _, enabled = enabled_spaces(meta, groups)
     full = set(feature_columns(meta))
@@ -203,8 +201,8 @@ def default_spaces(meta: dict, groups) -> tuple[str | None, str | None]:
 
 
 def control_values(meta: dict, client: dict | None, current: dict, *, restore: bool, data_changed: bool) -> dict:
-    from .inputs import enabled_spaces, resolve_controls
-    from .jobs import last_inputs
+    from ..inputs import enabled_spaces, resolve_controls
+    from ..jobs.runner import last_inputs
 
     groups = (client or {}).get("groups")
     opts, enabled = enabled_spaces(meta, groups)
@@ -221,3 +219,9 @@ def control_values(meta: dict, client: dict | None, current: dict, *, restore: b
     }
     values = resolve_controls(spec, current, last_inputs(client, NAME), restore=restore, data_changed=data_changed)
     return {"options": opts, **values}
+
+
+#: the declaration the card and the job runner use
+ANALYSIS = Analysis(name=NAME, title="Scales of features", prepare=prepare, run=run, to_csv=to_csv, version=1,
+                    render=render, run_label='Optimise',
+                    empty_text='Choose the features to weight (A) and the target space (B) and press Optimise.')

@@ -13,10 +13,10 @@ import io
 import numpy as np
 import pandas as pd
 
-from .. import figures
-from ..causality import causality_test
-from .context import AnalysisInputError
-from .inputs import (
+from ... import figures
+from ...causality import causality_test
+from ..context import AnalysisInputError
+from ..inputs import (
     column_info,
     k_of,
     n_queries_of,
@@ -29,7 +29,7 @@ from .inputs import (
     time_entity,
     whole,
 )
-from .jobs import Analysis, JobContext, register_analysis, settings_header
+from ..jobs.runner import Analysis, JobContext, settings_header
 
 NAME = "causality"
 RANDOM_STATE = 0
@@ -175,8 +175,6 @@ def to_csv(record: dict) -> str:
     return "\n".join(lines) + "\n" + buf.getvalue()
 
 
-ANALYSIS = register_analysis(Analysis(name=NAME, title="Causality (imbalance gain)", prepare=prepare, run=run,
-                                      to_csv=to_csv, version=1))
 
 
 # --------------------------------------------------------------------------------------
@@ -222,7 +220,7 @@ def render(record: dict):
     import dash_bootstrap_components as dbc
     from dash import html
 
-    from .ui import figure_block, table
+    from ..ui import figure_block, table
 
     s, res = record["settings"], record["result"]
     x, y = s["cause"]["label"], s["effect"]["label"]
@@ -264,8 +262,8 @@ __all__ = ["ANALYSIS", "build_figures", "curves_frame", "prepare", "render", "ru
 def control_values(meta: dict, client: dict | None, current: dict, *, restore: bool, data_changed: bool) -> dict:
     """Options and values of the Causality page: cause and effect from the example's groups
     (Rössler: X and Y), τ from its lag, time and entity from the Data page's roles."""
-    from .inputs import NONE, default_pair, enabled_spaces, example_roles, resolve_controls
-    from .jobs import last_inputs
+    from ..inputs import NONE, default_pair, enabled_spaces, example_roles, resolve_controls
+    from ..jobs.runner import last_inputs
 
     groups = (client or {}).get("groups")
     opts, enabled = enabled_spaces(meta, groups)
@@ -297,3 +295,9 @@ def entity_choice(values: list[str], current, last) -> str | None:
         if c is not None and str(c) in values:
             return str(c)
     return values[0] if values else None
+
+
+#: the declaration the card and the job runner use
+ANALYSIS = Analysis(name=NAME, title="Causality (imbalance gain)", prepare=prepare, run=run, to_csv=to_csv, version=1,
+                    render=render, run_label='Test',
+                    empty_text='Choose a putative cause X and effect Y and press Test.')

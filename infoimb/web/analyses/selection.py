@@ -14,11 +14,11 @@ import math
 
 import pandas as pd
 
-from .. import figures
-from ..lags import select_lagged
-from ..selection import _expected_evaluations, n_subsets, select_features
-from .context import AnalysisInputError, prepare_frame
-from .inputs import (
+from ... import figures
+from ...lags import select_lagged
+from ...selection import _expected_evaluations, n_subsets, select_features
+from ..context import AnalysisInputError, prepare_frame
+from ..inputs import (
     check_lag,
     flag,
     k_of,
@@ -33,7 +33,7 @@ from .inputs import (
     time_entity,
     whole,
 )
-from .jobs import Analysis, JobContext, register_analysis, settings_header
+from ..jobs.runner import Analysis, JobContext, settings_header
 
 NAME = "select"
 METHODS = {
@@ -191,8 +191,6 @@ def to_csv(record: dict) -> str:
     return "\n".join(settings_header(record)) + "\n" + buf.getvalue()
 
 
-ANALYSIS = register_analysis(Analysis(name=NAME, title="Select features", prepare=prepare, run=run,
-                                      to_csv=to_csv, version=1))
 
 
 # --------------------------------------------------------------------------------------
@@ -278,7 +276,7 @@ def render(record: dict):
     import dash_bootstrap_components as dbc
     from dash import html
 
-    from .ui import figure_block, table
+    from ..ui import figure_block, table
 
     s, res = record["settings"], record["result"]
     sm = summary(record)
@@ -349,9 +347,9 @@ __all__ = ["ANALYSIS", "CRITERIA", "METHODS", "build_figures", "evaluations", "p
 def control_values(meta: dict, client: dict | None, current: dict, *, restore: bool, data_changed: bool) -> dict:
     """Options and values of the Select page's controls: an example's target and lag (policy
     panel: policies → epidemic_state at t+2), else compression of the full space."""
-    from .context import FULL
-    from .inputs import NONE, default_pair, enabled_spaces, example_roles, resolve_controls
-    from .jobs import last_inputs
+    from ..context import FULL
+    from ..inputs import NONE, default_pair, enabled_spaces, example_roles, resolve_controls
+    from ..jobs.runner import last_inputs
 
     groups = (client or {}).get("groups")
     opts, enabled = enabled_spaces(meta, groups)
@@ -380,3 +378,9 @@ def control_values(meta: dict, client: dict | None, current: dict, *, restore: b
         values["dummy"] = []
     return {"options": opts, "target_options": [{"label": "No target: compression (all candidates)",
                                                  "value": NONE}] + opts, **values}
+
+
+#: the declaration the card and the job runner use
+ANALYSIS = Analysis(name=NAME, title="Select features", prepare=prepare, run=run, to_csv=to_csv, version=1,
+                    render=render, run_label='Select',
+                    empty_text='Choose the candidate features and a target (or none, for compression) and press Select.')

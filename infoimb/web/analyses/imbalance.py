@@ -11,13 +11,14 @@ import io
 import numpy as np
 import pandas as pd
 
-from .. import figures
-from ..imbalance import RELATION_TEXT, imbalance_pair, rank_samples
-from .context import AnalysisInputError, FULL, check_spaces, clean_groups, feature_columns, prepare_frame, resolve_space
-from .jobs import Analysis, JobContext, register_analysis, settings_header
+from ... import figures
+from ..._validation import FEATURE_METRICS
+from ...imbalance import RELATION_TEXT, imbalance_pair, rank_samples
+from ..context import AnalysisInputError, FULL, space_options, check_spaces, clean_groups, feature_columns, prepare_frame, resolve_space
+from ..jobs.runner import Analysis, JobContext, last_inputs, settings_header
 
 NAME = "compare"
-METRICS = ("euclidean", "manhattan", "chebyshev")
+METRICS = FEATURE_METRICS  # the metrics a page offers (one list, in infoimb._validation)
 EXTRAS = {
     "features": "full space ↔ each feature",
     "groups": "full space ↔ each group",
@@ -191,8 +192,6 @@ def to_csv(record: dict) -> str:
     return "\n".join(settings_header(record)) + "\n" + buf.getvalue()
 
 
-ANALYSIS = register_analysis(Analysis(name=NAME, title="Compare two spaces", prepare=prepare, run=run,
-                                      to_csv=to_csv, version=1))
 
 
 # --------------------------------------------------------------------------------------
@@ -250,7 +249,7 @@ def render(record: dict):
     import dash_bootstrap_components as dbc
     from dash import html
 
-    from .ui import figure_block, table
+    from ..ui import figure_block, table
 
     sm = summary(record)
     figs = build_figures(record)
@@ -302,3 +301,51 @@ def render(record: dict):
 
 
 __all__ = ["ANALYSIS", "EXTRAS", "FULL", "METRICS", "build_figures", "prepare", "render", "run", "summary", "to_csv"]
+
+
+
+# ---- the page's controls ------------------------------------------------------------
+def choices(meta, groups) -> tuple[list, str | None, str | None]:
+    """Space options and sensible defaults: B = the full space, A = the first group (or else
+    feature) that is not the full space itself."""
+    opts = space_options(meta, groups)
+    enabled = [o["value"] for o in opts if not o.get("disabled")]
+    default_b = FULL if FULL in enabled else None
+    full = set(feature_columns(meta))
+    by_name = {f"group:{g['name']}": set(g["columns"]) for g in clean_groups(groups)}
+    candidates = [v for v in enabled if v.startswith("group:") and by_name.get(v) != full] + \
+        [v for v in enabled if v.startswith("col:")]
+    default_a = candidates[0] if candidates else None
+    return opts, default_a, default_b
+
+
+def control_values(meta, client, current: dict, restore: bool) -> dict:
+    """The values of the page's controls: on mount (``restore``) those of the last run when
+    still valid; later the current ones while valid; else sensible defaults."""
+    opts, da, db = choices(meta, (client or {}).get("groups"))
+    valid = {o["value"] for o in opts if not o.get("disabled")}
+    last = last_inputs(client, NAME) if restore else {}
+    out = {}
+    for key, default in (("a", da), ("b", db)):
+        for candidate in (last.get(key), current.get(key), default):
+            if candidate in valid:
+                out[key] = candidate
+                break
+        else:
+            out[key] = None
+    if out["a"] == out["b"]:
+        out["a"] = da if da != out["b"] else next((v for v in valid if v != out["b"]), None)
+    for key in ("k", "metric", "estimator", "n_queries", "extras"):
+        out[key] = last[key] if key in last and last[key] is not None else current.get(key)
+    if out["metric"] not in METRICS:
+        out["metric"] = "euclidean"
+    if out["estimator"] not in ("exact", "subsampled"):
+        out["estimator"] = "exact"
+    out["extras"] = [e for e in (out["extras"] or []) if e in EXTRAS]
+    return {"options": opts, **out}
+
+
+#: the declaration the card and the job runner use
+ANALYSIS = Analysis(name=NAME, title="Compare two spaces", prepare=prepare, run=run, to_csv=to_csv, version=1,
+                    render=render, run_label='Compare',
+                    empty_text='Choose spaces A and B and press Compare.')

@@ -14,12 +14,12 @@ import io
 
 import pandas as pd
 
-from .. import figures
-from ..lags import lag_scan, select_lagged
-from .context import AnalysisInputError
-from .inputs import check_lag, flag, k_of, n_queries_of, no_overlap, panel_frame, space, space_dict, time_entity, whole
-from .jobs import Analysis, JobContext, register_analysis, settings_header
-from .select import evaluations
+from ... import figures
+from ...lags import lag_scan, select_lagged
+from ..context import AnalysisInputError
+from ..inputs import check_lag, flag, k_of, n_queries_of, no_overlap, panel_frame, space, space_dict, time_entity, whole
+from ..jobs.runner import Analysis, JobContext, settings_header
+from .selection import evaluations
 
 NAME = "lags"
 BEST = "best"
@@ -161,8 +161,6 @@ def to_csv(record: dict) -> str:
     return text
 
 
-ANALYSIS = register_analysis(Analysis(name=NAME, title="Time lags", prepare=prepare, run=run, to_csv=to_csv,
-                                      version=1))
 
 
 # --------------------------------------------------------------------------------------
@@ -223,7 +221,7 @@ def render(record: dict):
     import dash_bootstrap_components as dbc
     from dash import html
 
-    from .ui import figure_block, table
+    from ..ui import figure_block, table
 
     s, res = record["settings"], record["result"]
     scan = res["scan"]
@@ -292,8 +290,8 @@ def control_values(meta: dict, client: dict | None, current: dict, *, restore: b
     """Options and values of the Time lags page: source and target from the example's roles
     (policy panel: policies → epidemic_state), time and entity from the Data page's roles,
     lags −L … L around the example's lag."""
-    from .inputs import NONE, default_pair, enabled_spaces, example_roles, resolve_controls
-    from .jobs import last_inputs
+    from ..inputs import NONE, default_pair, enabled_spaces, example_roles, resolve_controls
+    from ..jobs.runner import last_inputs
 
     groups = (client or {}).get("groups")
     opts, enabled = enabled_spaces(meta, groups)
@@ -321,3 +319,9 @@ def control_values(meta: dict, client: dict | None, current: dict, *, restore: b
     if values["select"] is None:
         values["select"] = []
     return {"options": opts, **values}
+
+
+#: the declaration the card and the job runner use
+ANALYSIS = Analysis(name=NAME, title="Time lags", prepare=prepare, run=run, to_csv=to_csv, version=1,
+                    render=render, run_label='Scan lags',
+                    empty_text='Choose a source, a target and the time column, and press Scan lags.')
