@@ -97,7 +97,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     )
     app.layout = shell.serve_layout
     server = app.server
-    sessions.install(server, settings, settings.signing_secret())  # also signs Dash's job handles
+    server.extensions["infoimb.sessions"] = sessions.install(server, settings, settings.signing_secret())
     shell.register_callbacks(app)
     for card in page_cards():
         card.register_callbacks(app, outputs)

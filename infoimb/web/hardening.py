@@ -109,13 +109,24 @@ def install(app: dash.Dash) -> None:
         if isinstance(err, HTTPException):
             return _bad_request(err.description, err.code or 400) if isinstance(err, BadRequest) else err
         request = flask.request
-        if request.path.endswith("/_dash-update-component") and isinstance(err, _BAD_VALUE_ERRORS):
+        if request.path.endswith("/_dash-update-component") and _from_the_request(err):
             body = request.get_json(silent=True) or {}
             log.warning("callback %s refused a request: %s: %s", str(body.get("output"))[:120],
                         type(err).__name__, str(err)[:200])
             return _bad_request("the callback could not use the values it was sent")
         log.error("request %s failed", request.path, exc_info=err)
         return flask.Response("Internal server error\n", status=500, mimetype="text/plain")
+
+
+def _from_the_request(err: Exception) -> bool:
+    """An error a callback request's own values cause: Python's value errors, and Dash's
+    complaints about the request (inputs that do not match the callback, a bad path); not
+    Dash's complaint about what *our* callback returned."""
+    from dash import exceptions
+
+    if isinstance(err, exceptions.InvalidCallbackReturnValue):
+        return False
+    return isinstance(err, (*_BAD_VALUE_ERRORS, exceptions.DashException))
 
 
 def _bad_request(text: str, status: int = 400) -> flask.Response:
