@@ -439,23 +439,29 @@ def test_a_data_load_killed_hard_shows_a_message(dash_app, monkeypatch, kill_job
     assert response["data-message-store"]["data"]["color"] == "danger"
 
 
-def test_a_job_that_ends_between_two_looks_delivers_its_result(dash_app, monkeypatch):
-    """Dash reads a job's result, then asks whether its process runs: a job that wrote its
-    result and exited in between was taken for a cancelled one (the last poll brought no
-    update). The embedded manager looks again once the process is gone."""
+def test_a_job_that_ends_between_two_looks_delivers_its_result(dash_app):
+    """Dash reads a job's result, then asks whether the job runs: a job that stored its result
+    and ended in between was taken for a cancelled one, and that poll -- the last -- brought no
+    update. The manager counts such a job as running once more; the next poll delivers."""
     import subprocess
 
-    import dash
-
     manager = dash_app._background_manager
-    ended = subprocess.Popen(["true"])
-    ended.wait()
-    looks = []
-
-    def racing_get_result(self, key, job):  # the first look comes just before the job writes
-        looks.append(key)
-        return self.UNDEFINED if len(looks) == 1 else {"status": "ok", "value": 42}
-
-    monkeypatch.setattr(dash.DiskcacheManager, "get_result", racing_get_result)
-    assert manager.get_result("key", ended.pid) == {"status": "ok", "value": 42}
-    assert len(looks) == 2
+    key = "race-" + uuid.uuid4().hex
+    with dash_app.server.test_request_context("/_dash-update-component", method="POST"):
+        job = subprocess.Popen(["sleep", "30"])
+        try:
+            assert manager.get_result(key, job.pid) is manager.UNDEFINED  # Dash's first look
+            manager.handle.set(key, {"status": "ok", "value": 42})  # the job stores its result...
+        finally:
+            job.kill()  # ...and ends
+            job.wait()
+        assert manager.job_running(job.pid) is True  # Dash's second look: not "cancelled"
+    with dash_app.server.test_request_context("/_dash-update-component", method="POST"):
+        assert manager.get_result(key, job.pid) == {"status": "ok", "value": 42}  # the next poll
+    # a job that ended without a result (cancelled) still counts as ended
+    with dash_app.server.test_request_context("/_dash-update-component", method="POST"):
+        gone = subprocess.Popen(["true"])
+        gone.wait()
+        manager.terminate_job(gone.pid)  # stopped by Dash: cancel
+        assert manager.get_result("none-" + uuid.uuid4().hex, gone.pid) is manager.UNDEFINED
+        assert manager.job_running(gone.pid) is False

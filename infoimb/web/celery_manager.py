@@ -229,7 +229,9 @@ class JobQueueManager(dash.CeleryManager):
     def job_running(self, job):
         if job is None or str(job).startswith(ANSWERED):
             return False
-        return super().job_running(job)
+        from .embedded_manager import result_waiting
+
+        return super().job_running(job) or result_waiting(self, job)
 
     def terminate_job(self, job):
         """Cancel, or the end of a job (Dash calls this once it read the result): the task is
@@ -273,6 +275,13 @@ class JobQueueManager(dash.CeleryManager):
         result = super().get_result(key, job)
         if result is not self.UNDEFINED or not job or str(job).startswith(ANSWERED):
             return result
+        from .embedded_manager import note_undelivered
+
+        # Dash looks at the result, then at the task's state: a task that stores its result and
+        # ends between the two looks would be taken for a cancelled one, and that last poll
+        # bring no update; job_running sees the result that arrived meanwhile (see
+        # infoimb.web.embedded_manager).
+        note_undelivered(job, key)
         reason = self.lost_reason(job)
         if reason is None:
             return self.UNDEFINED
