@@ -277,8 +277,8 @@ def _describe(info):
     rows = data_logic.column_rows(meta)
     columns = table(["column", "type", "missing", "inf", "range", "unique", "notes"], rows, id="data-columns-table",
                     page_size=10 if len(rows) > 10 else None, highlight=[
-                        {"if": {"filter_query": '{notes} contains "text in numbers"'}, "backgroundColor": "#fff3cd"},
-                        {"if": {"filter_query": '{notes} contains "constant"'}, "color": "#6c757d"}])
+                        {"column": "notes", "contains": "text in numbers", "style": {"backgroundColor": "#fff3cd"}},
+                        {"column": "notes", "contains": "constant", "style": {"color": "#6c757d"}}])
     return summary, problem_list, preview, columns
 
 

@@ -256,9 +256,7 @@ def render(record: dict):
         chosen = [st for st in sel["steps"] if st["size"] == sel["suggested_size"]][0]
         dummy_in = sel.get("dummy") in chosen["features"]
         sug = [i for i, r in enumerate(rows) if r["d"] == sel["suggested_size"]]
-        highlight = [*({"if": {"row_index": i}, "backgroundColor": "#e8f1fb", "fontWeight": 600} for i in sug),
-                     {"if": {"column_id": "added"}, "whiteSpace": "normal", "wordBreak": "break-word",
-                      "maxWidth": "10rem"}]
+        highlight = [{"rows": sug, "style": {"backgroundColor": "#e8f1fb", "fontWeight": 600}}]
         blocks += [
             html.H5(f"Selection with the target at t{'+' if sel['lag'] >= 0 else '−'}{abs(sel['lag'])}",
                     className="mt-4 mb-1"),

@@ -319,11 +319,7 @@ def render(record: dict):
     ]), className="mb-3 summary-card")
     rows = table_rows(record)
     sug = [i for i, r in enumerate(rows) if r["d"] == res["suggested_size"]]
-    highlight = [*({"if": {"row_index": i}, "backgroundColor": "#e8f1fb", "fontWeight": 600} for i in sug),
-                 {"if": {"column_id": "features"}, "whiteSpace": "normal", "overflowWrap": "anywhere",
-                  "maxWidth": "20rem", "minWidth": "12rem"},
-                 {"if": {"column_id": "change"}, "whiteSpace": "normal", "wordBreak": "break-word",
-                  "maxWidth": "11rem"}]
+    highlight = [{"rows": sug, "style": {"backgroundColor": "#e8f1fb", "fontWeight": 600}}]
     return [
         head,
         dbc.Row([
