@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import preprocess
+from .._validation import check_int, check_real
 from .context import FULL, AnalysisInputError, SpaceChoice, clean_groups, feature_columns, resolve_space, space_options
 
 NONE = "none"  # the "no target" / "no conditioning" choice of a dropdown
@@ -26,49 +27,45 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _number(value):
+    """A number typed in a box (text) as a number; anything else as it is (the checks say what
+    is wrong with it)."""
+    if isinstance(value, str):
+        try:
+            f = float(value.strip())
+        except ValueError:
+            return value
+        return int(f) if f.is_integer() else f
+    return value
+
+
 def whole(value, what: str, lo: int | None = None, hi: int | None = None, *, default: int | None = None) -> int:
-    """A whole number in [lo, hi]; ``default`` for an empty box (else an error)."""
+    """A whole number in [lo, hi] (:func:`infoimb._validation.check_int`); ``default`` for an
+    empty box (else an error)."""
     if _blank(value):
         if default is not None:
             return default
         raise AnalysisInputError(f"{what}: enter a whole number")
-    if isinstance(value, bool):
-        raise AnalysisInputError(f"{what} must be a whole number, got {value!r}")
     try:
-        f = float(value)
-    except (TypeError, ValueError):
-        raise AnalysisInputError(f"{what} must be a whole number, got {value!r}") from None
-    if not math.isfinite(f) or f != int(f):
-        raise AnalysisInputError(f"{what} must be a whole number, got {value!r}")
-    v = int(f)
-    if lo is not None and hi is not None and not lo <= v <= hi:
-        raise AnalysisInputError(f"{what} must be between {lo} and {hi}, got {v}")
-    if lo is not None and v < lo:
-        raise AnalysisInputError(f"{what} must be at least {lo}, got {v}")
-    if hi is not None and v > hi:
-        raise AnalysisInputError(f"{what} must be at most {hi}, got {v}")
-    return v
+        return check_int(_number(value), what, low=lo, high=hi)
+    except (TypeError, ValueError) as err:
+        raise AnalysisInputError(str(err)) from None
 
 
 def real(value, what: str, lo: float | None = None, hi: float | None = None, *, default: float | None = None) -> float:
-    """A finite number in [lo, hi]; ``default`` for an empty box."""
+    """A finite number in [lo, hi] (:func:`infoimb._validation.check_real`); ``default`` for an
+    empty box."""
     if _blank(value):
         if default is not None:
             return float(default)
         raise AnalysisInputError(f"{what}: enter a number")
-    if isinstance(value, bool):
-        raise AnalysisInputError(f"{what} must be a number, got {value!r}")
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        raise AnalysisInputError(f"{what} must be a number, got {value!r}") from None
-    if not math.isfinite(f):
-        raise AnalysisInputError(f"{what} must be a finite number, got {value!r}")
-    if lo is not None and f < lo:
-        raise AnalysisInputError(f"{what} must be at least {lo:g}, got {f:g}")
-    if hi is not None and f > hi:
-        raise AnalysisInputError(f"{what} must be at most {hi:g}, got {f:g}")
-    return f
+    value = _number(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # shown as typed: "got -1", not "got -1.0"
+    try:  # one bound at a time: the message names the bound that is crossed ("at least 0")
+        return check_real(check_real(value, what, low=lo), what, high=hi)
+    except (TypeError, ValueError) as err:
+        raise AnalysisInputError(str(err)) from None
 
 
 def one_of(value, what: str, options, default=None):

@@ -15,6 +15,7 @@ from ... import figures
 from ..._validation import FEATURE_METRICS
 from ...imbalance import RELATION_TEXT, imbalance_pair, rank_samples
 from ..context import AnalysisInputError, FULL, space_options, check_spaces, clean_groups, feature_columns, prepare_frame, resolve_space
+from ..inputs import n_queries_of, one_of, whole
 from ..jobs.runner import Analysis, JobContext, last_inputs, settings_header
 
 NAME = "compare"
@@ -29,40 +30,15 @@ N_PARTNERS = 50
 RANDOM_STATE = 0
 
 
-def _int(value, what, lo, hi=None) -> int:
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        raise AnalysisInputError(f"{what} must be a whole number, got {value!r}") from None
-    if not np.isfinite(f) or f != int(f):
-        raise AnalysisInputError(f"{what} must be a whole number, got {value!r}")
-    v = int(f)
-    if v < lo or (hi is not None and v > hi):
-        raise AnalysisInputError(f"{what} must be between {lo} and {hi}, got {v}" if hi is not None
-                                 else f"{what} must be at least {lo}, got {v}")
-    return v
-
-
 def prepare(inputs: dict, ctx: JobContext) -> dict:
     """Canonical settings of a comparison from the page's inputs."""
     a = resolve_space(inputs.get("a"), ctx.meta, ctx.groups)
     b = resolve_space(inputs.get("b"), ctx.meta, ctx.groups)
     check_spaces(a, b, allow_overlap=True, allow_same=False)
     n = ctx.n_rows
-    k = _int(inputs.get("k", 1) if inputs.get("k") not in (None, "") else 1, "k", 1, max(n - 1, 1))
-    metric = inputs.get("metric") or "euclidean"
-    if metric not in METRICS:
-        raise AnalysisInputError(f"metric must be one of {', '.join(METRICS)}")
-    estimator = inputs.get("estimator") or "exact"
-    if estimator == "exact":
-        n_queries = None
-    elif estimator == "subsampled":
-        n_queries = _int(inputs.get("n_queries") if inputs.get("n_queries") not in (None, "") else 1000,
-                         "the number of query points", 10, None)
-        if n_queries >= n:
-            n_queries = None  # as many queries as points: that is the exact estimator
-    else:
-        raise AnalysisInputError(f"unknown estimator {estimator!r}")
+    k = whole(inputs.get("k"), "k", 1, max(n - 1, 1), default=1)
+    metric = one_of(inputs.get("metric"), "metric", METRICS, default="euclidean")
+    n_queries = n_queries_of(inputs, n)  # None: exact (also when as many queries as points)
     extras = [e for e in (inputs.get("extras") or []) if e in EXTRAS]
     full = feature_columns(ctx.meta)
     columns = set(a.columns) | set(b.columns)
