@@ -43,7 +43,7 @@ def layout(**_):
             dbc.Col([analysis_ui.label("Entity column", ids.CAU_ENTITY), analysis_ui.dropdown(ids.CAU_ENTITY, "none")], width=6),
         ], className="g-2"),
         html.Div([analysis_ui.label("Entity (one series)", ids.CAU_ENTITY_VALUE),
-                  analysis_ui.dropdown(ids.CAU_ENTITY_VALUE, "the entity to analyse")], id="cau-entity-value-wrap"),
+                  analysis_ui.dropdown(ids.CAU_ENTITY_VALUE, "the entity to analyse")], id=ids.CAU_ENTITY_VALUE_WRAP),
         html.Div(id=ids.CAU_HINT, className="form-text mb-2"),
         CARD.controls(),
         html.Hr(),
@@ -105,7 +105,7 @@ def _controls(info, client, current):
 @dash.callback(
     Output(ids.CAU_ENTITY_VALUE, "options"),
     Output(ids.CAU_ENTITY_VALUE, "value"),
-    Output("cau-entity-value-wrap", "style"),
+    Output(ids.CAU_ENTITY_VALUE_WRAP, "style"),
     Output(ids.CAU_HINT, "children"),
     Input(ids.CAU_ENTITY, "value"),
     Input(ids.CAU_TIME, "value"),

@@ -8,6 +8,7 @@ from dash import ALL, ClientsideFunction, Input, Output, State, ctx, dcc, html, 
 
 from infoimb.web import data_logic, ids
 from infoimb.web.context import SCALINGS, clean_groups, numeric_columns
+from infoimb.web.jobs.card import progress_bar, progress_callback
 from infoimb.web.runtime import get_settings, get_store
 from infoimb.web.sessions import current_sid, job_session
 from infoimb.web.store import InvalidSession
@@ -42,10 +43,7 @@ def layout(**_):
             className="upload-guard",
         ),
         html.Div(limit, id=ids.UPLOAD_LIMIT, className="form-text"),
-        html.Div(
-            dbc.Progress(id=ids.job(ids.PROGRESS_BAR, "data-load"), value=0, label="", className="job-progress mt-2",
-                         style={"height": "1.35rem"}),
-            id=ids.job(ids.PROGRESS_WRAP, "data-load"), style={"display": "none"}),
+        progress_bar(ids.DATA_LOAD),
         html.Hr(),
         dbc.Label("Or a built-in example", html_for=ids.EXAMPLE_SELECT, className="fw-semibold"),
         dbc.InputGroup([
@@ -194,7 +192,7 @@ dash.clientside_callback(
                client=State(ids.SETTINGS_STORE, "data"), page_load=State(ids.PAGE_LOAD, "data")),
     background=True,
     running=[(Output(ids.UPLOAD_BUSY, "data"), True, False)],
-    progress=[Output(ids.job(ids.JOB_PROGRESS, "data-load"), "data")],
+    progress=[Output(ids.job(ids.JOB_PROGRESS, ids.DATA_LOAD), "data")],
     progress_default=[None],
     interval=300,
     prevent_initial_call=True,
@@ -210,22 +208,17 @@ def _load_data(set_progress, request, payload, client, page_load, **session):
 dash.clientside_callback(
     ClientsideFunction("infoimb", "loading"),
     Output(ids.UPLOAD, "disabled"),
-    Output(ids.job(ids.PROGRESS_WRAP, "data-load"), "style"),
+    Output(ids.job(ids.PROGRESS_WRAP, ids.DATA_LOAD), "style"),
     Output(ids.EXAMPLE_LOAD, "disabled"),
     Input(ids.UPLOAD_BUSY, "data"),
 )
 
-dash.clientside_callback(
-    ClientsideFunction("infoimb", "progress"),
-    Output(ids.job(ids.PROGRESS_BAR, "data-load"), "value"),
-    Output(ids.job(ids.PROGRESS_BAR, "data-load"), "label"),
-    Input(ids.job(ids.JOB_PROGRESS, "data-load"), "data"),
-)
+progress_callback(dash, ids.DATA_LOAD)  # the same bar and function as the analysis cards
 
 
 @dash.callback(Output(ids.DATA_ALERT, "children"), Input(ids.DATA_MESSAGE, "data"))
 def _show_message(msg):
-    return alert(msg, id="data-message")
+    return alert(msg, id=ids.DATA_MESSAGE_ALERT)
 
 
 @dash.callback(Output(ids.EXAMPLE_DESCRIPTION, "children"), Output(ids.EXAMPLE_N, "value"),
@@ -263,19 +256,19 @@ def _describe(info):
     history = meta.get("history") or []
     summary = html.Div([
         html.Strong(meta["filename"], className="me-2 dataset-name"),
-        dbc.Badge(f"{meta['n_rows']} rows", color="light", text_color="dark", className="me-1", id="data-n-rows"),
-        dbc.Badge(f"{meta['n_cols']} columns", color="light", text_color="dark", className="me-1", id="data-n-cols"),
+        dbc.Badge(f"{meta['n_rows']} rows", color="light", text_color="dark", className="me-1", id=ids.DATA_N_ROWS),
+        dbc.Badge(f"{meta['n_cols']} columns", color="light", text_color="dark", className="me-1", id=ids.DATA_N_COLS),
         dbc.Badge(f"{len(numeric_columns(meta))} numeric", color="light", text_color="dark"),
         *([html.Div("Steps: " + " → ".join(history), className="small text-muted mt-1")] if history else []),
     ])
     probs = data_logic.problems(meta)
     problem_list = [dbc.Alert(p["text"], color=p["level"], className="py-2 mb-2 small") for p in probs]
     pv = meta.get("preview") or {"columns": [], "rows": []}
-    preview = [table(pv["columns"], pv["rows"], id="data-preview-table")]
+    preview = [table(pv["columns"], pv["rows"], id=ids.DATA_PREVIEW_TABLE)]
     if pv.get("n_hidden_columns"):
         preview.append(hint(f"… and {pv['n_hidden_columns']} more columns."))
     rows = data_logic.column_rows(meta)
-    columns = table(["column", "type", "missing", "inf", "range", "unique", "notes"], rows, id="data-columns-table",
+    columns = table(["column", "type", "missing", "inf", "range", "unique", "notes"], rows, id=ids.DATA_COLUMNS_TABLE,
                     page_size=10 if len(rows) > 10 else None, highlight=[
                         {"column": "notes", "contains": "text in numbers", "style": {"backgroundColor": "#fff3cd"}},
                         {"column": "notes", "contains": "constant", "style": {"color": "#6c757d"}}])
@@ -341,7 +334,7 @@ def _save_roles(n, features, time_col, entity, periodic, period_values, period_i
     periods = {i["column"]: v for i, v in zip(period_ids or [], period_values or [])}
     msg = data_logic.save_roles(get_store(), current_sid(), features, time_col, entity, periodic, periods)
     new_info = dict(info, roles_saved=msg.get("at")) if info and msg["color"] in ("success", "warning") else no_update
-    return alert(msg, id="role-alert"), new_info
+    return alert(msg, id=ids.ROLE_ALERT), new_info
 
 
 @dash.callback(
@@ -398,7 +391,7 @@ def _preprocess(n1, n2, n3, n4, n5, n6, period, how, diff_cols, num, den, name):
     else:
         op, params = ops[trigger]
     out = data_logic.preprocess_step(get_store(), sid, op, params, get_settings())
-    return (out["dataset"] or no_update), alert(out["message"], id="pre-alert")
+    return (out["dataset"] or no_update), alert(out["message"], id=ids.PRE_ALERT)
 
 
 # ======================================================================================

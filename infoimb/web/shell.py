@@ -56,7 +56,7 @@ def serve_layout():
             dcc.Store(id=ids.UPLOAD_BUSY, data=False, storage_type="memory"),
             dcc.Store(id=ids.DATA_REQUEST, data={}, storage_type="memory"),
             dcc.Store(id=ids.DATA_PAYLOAD, data="", storage_type="memory"),
-            dcc.Store(id=ids.job(ids.JOB_PROGRESS, "data-load"), data={}, storage_type="memory"),
+            dcc.Store(id=ids.job(ids.JOB_PROGRESS, ids.DATA_LOAD), data={}, storage_type="memory"),
             *app_stores(ANALYSES),
             navbar(),
             dbc.Container(dash.page_container, fluid=True, className="page-body"),

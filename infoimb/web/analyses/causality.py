@@ -15,6 +15,7 @@ import pandas as pd
 
 from ... import figures
 from ...causality import causality_test
+from .. import ids
 from ..context import AnalysisInputError
 from ..inputs import (
     column_info,
@@ -229,15 +230,15 @@ def render(record: dict):
     head = dbc.Card(dbc.CardBody([
         html.Div([
             html.Div([html.Div(f"IG({x} → {y})", className="metric-label"),
-                      html.Div(f"{xy['gain']:.3f} ± {xy['gain_se']:.3f}", className="metric-value", id="cau-ig-xy"),
+                      html.Div(f"{xy['gain']:.3f} ± {xy['gain_se']:.3f}", className="metric-value", id=ids.CAU_IG_XY),
                       html.Div(f"α* = {xy['alpha_star']:.2f}", className="small text-muted")], className="metric"),
             html.Div([html.Div(f"IG({y} → {x})", className="metric-label"),
-                      html.Div(f"{yx['gain']:.3f} ± {yx['gain_se']:.3f}", className="metric-value", id="cau-ig-yx"),
+                      html.Div(f"{yx['gain']:.3f} ± {yx['gain_se']:.3f}", className="metric-value", id=ids.CAU_IG_YX),
                       html.Div(f"α* = {yx['alpha_star']:.2f}", className="small text-muted")], className="metric"),
             html.Div([
                 dbc.Badge(verdict_label(record), color=VERDICT_BADGE[res["verdict"]], className="relation-badge",
-                          id="cau-verdict"),
-                html.Div(res["verdict_text"], className="relation-text", id="cau-verdict-text"),
+                          id=ids.CAU_VERDICT),
+                html.Div(res["verdict_text"], className="relation-text", id=ids.CAU_VERDICT_TEXT),
             ], className="relation"),
         ], className="metrics-row"),
         *([html.Div("; ".join(record["warnings"]), className="small text-warning mt-1")]
@@ -249,7 +250,7 @@ def render(record: dict):
              "α*": f"{yx['alpha_star']:.3f}", "IG": f"{yx['gain']:.4f} ± {yx['gain_se']:.4f}"}]
     return [head, figure_block("causality", figs["curves"]),
             html.Div([html.H6("Imbalance gain, both directions", className="mt-3"),
-                      table(list(rows[0]), rows, id="cau-table")])]
+                      table(list(rows[0]), rows, id=ids.CAU_TABLE)])]
 
 
 __all__ = ["ANALYSIS", "build_figures", "curves_frame", "prepare", "render", "run", "to_csv", "verdict_label",

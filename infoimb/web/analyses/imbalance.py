@@ -14,6 +14,7 @@ import pandas as pd
 from ... import figures
 from ..._validation import FEATURE_METRICS
 from ...imbalance import RELATION_TEXT, imbalance_pair, rank_samples
+from .. import ids
 from ..context import AnalysisInputError, FULL, space_options, check_spaces, clean_groups, feature_columns, prepare_frame, resolve_space
 from ..inputs import n_queries_of, one_of, whole
 from ..jobs.runner import Analysis, JobContext, last_inputs, settings_header
@@ -236,13 +237,13 @@ def render(record: dict):
     head = dbc.Card(dbc.CardBody([
         html.Div([
             html.Div([html.Div("Δ(A → B)", className="metric-label"),
-                      html.Div(sm["a_to_b"], className="metric-value", id="cmp-delta-ab")], className="metric"),
+                      html.Div(sm["a_to_b"], className="metric-value", id=ids.CMP_DELTA_AB)], className="metric"),
             html.Div([html.Div("Δ(B → A)", className="metric-label"),
-                      html.Div(sm["b_to_a"], className="metric-value", id="cmp-delta-ba")], className="metric"),
+                      html.Div(sm["b_to_a"], className="metric-value", id=ids.CMP_DELTA_BA)], className="metric"),
             html.Div([
                 dbc.Badge(figures.REGION_NAMES[sm["relation"]], color=colors[sm["relation"]],
-                          className="relation-badge", id="cmp-relation"),
-                html.Div(sm["relation_text"], className="relation-text", id="cmp-relation-text"),
+                          className="relation-badge", id=ids.CMP_RELATION),
+                html.Div(sm["relation_text"], className="relation-text", id=ids.CMP_RELATION_TEXT),
             ], className="relation"),
         ], className="metrics-row"),
         html.Div([
@@ -271,7 +272,7 @@ def render(record: dict):
                 for p in res["pairs"]]
         blocks.append(html.Div([
             html.H6("All pairs on the plane", className="mt-3"),
-            table(list(rows[0]), rows, max_height=320, id="cmp-pairs-table"),
+            table(list(rows[0]), rows, max_height=320, id=ids.CMP_PAIRS_TABLE),
         ]))
     return blocks
 

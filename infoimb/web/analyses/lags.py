@@ -16,6 +16,7 @@ import pandas as pd
 
 from ... import figures
 from ...lags import lag_scan, select_lagged
+from .. import ids
 from ..context import AnalysisInputError
 from ..inputs import check_lag, flag, k_of, n_queries_of, no_overlap, panel_frame, space, space_dict, time_entity, whole
 from ..jobs.runner import Analysis, JobContext, settings_header
@@ -231,13 +232,13 @@ def render(record: dict):
     head = dbc.Card(dbc.CardBody([
         html.Div([
             html.Div([html.Div("best lag", className="metric-label"),
-                      html.Div(f"δ = {scan['best_lag']}", className="metric-value", id="lag-best")], className="metric"),
+                      html.Div(f"δ = {scan['best_lag']}", className="metric-value", id=ids.LAG_BEST)], className="metric"),
             html.Div([html.Div(f"Δ(source_t → target_t+δ) at δ = {scan['best_lag']}", className="metric-label"),
                       html.Div(f"{best['forward']:.4f} ± {best['forward_se']:.4f}", className="metric-value")],
                      className="metric"),
             html.Div([
-                dbc.Badge(label, color=color, className="relation-badge", id="lag-arrow"),
-                html.Div(res["verdict"], className="relation-text", id="lag-verdict"),
+                dbc.Badge(label, color=color, className="relation-badge", id=ids.LAG_ARROW),
+                html.Div(res["verdict"], className="relation-text", id=ids.LAG_VERDICT),
             ], className="relation"),
         ], className="metrics-row"),
         html.Div([
@@ -262,7 +263,7 @@ def render(record: dict):
                     className="mt-4 mb-1"),
             html.Div([
                 html.Span(f"Suggested: d = {sel['suggested_size']}: ", className="fw-semibold"),
-                html.Span(", ".join(chosen["features"]), id="lag-selected"),
+                html.Span(", ".join(chosen["features"]), id=ids.LAG_SELECTED),
                 html.Span(" (the dummy noise feature is among them: within noise)" if dummy_in else
                           " · the dummy noise feature was not chosen", className="text-muted small ms-1"),
             ], className="mb-2"),
@@ -271,7 +272,7 @@ def render(record: dict):
                 dbc.Col([html.Div("Best subset S of each size, at t; the target at t + δ (greedy: each adds one "
                                   "feature to the one before)",
                                   className="small text-muted mb-1"),
-                         table(list(rows[0]), rows, id="lag-sel-table", max_height=440, highlight=highlight)], lg=6),
+                         table(list(rows[0]), rows, id=ids.LAG_SEL_TABLE, max_height=440, highlight=highlight)], lg=6),
             ], className="g-3"),
         ]
     return blocks

@@ -17,6 +17,7 @@ import pandas as pd
 from ... import figures
 from ...lags import select_lagged
 from ...selection import _expected_evaluations, n_subsets, select_features
+from .. import ids
 from ..context import AnalysisInputError, prepare_frame
 from ..inputs import (
     check_lag,
@@ -298,13 +299,13 @@ def render(record: dict):
     head = dbc.Card(dbc.CardBody([
         html.Div([
             html.Div([html.Div("suggested size", className="metric-label"),
-                      html.Div(f"d = {sm['size']}", className="metric-value", id="sel-suggested")], className="metric"),
+                      html.Div(f"d = {sm['size']}", className="metric-value", id=ids.SEL_SUGGESTED)], className="metric"),
             html.Div([html.Div(f"{crit} at d = {sm['size']}", className="metric-label"),
-                      html.Div(sm["value"], className="metric-value", id="sel-value")], className="metric"),
+                      html.Div(sm["value"], className="metric-value", id=ids.SEL_VALUE)], className="metric"),
             html.Div([
                 html.Div("selected features", className="metric-label"),
                 html.Div([dbc.Badge(f, color="primary", className="me-1 mb-1 feature-badge") for f in sm["features"]],
-                         id="sel-selected"),
+                         id=ids.SEL_SELECTED),
             ], className="relation"),
         ], className="metrics-row"),
         html.Div([
@@ -328,7 +329,7 @@ def render(record: dict):
         ], className="g-3"),
         html.Div([
             html.H6("Best subset of each size", className="mt-3"),
-            table(list(rows[0]), rows, id="sel-table", max_height=420, highlight=highlight),
+            table(list(rows[0]), rows, id=ids.SEL_TABLE, max_height=420, highlight=highlight),
         ]),
     ]
 

@@ -12,6 +12,7 @@ import pandas as pd
 
 from ... import figures
 from ...weights import optimize_weights
+from .. import ids
 from ..context import AnalysisInputError, prepare_frame
 from ..inputs import k_of, n_queries_of, one_of, periodic_of, real, space, space_dict, whole
 from ..jobs.runner import Analysis, JobContext, settings_header
@@ -146,10 +147,10 @@ def render(record: dict):
     head = dbc.Card(dbc.CardBody([
         html.Div([
             html.Div([html.Div("Δ(A → B), unit weights", className="metric-label"),
-                      html.Div(f"{res['delta_before']:.4f}", className="metric-value", id="scl-before")],
+                      html.Div(f"{res['delta_before']:.4f}", className="metric-value", id=ids.SCL_BEFORE)],
                      className="metric"),
             html.Div([html.Div("Δ(weighted A → B)", className="metric-label"),
-                      html.Div(f"{res['delta_after']:.4f}", className="metric-value", id="scl-after")],
+                      html.Div(f"{res['delta_after']:.4f}", className="metric-value", id=ids.SCL_AFTER)],
                      className="metric"),
             html.Div([
                 html.Div("what it means", className="metric-label"),
@@ -157,7 +158,7 @@ def render(record: dict):
                          f"agree better with those in B ({s['b']['label']}): Δ "
                          + ("falls by " + f"{100 * res['improvement']:.0f}%." if res["improvement"] > 0 else
                             "does not improve on the features as given."),
-                         className="relation-text", id="scl-text"),
+                         className="relation-text", id=ids.SCL_TEXT),
             ], className="relation"),
         ], className="metrics-row"),
         html.Div("Weights multiply the features as they enter the distance (after the Data page's scaling, "
@@ -171,7 +172,7 @@ def render(record: dict):
             dbc.Row([dbc.Col(figure_block("weights", figs["bars"]), lg=6),
                      dbc.Col(figure_block("weights-history", figs["history"]), lg=6)], className="g-3"),
             html.Div([html.H6("Weights (largest = 1)", className="mt-3"),
-                      table(list(rows[0]), rows, id="scl-table", max_height=320)])]
+                      table(list(rows[0]), rows, id=ids.SCL_TABLE, max_height=320)])]
 
 
 __all__ = ["ANALYSIS", "METHODS", "build_figures", "prepare", "render", "run", "to_csv", "weights_frame"]

@@ -33,7 +33,7 @@ from .runner import Analysis, check_job, get_analysis, lookup, record_to_csv, ru
 log = logging.getLogger(__name__)
 
 __all__ = ["AnalysisCard", "JobOutput", "JobOutputs", "app_stores", "cancelled_status", "display_logic",
-           "register_figure_downloads"]
+           "progress_bar", "progress_callback", "register_figure_downloads"]
 
 #: the namespace of the clientside functions in assets/infoimb_jobs.js
 JS = "infoimb"
@@ -94,6 +94,28 @@ def app_stores(analyses) -> list:
     return out
 
 
+def progress_bar(name: str, className: str = "job-progress mt-2"):
+    """The progress bar of job ``name`` (hidden until it runs), fed by the clientside functions
+    ``infoimb.progress`` and ``infoimb.running`` / ``infoimb.loading``; the analysis cards and the
+    Data page's table loading share it."""
+    return html.Div(
+        dbc.Progress(id=ids.job(ids.PROGRESS_BAR, name), value=0, label="", className=className,
+                     style={"height": "1.35rem"}),
+        id=ids.job(ids.PROGRESS_WRAP, name),
+        style={"display": "none"},
+    )
+
+
+def progress_callback(app_or_dash, name: str) -> None:
+    """The clientside callback that moves job ``name``'s progress store to its bar."""
+    app_or_dash.clientside_callback(
+        ClientsideFunction(JS, "progress"),
+        Output(ids.job(ids.PROGRESS_BAR, name), "value"),
+        Output(ids.job(ids.PROGRESS_BAR, name), "label"),
+        Input(ids.job(ids.JOB_PROGRESS, name), "data"),
+    )
+
+
 class AnalysisCard:
     """The standard Run / Cancel / progress / results card of one analysis.
 
@@ -146,12 +168,7 @@ class AnalysisCard:
                     ],
                     className="d-flex align-items-center",
                 ),
-                html.Div(
-                    dbc.Progress(id=ids.job(ids.PROGRESS_BAR, n), value=0, label="",
-                                 className="job-progress mt-3", style={"height": "1.35rem"}),
-                    id=ids.job(ids.PROGRESS_WRAP, n),
-                    style={"display": "none"},
-                ),
+                progress_bar(n, className="job-progress mt-3"),
                 html.Div(id=ids.job(ids.STATUS, n), className="mt-3"),
                 # what the clientside Run function packs: the names of the inputs, in order
                 dcc.Store(id=ids.job(ids.CARD_INPUTS, n), data={"name": n, "keys": list(self.state)},
@@ -244,12 +261,7 @@ class AnalysisCard:
             Output(ids.job(ids.PROGRESS_WRAP, n), "style"),
             Input(ids.job(ids.JOB_RUNNING, n), "data"),
         )
-        app.clientside_callback(
-            ClientsideFunction(JS, "progress"),
-            Output(ids.job(ids.PROGRESS_BAR, n), "value"),
-            Output(ids.job(ids.PROGRESS_BAR, n), "label"),
-            Input(ids.job(ids.JOB_PROGRESS, n), "data"),
-        )
+        progress_callback(app, n)
 
         @app.callback(
             Output(ids.job(ids.JOB_RESULT, n), "data", allow_duplicate=True),
