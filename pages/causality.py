@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, ctx, html, no_update
+from dash import Input, Output, State, html
 
 from infoimb.web import analysis_ui
 from infoimb.web.analyses import causality
@@ -22,7 +22,12 @@ FIELDS = {
     "time": ids.CAU_TIME, "entity": ids.CAU_ENTITY, "estimator": ids.CAU_ESTIMATOR, "n_queries": ids.CAU_NQ,
 }
 
-CARD = AnalysisCard(causality.ANALYSIS, state={**{k: State(v, "value") for k, v in FIELDS.items()}, "entity_value": State(ids.CAU_ENTITY_VALUE, "value")},)
+CARD = AnalysisCard(
+    causality.ANALYSIS,
+    state={**{k: State(v, "value") for k, v in FIELDS.items()}, "entity_value": State(ids.CAU_ENTITY_VALUE, "value")},
+    options={"cause": ids.CAU_CAUSE, "effect": ids.CAU_EFFECT, "cond": ids.CAU_COND, "time": ids.CAU_TIME, "entity": ids.CAU_ENTITY},
+    synced=tuple(FIELDS),
+)
 
 
 def layout(**_):
@@ -77,29 +82,6 @@ def hint(meta: dict, time, entity) -> str:
         text += (f"The table holds several series ({entity}); the imbalance gain compares the present and "
                  "future of one series, so pick one entity.")
     return text
-
-
-_OUT = {k: Output(v, "value") for k, v in FIELDS.items()}
-
-
-@dash.callback(
-    output=dict(values=_OUT, cause_options=Output(ids.CAU_CAUSE, "options"),
-                effect_options=Output(ids.CAU_EFFECT, "options"), cond_options=Output(ids.CAU_COND, "options"),
-                time_options=Output(ids.CAU_TIME, "options"), entity_options=Output(ids.CAU_ENTITY, "options")),
-    inputs=dict(info=Input(ids.DATASET_STORE, "data"), client=Input(ids.SETTINGS_STORE, "data")),
-    state=dict(current={k: State(v, "value") for k, v in FIELDS.items()}),
-)
-def _controls(info, client, current):
-    meta = analysis_ui.session_meta(info)
-    if not meta:
-        return dict(values={k: no_update for k in FIELDS} | {"cause": None, "effect": None},
-                    cause_options=[], effect_options=[], cond_options=[], time_options=[], entity_options=[])
-    restore = ctx.triggered_id is None
-    v = causality.control_values(meta, client, current, restore=restore, data_changed=ctx.triggered_id == ids.DATASET_STORE)
-    values = {k: (no_update if not restore and v[k] == current.get(k) else v[k]) for k in FIELDS}
-    return dict(values=values, cause_options=v["options"], effect_options=v["options"], cond_options=v["cond_options"],
-                time_options=analysis_ui.column_options(meta, none_label="none"),
-                entity_options=analysis_ui.column_options(meta, none_label="none"))
 
 
 @dash.callback(

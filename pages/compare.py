@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash import State, dcc, html
 
-from infoimb.web import analysis_ui, ids
+from infoimb.web import ids
 from infoimb.web.analyses import imbalance
 from infoimb.web.jobs.card import AnalysisCard
 from infoimb.web.ui import section
@@ -24,6 +24,8 @@ CARD = AnalysisCard(
         "n_queries": State(ids.CMP_NQ, "value"),
         "extras": State(ids.CMP_EXTRA, "value"),
     },
+    options={"a": ids.CMP_A, "b": ids.CMP_B},
+    hint=ids.CMP_HINT,
 )
 
 
@@ -65,28 +67,3 @@ def layout(**_):
             CARD.results(),
         ]), lg=9),
     ], className="g-3 compare-page")
-
-
-@dash.callback(
-    output=dict(a_options=Output(ids.CMP_A, "options"), b_options=Output(ids.CMP_B, "options"),
-                a=Output(ids.CMP_A, "value"), b=Output(ids.CMP_B, "value"), k=Output(ids.CMP_K, "value"),
-                metric=Output(ids.CMP_METRIC, "value"), estimator=Output(ids.CMP_ESTIMATOR, "value"),
-                n_queries=Output(ids.CMP_NQ, "value"), extras=Output(ids.CMP_EXTRA, "value"),
-                hint=Output(ids.CMP_HINT, "children")),
-    inputs=dict(info=Input(ids.DATASET_STORE, "data"), client=Input(ids.SETTINGS_STORE, "data")),
-    state=dict(current=dict(a=State(ids.CMP_A, "value"), b=State(ids.CMP_B, "value"), k=State(ids.CMP_K, "value"),
-                            metric=State(ids.CMP_METRIC, "value"), estimator=State(ids.CMP_ESTIMATOR, "value"),
-                            n_queries=State(ids.CMP_NQ, "value"), extras=State(ids.CMP_EXTRA, "value"))),
-)
-def _controls(info, client, current):
-    meta = analysis_ui.session_meta(info)
-    if not meta:
-        return dict(a_options=[], b_options=[], a=None, b=None, k=no_update, metric=no_update,
-                    estimator=no_update, n_queries=no_update, extras=no_update,
-                    hint="Load a table on the Data page first.")
-    restore = ctx.triggered_id is None  # the page was just mounted
-    v = imbalance.control_values(meta, client, current, restore)
-    same = {k: (no_update if not restore and v[k] == current.get(k) else v[k])
-            for k in ("k", "metric", "estimator", "n_queries", "extras")}
-    return dict(a_options=v["options"], b_options=v["options"], a=v["a"], b=v["b"], **same,
-                hint=f"{meta['filename']}: {meta['n_rows']} points")

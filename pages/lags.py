@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, ctx, html, no_update
+from dash import State, html
 
 from infoimb.web import analysis_ui
 from infoimb.web import ids
@@ -22,7 +22,12 @@ FIELDS = {
     "sel_lag": ids.LAG_SEL_LAG, "sel_max": ids.LAG_SEL_MAX,
 }
 
-CARD = AnalysisCard(lags.ANALYSIS, state={k: State(v, "value") for k, v in FIELDS.items()},)
+CARD = AnalysisCard(
+    lags.ANALYSIS,
+    state={k: State(v, "value") for k, v in FIELDS.items()},
+    options={"source": ids.LAG_SOURCE, "target": ids.LAG_TARGET, "candidates": ids.LAG_CANDIDATES, "time": ids.LAG_TIME, "entity": ids.LAG_ENTITY},
+    hint=ids.LAG_HINT,
+)
 
 
 def layout(**_):
@@ -66,37 +71,3 @@ def layout(**_):
             CARD.results(),
         ]), lg=9),
     ], className="g-3 lags-page")
-
-
-def hint(meta: dict) -> str:
-    roles = meta.get("roles") or {}
-    text = f"{meta['filename']}: {meta['n_rows']} rows."
-    if not roles.get("time"):
-        text += " No time column in the Data page's roles: choose one here."
-    return text + " A lag counts steps of the time column (a week for weekly dates)."
-
-
-_OUT = {k: Output(v, "value") for k, v in FIELDS.items()}
-
-
-@dash.callback(
-    output=dict(values=_OUT, source_options=Output(ids.LAG_SOURCE, "options"),
-                target_options=Output(ids.LAG_TARGET, "options"), cand_options=Output(ids.LAG_CANDIDATES, "options"),
-                time_options=Output(ids.LAG_TIME, "options"), entity_options=Output(ids.LAG_ENTITY, "options"),
-                hint=Output(ids.LAG_HINT, "children")),
-    inputs=dict(info=Input(ids.DATASET_STORE, "data"), client=Input(ids.SETTINGS_STORE, "data")),
-    state=dict(current={k: State(v, "value") for k, v in FIELDS.items()}),
-)
-def _controls(info, client, current):
-    meta = analysis_ui.session_meta(info)
-    if not meta:
-        return dict(values={k: no_update for k in FIELDS} | {"source": None, "target": None, "candidates": None},
-                    source_options=[], target_options=[], cand_options=[], time_options=[], entity_options=[],
-                    hint="Load a table on the Data page first.")
-    restore = ctx.triggered_id is None
-    v = lags.control_values(meta, client, current, restore=restore,
-                          data_changed=ctx.triggered_id == ids.DATASET_STORE)
-    values = {k: (no_update if not restore and v[k] == current.get(k) else v[k]) for k in FIELDS}
-    return dict(values=values, source_options=v["options"], target_options=v["options"], cand_options=v["options"],
-                time_options=analysis_ui.column_options(meta), entity_options=analysis_ui.column_options(meta, none_label="none"),
-                hint=hint(meta))

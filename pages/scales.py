@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, ctx, html, no_update
+from dash import State, html
 
 from infoimb.web import analysis_ui
 from infoimb.web import ids
@@ -19,7 +19,12 @@ FIELDS = {
     "l1": ids.SCL_L1, "estimator": ids.SCL_ESTIMATOR, "n_queries": ids.SCL_NQ,
 }
 
-CARD = AnalysisCard(weights.ANALYSIS, state={k: State(v, "value") for k, v in FIELDS.items()},)
+CARD = AnalysisCard(
+    weights.ANALYSIS,
+    state={k: State(v, "value") for k, v in FIELDS.items()},
+    options={"a": ids.SCL_A, "b": ids.SCL_B},
+    hint=ids.SCL_HINT,
+)
 
 
 def layout(**_):
@@ -51,24 +56,3 @@ def layout(**_):
             CARD.results(),
         ]), lg=9),
     ], className="g-3 scales-page")
-
-
-_OUT = {k: Output(v, "value") for k, v in FIELDS.items()}
-
-
-@dash.callback(
-    output=dict(values=_OUT, a_options=Output(ids.SCL_A, "options"), b_options=Output(ids.SCL_B, "options"),
-                hint=Output(ids.SCL_HINT, "children")),
-    inputs=dict(info=Input(ids.DATASET_STORE, "data"), client=Input(ids.SETTINGS_STORE, "data")),
-    state=dict(current={k: State(v, "value") for k, v in FIELDS.items()}),
-)
-def _controls(info, client, current):
-    meta = analysis_ui.session_meta(info)
-    if not meta:
-        return dict(values={k: no_update for k in FIELDS} | {"a": None, "b": None}, a_options=[], b_options=[],
-                    hint="Load a table on the Data page first.")
-    restore = ctx.triggered_id is None
-    v = weights.control_values(meta, client, current, restore=restore, data_changed=ctx.triggered_id == ids.DATASET_STORE)
-    values = {k: (no_update if not restore and v[k] == current.get(k) else v[k]) for k in FIELDS}
-    return dict(values=values, a_options=v["options"], b_options=v["options"],
-                hint=f"{meta['filename']}: {meta['n_rows']} points")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, ctx, html, no_update
+from dash import State, html
 
 from infoimb.web import analysis_ui
 from infoimb.web import ids
@@ -20,7 +20,12 @@ FIELDS = {
     "estimator": ids.SEL_ESTIMATOR, "n_queries": ids.SEL_NQ, "n_random": ids.SEL_RANDOM, "dummy": ids.SEL_DUMMY,
 }
 
-CARD = AnalysisCard(selection.ANALYSIS, state={k: State(v, "value") for k, v in FIELDS.items()},)
+CARD = AnalysisCard(
+    selection.ANALYSIS,
+    state={k: State(v, "value") for k, v in FIELDS.items()},
+    options={"candidates": ids.SEL_CANDIDATES, "target": ids.SEL_TARGET},
+    hint=ids.SEL_HINT,
+)
 
 
 def layout(**_):
@@ -61,34 +66,3 @@ def layout(**_):
             CARD.results(),
         ]), lg=9),
     ], className="g-3 select-page")
-
-
-def hint(meta: dict) -> str:
-    roles = meta.get("roles") or {}
-    text = f"{meta['filename']}: {meta['n_rows']} rows."
-    if roles.get("time"):
-        text += (f" A target lag δ ≠ 0 pairs each row at t with the target at t + δ (time: {roles['time']}"
-                 + (f", within each {roles['entity']}" if roles.get("entity") else "") + ").")
-    else:
-        text += " A target lag needs a time column (Data page, Roles)."
-    return text
-
-
-_OUT = {k: Output(v, "value") for k, v in FIELDS.items()}
-
-
-@dash.callback(
-    output=dict(values=_OUT, cand_options=Output(ids.SEL_CANDIDATES, "options"),
-                target_options=Output(ids.SEL_TARGET, "options"), hint=Output(ids.SEL_HINT, "children")),
-    inputs=dict(info=Input(ids.DATASET_STORE, "data"), client=Input(ids.SETTINGS_STORE, "data")),
-    state=dict(current={k: State(v, "value") for k, v in FIELDS.items()}),
-)
-def _controls(info, client, current):
-    meta = analysis_ui.session_meta(info)
-    if not meta:
-        return dict(values={k: no_update for k in FIELDS} | {"candidates": None, "target": None},
-                    cand_options=[], target_options=[], hint="Load a table on the Data page first.")
-    restore = ctx.triggered_id is None
-    v = selection.control_values(meta, client, current, restore=restore, data_changed=ctx.triggered_id == ids.DATASET_STORE)
-    values = {k: (no_update if not restore and v[k] == current.get(k) else v[k]) for k in FIELDS}
-    return dict(values=values, cand_options=v["options"], target_options=v["target_options"], hint=hint(meta))

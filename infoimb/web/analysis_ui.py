@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from .inputs import NONE
+from .inputs import NONE, column_options  # noqa: F401 - used by the pages
 from .runtime import get_store
 from .sessions import current_sid
 from .store import InvalidSession
@@ -71,13 +71,6 @@ def session_frame():
         return get_store().get_dataset(current_sid())
     except Exception:  # noqa: BLE001 - no table: no entity values
         return None
-
-
-def column_options(meta: dict | None, *, none_label: str | None = None) -> list[dict]:
-    opts = [{"label": none_label, "value": NONE}] if none_label else []
-    for c in (meta or {}).get("columns", []):
-        opts.append({"label": str(c), "value": str(c)})
-    return opts
 
 
 def no_target_option(label_text: str) -> dict:

@@ -397,3 +397,11 @@ __all__ = [
     "k_of", "n_queries_of", "no_overlap", "one_of", "one_series", "optional_space", "panel_frame", "periodic_of",
     "pick", "real", "resolve_controls", "series_length", "space", "space_dict", "time_entity", "whole",
 ]
+
+
+def column_options(meta: dict | None, *, none_label: str | None = None) -> list[dict]:
+    """Dropdown options of every column of the table (``none_label``: a first "none" entry)."""
+    opts = [{"label": none_label, "value": NONE}] if none_label else []
+    for c in (meta or {}).get("columns", []):
+        opts.append({"label": str(c), "value": str(c)})
+    return opts

@@ -298,7 +298,19 @@ def entity_choice(values: list[str], current, last) -> str | None:
     return values[0] if values else None
 
 
+
+def controls(meta: dict, client, current: dict, *, restore: bool, data_changed: bool) -> dict:
+    """The page's control values and options (see ``Analysis.controls``; the hint follows the
+    time and entity columns, in the page)."""
+    from ..inputs import column_options
+
+    v = control_values(meta, client, current, restore=restore, data_changed=data_changed)
+    return {"values": v, "hint": None,
+            "options": {"cause": v["options"], "effect": v["options"], "cond": v["cond_options"],
+                        "time": column_options(meta, none_label="none"),
+                        "entity": column_options(meta, none_label="none")}}
+
 #: the declaration the card and the job runner use
 ANALYSIS = Analysis(name=NAME, title="Causality (imbalance gain)", prepare=prepare, run=run, to_csv=to_csv, version=1,
-                    render=render, run_label='Test',
+                    render=render, controls=controls, run_label='Test',
                     empty_text='Choose a putative cause X and effect Y and press Test.')

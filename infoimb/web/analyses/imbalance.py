@@ -322,7 +322,14 @@ def control_values(meta, client, current: dict, restore: bool) -> dict:
     return {"options": opts, **out}
 
 
+
+def controls(meta: dict, client, current: dict, *, restore: bool, data_changed: bool) -> dict:
+    """The page's control values, options and hint (see ``Analysis.controls``)."""
+    v = control_values(meta, client, current, restore)
+    return {"values": v, "options": {"a": v["options"], "b": v["options"]},
+            "hint": f"{meta['filename']}: {meta['n_rows']} points"}
+
 #: the declaration the card and the job runner use
 ANALYSIS = Analysis(name=NAME, title="Compare two spaces", prepare=prepare, run=run, to_csv=to_csv, version=1,
-                    render=render, run_label='Compare',
+                    render=render, controls=controls, run_label='Compare',
                     empty_text='Choose spaces A and B and press Compare.')

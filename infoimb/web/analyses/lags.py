@@ -320,7 +320,25 @@ def control_values(meta: dict, client: dict | None, current: dict, *, restore: b
     return {"options": opts, **values}
 
 
+
+def hint(meta: dict) -> str:
+    roles = meta.get("roles") or {}
+    text = f"{meta['filename']}: {meta['n_rows']} rows."
+    if not roles.get("time"):
+        text += " No time column in the Data page's roles: choose one here."
+    return text + " A lag counts steps of the time column (a week for weekly dates)."
+
+
+def controls(meta: dict, client, current: dict, *, restore: bool, data_changed: bool) -> dict:
+    """The page's control values, options and hint (see ``Analysis.controls``)."""
+    from ..inputs import column_options
+
+    v = control_values(meta, client, current, restore=restore, data_changed=data_changed)
+    return {"values": v, "hint": hint(meta),
+            "options": {"source": v["options"], "target": v["options"], "candidates": v["options"],
+                        "time": column_options(meta), "entity": column_options(meta, none_label="none")}}
+
 #: the declaration the card and the job runner use
 ANALYSIS = Analysis(name=NAME, title="Time lags", prepare=prepare, run=run, to_csv=to_csv, version=1,
-                    render=render, run_label='Scan lags',
+                    render=render, controls=controls, run_label='Scan lags',
                     empty_text='Choose a source, a target and the time column, and press Scan lags.')

@@ -377,7 +377,24 @@ def control_values(meta: dict, client: dict | None, current: dict, *, restore: b
                                                  "value": NONE}] + opts, **values}
 
 
+
+def hint(meta: dict) -> str:
+    roles = meta.get("roles") or {}
+    text = f"{meta['filename']}: {meta['n_rows']} rows."
+    if roles.get("time"):
+        text += (f" A target lag δ ≠ 0 pairs each row at t with the target at t + δ (time: {roles['time']}"
+                 + (f", within each {roles['entity']}" if roles.get("entity") else "") + ").")
+    else:
+        text += " A target lag needs a time column (Data page, Roles)."
+    return text
+
+
+def controls(meta: dict, client, current: dict, *, restore: bool, data_changed: bool) -> dict:
+    """The page's control values, options and hint (see ``Analysis.controls``)."""
+    v = control_values(meta, client, current, restore=restore, data_changed=data_changed)
+    return {"values": v, "options": {"candidates": v["options"], "target": v["target_options"]}, "hint": hint(meta)}
+
 #: the declaration the card and the job runner use
 ANALYSIS = Analysis(name=NAME, title="Select features", prepare=prepare, run=run, to_csv=to_csv, version=1,
-                    render=render, run_label='Select',
+                    render=render, controls=controls, run_label='Select',
                     empty_text='Choose the candidate features and a target (or none, for compression) and press Select.')

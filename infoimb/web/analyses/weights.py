@@ -222,7 +222,14 @@ def control_values(meta: dict, client: dict | None, current: dict, *, restore: b
     return {"options": opts, **values}
 
 
+
+def controls(meta: dict, client, current: dict, *, restore: bool, data_changed: bool) -> dict:
+    """The page's control values, options and hint (see ``Analysis.controls``)."""
+    v = control_values(meta, client, current, restore=restore, data_changed=data_changed)
+    return {"values": v, "options": {"a": v["options"], "b": v["options"]},
+            "hint": f"{meta['filename']}: {meta['n_rows']} points"}
+
 #: the declaration the card and the job runner use
 ANALYSIS = Analysis(name=NAME, title="Scales of features", prepare=prepare, run=run, to_csv=to_csv, version=1,
-                    render=render, run_label='Optimise',
+                    render=render, controls=controls, run_label='Optimise',
                     empty_text='Choose the features to weight (A) and the target space (B) and press Optimise.')

@@ -125,20 +125,29 @@ class AnalysisCard:
         The declaration (:mod:`infoimb.web.analyses`), or its name.
     state : dict name -> dash.State
         The page's controls; their values are the ``inputs`` of ``prepare``.
+    options : dict name -> component id, optional
+        The dropdowns whose options the analysis's ``controls`` fills from the session's table.
+    hint : component id, optional
+        Where the analysis's hint about the table goes.
+    synced : names, optional
+        The controls whose values follow the table and the last run (default: all of ``state``).
     get_store, get_settings : callables, optional
         Return the app's SessionStore and Settings (default: :mod:`infoimb.web.runtime`).
 
     Nothing is registered by the constructor; ``create_app`` calls :meth:`register_callbacks`.
     """
 
-    def __init__(self, analysis: Analysis | str, *, state: dict,
-                 get_store: Callable[[], SessionStore] | None = None,
+    def __init__(self, analysis: Analysis | str, *, state: dict, options: dict | None = None, hint=None,
+                 synced=None, get_store: Callable[[], SessionStore] | None = None,
                  get_settings: Callable[[], Settings] | None = None):
         from .. import runtime
 
         self.analysis = get_analysis(analysis)
         self.name = self.analysis.name
         self.state = dict(state)
+        self.options = dict(options or {})
+        self.hint = hint
+        self.synced = tuple(synced) if synced is not None else tuple(self.state)
         self.get_store = get_store or runtime.get_store
         self.get_settings = get_settings or runtime.get_settings
 
@@ -305,6 +314,8 @@ class AnalysisCard:
             payload = card.download(fmt, shown, current_sid())
             return payload if payload is not None else no_update
 
+        if self.analysis.controls is not None:
+            self._register_controls(app)
         if outputs is not None:
             outputs.add(f"{ids.job(ids.JOB_RESULT, n)}.data", JobOutput(
                 report=lambda message, args: {"analysis": n, "status": "error", "message": message,
@@ -312,7 +323,52 @@ class AnalysisCard:
                 admit=self.admit,
             ))
 
+    def _register_controls(self, app: dash.Dash) -> None:
+        """The settings sync: the controls' values, options and hint follow the session's table
+        and settings (on mount: the inputs of the last run, when still valid)."""
+        card = self
+        output = dict(values={k: Output(self.state[k].component_id, "value") for k in self.synced},
+                      options={k: Output(cid, "options") for k, cid in self.options.items()})
+        if self.hint is not None:
+            output["hint"] = Output(self.hint, "children")
+
+        @app.callback(
+            output=output,
+            inputs=dict(info=Input(ids.DATASET_STORE, "data"), client=Input(ids.SETTINGS_STORE, "data")),
+            state=dict(current={k: State(self.state[k].component_id, "value") for k in self.synced}),
+        )
+        def _controls(info, client, current):
+            return card.sync_controls(info, client, current, dash.ctx.triggered_id)
+
     # ---- callback logic (plain functions, tested without a browser) ---------------
+    def sync_controls(self, info, client, current: dict, trigger) -> dict:
+        """The outputs of the settings sync (``trigger``: the id of the store that changed; None
+        when the page was just mounted)."""
+        from ..sessions import current_sid
+
+        meta = None
+        if info:
+            try:
+                meta = self.get_store().get_meta(current_sid())
+            except InvalidSession:
+                meta = None
+        if not meta:
+            out = dict(values={k: (None if k in self.options else no_update) for k in self.synced},
+                       options={k: [] for k in self.options})
+            if self.hint is not None:
+                out["hint"] = "Load a table on the Data page first."
+            return out
+        restore = trigger is None
+        filled = self.analysis.controls(meta, client, current or {}, restore=restore,
+                                        data_changed=trigger == ids.DATASET_STORE)
+        values = filled["values"]
+        out = dict(values={k: (no_update if not restore and values[k] == (current or {}).get(k) else values[k])
+                           for k in self.synced},
+                   options={k: filled["options"][k] for k in self.options})
+        if self.hint is not None:
+            out["hint"] = filled.get("hint")
+        return out
+
     def admit(self, args: dict) -> dict | None:
         """Before the job is queued (Celery): its final status if it need not run (refused, or
         in the memo), else None. ``args`` are the background callback's arguments."""

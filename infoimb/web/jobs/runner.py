@@ -73,7 +73,10 @@ class Analysis:
     """One analysis, declared once (see the module docstring).
 
     ``run_label`` names the card's Run button; ``empty_text`` is what the results area says
-    before there is a result. ``version`` is part of the memo key: raise it when ``run``
+    before there is a result. ``controls(meta, client, current, *, restore, data_changed)``
+    gives the page's control values, dropdown options and hint for the session's table:
+    ``{"values": {name: value}, "options": {name: [options]}, "hint": text or None}`` (on
+    mount, ``restore``: the inputs of the last run when still valid). ``version`` is part of the memo key: raise it when ``run``
     changes its results.
     """
 
@@ -86,6 +89,7 @@ class Analysis:
     render: Callable[[dict], object] | None = None
     run_label: str = "Run"
     empty_text: str = "Choose the inputs and press Run."
+    controls: Callable[..., dict] | None = None
 
 
 def get_analysis(analysis: Analysis | str) -> Analysis:
