@@ -45,8 +45,8 @@ from collections.abc import Callable
 from contextlib import contextmanager
 
 import dash
-from _plotly_utils.utils import PlotlyJSONEncoder
 
+from .. import _serialize
 from .config import Settings
 from .jobs.runner import held_slot, sentence
 from .sessions import add_session_arg, current_sid
@@ -127,7 +127,8 @@ def _output_names(context) -> list[str]:
 
 
 def _plain_json(value):
-    return json.loads(json.dumps(value, cls=PlotlyJSONEncoder))
+    """``value`` as plain JSON data (the package's one encoder)."""
+    return json.loads(_serialize.dumps(value))
 
 
 class JobQueueManager(dash.CeleryManager):
@@ -191,7 +192,7 @@ class JobQueueManager(dash.CeleryManager):
 
     def _answer(self, key: str, value) -> str:
         """Store ``value`` as the job's result at once; the job id says it never ran."""
-        self.handle.backend.set(key, json.dumps(value, cls=PlotlyJSONEncoder))
+        self.handle.backend.set(key, _serialize.dumps(value))
         return ANSWERED + uuid.uuid4().hex
 
     def call_job_fn(self, key, job_fn, args, context):

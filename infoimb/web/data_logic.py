@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from .. import preprocess
-from ..io import TableError, read_table, summarize_columns
+from ..io import MAX_NAME_LENGTH as MAX_FILENAME  # noqa: F401 - the cap of a shown file name
+from ..io import TableError, clean_filename, read_table, summarize_columns
 from .config import Settings
 from .context import AnalysisInputError, check_roles, clean_groups, default_roles, numeric_columns, parse_time_column
 from .store import InvalidSession, NoDataset, SessionStore
@@ -152,25 +153,6 @@ def _finish_load(store: SessionStore, sid, df: pd.DataFrame, *, filename: str, s
     return meta, meta["roles"]
 
 
-MAX_FILENAME = 120  # characters of an uploaded file's name kept (its extension always)
-
-
-def clean_filename(filename) -> str:
-    """An uploaded file's name as shown and stored: no control or format characters (no line
-    breaks, no bidirectional overrides), spaces collapsed, at most :data:`MAX_FILENAME`
-    characters with the extension kept; "upload" when nothing is left."""
-    import unicodedata
-
-    text = "".join(" " if unicodedata.category(ch)[0] in "CZ" and ch != " " else ch for ch in str(filename or ""))
-    text = " ".join(text.split())
-    if len(text) > MAX_FILENAME:
-        stem, dot, ext = text.rpartition(".")
-        ext = ext if dot and 0 < len(ext) <= 10 else ""
-        keep = MAX_FILENAME - len(ext) - 2
-        text = text[:keep] + "…" + ("." + ext if ext else "")
-    return text or "upload"
-
-
 def ingest_upload(store: SessionStore, sid, contents, filename, settings: Settings, report=None) -> dict:
     """Parse an uploaded file and make it the session's table. Returns
     ``{"dataset": dataset_info | None, "message": message}``; never raises."""
@@ -178,7 +160,7 @@ def ingest_upload(store: SessionStore, sid, contents, filename, settings: Settin
         if report is not None:
             report({"value": value, "label": label})
 
-    name = clean_filename(filename)
+    name = clean_filename(filename or "")
     try:
         store.touch(sid)
     except InvalidSession:

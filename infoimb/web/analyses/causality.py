@@ -13,7 +13,7 @@ import io
 import numpy as np
 import pandas as pd
 
-from ... import figures
+from ... import figures, verdicts
 from ...causality import causality_test
 from .. import ids
 from ..context import AnalysisInputError
@@ -99,29 +99,6 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
     }
 
 
-def verdict_text(result: dict, cause: str, effect: str, conditioning: str | None = None) -> str:
-    """The verdict in words, with the two gains."""
-    xy, yx = result["x_to_y"], result["y_to_x"]
-    tau = xy["tau"]
-    g1 = f"IG({cause} → {effect}) = {xy['gain']:.3f} ± {xy['gain_se']:.3f}"
-    g2 = f"IG({effect} → {cause}) = {yx['gain']:.3f} ± {yx['gain_se']:.3f}"
-    beyond = f" and {conditioning}" if conditioning else ""
-    v = result["verdict"]
-    if v == "x drives y":
-        return (f"{cause} drives {effect}: adding {cause}'s present to {effect}'s own present{beyond} improves the "
-                f"prediction of {effect} τ = {tau} rows later ({g1}, best at α* = {xy['alpha_star']:.2f}), while "
-                f"{effect} does not help to predict {cause} ({g2}).")
-    if v == "y drives x":
-        return (f"{effect} drives {cause}: adding {effect}'s present to {cause}'s own present{beyond} improves the "
-                f"prediction of {cause} τ = {tau} rows later ({g2}, best at α* = {yx['alpha_star']:.2f}), while "
-                f"{cause} does not help to predict {effect} ({g1}).")
-    if v == "bidirectional":
-        return (f"Coupling both ways: each present helps to predict the other's future ({g1}; {g2}). Strong one-way "
-                "coupling can synchronise two systems and show up like this too: compare the two gains.")
-    return (f"No detectable coupling: neither present helps to predict the other's future beyond its own{beyond} "
-            f"({g1}; {g2}; a gain counts above {result['min_gain']:g} and {result['z']:g} standard errors).")
-
-
 def run(df: pd.DataFrame, settings: dict, progress) -> dict:
     """The imbalance gain both ways on one time series."""
     cause, effect = settings["cause"]["columns"], settings["effect"]["columns"]
@@ -148,8 +125,9 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
     out = res.to_dict()
     out["n_rows"] = n_rows
     out["trimmed_rows"] = info["trimmed"]
-    out["verdict_text"] = verdict_text(out, settings["cause"]["label"], settings["effect"]["label"],
-                                       settings["conditioning"]["label"] if settings["conditioning"] else None)
+    out["verdict_text"] = verdicts.causality(  # the CLI prints the same sentence
+        res, cause=settings["cause"]["label"], effect=settings["effect"]["label"],
+        conditioning=settings["conditioning"]["label"] if settings["conditioning"] else None)
     return out
 
 
@@ -253,8 +231,7 @@ def render(record: dict):
                       table(list(rows[0]), rows, id=ids.CAU_TABLE)])]
 
 
-__all__ = ["ANALYSIS", "build_figures", "curves_frame", "prepare", "render", "run", "to_csv", "verdict_label",
-           "verdict_text"]
+__all__ = ["ANALYSIS", "build_figures", "curves_frame", "prepare", "render", "run", "to_csv", "verdict_label"]
 
 
 # --------------------------------------------------------------------------------------

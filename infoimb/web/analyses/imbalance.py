@@ -13,7 +13,8 @@ import pandas as pd
 
 from ... import figures
 from ..._validation import FEATURE_METRICS
-from ...imbalance import RELATION_TEXT, imbalance_pair, rank_samples
+from ...imbalance import imbalance_pair, rank_samples
+from ...verdicts import RELATION_TEXT
 from .. import ids
 from ..context import AnalysisInputError, FULL, space_options, check_spaces, clean_groups, feature_columns, prepare_frame, resolve_space
 from ..inputs import n_queries_of, one_of, whole

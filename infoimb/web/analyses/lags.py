@@ -14,7 +14,7 @@ import io
 
 import pandas as pd
 
-from ... import figures
+from ... import figures, verdicts
 from ...lags import lag_scan, select_lagged
 from .. import ids
 from ..context import AnalysisInputError
@@ -88,26 +88,6 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
     }
 
 
-def verdict_text(scan: dict, source: str, target: str, step: str | None = None) -> str:
-    """The arrow of time in words."""
-    arrow, f, p, best = scan["arrow"], scan["future_mean"], scan["past_mean"], scan["best_lag"]
-    unit = f" (1 step = {step})" if step else ""
-    if arrow == "future":
-        return (f"The source ({source}) predicts the future of the target ({target}) better than its past (mean Δ "
-                f"{f:.3f} over δ > 0 against {p:.3f} over δ < 0): the arrow of time of the source acting on the "
-                f"target. Δ is smallest at δ = {best}{unit}.")
-    if arrow == "past":
-        return (f"The source ({source}) predicts the past of the target ({target}) better than its future (mean Δ "
-                f"{p:.3f} over δ < 0 against {f:.3f} over δ > 0): the arrow of time of the target acting on the "
-                f"source. Δ is smallest at δ = {best}{unit}.")
-    if f != f:  # NaN: no mirrored lags
-        return (f"No arrow of time can be read: the lags scanned have no pairs δ and −δ. Δ is smallest at "
-                f"δ = {best}{unit}.")
-    return (f"No clear arrow of time between {source} and {target}: future and past are predicted equally well "
-            f"within two standard errors (mean Δ {f:.3f} over δ > 0, {p:.3f} over δ < 0). Δ is smallest at "
-            f"δ = {best}{unit}.")
-
-
 def run(df: pd.DataFrame, settings: dict, progress) -> dict:
     """The lag scan, then (optionally) the lagged greedy selection."""
     src, tgt = settings["source"]["columns"], settings["target"]["columns"]
@@ -122,7 +102,8 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
                     n_queries=settings["n_queries"], random_state=settings["random_state"],
                     progress=_sub(progress, 0.01, share - 0.01))
     out = {"scan": scan.to_dict(), "step": step,
-           "verdict": verdict_text(scan.to_dict(), settings["source"]["label"], settings["target"]["label"], step),
+           "verdict": verdicts.lag_scan(scan, source=settings["source"]["label"], target=settings["target"]["label"],
+                                        step=step),
            "selection": None}
     if sel:
         lag = scan.best_lag if sel["lag"] == BEST else int(sel["lag"])
@@ -279,7 +260,7 @@ def render(record: dict):
 
 
 __all__ = ["ANALYSIS", "BEST", "build_figures", "prepare", "render", "run", "scan_frame", "selection_rows",
-           "to_csv", "verdict_text"]
+           "to_csv"]
 
 
 # --------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ... import figures
 from ...lags import select_lagged
-from ...selection import _expected_evaluations, n_subsets, select_features
+from ...selection import expected_evaluations, n_subsets, select_features
 from .. import ids
 from ..context import AnalysisInputError, prepare_frame
 from ..inputs import (
@@ -54,7 +54,7 @@ MAX_RANDOM = 200
 def evaluations(method: str, n_features: int, max_features: int, n_best: int, n_random: int) -> int:
     """How many subsets a search evaluates, the random baseline included."""
     sizes = n_features if method == "backward" else max_features
-    return _expected_evaluations(method, n_features, max_features, n_best) + n_random * sizes
+    return expected_evaluations(method, n_features, max_features, n_best) + n_random * sizes
 
 
 def prepare(inputs: dict, ctx: JobContext) -> dict:
