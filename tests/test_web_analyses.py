@@ -564,3 +564,41 @@ def test_cards_display_and_download_each_analysis(dash_app):
         err = card.display({"status": "error", "message": "Bad."}, client, inputs, session,
                            triggered=(f"job-result-{page}.data",))
         assert err["status"].children == "Bad." and err["status"].color == "danger"
+
+
+def test_the_cards_settings_sync(dash_app):
+    """The generic settings sync of the cards: nothing loaded -> empty options and a hint; the
+    session's table (read from the request's cookie) -> its options, defaults and hint; on
+    mount, the inputs of the last run come back."""
+    import sys
+
+    import flask
+    from dash import no_update
+
+    from infoimb.web import runtime
+
+    store, settings = runtime.get_store(), runtime.get_settings()
+    card = sys.modules["pages.compare"].CARD
+    empty = card.sync_controls({}, {}, {}, None)
+    assert empty["options"] == {"a": [], "b": []} and empty["values"]["a"] is None
+    assert empty["values"]["k"] is no_update and empty["hint"] == "Load a table on the Data page first."
+    sid, client = example_session(store, settings, "gauss3d", 300)
+    current = {"a": None, "b": None, "k": 1, "metric": "euclidean", "estimator": "exact", "n_queries": 1000,
+               "extras": []}
+    with dash_app.server.test_request_context("/_dash-update-component", method="POST"):
+        flask.session["sid"] = sid
+        out = card.sync_controls({"content_hash": "x"}, client, current, None)
+        assert out["values"]["a"] == "group:xy" and out["values"]["b"] == "full"
+        assert [o["value"] for o in out["options"]["a"]][:3] == ["full", "group:full", "group:xy"]
+        assert out["hint"] == "example: gauss3d: 300 points"
+        # on mount, the last run's inputs (kept in the browser's settings store) come back
+        last = dict(client, last={"compare": dict(current, a="col:x", k=3)})
+        out = card.sync_controls({"content_hash": "x"}, last, current, None)
+        assert out["values"]["a"] == "col:x" and out["values"]["k"] == 3
+        # a later change of the settings store keeps what the user has set
+        out = card.sync_controls({"content_hash": "x"}, last, dict(current, a="col:y", b="full"),
+                                 "settings-store")
+        assert out["values"]["a"] is no_update and out["values"]["k"] is no_update
+    # another request without that cookie sees no table
+    assert card.sync_controls({"content_hash": "x"}, client, current, None)["values"]["a"] is None
+    store.delete_session(sid)
