@@ -426,10 +426,14 @@ def gain_scan(causes, base, target, alphas, k, queries, src=None, progress=None,
     scale = 2.0 / (n * k)
     bounds = chunk_bounds(queries.shape[0], n)
     nq = queries.shape[0]
-    ident = np.arange(n, dtype=np.int64)[None, :]
-    terms, _ = GK.gain_terms(CT, c_start, c_stop, BT, TT, queries, ident, a2, k, scale, bounds)
     lo, width = share
     n_sur = 0 if src is None else src.shape[0] - 1
+    if progress is None and n_sur > 0:  # one pass over the queries for everything
+        terms, sums = GK.gain_terms(CT, c_start, c_stop, BT, TT, queries, src, a2, k, scale,
+                                    bounds)
+        return terms, sums.sum(axis=0)[:, 1:] / nq
+    ident = np.arange(n, dtype=np.int64)[None, :]
+    terms, _ = GK.gain_terms(CT, c_start, c_stop, BT, TT, queries, ident, a2, k, scale, bounds)
     obs_share = width if n_sur == 0 else width * 0.1
     if progress is not None:
         for s in range(a2.shape[0]):
@@ -438,7 +442,7 @@ def gain_scan(causes, base, target, alphas, k, queries, src=None, progress=None,
     if n_sur == 0:
         return terms, None
     null = np.empty((len(causes), n_sur, a2.shape[0]))
-    n_batches = 1 if progress is None else min(10, n_sur)
+    n_batches = min(10, n_sur)
     edges = np.linspace(1, n_sur + 1, n_batches + 1).astype(np.int64)
     for b in range(n_batches):
         rows = np.concatenate([[0], np.arange(edges[b], edges[b + 1])])
