@@ -11,6 +11,7 @@ The analyses (imported on first use, so ``import infoimb`` stays light)::
     select_features        exhaustive / greedy / beam / backward selection
     lag_scan, select_lagged   time lags on panel data
     imbalance_gain, causality_test, time_delay_embedding   causality (imbalance gain)
+    causal_graph           direct causal links among many time series (imbalance gain)
     optimize_weights       relative scales of heterogeneous features (grid, coordinate, DII)
     datasets, preprocess   built-in examples; panel preprocessing
 """
@@ -45,9 +46,11 @@ _LAZY = {
     "CausalityResult": "causality",
     "optimize_weights": "weights",
     "WeightsResult": "weights",
+    "causal_graph": "graph",
+    "CausalGraph": "graph",
 }
 _SUBMODULES = ("datasets", "preprocess", "selection", "lags", "causality", "weights", "io",
-               "figures", "sklearn")
+               "figures", "sklearn", "graph")
 
 __all__ = [
     "RELATIONS",

@@ -38,7 +38,13 @@ The algorithm
    space full of spurious candidates. Each survivor is finally tested given all the other
    survivors (the MCI step); that test gives its gain and p-value.
 3. **Decision**: one p-value per ordered pair (the best lag, Bonferroni over the lags),
-   Benjamini-Hochberg q-values over all ordered pairs; an edge where q <= ``alpha``.
+   Benjamini-Hochberg q-values over all ordered pairs; an edge where q <= ``alpha`` and the
+   gain is at least ``min_gain``.
+
+The smallest p-value a surrogate test can give is 1 / (n_surrogates + 1), and BH needs
+p <= alpha * R / m for R edges among m ordered pairs: with few true edges among many pairs,
+raise ``n_surrogates`` (about m / (alpha R); 199 suffices for ~4 variables, a 10-variable
+graph with 10 edges needs ~180, with 3 edges ~600).
 
 Columns are z-scored (pooled over entities) before distances, so conditioning variables at
 weight 1 are on a comparable scale.
@@ -101,7 +107,7 @@ class CausalGraph:
         Usable time points (present/future pairs, pooled over entities).
     n_entities : int
     k, n_surrogates, min_shift : int
-    alpha, pc_alpha : float
+    alpha, pc_alpha, min_gain : float
     embedding : (dim, delay) or None
     alphas : array
         The cause scales scanned.
@@ -119,6 +125,7 @@ class CausalGraph:
     min_shift: int
     alpha: float
     pc_alpha: float
+    min_gain: float
     embedding: tuple[int, int] | None
     alphas: np.ndarray = field(repr=False)
 
@@ -150,7 +157,7 @@ class CausalGraph:
             "positions": {k: list(v) for k, v in self.positions().items()},
             "taus": list(self.taus), "n": self.n, "n_entities": self.n_entities, "k": self.k,
             "n_surrogates": self.n_surrogates, "min_shift": self.min_shift,
-            "alpha": self.alpha, "pc_alpha": self.pc_alpha,
+            "alpha": self.alpha, "pc_alpha": self.pc_alpha, "min_gain": self.min_gain,
             "embedding": None if self.embedding is None else list(self.embedding),
             "alphas": self.alphas.tolist(),
         }
@@ -356,8 +363,8 @@ def _label(link) -> str:
 
 def causal_graph(data, variables=None, *, taus=(1,), embedding: tuple[int, int] | None = None,
                  k: int = 5, alphas=None, group: str | None = None, time: str | None = None,
-                 n_surrogates: int = 99, min_shift: int | None = None, alpha: float = 0.05,
-                 pc_alpha: float = 0.1, max_conditions: int | None = None, n_queries: int | None = None,
+                 n_surrogates: int = 199, min_shift: int | None = None, alpha: float = 0.05,
+                 pc_alpha: float = 0.1, min_gain: float = 0.01, max_conditions: int | None = None, n_queries: int | None = None,
                  random_state=None,
                  progress: Callable[[float, str], object] | None = None) -> CausalGraph:
     """The graph of direct causal links among many time series, from the imbalance gain.
@@ -391,8 +398,9 @@ def causal_graph(data, variables=None, *, taus=(1,), embedding: tuple[int, int] 
         Entity and time columns of a panel. Pairs (t, t+1) are formed within entities only
         (never across entities or gaps; a time point with a missing value is skipped) and
         pooled; surrogates shift each entity's cause within the entity.
-    n_surrogates : int, default 99
-        Circular-shift surrogates per test (at least 1/alpha, so that p can reach alpha).
+    n_surrogates : int, default 199
+        Circular-shift surrogates per test (at least 1/alpha, so that p can reach alpha;
+        see the note on BH in the module documentation for large graphs).
     min_shift : int, optional
         Smallest shift in rows; default ``max(2 + span, ceil(n_e / 10))`` for the shortest
         entity's n_e present rows (:func:`infoimb.causality.default_min_shift`).
@@ -401,6 +409,13 @@ def causal_graph(data, variables=None, *, taus=(1,), embedding: tuple[int, int] 
     pc_alpha : float, default 0.1
         Level (on p) for a candidate to stay in the conditioning phase; liberal, so that
         the conditioning sets include every plausible driver.
+    min_gain : float, default 0.01
+        Smallest gain (given the other drivers) that counts as a link. Needed because the
+        surrogate null is conservative in one way and not in another: shifting a cause that is
+        redundant with the conditioning set makes it foreign to that set, so its surrogates
+        gain nothing, and a real but negligible gain (say 0.003) can come out with the
+        smallest p-value. A link must be significant *and* improve the prediction by at
+        least this fraction.
     max_conditions : int, optional
         Largest conditioning set of the selection phase (None: up to all other
         candidates).
@@ -440,6 +455,7 @@ def causal_graph(data, variables=None, *, taus=(1,), embedding: tuple[int, int] 
         raise TypeError(f"data must be a DataFrame or a 2-D array, got {type(data).__name__}")
     alpha = check_real(alpha, "alpha", low=0.0, high=1.0, low_open=True, high_open=True)
     pc_alpha = check_real(pc_alpha, "pc_alpha", low=0.0, high=1.0, low_open=True)
+    min_gain = check_real(min_gain, "min_gain", low=0.0, high=1.0, high_open=True)
     max_conditions = check_int(max_conditions, "max_conditions", low=1, allow_none=True)
     n_surrogates = check_int(n_surrogates, "n_surrogates", low=1, high=100_000)
     if (1.0 / (n_surrogates + 1)) > alpha:
@@ -465,22 +481,39 @@ def causal_graph(data, variables=None, *, taus=(1,), embedding: tuple[int, int] 
     names = list(var_cols)
     n_names = len(names)
 
-    def test(cause_links, effect, cond_links, share, label):
+    def test(cause_links, effect, cond_links, share, label, decide_only=False):
+        """[(gain, p, alpha_star)] of each cause link given the conditioning links.
+
+        ``decide_only``: the caller needs only "p <= pc_alpha or not" (the selection
+        phase). Surrogates then run in batches and stop as soon as enough of them reach
+        the observed gain to make p > pc_alpha whatever the rest give (the same decision as
+        the full run); p is then estimated from the surrogates run."""
         base = np.hstack([design.blocks[(effect, 1)]] + [design.blocks[c] for c in cond_links])
         causes = [design.blocks[c] for c in cause_links]
-        terms, null = gain_scan(causes, base, design.targets[effect], alphas, k, queries, src,
-                                None)
-        out = []
-        for c in range(len(cause_links)):
-            delta = terms[c].mean(axis=1)
-            d0 = float(delta[0])
-            s_star = int(np.argmin(delta))
-            gain = 0.0 if d0 <= 0 else float((d0 - delta[s_star]) / d0)
-            nulls = null_gains(null[c])
-            hits = int(np.count_nonzero(nulls >= gain - 1e-12 * max(1.0, abs(gain))))
-            out.append((gain, (1.0 + hits) / (1.0 + nulls.shape[0]), float(alphas[s_star])))
+        target = design.targets[effect]
+        batch = n_surrogates if not decide_only else max(19, n_surrogates // 8)
+        hits = np.zeros(len(cause_links), dtype=np.int64)
+        done = 0
+        gains = stars = None
+        while done < n_surrogates:
+            rows = np.concatenate([[0], np.arange(done + 1, min(done + batch, n_surrogates) + 1)])
+            terms, null = gain_scan(causes, base, target, alphas, k, queries, src[rows], None)
+            if gains is None:
+                delta = terms.mean(axis=2)  # (n_causes, n_alpha)
+                d0 = delta[:, 0]
+                s_star = np.argmin(delta, axis=1)
+                dmin = delta[np.arange(len(cause_links)), s_star]
+                gains = np.where(d0 > 0, (d0 - dmin) / np.where(d0 > 0, d0, 1.0), 0.0)
+                stars = alphas[s_star]
+            nulls = null_gains(null)  # (n_causes, batch)
+            tol = 1e-12 * np.maximum(1.0, np.abs(gains))
+            hits += np.count_nonzero(nulls >= (gains - tol)[:, None], axis=1)
+            done = int(rows[-1])
+            if decide_only and np.all(1.0 + hits > pc_alpha * (1.0 + n_surrogates)):
+                break
         report(progress, share, label)
-        return out
+        return [(float(gains[c]), float((1.0 + hits[c]) / (1.0 + done)), float(stars[c]))
+                for c in range(len(cause_links))]
 
     # phase 1: every ordered pair and lag, one kernel call per effect
     pair = {}  # (cause, tau, effect) -> (gain, p, alpha_star)
@@ -515,7 +548,8 @@ def causal_graph(data, variables=None, *, taus=(1,), embedding: tuple[int, int] 
                     continue
                 cond = tuple(others[:size])
                 (res,) = test([link], effect, list(cond), 0.5 + 0.5 * e / n_names,
-                              f"conditioning: {link[0]} -> {effect} given {size} other(s)")
+                              f"conditioning: {link[0]} -> {effect} given {size} other(s)",
+                              decide_only=True)
                 strength[link] = (res[1], -res[0])
                 if res[1] > pc_alpha:
                     current.remove(link)
@@ -568,6 +602,9 @@ def causal_graph(data, variables=None, *, taus=(1,), embedding: tuple[int, int] 
         elif p1 > pc_alpha and key not in final:
             edge = False
             why = f"not significant on its own (pairwise p = {p1:.3g})"
+        elif r.q <= alpha and r.gain < min_gain:
+            edge = False
+            why = f"significant (q = {r.q:.3g}) but the gain {r.gain:.3g} is below min_gain = {min_gain}"
         elif r.q <= alpha:
             edge = True
             why = (f"direct: significant given {r.conditioned_on} (q = {r.q:.3g})"
@@ -592,5 +629,6 @@ def causal_graph(data, variables=None, *, taus=(1,), embedding: tuple[int, int] 
     return CausalGraph(variables=tuple(names), columns={k_: tuple(v) for k_, v in var_cols.items()},
                        edges=edges, tested=tested.reset_index(drop=True), taus=tau_list, n=n,
                        n_entities=design.n_entities, k=k, n_surrogates=n_surrogates,
-                       min_shift=min_shift, alpha=alpha, pc_alpha=pc_alpha, embedding=emb,
+                       min_shift=min_shift, alpha=alpha, pc_alpha=pc_alpha, min_gain=min_gain,
+                       embedding=emb,
                        alphas=alphas_out)
