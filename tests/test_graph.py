@@ -187,3 +187,27 @@ def test_bad_lags_and_options(small):
         causal_graph(small, k=70)
     with pytest.raises(ValueError, match="not in the table"):
         causal_graph(small, time="when")
+
+
+# --------------------------------------------------------------------------------------
+# command line
+# --------------------------------------------------------------------------------------
+def test_cli_graph_text_json_csv(tmp_path, capsys):
+    from infoimb.cli import main
+
+    path = tmp_path / "chain.csv"
+    logistic_network(CHAIN, n=250, random_state=1).to_csv(path, index=False)
+    common = [str(path), "--n-alphas", "5", "--surrogates", "99", "--alpha", "0.1",
+              "--seed", "0", "--quiet"]
+    assert main(["graph", *common]) == 0
+    out = capsys.readouterr().out
+    assert "2 direct link(s)" in out
+    assert "X -> Y" in out and "Y -> Z" in out and "X -> Z" not in out
+    assert main(["graph", *common, "--json", "--variables", "X=X;Y=Y;Z=Z;W=W"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert {(e["cause"], e["effect"]) for e in payload["edges"]} == {("X", "Y"), ("Y", "Z")}
+    assert main(["graph", *common, "--csv", "--all"]) == 0
+    table = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
+    assert len(table) == 12 and table["edge"].sum() == 2
+    assert main(["graph", str(path), "--variables", "X=;Y=Y", "--quiet"]) == 2
+    assert "variable 'X' has no columns" in capsys.readouterr().err
