@@ -694,3 +694,13 @@ def causality_test(x, y, *, tau: int, alphas=None, k: int = 5, conditioning=None
     verdict = causality_verdict(xy, yx, min_gain=float(min_gain), z=float(z), level=level)
     return CausalityResult(x_to_y=xy, y_to_x=yx, verdict=verdict, min_gain=float(min_gain),
                            z=float(z), level=level)
+
+
+def _warmup() -> None:
+    """Compile the alpha-scan kernel (called by :func:`infoimb.warmup`)."""
+    rng = np.random.default_rng(0)
+    n = 12
+    x, y, t = (rng.normal(size=(n, 1)) for _ in range(3))
+    queries = np.arange(n, dtype=np.int64)
+    src = shift_sources(n, 2, 2, rng)
+    gain_scan([x], y, t, np.array([0.0, 1.0]), 2, queries, src)
