@@ -441,7 +441,7 @@ def causal_graph(data, variables=None, *, taus=(1,), embedding: tuple[int, int] 
     --------
     >>> from infoimb.datasets import logistic_network
     >>> df = logistic_network({"X": [], "Y": ["X"], "Z": ["Y"]}, n=400)
-    >>> g = causal_graph(df, n_surrogates=39, alphas=[0, 0.25, 0.5, 1], random_state=0)
+    >>> g = causal_graph(df, n_surrogates=99, alphas=[0, 0.25, 0.5, 1], random_state=0)
     >>> g.edges[["cause", "effect", "lag"]].to_dict(orient="records")
     [{'cause': 'X', 'effect': 'Y', 'lag': 1}, {'cause': 'Y', 'effect': 'Z', 'lag': 1}]
     """
