@@ -60,6 +60,7 @@ import numpy as np
 import pandas as pd
 
 from ._progress import report
+from ._serialize import Result
 from ._spaces import check_k
 from ._stats import bh_qvalues
 from ._validation import check_int, check_real
@@ -84,7 +85,7 @@ DEFAULT_GRAPH_ALPHAS = np.linspace(0.0, 1.0, 21)
 
 
 @dataclass(frozen=True)
-class CausalGraph:
+class CausalGraph(Result):
     """Result of :func:`causal_graph`.
 
     Attributes
@@ -144,23 +145,9 @@ class CausalGraph:
                 for i, v in enumerate(self.variables)}
 
     def to_dict(self) -> dict:
-        def records(df):
-            return [{k: (None if isinstance(v, float) and not math.isfinite(v) else
-                         v.item() if hasattr(v, "item") else v) for k, v in r.items()}
-                    for r in df.to_dict(orient="records")]
-
-        return {
-            "variables": list(self.variables),
-            "columns": {k: list(v) for k, v in self.columns.items()},
-            "edges": records(self.edges),
-            "tested": records(self.tested),
-            "positions": {k: list(v) for k, v in self.positions().items()},
-            "taus": list(self.taus), "n": self.n, "n_entities": self.n_entities, "k": self.k,
-            "n_surrogates": self.n_surrogates, "min_shift": self.min_shift,
-            "alpha": self.alpha, "pc_alpha": self.pc_alpha, "min_gain": self.min_gain,
-            "embedding": None if self.embedding is None else list(self.embedding),
-            "alphas": self.alphas.tolist(),
-        }
+        """Every field (frames as {column: [values]}, the project's one result format) plus
+        ``positions`` for drawing; :meth:`from_dict` reads it back."""
+        return super().to_dict() | {"positions": {k: list(v) for k, v in self.positions().items()}}
 
 
 # --------------------------------------------------------------------------------------

@@ -249,3 +249,26 @@ def test_bad_surrogate_options():
         imbalance_gain(x, y, tau=1, n_surrogates=9, min_shift=0)
     with pytest.raises(TypeError, match="n_surrogates must be a whole number"):
         imbalance_gain(x, y, tau=1, n_surrogates=2.5)
+
+
+def test_cli_causality_surrogates(tmp_path, capsys):
+    import json
+
+    import pandas as pd
+
+    from infoimb.cli import main
+
+    rng = np.random.default_rng(0)
+    x = ar1(300, 0.9, rng)
+    y = np.r_[0.0, 0.8 * x[:-1]] + 0.3 * rng.normal(size=300)
+    path = tmp_path / "xy.csv"
+    pd.DataFrame({"x": x, "y": y}).to_csv(path, index=False)
+    args = ["causality", str(path), "--cause", "x", "--effect", "y", "--tau", "1",
+            "--n-alphas", "11", "--surrogates", "49", "--seed", "7", "--quiet"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "p = 0.02" in out  # 1 / 50: no surrogate reaches the coupling
+    assert main([*args, "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["p_x_to_y"] == pytest.approx(0.02) and d["x_to_y"]["n_surrogates"] == 49
+    assert len(d["x_to_y"]["null_gains"]) == 49
