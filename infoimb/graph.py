@@ -149,6 +149,13 @@ class CausalGraph(Result):
         ``positions`` for drawing; :meth:`from_dict` reads it back."""
         return super().to_dict() | {"positions": {k: list(v) for k, v in self.positions().items()}}
 
+    @classmethod
+    def from_dict(cls, data) -> CausalGraph:
+        """The graph read back from :meth:`to_dict` (or its JSON)."""
+        g = super().from_dict(data)
+        object.__setattr__(g, "columns", {k: tuple(v) for k, v in g.columns.items()})
+        return g
+
 
 # --------------------------------------------------------------------------------------
 # input
