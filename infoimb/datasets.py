@@ -1105,6 +1105,12 @@ def rossler_network(parents, n: int = 1000, *, coupling: float = 0.1,
     time units. A variable is an oscillator's three columns ``{node}_x``, ``{node}_y``,
     ``{node}_z``.
 
+    Caution (measured): :func:`infoimb.causal_graph` does *not* recover a ring of these
+    oscillators cleanly. One step of 0.5 time units shows no gain at all (each oscillator's
+    own smooth present predicts its next state); at 3 time units per step the ring's
+    oscillators share their phase and links appear in both directions with small gains. Use
+    :func:`lorenz96` for a ring with a known answer.
+
     Parameters
     ----------
     parents : mapping {node: sequence of parent nodes}
