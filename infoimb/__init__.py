@@ -13,6 +13,7 @@ The analyses (imported on first use, so ``import infoimb`` stays light)::
     imbalance_gain, causality_test, time_delay_embedding   causality (imbalance gain)
     causal_graph           direct causal links among many time series (imbalance gain)
     optimize_weights       relative scales of heterogeneous features (grid, coordinate, DII)
+    load_distance_matrix, imbalance_matrix   N x N distance matrices as spaces; Δ between many
     Cancelled, warmup      stop a running analysis from its progress callback; compile kernels
 
 Submodules, imported on first use as ``infoimb.<name>``::
@@ -22,6 +23,8 @@ Submodules, imported on first use as ``infoimb.<name>``::
     verdicts               every verdict sentence, as the CLI and the dashboard print it
     figures                pure Plotly figure builders (need plotly)
     sklearn                a scikit-learn feature selector (needs scikit-learn)
+    distances              distance matrices: loading, checks, limits, the matrix of Δ
+    materials              carbon SOAP, Tersoff energies (needs the extra "materials")
 
 Every result class has ``to_dict()`` and ``from_dict()``; ``infoimb._serialize.dumps`` writes
 any of them as JSON.
@@ -59,9 +62,13 @@ _LAZY = {
     "WeightsResult": "weights",
     "causal_graph": "graph",
     "CausalGraph": "graph",
+    "load_distance_matrix": "distances",
+    "imbalance_matrix": "distances",
+    "DistanceMatrix": "distances",
+    "ImbalanceMatrix": "distances",
 }
 _SUBMODULES = ("datasets", "preprocess", "selection", "lags", "causality", "weights", "io",
-               "figures", "sklearn", "verdicts", "graph")
+               "figures", "sklearn", "verdicts", "distances", "materials", "graph")
 
 __all__ = [
     "RELATIONS",
