@@ -144,14 +144,15 @@ def _region_labels(low: float, high: float, margin: float) -> list[dict]:
 def imbalance_plane(points: Iterable, *, a_name: str = "A", b_name: str = "B", title: str | None =
                     "Information imbalance plane", caption: str | None = None, low: float = 0.1,
                     high: float = 0.9, margin: float = 0.1, label_limit: int = 12,
-                    height: int = 500) -> go.Figure:
+                    height: int = 500, error_bars: str = "se") -> go.Figure:
     """The information imbalance plane: x = Δ(A → B), y = Δ(B → A), one marker per pair.
 
     Parameters
     ----------
     points : iterable of mappings (or ImbalancePair-like objects)
         Each with ``a_to_b``, ``b_to_a`` and optionally ``a_to_b_se``, ``b_to_a_se`` (drawn as
-        error bars), ``label`` (text beside the marker and in the hover), ``series`` (one legend
+        error bars), ``a_to_b_ci``, ``b_to_a_ci`` (bootstrap intervals (low, high), drawn as the
+        error bars with ``error_bars="interval"``), ``label`` (text beside the marker and in the hover), ``series`` (one legend
         entry and marker style per series; default "pairs") and ``relation``.
     a_name, b_name : str
         What A and B are, stated in the subtitle (the axes and regions say A and B).
@@ -161,12 +162,17 @@ def imbalance_plane(points: Iterable, *, a_name: str = "A", b_name: str = "B", t
     label_limit : int
         Series with more points than this get no text labels (hover only), so labels never
         pile up.
+    error_bars : {"se", "interval"}
+        "se": ± the standard errors; "interval": each point's intervals ``a_to_b_ci`` /
+        ``b_to_a_ci`` where it has them (asymmetric bars; ± se for a point without).
 
     Returns
     -------
     go.Figure
         Square axes from 0 to 1.05, the diagonal, the five regions shaded and named.
     """
+    if error_bars not in ("se", "interval"):
+        raise ValueError(f"error_bars must be 'se' or 'interval', got {error_bars!r}")
     pts = list(points)
     fig = go.Figure(layout=dict(template="none"))
     # the diagonal Δ(A→B) = Δ(B→A)
@@ -182,6 +188,11 @@ def imbalance_plane(points: Iterable, *, a_name: str = "A", b_name: str = "B", t
         y = [float(_get(p, "b_to_a")) for p in group]
         ex = [float(_get(p, "a_to_b_se", 0.0) or 0.0) for p in group]
         ey = [float(_get(p, "b_to_a_se", 0.0) or 0.0) for p in group]
+        # bootstrap intervals, where a point has them, replace its ± se bars (asymmetric)
+        use_ci = error_bars == "interval"
+        (ex_hi, ex_lo), (ey_hi, ey_lo) = (_interval_bars(group, vals, errs, key if use_ci else None)
+                                          for vals, errs, key in ((x, ex, "a_to_b_ci"), (y, ey, "b_to_a_ci")))
+        has_ci = use_ci and any(_get(p, "a_to_b_ci") is not None for p in group)
         labels = [esc(_get(p, "label", "")) for p in group]
         rel = [REGION_NAMES.get(str(_get(p, "relation", "")), "") for p in group]
         # a lone first point (the main pair) is named by the subtitle; label the others
@@ -193,11 +204,16 @@ def imbalance_plane(points: Iterable, *, a_name: str = "A", b_name: str = "B", t
             textfont=dict(size=12, color=color),
             marker=dict(size=11 if i == 0 else 9, color=color, symbol=symbols[i % len(symbols)],
                         line=dict(width=1, color="white")),
-            error_x=dict(type="data", array=ex, visible=True, color=color, thickness=1.2, width=3),
-            error_y=dict(type="data", array=ey, visible=True, color=color, thickness=1.2, width=3),
-            customdata=np.column_stack([labels, ex, ey, rel]) if group else None,
-            hovertemplate=("<b>%{customdata[0]}</b><br>Δ(A→B) = %{x:.4f} ± %{customdata[1]:.4f}"
-                           "<br>Δ(B→A) = %{y:.4f} ± %{customdata[2]:.4f}<br>%{customdata[3]}<extra></extra>"),
+            error_x=dict(type="data", array=ex_hi, arrayminus=ex_lo, symmetric=False, visible=True,
+                         color=color, thickness=1.2, width=3),
+            error_y=dict(type="data", array=ey_hi, arrayminus=ey_lo, symmetric=False, visible=True,
+                         color=color, thickness=1.2, width=3),
+            customdata=np.column_stack([labels, ex, ey, rel, _ci_hover(group, "a_to_b_ci"),
+                                        _ci_hover(group, "b_to_a_ci")]) if group else None,
+            hovertemplate=("<b>%{customdata[0]}</b><br>Δ(A→B) = %{x:.4f} ± %{customdata[1]:.4f}%{customdata[4]}"
+                           "<br>Δ(B→A) = %{y:.4f} ± %{customdata[2]:.4f}%{customdata[5]}<br>%{customdata[3]}"
+                           "<extra></extra>"),
+            meta={"error_bars": "interval" if has_ci else "se"},
             cliponaxis=False,
         ))
     subtitle = f"A: {esc(a_name)} · B: {esc(b_name)}"
@@ -217,6 +233,29 @@ def imbalance_plane(points: Iterable, *, a_name: str = "A", b_name: str = "B", t
             if ann.yshift == -62:  # the caption goes under the legend
                 ann.yshift = -90
     return fig
+
+
+def _interval_bars(group, values, ses, key) -> tuple[list, list]:
+    """(up, down) error bar lengths: from the point's interval ``key`` where it has one, else
+    ± its standard error."""
+    up, down = [], []
+    for p, v, se in zip(group, values, ses):
+        ci = _get(p, key) if key else None
+        if ci is not None:
+            up.append(max(float(ci[1]) - v, 0.0))
+            down.append(max(v - float(ci[0]), 0.0))
+        else:
+            up.append(se)
+            down.append(se)
+    return up, down
+
+
+def _ci_hover(group, key) -> list[str]:
+    out = []
+    for p in group:
+        ci = _get(p, key)
+        out.append("" if ci is None else f" [{float(ci[0]):.4f}, {float(ci[1]):.4f}]")
+    return out
 
 
 # ---- ranks ---------------------------------------------------------------------------
@@ -467,6 +506,15 @@ def selection_curve(result, *, criterion: str | None = None, target_name: str = 
                                  customdata=np.column_stack([rs[ok]]),
                                  hovertemplate="d = %{x}<br>random subsets: %{y:.4f} ± %{customdata[0]:.4f}"
                                                "<extra></extra>"))
+    ci = [getattr(s, "criterion_ci", None) for s in steps]
+    if steps and all(c is not None for c in ci):
+        lo_ci, hi_ci = _floats(c[0] for c in ci), _floats(c[1] for c in ci)
+        fig.add_trace(go.Scatter(x=sizes, y=lo_ci, mode="lines", line=dict(width=0), showlegend=False,
+                                 hoverinfo="skip", name="interval low"))
+        fig.add_trace(go.Scatter(x=sizes, y=hi_ci, mode="lines", line=dict(width=0), fill="tonexty",
+                                 fillcolor="rgba(27,79,138,0.18)", name="bootstrap interval of each step",
+                                 customdata=np.column_stack([lo_ci]),
+                                 hovertemplate="d = %{x}: interval [%{customdata[0]:.4f}, %{y:.4f}]<extra></extra>"))
     added = []
     prev: list = []
     for s in steps:
@@ -550,8 +598,12 @@ def selection_path(result, *, target_name: str = "target", suggested_size: int |
 
 def lag_scan_curve(scan, *, source_name: str = "source", target_name: str = "target", best_lag: int | None = None,
                    step: str | None = None, title: str | None = "Lag scan", caption: str | None = None,
-                   height: int = 460, caption_chars: int = 150) -> go.Figure:
-    """Δ(source_t → target_t+δ) and Δ(target_t+δ → source_t) against the lag δ, with error bars.
+                   height: int = 460, caption_chars: int = 150, alpha: float = 0.05,
+                   error_bars: str = "se") -> go.Figure:
+    """Δ(source_t → target_t+δ) and Δ(target_t+δ → source_t) against the lag δ, with error bars
+    (± se; with ``error_bars="interval"`` the bootstrap intervals when the scan has them);
+    with permutations, a star marks
+    each lag and direction whose Benjamini-Hochberg q-value is at most ``alpha``.
 
     Positive δ: the target's future; negative: its past. The best lag (smallest forward Δ) is
     ringed. ``step`` says what one step is (e.g. "7 days"), for the x axis.
@@ -565,6 +617,14 @@ def lag_scan_curve(scan, *, source_name: str = "source", target_name: str = "tar
     n_pairs = [int(v) for v in scan.n_pairs]
     if best_lag is None:
         best_lag = scan.best_lag
+    # bootstrap intervals, when the scan has them, replace the ± se bars
+    f_up, f_down, b_up, b_down = fwd_se, fwd_se, bwd_se, bwd_se
+    if error_bars not in ("se", "interval"):
+        raise ValueError(f"error_bars must be 'se' or 'interval', got {error_bars!r}")
+    if error_bars == "interval" and scan.forward_ci is not None:
+        fci, bci = np.asarray(scan.forward_ci, dtype=float), np.asarray(scan.backward_ci, dtype=float)
+        f_up, f_down = np.maximum(fci[:, 1] - fwd, 0), np.maximum(fwd - fci[:, 0], 0)
+        b_up, b_down = np.maximum(bci[:, 1] - bwd, 0), np.maximum(bwd - bci[:, 0], 0)
     s, t = esc(source_name), esc(target_name)
     fig = go.Figure(layout=dict(template="none"))
     lo, hi = (min(lags), max(lags)) if lags else (-1, 1)
@@ -575,13 +635,15 @@ def lag_scan_curve(scan, *, source_name: str = "source", target_name: str = "tar
     fig.add_trace(go.Scatter(
         x=lags, y=fwd, mode="lines+markers", name=f"Δ({s}<sub>t</sub> → {t}<sub>t+δ</sub>)",
         line=dict(color=COLORS[0], width=2), marker=dict(size=7, color=COLORS[0]),
-        error_y=dict(type="data", array=fwd_se, visible=True, color=COLORS[0], thickness=1.2, width=3),
+        error_y=dict(type="data", array=f_up, arrayminus=f_down, symmetric=False, visible=True, color=COLORS[0],
+                     thickness=1.2, width=3),
         customdata=np.column_stack([fwd_se, n_pairs]) if lags else None,
         hovertemplate="δ = %{x}: %{y:.4f} ± %{customdata[0]:.4f}<br>%{customdata[1]} pairs<extra></extra>"))
     fig.add_trace(go.Scatter(
         x=lags, y=bwd, mode="lines+markers", name=f"Δ({t}<sub>t+δ</sub> → {s}<sub>t</sub>)",
         line=dict(color=COLORS[1], width=1.6, dash="dash"), marker=dict(size=6, color=COLORS[1], symbol="diamond"),
-        error_y=dict(type="data", array=bwd_se, visible=True, color=COLORS[1], thickness=1.2, width=3),
+        error_y=dict(type="data", array=b_up, arrayminus=b_down, symmetric=False, visible=True, color=COLORS[1],
+                     thickness=1.2, width=3),
         customdata=np.column_stack([bwd_se, n_pairs]) if lags else None,
         hovertemplate="δ = %{x}: %{y:.4f} ± %{customdata[0]:.4f}<br>%{customdata[1]} pairs<extra></extra>"))
     if best_lag is not None and int(best_lag) in lags:
@@ -591,8 +653,19 @@ def lag_scan_curve(scan, *, source_name: str = "source", target_name: str = "tar
                                  textfont=dict(size=12, color=COLORS[1]),
                                  marker=dict(size=18, color="rgba(0,0,0,0)", line=dict(width=2.5, color=COLORS[1])),
                                  hoverinfo="skip", showlegend=False))
+    if scan.forward_q is not None:
+        for vals, qs, ps, color, name in ((fwd, scan.forward_q, scan.forward_p, COLORS[0], "forward"),
+                                          (bwd, scan.backward_q, scan.backward_p, COLORS[1], "backward")):
+            qs, ps = _floats(qs), _floats(ps)
+            sig = [i for i in range(len(lags)) if np.isfinite(qs[i]) and qs[i] <= alpha]
+            fig.add_trace(go.Scatter(
+                x=[lags[i] for i in sig], y=[vals[i] for i in sig], mode="markers",
+                name=f"{name}: significant (BH q ≤ {alpha:g})", legendgroup=f"sig-{name}",
+                marker=dict(size=13, symbol="star", color=color, line=dict(width=1, color="white")),
+                customdata=np.column_stack([[ps[i] for i in sig], [qs[i] for i in sig]]) if sig else None,
+                hovertemplate="δ = %{x}: p = %{customdata[0]:.3g}, q = %{customdata[1]:.3g}<extra></extra>"))
     base_layout(fig, title=title, subtitle=f"source: {s} · target: {t}", caption=caption, height=height)
-    top = np.nanmax(np.concatenate([fwd + fwd_se, bwd + bwd_se, [0.1]]))
+    top = np.nanmax(np.concatenate([fwd + f_up, bwd + b_up, [0.1]]))
     fig.update_xaxes(title_text="lag δ (steps" + (f" of {esc(step)})" if step else ")"),
                      dtick=1 if len(lags) <= 25 else None, range=[lo - 0.5, hi + 0.5])
     fig.update_yaxes(title_text="Δ", range=[0, top * 1.1])
@@ -817,3 +890,148 @@ def imbalance_matrix_plane(result, *, reference: str | None = None,
 
 
 __all__ += ["imbalance_heatmap", "imbalance_matrix_plane"]
+
+
+# ---- robustness: repeated analyses on disjoint subsets (issue 10) --------------------
+def _frame_of(obj, columns: tuple[str, ...]):
+    """A DataFrame from a DataFrame, its records (as the dashboard stores it) or a mapping
+    of columns; checked for ``columns``."""
+    import pandas as pd
+
+    frame = obj if isinstance(obj, pd.DataFrame) else pd.DataFrame(obj)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"stability table: missing column(s) {missing}")
+    return frame
+
+
+def selection_stability_heatmap(stability, *, n_splits: int | None = None, title: str | None =
+                                "Stability: how often each feature is chosen", subtitle: str | None = None,
+                                caption: str | None = None, height: int | None = None,
+                                caption_chars: int = 64) -> go.Figure:
+    """How often each feature is in the best subset of each size, over disjoint splits.
+
+    Parameters
+    ----------
+    stability : DataFrame or records
+        ``SelectionResult.stability``: columns ``size``, ``feature``, ``frequency`` (the
+        fraction of splits whose best subset of that size holds the feature).
+    n_splits : int, optional
+        Stated in the subtitle.
+
+    Returns
+    -------
+    go.Figure
+        A heatmap, features (rows, most often chosen first) by size (columns), 0 to 1.
+    """
+    frame = _frame_of(stability, ("size", "feature", "frequency"))
+    sizes = sorted(int(v) for v in frame["size"].unique())
+    # features in order of first appearance as chosen, then by how often they are chosen
+    score = frame.groupby("feature")["frequency"].sum()
+    first = frame.sort_values(["size", "frequency"], ascending=[True, False]).groupby("feature")["size"].min()
+    feats = sorted(score.index, key=lambda f: (first[f], -score[f], str(f)))
+    z = np.zeros((len(feats), len(sizes)))
+    row = {f: i for i, f in enumerate(feats)}
+    col = {d: j for j, d in enumerate(sizes)}
+    for f, d, v in zip(frame["feature"], frame["size"], frame["frequency"]):
+        z[row[f], col[int(d)]] = float(v)
+    fig = go.Figure(layout=dict(template="none"))
+    fig.add_trace(go.Heatmap(
+        z=z, x=sizes, y=[esc(f) for f in feats], zmin=0, zmax=1, colorscale="Blues",
+        colorbar=dict(title=dict(text="chosen in<br>a fraction<br>of splits", side="top"), thickness=12),
+        text=[[f"{v:.0%}" if v else "" for v in r] for r in z], texttemplate="%{text}",
+        hovertemplate="d = %{x} · %{y}: chosen in %{z:.0%} of the splits<extra></extra>", xgap=2, ygap=2))
+    if subtitle is None and n_splits:
+        subtitle = f"{n_splits} disjoint splits of the data, the selection repeated on each"
+    base_layout(fig, title=title, subtitle=subtitle, caption=caption,
+                height=height or max(300, 120 + 26 * len(feats)), legend=False)
+    fig.update_xaxes(title_text="number of features d", dtick=1, showgrid=False)
+    fig.update_yaxes(title_text="feature", autorange="reversed", showgrid=False)
+    _wrap_caption(fig, caption_chars)
+    return fig
+
+
+def selection_stability_curves(curves, *, reference=None, criterion: str = "a_to_b",
+                               target_name: str = "target", title: str | None = "Stability: the curve of each split",
+                               subtitle: str | None = None, caption: str | None = None, height: int = 420,
+                               caption_chars: int = 64) -> go.Figure:
+    """The selection curve of each disjoint split (thin lines), their spread (min to max band)
+    and, optionally, the full data's curve (``reference``: a SelectionResult or its dict).
+
+    ``curves``: ``SelectionResult.stability_curves`` (columns ``split``, ``size``, ``criterion``).
+    """
+    frame = _frame_of(curves, ("split", "size", "criterion"))
+    fig = go.Figure(layout=dict(template="none"))
+    spread = frame.groupby("size")["criterion"].agg(["min", "max"]).sort_index()
+    xs = [int(v) for v in spread.index]
+    fig.add_trace(go.Scatter(x=xs, y=spread["min"], mode="lines", line=dict(width=0), showlegend=False,
+                             hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=xs, y=spread["max"], mode="lines", line=dict(width=0), fill="tonexty",
+                             fillcolor="rgba(209,73,91,0.15)", name="spread over the splits (min–max)",
+                             hoverinfo="skip"))
+    for k, (split, part) in enumerate(frame.groupby("split")):
+        part = part.sort_values("size")
+        fig.add_trace(go.Scatter(
+            x=part["size"], y=part["criterion"], mode="lines+markers", name="each split" if k == 0 else None,
+            showlegend=k == 0, legendgroup="splits", line=dict(color=COLORS[1], width=1.1),
+            marker=dict(size=5, color=COLORS[1]),
+            customdata=np.column_stack([part.get("features", part["size"]).astype(str)]),
+            hovertemplate=f"split {int(split) + 1}, " + "d = %{x}: %{y:.4f}<br>%{customdata[0]}<extra></extra>"))
+    top = float(np.nanmax(np.r_[frame["criterion"].to_numpy(dtype=float), 0.1]))
+    if reference is not None:
+        steps, _, _ = _selection(reference)
+        fig.add_trace(go.Scatter(x=[s.size for s in steps], y=[s.criterion for s in steps], mode="lines+markers",
+                                 name="all the data", line=dict(color=COLORS[0], width=2.2),
+                                 marker=dict(size=7, color=COLORS[0])))
+        top = max(top, float(np.nanmax([s.criterion for s in steps])))
+    base_layout(fig, title=title, subtitle=subtitle, caption=caption, height=height, legend=True)
+    fig.update_xaxes(title_text="number of features d", dtick=1)
+    fig.update_yaxes(title_text=CRITERION_AXIS.get(criterion, "criterion").format(t=esc(target_name)),
+                     range=[0, top * 1.35])
+    _legend_inside(fig)
+    _wrap_caption(fig, caption_chars)
+    return fig
+
+
+def lag_stability(stability, *, source_name: str = "source", target_name: str = "target",
+                  step: str | None = None, title: str | None = "Stability: the scan of each split",
+                  caption: str | None = None, height: int = 420, caption_chars: int = 150) -> go.Figure:
+    """The forward lag scan of each disjoint split (lines) and how often each lag is a split's
+    best (bars, right axis).
+
+    ``stability``: ``LagScanResult.stability`` (columns ``split``, ``lag``, ``forward``,
+    ``is_best``).
+    """
+    frame = _frame_of(stability, ("split", "lag", "forward", "is_best"))
+    n_splits = int(frame["split"].nunique())
+    lags = sorted(int(v) for v in frame["lag"].unique())
+    best = frame[frame["is_best"].astype(bool)].groupby("lag")["split"].nunique()
+    freq = [float(best.get(lag, 0)) / max(n_splits, 1) for lag in lags]
+    s, t = esc(source_name), esc(target_name)
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.update_layout(template="none")
+    fig.add_trace(go.Bar(x=lags, y=freq, name="best lag in this fraction of the splits",
+                         marker=dict(color="rgba(0,121,140,0.28)", line=dict(width=0)),
+                         hovertemplate="δ = %{x}: best in %{y:.0%} of the splits<extra></extra>"),
+                  secondary_y=True)
+    for k, (split, part) in enumerate(frame.groupby("split")):
+        part = part.sort_values("lag")
+        fig.add_trace(go.Scatter(
+            x=part["lag"], y=part["forward"], mode="lines+markers", showlegend=k == 0, legendgroup="splits",
+            name=f"Δ({s}<sub>t</sub> → {t}<sub>t+δ</sub>), each split", line=dict(color=COLORS[0], width=1.2),
+            marker=dict(size=5, color=COLORS[0]),
+            hovertemplate=f"split {int(split) + 1}, " + "δ = %{x}: %{y:.4f}<extra></extra>"), secondary_y=False)
+    base_layout(fig, title=title, subtitle=f"{n_splits} disjoint splits · source: {s} · target: {t}",
+                caption=caption, height=height)
+    fig.update_xaxes(title_text="lag δ (steps" + (f" of {esc(step)})" if step else ")"),
+                     dtick=1 if len(lags) <= 25 else None)
+    top = float(np.nanmax(np.r_[frame["forward"].to_numpy(dtype=float), 0.1]))
+    fig.update_yaxes(title_text="Δ", range=[0, top * 1.15], secondary_y=False)
+    fig.update_yaxes(title_text="best lag: fraction of splits", range=[0, 1.05], tickformat=".0%",
+                     showgrid=False, secondary_y=True)
+    _legend_below(fig)
+    _wrap_caption(fig, caption_chars)
+    return fig
+
+
+__all__ += ["lag_stability", "selection_stability_curves", "selection_stability_heatmap"]
