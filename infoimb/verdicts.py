@@ -23,7 +23,8 @@ if TYPE_CHECKING:  # the result classes import nothing from here; no cycle at ru
     from .lags import LagScanResult
     from .selection import SelectionResult
 
-__all__ = ["RELATION_TEXT", "causality", "lag_scan", "relation", "selection"]
+__all__ = ["NULL_TEXT", "RELATION_TEXT", "causality", "lag_scan", "relation", "relation_confidence",
+           "selection"]
 
 #: the relation between two spaces (see ``imbalance.classify_relation``) in words
 RELATION_TEXT = {
@@ -49,6 +50,54 @@ def relation(pair: ImbalancePair) -> str:
         text += (f" (permutation test, {pair.n_permutations} permutations, {pair.null} null: "
                  f"p(A→B) = {pair.p_a_to_b:.3g}, p(B→A) = {pair.p_b_to_a:.3g})")
     return text
+
+
+#: the nulls of the permutation tests (``ImbalancePair.null``) in words
+NULL_TEXT = {
+    "rows": "B's rows permuted relative to A's",
+    "entities": "whole entities' B-series reassigned between entities",
+    "shift": "B's series circularly shifted in time",
+}
+
+
+def relation_confidence(pair: ImbalancePair, *, alpha: float = 0.05) -> tuple[str, str]:
+    """How sure the relation of a pair is: a short label and a sentence.
+
+    The label is ``"significant"`` when either direction's permutation p-value is at most
+    ``alpha / 2`` (the rule of :func:`infoimb.imbalance.classify_relation`), ``"not
+    significant"`` otherwise, and ``"not tested"`` without permutations. The sentence gives
+    the p-values, the null, and whether the asymmetry's interval excludes 0.
+
+    Examples
+    --------
+    >>> from infoimb.imbalance import ImbalancePair
+    >>> p = ImbalancePair(0.98, 0.99, 0.01, 0.01, 200, 1, 200, "independent", 0.41, 0.57,
+    ...                   n_permutations=99, null="rows")
+    >>> relation_confidence(p)[0]
+    'not significant'
+    """
+    p_ab, p_ba = getattr(pair, "p_a_to_b", None), getattr(pair, "p_b_to_a", None)
+    if p_ab is None and p_ba is None:
+        return ("not tested", "No significance test was run: the relation is read from Δ and its "
+                              "standard errors alone, which names a relation on pure noise far more "
+                              "often than 5% of the time.")
+    ps = [p for p in (p_ab, p_ba) if p is not None]
+    null = NULL_TEXT.get(pair.null or "", pair.null or "")
+    test = (f"p(A→B) = {p_ab:.3g}, p(B→A) = {p_ba:.3g} ({pair.n_permutations} permutations, "
+            f"null: {null})")
+    if min(ps) > alpha / 2:
+        return ("not significant", f"Not significant: {test}; neither is at most α/2 = {alpha / 2:g}, "
+                                   "so no information shared between A and B is detected.")
+    text = f"Significant: {test}; at least one is at most α/2 = {alpha / 2:g}."
+    ci = getattr(pair, "difference_ci", None)
+    if ci is not None:
+        conf = 100 * (pair.confidence or 0.95)
+        excl = ci[0] > 0 or ci[1] < 0
+        text += (f" The asymmetry Δ(A→B) − Δ(B→A) = {pair.a_to_b - pair.b_to_a:.3f} has the {conf:.0f}% "
+                 f"interval [{ci[0]:.3f}, {ci[1]:.3f}], which "
+                 + ("excludes 0: the asymmetry is significant." if excl else
+                    "includes 0: the asymmetry is not significant."))
+    return "significant", text
 
 
 def lag_scan(scan: LagScanResult, *, source: str | None = None, target: str | None = None,

@@ -23,6 +23,7 @@ CARD = AnalysisCard(
         "estimator": State(ids.CMP_ESTIMATOR, "value"),
         "n_queries": State(ids.CMP_NQ, "value"),
         "extras": State(ids.CMP_EXTRA, "value"),
+        "n_permutations": State(ids.CMP_PERM, "value"),
     },
     options={"a": ids.CMP_A, "b": ids.CMP_B},
     hint=ids.CMP_HINT,
@@ -54,6 +55,12 @@ def layout(**_):
                        size="sm", className="mt-1"),
         dbc.Checklist(id=ids.CMP_EXTRA, value=[], className="mt-2 small",
                       options=[{"label": "plane: add " + v, "value": k} for k, v in imbalance.EXTRAS.items()]),
+        html.Hr(),
+        html.Div("Significance", className="fw-semibold mb-1"),
+        dbc.InputGroup([dbc.InputGroupText("permutations"),
+                        dbc.Input(id=ids.CMP_PERM, type="number", min=0, step=1, value=None, debounce=True,
+                                  placeholder=f"auto ({imbalance.DEFAULT_PERMUTATIONS})")], size="sm"),
+        html.Div(imbalance.PERMUTATIONS_HELP, className="form-text"),
     ], step="A", class_name="controls-card")
 
     return dbc.Row([

@@ -11,9 +11,10 @@ import io
 import numpy as np
 import pandas as pd
 
-from ... import figures
+from ... import figures, verdicts
+from ..._stats import bh_qvalues
 from ..._validation import FEATURE_METRICS
-from ...imbalance import imbalance_pair, rank_samples
+from ...imbalance import ImbalancePair, imbalance_pair, rank_samples
 from ...verdicts import RELATION_TEXT
 from .. import ids
 from ..context import AnalysisInputError, FULL, space_options, check_spaces, clean_groups, feature_columns, prepare_frame, resolve_space
@@ -30,6 +31,52 @@ RANK_QUERIES = 2000
 N_SCATTER = 100
 N_PARTNERS = 50
 RANDOM_STATE = 0
+#: the permutations of the significance test when the box is left empty: DEFAULT_PERMUTATIONS for
+#: the exact estimator up to PERMUTATION_MAX_N points, none otherwise (the subsampled estimator
+#: has no permutation test)
+DEFAULT_PERMUTATIONS = 199
+PERMUTATION_MAX_N = 20_000
+MAX_PERMUTATIONS = 9_999
+ALPHA, CONFIDENCE, N_BOOTSTRAP = 0.05, 0.95, 1000
+PERMUTATIONS_HELP = (f"Permutations for p-values. Empty: {DEFAULT_PERMUTATIONS} with the exact estimator when "
+                     f"N ≤ {PERMUTATION_MAX_N:,}, else 0 (no test). With an entity column (Data page, Roles) the "
+                     "null reassigns whole entities' series and the intervals resample entities.")
+
+
+def significance_settings(inputs: dict, ctx: JobContext, n_queries) -> dict:
+    """The significance part of the settings: permutations (validated, the default resolved),
+    the entity and time columns of the Data page's roles, and the test's level."""
+    n = ctx.n_rows
+    exact = n_queries is None
+    auto = DEFAULT_PERMUTATIONS if exact and n <= PERMUTATION_MAX_N else 0
+    n_perm = whole(inputs.get("n_permutations"), "permutations", 0, MAX_PERMUTATIONS, default=auto)
+    if n_perm and not exact:
+        raise AnalysisInputError("permutations need the exact estimator (every point a query): choose exact, "
+                                 "or set permutations to 0")
+    columns = set(ctx.meta.get("columns") or [])
+    entity = ctx.roles.get("entity")
+    time = ctx.roles.get("time")
+    return {"n_permutations": n_perm,
+            "entity": entity if entity in columns else None,
+            "time": time if time in columns else None,
+            "alpha": ALPHA, "confidence": CONFIDENCE, "n_bootstrap": N_BOOTSTRAP}
+
+
+def _entity_times(df: pd.DataFrame, columns: list, settings: dict):
+    """Entity labels and times of the rows ``prepare_frame`` keeps (finite in ``columns``)."""
+    entity, time = settings.get("entity"), settings.get("time")
+    if not entity and not time:
+        return None, None
+    keep = np.isfinite(df[columns].astype(float).to_numpy()).all(axis=1)
+    groups = df.loc[keep, entity].astype(str).to_numpy() if entity else None
+    times = None
+    if time:
+        t = df.loc[keep, time]
+        if not pd.api.types.is_numeric_dtype(t.dtype):
+            t = pd.to_datetime(t, errors="coerce")
+        if not t.isna().any():
+            times = t.to_numpy()
+    return groups, times
 
 
 def prepare(inputs: dict, ctx: JobContext) -> dict:
@@ -70,6 +117,7 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
         "groups": [g for g in clean_groups(ctx.groups)] if "groups" in extras else [],
         "random_state": RANDOM_STATE,
         "rank_queries": RANK_QUERIES,
+        **significance_settings(inputs, ctx, n_queries),
     }
 
 
@@ -117,7 +165,9 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
         nq = None
     m = nq or n
     rank_q = min(settings.get("rank_queries", RANK_QUERIES), n)
-    costs = [m * n * (len(p["a"]) + len(p["b"])) for p in pairs]
+    n_perm = settings.get("n_permutations", 0)
+    costs = [m * n * (len(p["a"]) + len(p["b"])) * (1 + 0.1 * n_perm) for p in pairs]
+    groups, times = _entity_times(df, columns, settings)
     main_d = len(pairs[0]["a"]) + len(pairs[0]["b"])
     costs.append(rank_q * n * main_d * 1.2)
     total = float(sum(costs))
@@ -127,7 +177,12 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
     for i, p in enumerate(pairs):
         per = {c: v for c, v in periodic.items() if c in p["a"] or c in p["b"]} or None
         res = imbalance_pair(frame[p["a"]], frame[p["b"]], k=k, metric=settings["metric"], period=per,
-                             n_queries=nq, random_state=settings["random_state"])
+                             n_queries=nq, random_state=settings["random_state"],
+                             n_permutations=n_perm if nq is None else 0, groups=groups,
+                             times=times if groups is not None else None,
+                             confidence=settings.get("confidence", CONFIDENCE),
+                             n_bootstrap=settings.get("n_bootstrap", N_BOOTSTRAP),
+                             alpha=settings.get("alpha", ALPHA))
         out_pairs.append({**{kk: p[kk] for kk in ("series", "label")}, "a_columns": p["a"], "b_columns": p["b"],
                           **res.to_dict()})
         done += costs[i]
@@ -139,6 +194,7 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
                       n_partners=N_PARTNERS, metric=settings["metric"], period=per,
                       random_state=settings["random_state"])
     progress(1.0, "done")
+    add_qvalues(out_pairs)
     main = out_pairs[0]
     return {
         "n": n,
@@ -157,14 +213,40 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
     }
 
 
+def add_qvalues(pairs: list[dict]) -> None:
+    """Benjamini-Hochberg q-values of every p-value on the plane (both directions of every pair:
+    one family of tests), stored beside the p-values as ``q_a_to_b`` / ``q_b_to_a``."""
+    ps = [p.get(key) for p in pairs for key in ("p_a_to_b", "p_b_to_a")]
+    qs = bh_qvalues([np.nan if v is None else v for v in ps])
+    for i, p in enumerate(pairs):
+        for j, key in enumerate(("q_a_to_b", "q_b_to_a")):
+            q = qs[2 * i + j]
+            p[key] = None if not np.isfinite(q) else float(q)
+
+
+def _interval(ci, side: int):
+    return None if ci is None else ci[side]
+
+
 def to_csv(record: dict) -> str:
-    """The pairs as CSV, after ``# key: value`` lines saying how they were produced."""
+    """The pairs as CSV, after ``# key: value`` lines saying how they were produced: Δ both
+    ways with standard errors, bootstrap intervals, permutation p-values and BH q-values."""
     rows = []
     for p in record["result"]["pairs"]:
         rows.append({"series": p["series"], "label": p["label"], "a_columns": " ".join(p["a_columns"]),
                      "b_columns": " ".join(p["b_columns"]), "delta_a_to_b": p["a_to_b"],
                      "se_a_to_b": p["a_to_b_se"], "delta_b_to_a": p["b_to_a"], "se_b_to_a": p["b_to_a_se"],
-                     "relation": p["relation"], "n": p["n"], "k": p["k"], "n_queries": p["n_queries"]})
+                     "ci_low_a_to_b": _interval(p.get("a_to_b_ci"), 0),
+                     "ci_high_a_to_b": _interval(p.get("a_to_b_ci"), 1),
+                     "ci_low_b_to_a": _interval(p.get("b_to_a_ci"), 0),
+                     "ci_high_b_to_a": _interval(p.get("b_to_a_ci"), 1),
+                     "ci_low_difference": _interval(p.get("difference_ci"), 0),
+                     "ci_high_difference": _interval(p.get("difference_ci"), 1),
+                     "p_a_to_b": p.get("p_a_to_b"), "q_a_to_b": p.get("q_a_to_b"),
+                     "p_b_to_a": p.get("p_b_to_a"), "q_b_to_a": p.get("q_b_to_a"),
+                     "relation": p["relation"], "significance": confidence(p)[0],
+                     "null": p.get("null"), "n_permutations": p.get("n_permutations", 0),
+                     "n": p["n"], "k": p["k"], "n_queries": p["n_queries"]})
     buf = io.StringIO()
     pd.DataFrame(rows).to_csv(buf, index=False, float_format="%.6g")
     return "\n".join(settings_header(record)) + "\n" + buf.getvalue()
@@ -195,7 +277,8 @@ def build_figures(record: dict) -> dict:
         b_name_plane = f"{b_name} · other points: {extra}"
     else:
         b_name_plane = b_name
-    plane = figures.imbalance_plane(points, a_name=a_name, b_name=b_name_plane, caption=cap)
+    plane = figures.imbalance_plane(points, a_name=a_name, b_name=b_name_plane, caption=cap,
+                                    error_bars="interval")
     r = res["ranks"]
     scatter = figures.rank_scatter(r["rank_a"], r["rank_b"], n=r["n"], a_name=a_name, b_name=b_name, caption=cap)
     hist = figures.conditional_rank_histograms(r["rank_b_given_a1"], r["rank_a_given_b1"], n=r["n"],
@@ -203,18 +286,80 @@ def build_figures(record: dict) -> dict:
     return {"plane": plane, "ranks": scatter, "conditional": hist}
 
 
+def pair_object(p: dict) -> ImbalancePair:
+    """The ImbalancePair of a stored pair (the record keeps its ``to_dict()``)."""
+    return ImbalancePair.from_dict(p)
+
+
+def confidence(p: dict, alpha: float = ALPHA) -> tuple[str, str]:
+    """(label, sentence): how sure the pair's relation is (:func:`infoimb.verdicts.relation_confidence`)."""
+    return verdicts.relation_confidence(pair_object(p), alpha=alpha)
+
+
+def interval_text(ci, conf) -> str:
+    return "" if ci is None else f"{100 * (conf or CONFIDENCE):.0f}% CI [{ci[0]:.4f}, {ci[1]:.4f}]"
+
+
+def p_text(p, q=None) -> str:
+    if p is None:
+        return "p: not tested"
+    return f"p = {p:.3g}" + ("" if q is None else f" · q = {q:.3g}")
+
+
 def summary(record: dict) -> dict:
-    """The numbers and words of the summary line (pure)."""
+    """The numbers and words of the summary line (pure): Δ ± se both ways, their intervals and
+    p-values (q-values too when several pairs share the plane), the relation and its confidence."""
     s, res = record["settings"], record["result"]
     m = res["main"]
-    text = RELATION_TEXT[m["relation"]]
+    several = len(res["pairs"]) > 1
+    label, sentence = confidence(m, s.get("alpha", ALPHA))
     return {
         "a": s["a"]["label"], "b": s["b"]["label"],
         "a_to_b": f"{m['a_to_b']:.4f} ± {m['a_to_b_se']:.4f}",
         "b_to_a": f"{m['b_to_a']:.4f} ± {m['b_to_a_se']:.4f}",
-        "relation": m["relation"], "relation_text": text,
+        "a_to_b_ci": interval_text(m.get("a_to_b_ci"), m.get("confidence")),
+        "b_to_a_ci": interval_text(m.get("b_to_a_ci"), m.get("confidence")),
+        "p_a_to_b": p_text(m.get("p_a_to_b"), m.get("q_a_to_b") if several else None),
+        "p_b_to_a": p_text(m.get("p_b_to_a"), m.get("q_b_to_a") if several else None),
+        "relation": m["relation"], "relation_text": verdicts.relation(pair_object(m)),
+        "significance": label, "significance_text": sentence,
+        "entity_note": entity_note(s, m),
         "n": res["n"], "dropped": res.get("dropped_rows", 0),
     }
+
+
+def entity_note(settings: dict, pair: dict) -> str | None:
+    """The note saying that the entity null (and entity bootstrap) is in use."""
+    entity = settings.get("entity")
+    if not entity:
+        return None
+    what = (f"Entity null in use: whole {entity} series are reassigned between entities "
+            if pair.get("null") == "entities" else "")
+    return (what + f"{'and ' if what else 'Entity column ' + repr(entity) + ': '}the intervals resample "
+            f"whole entities ({entity}), not rows.")
+
+
+SIGNIFICANCE_COLORS = {"significant": "success", "not significant": "secondary", "not tested": "light"}
+
+
+def _fmt(v, digits: str = ".3g") -> str:
+    return "" if v is None else format(v, digits)
+
+
+def pair_rows(record: dict) -> list[dict]:
+    """The table of every pair on the plane: Δ ± se, intervals, p and q both ways, the relation."""
+    rows = []
+    for p in record["result"]["pairs"]:
+        ci_ab, ci_ba = p.get("a_to_b_ci"), p.get("b_to_a_ci")
+        rows.append({"series": p["series"], "pair": p["label"],
+                     "Δ(A→B)": f"{p['a_to_b']:.4f} ± {p['a_to_b_se']:.4f}",
+                     "CI (A→B)": "" if ci_ab is None else f"[{ci_ab[0]:.3f}, {ci_ab[1]:.3f}]",
+                     "p (A→B)": _fmt(p.get("p_a_to_b")), "q (A→B)": _fmt(p.get("q_a_to_b")),
+                     "Δ(B→A)": f"{p['b_to_a']:.4f} ± {p['b_to_a_se']:.4f}",
+                     "CI (B→A)": "" if ci_ba is None else f"[{ci_ba[0]:.3f}, {ci_ba[1]:.3f}]",
+                     "p (B→A)": _fmt(p.get("p_b_to_a")), "q (B→A)": _fmt(p.get("q_b_to_a")),
+                     "relation": figures.REGION_NAMES[p["relation"]], "significance": confidence(p)[0]})
+    return rows
 
 
 def _n_columns(space: dict) -> str:
@@ -238,13 +383,20 @@ def render(record: dict):
     head = dbc.Card(dbc.CardBody([
         html.Div([
             html.Div([html.Div("Δ(A → B)", className="metric-label"),
-                      html.Div(sm["a_to_b"], className="metric-value", id=ids.CMP_DELTA_AB)], className="metric"),
+                      html.Div(sm["a_to_b"], className="metric-value", id=ids.CMP_DELTA_AB),
+                      html.Div(sm["a_to_b_ci"], className="small text-muted"),
+                      html.Div(sm["p_a_to_b"], className="small text-muted", id=ids.CMP_P_AB)], className="metric"),
             html.Div([html.Div("Δ(B → A)", className="metric-label"),
-                      html.Div(sm["b_to_a"], className="metric-value", id=ids.CMP_DELTA_BA)], className="metric"),
+                      html.Div(sm["b_to_a"], className="metric-value", id=ids.CMP_DELTA_BA),
+                      html.Div(sm["b_to_a_ci"], className="small text-muted"),
+                      html.Div(sm["p_b_to_a"], className="small text-muted", id=ids.CMP_P_BA)], className="metric"),
             html.Div([
                 dbc.Badge(figures.REGION_NAMES[sm["relation"]], color=colors[sm["relation"]],
                           className="relation-badge", id=ids.CMP_RELATION),
+                dbc.Badge(sm["significance"], color=SIGNIFICANCE_COLORS[sm["significance"]],
+                          className="relation-badge ms-1", id=ids.CMP_SIGNIFICANCE),
                 html.Div(sm["relation_text"], className="relation-text", id=ids.CMP_RELATION_TEXT),
+                html.Div(sm["significance_text"], className="small mt-1", id=ids.CMP_SIGNIFICANCE_TEXT),
             ], className="relation"),
         ], className="metrics-row"),
         html.Div([
@@ -255,6 +407,8 @@ def render(record: dict):
             html.Span(f" · N = {sm['n']}" + (f" ({sm['dropped']} rows with missing values left out)"
                                               if sm["dropped"] else ""), className="text-muted"),
         ], className="small mt-2"),
+        *([html.Div(sm["entity_note"], className="small text-muted mt-1", id=ids.CMP_ENTITY_NOTE)]
+          if sm["entity_note"] else []),
         *([html.Div("; ".join(record["warnings"]), className="small text-warning mt-1")]
           if record.get("warnings") else []),
     ]), className="mb-3 summary-card")
@@ -267,18 +421,19 @@ def render(record: dict):
         dbc.Row(dbc.Col(figure_block("conditional", figs["conditional"]), width=12), className="g-3 mt-1"),
     ]
     if len(res["pairs"]) > 1:
-        rows = [{"series": p["series"], "pair": p["label"], "Δ(A→B)": round(p["a_to_b"], 4),
-                 "± (A→B)": round(p["a_to_b_se"], 4), "Δ(B→A)": round(p["b_to_a"], 4),
-                 "± (B→A)": round(p["b_to_a_se"], 4), "relation": figures.REGION_NAMES[p["relation"]]}
-                for p in res["pairs"]]
+        rows = pair_rows(record)
         blocks.append(html.Div([
             html.H6("All pairs on the plane", className="mt-3"),
+            html.Div("q: Benjamini–Hochberg q-values over every p-value on the plane (both directions of every "
+                     "pair)." if res["main"].get("p_a_to_b") is not None else
+                     "No permutation test was run (permutations = 0).", className="small text-muted mb-1"),
             table(list(rows[0]), rows, max_height=320, id=ids.CMP_PAIRS_TABLE),
         ]))
     return blocks
 
 
-__all__ = ["ANALYSIS", "EXTRAS", "FULL", "METRICS", "build_figures", "prepare", "render", "run", "summary", "to_csv"]
+__all__ = ["ANALYSIS", "EXTRAS", "FULL", "METRICS", "add_qvalues", "build_figures", "confidence", "pair_rows",
+           "prepare", "render", "run", "summary", "to_csv"]
 
 
 
@@ -313,7 +468,7 @@ def control_values(meta, client, current: dict, restore: bool) -> dict:
             out[key] = None
     if out["a"] == out["b"]:
         out["a"] = da if da != out["b"] else next((v for v in valid if v != out["b"]), None)
-    for key in ("k", "metric", "estimator", "n_queries", "extras"):
+    for key in ("k", "metric", "estimator", "n_queries", "extras", "n_permutations"):
         out[key] = last[key] if key in last and last[key] is not None else current.get(key)
     if out["metric"] not in METRICS:
         out["metric"] = "euclidean"
@@ -331,6 +486,6 @@ def controls(meta: dict, client, current: dict, *, restore: bool, data_changed: 
             "hint": f"{meta['filename']}: {meta['n_rows']} points"}
 
 #: the declaration the card and the job runner use
-ANALYSIS = Analysis(name=NAME, title="Compare two spaces", prepare=prepare, run=run, to_csv=to_csv, version=1,
+ANALYSIS = Analysis(name=NAME, title="Compare two spaces", prepare=prepare, run=run, to_csv=to_csv, version=2,
                     render=render, controls=controls, run_label='Compare',
                     empty_text='Choose spaces A and B and press Compare.')
