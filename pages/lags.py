@@ -20,6 +20,7 @@ FIELDS = {
     "time": ids.LAG_TIME, "entity": ids.LAG_ENTITY, "k": ids.LAG_K, "estimator": ids.LAG_ESTIMATOR,
     "n_queries": ids.LAG_NQ, "select": ids.LAG_SELECT, "candidates": ids.LAG_CANDIDATES,
     "sel_lag": ids.LAG_SEL_LAG, "sel_max": ids.LAG_SEL_MAX,
+    "n_permutations": ids.LAG_PERM, "n_splits": ids.LAG_SPLITS,
 }
 
 CARD = AnalysisCard(
@@ -51,6 +52,13 @@ def layout(**_):
         analysis_ui.subhead("Options"),
         analysis_ui.number(ids.LAG_K, "k", 1, min=1),
         analysis_ui.estimator(ids.LAG_ESTIMATOR, ids.LAG_NQ),
+        html.Hr(),
+        analysis_ui.subhead("Significance and stability"),
+        analysis_ui.number(ids.LAG_PERM, "permutations", None, min=0, suffix="per lag",
+                           placeholder=f"auto ({lags.DEFAULT_PERMUTATIONS})"),
+        html.Div(lags.PERMUTATIONS_HELP, className="form-text"),
+        html.Div(analysis_ui.number(ids.LAG_SPLITS, "stability splits", 0, min=0), className="mt-1"),
+        html.Div(lags.SPLITS_HELP, className="form-text"),
         html.Hr(),
         dbc.Checklist(id=ids.LAG_SELECT, value=["on"], switch=True, className="fw-semibold",
                       options=[{"label": "Selection with a lagged target", "value": "on"}]),

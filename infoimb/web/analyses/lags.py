@@ -26,6 +26,32 @@ NAME = "lags"
 BEST = "best"
 MAX_LAGS = 201
 RANDOM_STATE = 0
+#: permutations per lag when the box is left empty: DEFAULT_PERMUTATIONS for the exact estimator
+#: up to PERMUTATION_MAX_N rows, none otherwise
+DEFAULT_PERMUTATIONS = 99
+PERMUTATION_MAX_N = 5_000
+MAX_PERMUTATIONS = 9_999
+MAX_SPLITS = 20
+ALPHA, CONFIDENCE, N_BOOTSTRAP = 0.05, 0.95, 1000
+PERMUTATIONS_HELP = (f"Permutations per lag for p-values (q: Benjamini–Hochberg across the lags). Empty: "
+                     f"{DEFAULT_PERMUTATIONS} with the exact estimator up to {PERMUTATION_MAX_N:,} rows, else 0. With "
+                     "an entity column whole entities' target series are reassigned; one series is shifted in time.")
+SPLITS_HELP = ("Stability: repeat the scan on this many disjoint subsets of the entities (or time segments of one "
+               "series); 0 = off.")
+
+
+def significance_settings(inputs: dict, ctx: JobContext, n_queries) -> dict:
+    """Permutations (the default resolved), splits and the level of the tests."""
+    auto = DEFAULT_PERMUTATIONS if n_queries is None and ctx.n_rows <= PERMUTATION_MAX_N else 0
+    n_perm = whole(inputs.get("n_permutations"), "permutations", 0, MAX_PERMUTATIONS, default=auto)
+    if n_perm and n_queries is not None:
+        raise AnalysisInputError("permutations need the exact estimator (every point a query): choose exact, "
+                                 "or set permutations to 0")
+    n_splits = whole(inputs.get("n_splits"), "stability splits", 0, MAX_SPLITS, default=0)
+    if n_splits == 1:
+        raise AnalysisInputError("stability splits: 0 (off) or at least 2")
+    return {"n_permutations": n_perm, "n_splits": n_splits, "alpha": ALPHA, "confidence": CONFIDENCE,
+            "n_bootstrap": N_BOOTSTRAP}
 
 
 def _sub(progress, lo: float, width: float):
@@ -85,6 +111,7 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
         "scaling": ctx.scaling,
         "selection": selection,
         "random_state": RANDOM_STATE,
+        **significance_settings(inputs, ctx, n_queries),
     }
 
 
@@ -100,7 +127,10 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
     scan = lag_scan(frame, src, tgt, lags=range(settings["lag_min"], settings["lag_max"] + 1),
                     time=settings["time"], group=settings["entity"], k=settings["k"],
                     n_queries=settings["n_queries"], random_state=settings["random_state"],
-                    progress=_sub(progress, 0.01, share - 0.01))
+                    progress=_sub(progress, 0.01, share - 0.01),
+                    n_permutations=settings.get("n_permutations", 0), n_splits=settings.get("n_splits", 0),
+                    n_bootstrap=settings.get("n_bootstrap", N_BOOTSTRAP),
+                    confidence=settings.get("confidence", CONFIDENCE), alpha=settings.get("alpha", ALPHA))
     out = {"scan": scan.to_dict(), "step": step,
            "verdict": verdicts.lag_scan(scan, source=settings["source"]["label"], target=settings["target"]["label"],
                                         step=step),
@@ -126,17 +156,31 @@ def scan_frame(record: dict) -> pd.DataFrame:
 
 
 def to_csv(record: dict) -> str:
-    """The scan (one row per lag) and, if run, the selection steps, after the settings."""
+    """The scan (one row per lag: Δ both ways, se, bootstrap intervals, p and BH q) and, if run,
+    the stability splits and the selection steps, after the settings, the best lag's interval
+    and the arrow's p-value."""
     res = record["result"]
+    scan = res["scan"]
     buf = io.StringIO()
     scan_frame(record).to_csv(buf, index=False, float_format="%.6g")
-    text = "\n".join(settings_header(record)) + "\n" + f"# best lag: {res['scan']['best_lag']}\n" \
-        f"# arrow of time: {res['scan']['arrow']}\n" + buf.getvalue()
+    text = "\n".join(settings_header(record)) + "\n" + f"# best lag: {scan['best_lag']}\n" \
+        f"# arrow of time: {scan['arrow']}\n"
+    if scan.get("best_lag_interval") is not None:
+        lo, hi = scan["best_lag_interval"]
+        text += f"# best lag {100 * (scan.get('confidence') or CONFIDENCE):.0f}% interval: [{lo}, {hi}]\n"
+    if scan.get("arrow_p") is not None:
+        text += f"# arrow of time bootstrap p: {scan['arrow_p']:.6g}\n"
+    text += buf.getvalue()
+    if scan.get("stability") is not None:
+        buf = io.StringIO()
+        pd.DataFrame(scan["stability"]).to_csv(buf, index=False, float_format="%.6g")
+        text += f"\n# stability: the scan on {s_splits(record)} disjoint splits\n" + buf.getvalue()
     if res.get("selection"):
         sel = res["selection"]
         rows = [{"size": s["size"], "features": ";".join(s["features"]), "delta": s["a_to_b"],
-                 "se": s["a_to_b_se"], "delta_back": s["b_to_a"], "se_back": s["b_to_a_se"],
-                 "suggested": s["size"] == sel["suggested_size"]} for s in sel["steps"]]
+                 "se": s["a_to_b_se"], "ci_low": (s.get("a_to_b_ci") or [None, None])[0],
+                 "ci_high": (s.get("a_to_b_ci") or [None, None])[1], "delta_back": s["b_to_a"],
+                 "se_back": s["b_to_a_se"], "suggested": s["size"] == sel["suggested_size"]} for s in sel["steps"]]
         buf = io.StringIO()
         pd.DataFrame(rows).to_csv(buf, index=False, float_format="%.6g")
         text += f"\n# selection with the target at t+{sel['lag']} (greedy)\n" + buf.getvalue()
@@ -170,7 +214,12 @@ def build_figures(record: dict) -> dict:
     s, res = record["settings"], record["result"]
     figs = {"scan": figures.lag_scan_curve(res["scan"], source_name=s["source"]["label"],
                                            target_name=s["target"]["label"], step=res["step"],
-                                           caption=caption(record))}
+                                           caption=caption(record), error_bars="interval",
+                                           alpha=s.get("alpha", ALPHA))}
+    if res["scan"].get("stability") is not None:
+        figs["stability"] = figures.lag_stability(res["scan"]["stability"], source_name=s["source"]["label"],
+                                                  target_name=s["target"]["label"], step=res["step"],
+                                                  caption=caption(record))
     sel = res.get("selection")
     if sel:
         lag = sel["lag"]
@@ -180,6 +229,56 @@ def build_figures(record: dict) -> dict:
                      f"{figures.esc(s['target']['label'])} at t{'+' if lag >= 0 else '−'}{abs(lag)}",
             caption=caption(record, selection=True))
     return figs
+
+
+def s_splits(record: dict) -> int:
+    return int(record["settings"].get("n_splits") or 0)
+
+
+def _fmt(v, digits: str = ".3g") -> str:
+    return "" if v is None or v != v else format(v, digits)
+
+
+def lag_rows(record: dict) -> list[dict]:
+    """One row per lag: Δ ± se, its bootstrap interval, p and BH q, both directions."""
+    rows = []
+    for r in record["result"]["scan"]["rows"]:
+        row = {"δ": r["lag"], "pairs": r["n_pairs"],
+               "Δ(source → target)": f"{r['forward']:.4f} ± {r['forward_se']:.4f}"}
+        if "forward_ci_low" in r:
+            row["CI →"] = f"[{r['forward_ci_low']:.3f}, {r['forward_ci_high']:.3f}]"
+        if "forward_p" in r:
+            row["p →"], row["q →"] = _fmt(r["forward_p"]), _fmt(r["forward_q"])
+        row["Δ(target → source)"] = f"{r['backward']:.4f} ± {r['backward_se']:.4f}"
+        if "backward_ci_low" in r:
+            row["CI ←"] = f"[{r['backward_ci_low']:.3f}, {r['backward_ci_high']:.3f}]"
+        if "backward_p" in r:
+            row["p ←"], row["q ←"] = _fmt(r["backward_p"]), _fmt(r["backward_q"])
+        rows.append(row)
+    return rows
+
+
+def significance_summary(record: dict) -> dict:
+    """The best lag's interval and the arrow's p-value, as shown (pure)."""
+    scan = record["result"]["scan"]
+    conf = 100 * (scan.get("confidence") or CONFIDENCE)
+    interval = scan.get("best_lag_interval")
+    arrow_p = scan.get("arrow_p")
+    splits = None
+    if scan.get("stability") is not None:
+        st = pd.DataFrame(scan["stability"])
+        best = st[st["is_best"].astype(bool)].sort_values("split")["lag"].astype(int).tolist()
+        splits = f"best lag in each of the {st['split'].nunique()} disjoint splits: " + ", ".join(map(str, best))
+    return {
+        "best_lag_interval": None if interval is None else f"{conf:.0f}% interval: [{interval[0]}, {interval[1]}]",
+        "arrow_p": None if arrow_p is None or arrow_p != arrow_p else f"arrow of time: bootstrap p = {arrow_p:.3g}",
+        "tested": bool(scan.get("n_permutations")),
+        "test_text": (f"p per lag from {scan['n_permutations']} permutations ({scan.get('null')} null); q: "
+                      "Benjamini–Hochberg across the lags, per direction; ★ on the figure: q ≤ "
+                      f"{record['settings'].get('alpha', ALPHA):g}") if scan.get("n_permutations")
+        else "No permutation test (permutations = 0): p and q are not computed.",
+        "splits": splits,
+    }
 
 
 def selection_rows(record: dict) -> list[dict]:
@@ -209,16 +308,20 @@ def render(record: dict):
     scan = res["scan"]
     best = next(r for r in scan["rows"] if r["lag"] == scan["best_lag"])
     figs = build_figures(record)
+    sig = significance_summary(record)
     label, color = ARROW_BADGE[scan["arrow"]]
     head = dbc.Card(dbc.CardBody([
         html.Div([
             html.Div([html.Div("best lag", className="metric-label"),
-                      html.Div(f"δ = {scan['best_lag']}", className="metric-value", id=ids.LAG_BEST)], className="metric"),
+                      html.Div(f"δ = {scan['best_lag']}", className="metric-value", id=ids.LAG_BEST),
+                      html.Div(sig["best_lag_interval"] or "", className="small text-muted", id=ids.LAG_BEST_CI)],
+                     className="metric"),
             html.Div([html.Div(f"Δ(source_t → target_t+δ) at δ = {scan['best_lag']}", className="metric-label"),
                       html.Div(f"{best['forward']:.4f} ± {best['forward_se']:.4f}", className="metric-value")],
                      className="metric"),
             html.Div([
                 dbc.Badge(label, color=color, className="relation-badge", id=ids.LAG_ARROW),
+                html.Span(sig["arrow_p"] or "", className="small ms-2 fw-semibold", id=ids.LAG_ARROW_P),
                 html.Div(res["verdict"], className="relation-text", id=ids.LAG_VERDICT),
             ], className="relation"),
         ], className="metrics-row"),
@@ -231,7 +334,19 @@ def render(record: dict):
         *([html.Div("; ".join(record["warnings"]), className="small text-warning mt-1")]
           if record.get("warnings") else []),
     ]), className="mb-3 summary-card")
-    blocks = [head, figure_block("lag-scan", figs["scan"])]
+    rows = lag_rows(record)
+    blocks = [head, figure_block("lag-scan", figs["scan"]),
+              html.H6("Every lag, both directions", className="mt-3"),
+              html.Div(sig["test_text"], className="small text-muted mb-1"),
+              table(list(rows[0]), rows, id=ids.LAG_TABLE, max_height=360,
+                    highlight=[{"rows": [i for i, r in enumerate(rows) if r["δ"] == scan["best_lag"]],
+                                "style": {"backgroundColor": "#e8f1fb", "fontWeight": 600}}])]
+    if "stability" in figs:
+        blocks += [html.Div([
+            html.H5("Stability", className="mt-4 mb-1"),
+            html.Div(sig["splits"], className="small mb-2"),
+            figure_block("lag-stability", figs["stability"]),
+        ], id=ids.LAG_STABILITY)]
     sel = res.get("selection")
     if sel:
         rows = selection_rows(record)
@@ -259,8 +374,8 @@ def render(record: dict):
     return blocks
 
 
-__all__ = ["ANALYSIS", "BEST", "build_figures", "prepare", "render", "run", "scan_frame", "selection_rows",
-           "to_csv"]
+__all__ = ["ANALYSIS", "BEST", "build_figures", "lag_rows", "prepare", "render", "run", "scan_frame",
+           "selection_rows", "significance_summary", "to_csv"]
 
 
 # --------------------------------------------------------------------------------------
@@ -294,6 +409,8 @@ def control_values(meta: dict, client: dict | None, current: dict, *, restore: b
         "candidates": (source, set(enabled), True),
         "sel_lag": (None, None, True),
         "sel_max": (8, None, False),
+        "n_permutations": (None, None, False),
+        "n_splits": (0, None, False),
     }
     values = resolve_controls(spec, current, last_inputs(client, NAME), restore=restore, data_changed=data_changed)
     if values["select"] is None:
@@ -320,6 +437,6 @@ def controls(meta: dict, client, current: dict, *, restore: bool, data_changed: 
                         "time": column_options(meta), "entity": column_options(meta, none_label="none")}}
 
 #: the declaration the card and the job runner use
-ANALYSIS = Analysis(name=NAME, title="Time lags", prepare=prepare, run=run, to_csv=to_csv, version=1,
+ANALYSIS = Analysis(name=NAME, title="Time lags", prepare=prepare, run=run, to_csv=to_csv, version=2,
                     render=render, controls=controls, run_label='Scan lags',
                     empty_text='Choose a source, a target and the time column, and press Scan lags.')
