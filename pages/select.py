@@ -18,6 +18,7 @@ FIELDS = {
     "candidates": ids.SEL_CANDIDATES, "target": ids.SEL_TARGET, "lag": ids.SEL_LAG, "method": ids.SEL_METHOD,
     "n_best": ids.SEL_NBEST, "max_features": ids.SEL_MAX, "criterion": ids.SEL_CRITERION, "k": ids.SEL_K,
     "estimator": ids.SEL_ESTIMATOR, "n_queries": ids.SEL_NQ, "n_random": ids.SEL_RANDOM, "dummy": ids.SEL_DUMMY,
+    "n_splits": ids.SEL_SPLITS,
 }
 
 CARD = AnalysisCard(
@@ -56,6 +57,10 @@ def layout(**_):
         analysis_ui.number(ids.SEL_RANDOM, "random subsets", 0, min=0, suffix="per size"),
         dbc.Checklist(id=ids.SEL_DUMMY, value=["dummy"], className="mt-2 small",
                       options=[{"label": "add a dummy noise feature (must never be chosen)", "value": "dummy"}]),
+        html.Hr(),
+        analysis_ui.subhead("Stability"),
+        analysis_ui.number(ids.SEL_SPLITS, "stability splits", 0, min=0),
+        html.Div(selection.SPLITS_HELP, className="form-text"),
     ], step="S", class_name="controls-card")
 
     return dbc.Row([

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import math
 
+import numpy as np
 import pandas as pd
 
 from ... import figures
@@ -49,6 +50,29 @@ CRITERIA = {
 }
 RANDOM_STATE = 0
 MAX_RANDOM = 200
+MAX_SPLITS = 20
+CONFIDENCE, N_BOOTSTRAP, TOLERANCE = 0.95, 1000, 0.01
+SPLITS_HELP = ("Stability: repeat the selection on this many disjoint subsets of the entities (entity column "
+               "of the Data page) or of the points, and show how often each feature is chosen at each size; "
+               "0 = off.")
+
+
+def rule_text(settings: dict, result: dict) -> str:
+    """The stop rule of the suggested size, in words (``SelectionResult.suggested_size``)."""
+    crit = "Δ(S → target)" if settings["criterion"] == "a_to_b" else "the symmetric Δ"
+    if settings["target"] is None:
+        crit = crit.replace("target", "all candidates")
+    tol = result.get("tolerance")
+    conf = result.get("confidence")
+    entity = settings.get("entity_groups") or settings.get("entity")
+    by = f"whole entities ({entity})" if entity else "points"
+    if conf is None:
+        beyond = "two paired standard errors of the per-query differences"
+    else:
+        beyond = f"the {100 * conf:.0f}% paired bootstrap interval of the difference (resampling {by})"
+    return (f"The suggested size is the smallest d that no larger size improves by more than "
+            f"{TOLERANCE if tol is None else tol:g} and beyond {beyond} of {crit}: adding a feature must "
+            "improve Δ beyond its uncertainty.")
 
 
 def evaluations(method: str, n_features: int, max_features: int, n_best: int, n_random: int) -> int:
@@ -120,7 +144,19 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
         "max_subsets": limit if method == "exhaustive" else None,
         "n_evaluations": total,
         "random_state": RANDOM_STATE,
+        **significance_settings(inputs, ctx),
     }
+
+
+def significance_settings(inputs: dict, ctx: JobContext) -> dict:
+    """Stability splits, the entity column (intervals, the stop rule and the splits resample
+    entities) and the bootstrap's level."""
+    n_splits = whole(inputs.get("n_splits"), "stability splits", 0, MAX_SPLITS, default=0)
+    if n_splits == 1:
+        raise AnalysisInputError("stability splits: 0 (off) or at least 2")
+    entity = ctx.roles.get("entity")
+    return {"n_splits": n_splits, "entity_groups": entity if entity in set(ctx.meta.get("columns") or []) else None,
+            "confidence": CONFIDENCE, "n_bootstrap": N_BOOTSTRAP, "tolerance": TOLERANCE}
 
 
 def selection_kwargs(settings: dict, progress) -> dict:
@@ -132,6 +168,9 @@ def selection_kwargs(settings: dict, progress) -> dict:
         kw["n_best"] = settings["n_best"]
     if settings.get("max_subsets"):
         kw["max_subsets"] = settings["max_subsets"]
+    for key in ("n_splits", "confidence", "n_bootstrap", "tolerance"):
+        if key in settings:
+            kw[key] = settings[key]
     return kw
 
 
@@ -154,6 +193,9 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
         if settings["k"] >= frame.shape[0]:
             raise AnalysisInputError(f"k = {settings['k']} must be smaller than the number of points "
                                      f"({frame.shape[0]} after dropping rows with missing values)")
+        if settings.get("entity_groups"):
+            keep = np.isfinite(df[cand + (target or [])].astype(float).to_numpy()).all(axis=1)
+            kw["groups"] = df.loc[keep, settings["entity_groups"]].astype(str).to_numpy()
         res = select_features(frame[cand], frame[target] if target else None, **kw)
         info["dropped_rows"] = dropped
     out = res.to_dict()
@@ -178,6 +220,12 @@ def steps_frame(record: dict) -> pd.DataFrame:
             "delta_s_to_target": s["a_to_b"], "se_s_to_target": s["a_to_b_se"],
             "delta_target_to_s": s["b_to_a"], "se_target_to_s": s["b_to_a_se"],
             "criterion": s["criterion"], "criterion_se": s["criterion_se"],
+            "criterion_ci_low": (s.get("criterion_ci") or [None, None])[0],
+            "criterion_ci_high": (s.get("criterion_ci") or [None, None])[1],
+            "ci_low_s_to_target": (s.get("a_to_b_ci") or [None, None])[0],
+            "ci_high_s_to_target": (s.get("a_to_b_ci") or [None, None])[1],
+            "ci_low_target_to_s": (s.get("b_to_a_ci") or [None, None])[0],
+            "ci_high_target_to_s": (s.get("b_to_a_ci") or [None, None])[1],
             "random_mean": s["random_mean"], "random_sd": s["random_sd"],
             "n_evaluated": s["n_evaluated"], "suggested": s["size"] == res["suggested_size"],
         })
@@ -186,10 +234,21 @@ def steps_frame(record: dict) -> pd.DataFrame:
 
 
 def to_csv(record: dict) -> str:
-    """The steps as CSV after ``# key: value`` lines saying how they were produced."""
+    """The steps (Δ both ways, se and bootstrap intervals) as CSV after ``# key: value`` lines
+    saying how they were produced; with stability splits, how often each feature is chosen at
+    each size and each split's curve."""
+    res = record["result"]
     buf = io.StringIO()
     steps_frame(record).to_csv(buf, index=False, float_format="%.6g")
-    return "\n".join(settings_header(record)) + "\n" + buf.getvalue()
+    text = "\n".join(settings_header(record)) + "\n" + f"# rule: {rule_text(record['settings'], res)}\n" \
+        + buf.getvalue()
+    for key, what in (("stability", "how often each feature is chosen at each size"),
+                      ("stability_curves", "the curve of each split")):
+        if res.get(key) is not None:
+            buf = io.StringIO()
+            pd.DataFrame(res[key]).to_csv(buf, index=False, float_format="%.6g")
+            text += f"\n# stability: {what}\n" + buf.getvalue()
+    return text
 
 
 
@@ -240,7 +299,20 @@ def build_figures(record: dict) -> dict:
         subtitle=f"candidates: {figures.esc(s['candidates']['label'])} · {figures.esc(what)}", caption=cap)
     path = figures.selection_path(res, target_name="target" if s["target"] is not None else "all candidates",
                                   caption=cap)
-    return {"curve": curve, "path": path}
+    figs = {"curve": curve, "path": path}
+    if res.get("stability") is not None:
+        figs["stability"] = figures.selection_stability_heatmap(res["stability"], n_splits=s.get("n_splits"),
+                                                                caption=cap)
+        figs["stability_curves"] = figures.selection_stability_curves(
+            res["stability_curves"], reference=res, criterion=s["criterion"],
+            target_name="target" if s["target"] is not None else "all candidates", caption=cap)
+    return figs
+
+
+def _ci(lo, hi) -> str:
+    if lo is None or hi is None or lo != lo:
+        return ""
+    return f"[{lo:.4f}, {hi:.4f}]"
 
 
 def table_rows(record: dict) -> list[dict]:
@@ -253,9 +325,11 @@ def table_rows(record: dict) -> list[dict]:
             change = (f"+ {change} " if change else "") + "− " + r["removed"].replace(";", ", ")
         row = {"d": r["size"], "change": change or "—", "features": r["features"].replace(";", ", "),
                "Δ(S→target)": f"{r['delta_s_to_target']:.4f} ± {r['se_s_to_target']:.4f}",
+               "interval (S→target)": _ci(r["ci_low_s_to_target"], r["ci_high_s_to_target"]),
                "Δ(target→S)": f"{r['delta_target_to_s']:.4f} ± {r['se_target_to_s']:.4f}"}
         if sym:
             row["symmetric"] = f"{r['criterion']:.4f} ± {r['criterion_se']:.4f}"
+            row["interval (symmetric)"] = _ci(r["criterion_ci_low"], r["criterion_ci_high"])
         if s.get("n_random"):
             row["random subsets"] = ("" if not math.isfinite(r["random_mean"]) else
                                      f"{r['random_mean']:.3f} ± {r['random_sd']:.3f}")
@@ -313,15 +387,14 @@ def render(record: dict):
             html.Span(f" ({len(s['candidates']['columns'])} columns)", className="text-muted"),
             html.Span(" · target: ", className="text-muted ms-1"), html.Strong(sm["target"]),
             html.Span(f" · N = {sm['n']}" + (" pairs" if s.get("lag") else ""), className="text-muted"),
-            html.Span(" · the suggested size is the smallest whose Δ is within two standard errors of the best",
-                      className="text-muted"),
         ], className="small mt-2"),
+        html.Div(rule_text(s, res), className="small text-muted mt-1", id=ids.SEL_RULE),
         *notes,
     ]), className="mb-3 summary-card")
     rows = table_rows(record)
     sug = [i for i, r in enumerate(rows) if r["d"] == res["suggested_size"]]
     highlight = [{"rows": sug, "style": {"backgroundColor": "#e8f1fb", "fontWeight": 600}}]
-    return [
+    blocks = [
         head,
         dbc.Row([
             dbc.Col(figure_block("selection-curve", figs["curve"]), lg=6),
@@ -332,6 +405,19 @@ def render(record: dict):
             table(list(rows[0]), rows, id=ids.SEL_TABLE, max_height=420, highlight=highlight),
         ]),
     ]
+    if "stability" in figs:
+        by = f"entities ({s['entity_groups']})" if s.get("entity_groups") or s.get("entity") else "points"
+        blocks.append(html.Div([
+            html.H5("Stability", className="mt-4 mb-1"),
+            html.Div(f"The selection repeated on {s.get('n_splits')} disjoint random subsets of the {by}: how "
+                     "often each feature is in the best subset of each size, and the spread of the curves.",
+                     className="small text-muted mb-2"),
+            dbc.Row([
+                dbc.Col(figure_block("selection-stability", figs["stability"]), lg=6),
+                dbc.Col(figure_block("selection-stability-curves", figs["stability_curves"]), lg=6),
+            ], className="g-3"),
+        ], id=ids.SEL_STABILITY))
+    return blocks
 
 
 __all__ = ["ANALYSIS", "CRITERIA", "METHODS", "build_figures", "evaluations", "prepare", "render", "run",
@@ -369,6 +455,7 @@ def control_values(meta: dict, client: dict | None, current: dict, *, restore: b
         "n_queries": (1000, None, False),
         "n_random": (0, None, False),
         "dummy": (["dummy"], {"dummy"}, False),
+        "n_splits": (0, None, False),
     }
     values = resolve_controls(spec, current, last_inputs(client, NAME), restore=restore, data_changed=data_changed)
     if values["dummy"] is None:
@@ -395,6 +482,6 @@ def controls(meta: dict, client, current: dict, *, restore: bool, data_changed: 
     return {"values": v, "options": {"candidates": v["options"], "target": v["target_options"]}, "hint": hint(meta)}
 
 #: the declaration the card and the job runner use
-ANALYSIS = Analysis(name=NAME, title="Select features", prepare=prepare, run=run, to_csv=to_csv, version=1,
+ANALYSIS = Analysis(name=NAME, title="Select features", prepare=prepare, run=run, to_csv=to_csv, version=2,
                     render=render, controls=controls, run_label='Select',
                     empty_text='Choose the candidate features and a target (or none, for compression) and press Select.')
