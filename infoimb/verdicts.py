@@ -182,8 +182,11 @@ def causality(result: CausalityResult, *, cause: str = "X", effect: str = "Y",
     if conditioning is None and xy.conditioned:
         conditioning = "Z"
     tau = xy.tau
-    g1 = f"IG({cause} → {effect}) = {xy.gain:.3f} ± {xy.gain_se:.3f}"
-    g2 = f"IG({effect} → {cause}) = {yx.gain:.3f} ± {yx.gain_se:.3f}"
+    tested = getattr(xy, "p_value", None) is not None
+    g1 = f"IG({cause} → {effect}) = {xy.gain:.3f} ± {xy.gain_se:.3f}" + (
+        f", p = {xy.p_value:.3g}" if tested else "")
+    g2 = f"IG({effect} → {cause}) = {yx.gain:.3f} ± {yx.gain_se:.3f}" + (
+        f", p = {yx.p_value:.3g}" if getattr(yx, "p_value", None) is not None else "")
     beyond = f" and {conditioning}" if conditioning else ""
     v = result.verdict
     if v == "x drives y":
@@ -200,9 +203,13 @@ def causality(result: CausalityResult, *, cause: str = "X", effect: str = "Y",
         return (f"Coupling both ways: each present helps to predict the other's future ({g1}; "
                 f"{g2}). Strong one-way coupling can synchronise two systems and show up like "
                 "this too: compare the two gains.")
+    if tested:
+        rule = (f"a gain counts above {result.min_gain:g} with a p-value below "
+                f"{getattr(result, 'level', 0.05):g} against {xy.n_surrogates} circular-shift surrogates")
+    else:
+        rule = f"a gain counts above {result.min_gain:g} and {result.z:g} standard errors"
     return (f"No detectable coupling: neither present helps to predict the other's future "
-            f"beyond its own{beyond} ({g1}; {g2}; a gain counts above {result.min_gain:g} and "
-            f"{result.z:g} standard errors).")
+            f"beyond its own{beyond} ({g1}; {g2}; {rule}).")
 
 
 def selection(result: SelectionResult) -> str:

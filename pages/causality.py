@@ -20,6 +20,7 @@ FIELDS = {
     "cause": ids.CAU_CAUSE, "effect": ids.CAU_EFFECT, "conditioning": ids.CAU_COND, "tau": ids.CAU_TAU,
     "k": ids.CAU_K, "n_alpha": ids.CAU_NALPHA, "embed_dim": ids.CAU_DIM, "embed_delay": ids.CAU_DELAY,
     "time": ids.CAU_TIME, "entity": ids.CAU_ENTITY, "estimator": ids.CAU_ESTIMATOR, "n_queries": ids.CAU_NQ,
+    "n_surrogates": ids.CAU_SURROGATES,
 }
 
 CARD = AnalysisCard(
@@ -60,6 +61,10 @@ def layout(**_):
             analysis_ui.number(ids.CAU_DELAY, "delay", 1, min=1, width=6),
         ], className="g-2 mt-1"),
         analysis_ui.estimator(ids.CAU_ESTIMATOR, ids.CAU_NQ),
+        html.Hr(),
+        analysis_ui.subhead("Significance"),
+        analysis_ui.number(ids.CAU_SURROGATES, "surrogates", 0, min=0, max=causality.MAX_SURROGATES),
+        html.Div(causality.SURROGATES_HELP, className="form-text"),
     ], step="C", class_name="controls-card")
 
     return dbc.Row([

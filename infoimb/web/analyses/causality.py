@@ -35,6 +35,12 @@ from ..jobs.runner import Analysis, JobContext, settings_header
 NAME = "causality"
 RANDOM_STATE = 0
 MIN_GAIN, Z = 0.05, 3.0
+LEVEL = 0.05
+MAX_SURROGATES = 9_999
+SURROGATES_HELP = ("Circular-shift surrogates of the cause for a p-value per direction (0 = no test). The smallest "
+                   "possible p is 1/(surrogates + 1): use 99 or more. "
+                   "Each shift keeps the series' own autocorrelation; a direction counts when its gain is above "
+                   f"{MIN_GAIN:g} and its p-value below {LEVEL:g}.")
 
 
 def prepare(inputs: dict, ctx: JobContext) -> dict:
@@ -96,6 +102,8 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
         "min_gain": MIN_GAIN,
         "z": Z,
         "random_state": RANDOM_STATE,
+        "n_surrogates": whole(inputs.get("n_surrogates"), "surrogates", 0, MAX_SURROGATES, default=0),
+        "level": LEVEL,
     }
 
 
@@ -121,7 +129,8 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
                          alphas=np.linspace(0.0, 1.0, settings["n_alpha"]), k=settings["k"],
                          conditioning=frame[cond] if cond else None, embedding=emb,
                          n_queries=settings["n_queries"], random_state=settings["random_state"],
-                         min_gain=settings["min_gain"], z=settings["z"], progress=progress)
+                         min_gain=settings["min_gain"], z=settings["z"], progress=progress,
+                         n_surrogates=settings.get("n_surrogates", 0), level=settings.get("level", LEVEL))
     out = res.to_dict()
     out["n_rows"] = n_rows
     out["trimmed_rows"] = info["trimmed"]
@@ -129,6 +138,15 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
         res, cause=settings["cause"]["label"], effect=settings["effect"]["label"],
         conditioning=settings["conditioning"]["label"] if settings["conditioning"] else None)
     return out
+
+
+def _p(p) -> str:
+    return "not tested" if p is None else f"{p:.6g}"
+
+
+def p_text(p) -> str:
+    """How a direction's p-value is shown."""
+    return "p: not tested (surrogates = 0)" if p is None else f"p = {p:.3g}"
 
 
 def curves_frame(record: dict) -> pd.DataFrame:
@@ -148,6 +166,10 @@ def to_csv(record: dict) -> str:
               f"{res['x_to_y']['alpha_star']:.6g}",
               f"# IG(Y->X): {res['y_to_x']['gain']:.6g} ± {res['y_to_x']['gain_se']:.6g} at alpha* = "
               f"{res['y_to_x']['alpha_star']:.6g}",
+              f"# p(X->Y): {_p(res.get('p_x_to_y'))}",
+              f"# p(Y->X): {_p(res.get('p_y_to_x'))}",
+              f"# surrogates: {res['x_to_y'].get('n_surrogates', 0)} circular shifts of the cause"
+              + (f" (at least {res['x_to_y']['min_shift']} rows)" if res['x_to_y'].get('min_shift') else ""),
               f"# verdict: {res['verdict']}"]
     buf = io.StringIO()
     curves_frame(record).to_csv(buf, index=False, float_format="%.6g")
@@ -209,10 +231,14 @@ def render(record: dict):
         html.Div([
             html.Div([html.Div(f"IG({x} → {y})", className="metric-label"),
                       html.Div(f"{xy['gain']:.3f} ± {xy['gain_se']:.3f}", className="metric-value", id=ids.CAU_IG_XY),
-                      html.Div(f"α* = {xy['alpha_star']:.2f}", className="small text-muted")], className="metric"),
+                      html.Div(f"α* = {xy['alpha_star']:.2f}", className="small text-muted"),
+                      html.Div(p_text(res.get("p_x_to_y")), className="small fw-semibold", id=ids.CAU_P_XY)],
+                     className="metric"),
             html.Div([html.Div(f"IG({y} → {x})", className="metric-label"),
                       html.Div(f"{yx['gain']:.3f} ± {yx['gain_se']:.3f}", className="metric-value", id=ids.CAU_IG_YX),
-                      html.Div(f"α* = {yx['alpha_star']:.2f}", className="small text-muted")], className="metric"),
+                      html.Div(f"α* = {yx['alpha_star']:.2f}", className="small text-muted"),
+                      html.Div(p_text(res.get("p_y_to_x")), className="small fw-semibold", id=ids.CAU_P_YX)],
+                     className="metric"),
             html.Div([
                 dbc.Badge(verdict_label(record), color=VERDICT_BADGE[res["verdict"]], className="relation-badge",
                           id=ids.CAU_VERDICT),
@@ -223,9 +249,11 @@ def render(record: dict):
           if record.get("warnings") else []),
     ]), className="mb-3 summary-card")
     rows = [{"direction": f"{x} → {y}", "Δ(0)": f"{xy['delta'][0]:.4f}", "min Δ": f"{min(xy['delta']):.4f}",
-             "α*": f"{xy['alpha_star']:.3f}", "IG": f"{xy['gain']:.4f} ± {xy['gain_se']:.4f}"},
+             "α*": f"{xy['alpha_star']:.3f}", "IG": f"{xy['gain']:.4f} ± {xy['gain_se']:.4f}",
+             "p": "" if res.get("p_x_to_y") is None else f"{res['p_x_to_y']:.3g}"},
             {"direction": f"{y} → {x}", "Δ(0)": f"{yx['delta'][0]:.4f}", "min Δ": f"{min(yx['delta']):.4f}",
-             "α*": f"{yx['alpha_star']:.3f}", "IG": f"{yx['gain']:.4f} ± {yx['gain_se']:.4f}"}]
+             "α*": f"{yx['alpha_star']:.3f}", "IG": f"{yx['gain']:.4f} ± {yx['gain_se']:.4f}",
+             "p": "" if res.get("p_y_to_x") is None else f"{res['p_y_to_x']:.3g}"}]
     return [head, figure_block("causality", figs["curves"]),
             html.Div([html.H6("Imbalance gain, both directions", className="mt-3"),
                       table(list(rows[0]), rows, id=ids.CAU_TABLE)])]
@@ -262,6 +290,7 @@ def control_values(meta: dict, client: dict | None, current: dict, *, restore: b
         "entity": (data_roles.get("entity") or NONE, columns | {NONE}, True),
         "estimator": ("exact", {"exact", "subsampled"}, False),
         "n_queries": (1000, None, False),
+        "n_surrogates": (0, None, False),
     }
     values = resolve_controls(spec, current, last_inputs(client, NAME), restore=restore, data_changed=data_changed)
     return {"options": opts, "cond_options": [{"label": "none", "value": NONE}] + opts, **values}
@@ -288,6 +317,6 @@ def controls(meta: dict, client, current: dict, *, restore: bool, data_changed: 
                         "entity": column_options(meta, none_label="none")}}
 
 #: the declaration the card and the job runner use
-ANALYSIS = Analysis(name=NAME, title="Causality (imbalance gain)", prepare=prepare, run=run, to_csv=to_csv, version=1,
+ANALYSIS = Analysis(name=NAME, title="Causality (imbalance gain)", prepare=prepare, run=run, to_csv=to_csv, version=2,
                     render=render, controls=controls, run_label='Test',
                     empty_text='Choose a putative cause X and effect Y and press Test.')
