@@ -148,7 +148,7 @@ def cmd_pair(args) -> None:
                        n_queries=args.n_queries, random_state=args.seed,
                        n_permutations=args.permutations, groups=groups, times=times,
                        theiler=args.theiler)
-    payload = p.to_dict() | {"a": a, "b": b, "file": args.file, "metric": args.metric}
+    payload = p.to_dict() | {"a": a, "b": b, "file": args.file, "metric": args.metric} | _pair_q(p)
     text = (f"A = {', '.join(a)}\nB = {', '.join(b)}\n"
             f"N = {p.n}, k = {p.k}, {'exact' if p.exact else f'{p.n_queries} random queries'}\n"
             f"Δ(A→B) = {p.a_to_b:.6f} ± {p.a_to_b_se:.6f}{_ci_text(p.a_to_b_ci, p.confidence)}"
@@ -165,6 +165,16 @@ def cmd_pair(args) -> None:
         _emit(args, payload, pd.DataFrame([_flat(payload)]), text)
         return
     _emit(args, payload, None, text)
+
+
+def _pair_q(p) -> dict:
+    """Benjamini-Hochberg q-values of the pair's two directions (None without permutations)."""
+    if p.p_a_to_b is None:
+        return {"q_a_to_b": None, "q_b_to_a": None}
+    from ._stats import bh_qvalues
+
+    q = bh_qvalues([p.p_a_to_b, p.p_b_to_a])
+    return {"q_a_to_b": float(q[0]), "q_b_to_a": float(q[1])}
 
 
 def _load_matrix(path: str, df, args, what: str):
@@ -209,7 +219,7 @@ def _pair_with_distances(args, df) -> None:
                        random_state=args.seed, n_permutations=args.permutations,
                        groups=groups, times=times, theiler=args.theiler)
     payload = p.to_dict() | {"a": sides["a"][1], "b": sides["b"][1], "file": args.file,
-                             "metric": args.metric}
+                             "metric": args.metric} | _pair_q(p)
     text = (f"A = {sides['a'][1]}\nB = {sides['b'][1]}\n"
             f"N = {p.n}, k = {p.k}, {'exact' if p.exact else f'{p.n_queries} random queries'}\n"
             f"Δ(A→B) = {p.a_to_b:.6f} ± {p.a_to_b_se:.6f}{_p_text(p.p_a_to_b)}\n"
@@ -406,6 +416,9 @@ def cmd_causality(args) -> None:
 
     table = pd.DataFrame({"alpha": r.x_to_y.alphas, "delta_x_to_y": r.x_to_y.delta,
                           "delta_y_to_x": r.y_to_x.delta})
+    if r.p_x_to_y is not None:  # the tests, repeated on every row so that the CSV carries them
+        table["gain_x_to_y"], table["p_x_to_y"] = r.x_to_y.gain, r.p_x_to_y
+        table["gain_y_to_x"], table["p_y_to_x"] = r.y_to_x.gain, r.p_y_to_x
     text = (f"X = {', '.join(cause)}; Y = {', '.join(effect)}"
             + (f"; Z = {', '.join(cond)}" if cond else "") + f"; tau = {args.tau}, k = {args.k}\n"
             f"imbalance gain X→Y = {r.x_to_y.gain:.4f} (α* = {r.x_to_y.alpha_star:.3f})"
