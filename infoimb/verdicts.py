@@ -23,8 +23,8 @@ if TYPE_CHECKING:  # the result classes import nothing from here; no cycle at ru
     from .lags import LagScanResult
     from .selection import SelectionResult
 
-__all__ = ["NULL_TEXT", "RELATION_TEXT", "causality", "lag_scan", "relation", "relation_confidence",
-           "selection"]
+__all__ = ["NULL_TEXT", "RELATION_TEXT", "causality", "lag_scan", "lag_significance", "relation",
+           "relation_confidence", "selection"]
 
 #: the relation between two spaces (see ``imbalance.classify_relation``) in words
 RELATION_TEXT = {
@@ -101,11 +101,19 @@ def relation_confidence(pair: ImbalancePair, *, alpha: float = 0.05) -> tuple[st
 
 
 def lag_scan(scan: LagScanResult, *, source: str | None = None, target: str | None = None,
-             step: str | None = None) -> str:
+             step: str | None = None, significance: bool = True) -> str:
     """The arrow of time read from a :class:`~infoimb.lags.LagScanResult`, with the arrow's
     p-value and the best lag's interval when the scan computed them (see :func:`_lag_words`
-    for the sentences and an example)."""
-    return _lag_words(scan, source=source, target=target, step=step) + _lag_significance(scan)
+    for the sentences and an example). ``significance=False``: the sentences without them
+    (for a page that shows them on their own, :func:`lag_significance`)."""
+    words = _lag_words(scan, source=source, target=target, step=step)
+    return words + _lag_significance(scan) if significance else words
+
+
+def lag_significance(scan: LagScanResult) -> str:
+    """The arrow's p-value and the best lag's interval of a scan run with permutations, as
+    sentences ("" for a plain scan)."""
+    return _lag_significance(scan).strip()
 
 
 def _lag_words(scan: LagScanResult, *, source: str | None = None, target: str | None = None,

@@ -133,7 +133,8 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
                     confidence=settings.get("confidence", CONFIDENCE), alpha=settings.get("alpha", ALPHA))
     out = {"scan": scan.to_dict(), "step": step,
            "verdict": verdicts.lag_scan(scan, source=settings["source"]["label"], target=settings["target"]["label"],
-                                        step=step),
+                                        step=step, significance=False),
+           "verdict_significance": verdicts.lag_significance(scan),
            "selection": None}
     if sel:
         lag = scan.best_lag if sel["lag"] == BEST else int(sel["lag"])
@@ -323,6 +324,7 @@ def render(record: dict):
                 dbc.Badge(label, color=color, className="relation-badge", id=ids.LAG_ARROW),
                 html.Span(sig["arrow_p"] or "", className="small ms-2 fw-semibold", id=ids.LAG_ARROW_P),
                 html.Div(res["verdict"], className="relation-text", id=ids.LAG_VERDICT),
+                html.Div(res.get("verdict_significance") or "", className="small mt-1"),
             ], className="relation"),
         ], className="metrics-row"),
         html.Div([
