@@ -1027,7 +1027,7 @@ def lag_stability(stability, *, source_name: str = "source", target_name: str = 
                      dtick=1 if len(lags) <= 25 else None)
     top = float(np.nanmax(np.r_[frame["forward"].to_numpy(dtype=float), 0.1]))
     fig.update_yaxes(title_text="Δ", range=[0, top * 1.15], secondary_y=False)
-    fig.update_yaxes(title_text="best lag: fraction of splits", range=[0, 1.05], tickformat=".0%",
+    fig.update_yaxes(title_text="best lag: fraction of splits", range=[0, 1.05], tickformat=".0%", dtick=0.25,
                      showgrid=False, secondary_y=True)
     _legend_below(fig)
     _wrap_caption(fig, caption_chars)

@@ -324,7 +324,6 @@ def render(record: dict):
                 dbc.Badge(label, color=color, className="relation-badge", id=ids.LAG_ARROW),
                 html.Span(sig["arrow_p"] or "", className="small ms-2 fw-semibold", id=ids.LAG_ARROW_P),
                 html.Div(res["verdict"], className="relation-text", id=ids.LAG_VERDICT),
-                html.Div(res.get("verdict_significance") or "", className="small mt-1"),
             ], className="relation"),
         ], className="metrics-row"),
         html.Div([
