@@ -29,6 +29,7 @@ class Space:
     XT: np.ndarray | None  # (d, N) float64, C-contiguous, weights applied
     period: np.ndarray | None  # (d,) float64, 0 = not periodic, weights applied
     D: np.ndarray | None  # (N, N) float64 for metric="precomputed"
+    scale_exp: int = 0  # XT and period are the (weighted) features times 2**scale_exp
 
     @property
     def n(self) -> int:
@@ -201,8 +202,62 @@ def make_space(x, *, name: str, metric: str = "euclidean", period=None, weights=
         if bad.any():
             j = int(np.flatnonzero(bad)[0])
             raise ValueError(f"{name} period for '{columns[j]}' must be positive, got {p[j]}")
-    XT = np.ascontiguousarray((values * w).T)
-    return Space(name, columns, metric, XT, np.ascontiguousarray(p * w), None)
+    values, p, w, exp = rescale_magnitude(values, p, w)
+    XT = np.ascontiguousarray(values.T)
+    return Space(name, columns, metric, XT, np.ascontiguousarray(p), None, exp)
+
+
+# --------------------------------------------------------------------------------------
+# any magnitude
+# --------------------------------------------------------------------------------------
+#: a space whose largest |value| (or period) lies outside [2**-MAGNITUDE_EXP, 2**MAGNITUDE_EXP]
+#: is multiplied by a power of two that brings it into [0.5, 1): squared distances can then
+#: neither overflow nor underflow, while spaces of ordinary magnitude are left bit for bit
+MAGNITUDE_EXP = 250
+
+
+def _max_abs(values: np.ndarray, p: np.ndarray) -> float:
+    m = float(np.max(np.abs(values))) if values.size else 0.0
+    return max(m, float(np.max(np.abs(p))) if p.size else 0.0)
+
+
+def _power_of_two(values: np.ndarray, p: np.ndarray) -> int:
+    """The exponent e such that values * 2**e has its largest |entry| in [0.5, 1), or 0 when
+    the space is of ordinary magnitude (or all zero)."""
+    m = _max_abs(values, p)
+    if m == 0.0 or 2.0 ** -MAGNITUDE_EXP <= m <= 2.0 ** MAGNITUDE_EXP:
+        return 0
+    return -int(np.frexp(m)[1])
+
+
+def rescale_magnitude(values: np.ndarray, p: np.ndarray, w: np.ndarray):
+    """Weighted features (and periods) multiplied by a power of two chosen from their largest
+    magnitude, so that every metric is exact from 1e-300 to 1e300.
+
+    Ranks do not change when a whole space is scaled by one factor, and multiplying by a power
+    of two is exact in floating point (barring underflow of entries more than ~1e300 times
+    smaller than the largest one, which the unscaled squares would lose as well). The space is
+    rescaled before the weights are applied (so a weight cannot overflow a huge value) and
+    again after (so the weighted space is of ordinary magnitude). Returns
+    ``(values * w * 2**e, p * w * 2**e, w, e)``.
+
+    Examples
+    --------
+    >>> v, p, w, e = rescale_magnitude(np.array([[1e300], [-1e300]]), np.zeros(1), np.ones(1))
+    >>> e, v.ravel().tolist() == np.ldexp([1e300, -1e300], e).tolist()
+    (-997, True)
+    """
+    e1 = _power_of_two(values, p)
+    m = _max_abs(values, p)
+    if e1 == 0 and m > 0.0 and w.size and m * float(w.max()) > 2.0 ** MAGNITUDE_EXP:
+        e1 = -int(np.frexp(m)[1])  # the weights alone would make the space huge
+    if e1:
+        values, p = np.ldexp(values, e1), np.ldexp(p, e1)
+    values, p = values * w, p * w
+    e2 = _power_of_two(values, p)
+    if e2:
+        values, p = np.ldexp(values, e2), np.ldexp(p, e2)
+    return values, p, w, e1 + e2
 
 
 def split_pair_spec(spec, a_cols: Sequence[str], b_cols: Sequence[str], what: str):
