@@ -8,7 +8,8 @@ import numba
 import numpy as np
 
 from . import _kernels as K
-from ._spaces import Space, check_k, check_n_queries, make_pair
+from ._validation import check_int
+from ._spaces import Space, check_k, check_n_queries, make_pair, warn_small_n
 
 RELATIONS = ("equivalent", "a_contains_b", "b_contains_a", "symmetric", "independent")
 
@@ -148,8 +149,9 @@ RELATION_TEXT = {
 }
 
 
-def imbalance_pair(a, b, *, k: int = 1, metric: str = "euclidean", period=None, weights=None,
-                   n_queries: int | None = None, random_state=None) -> ImbalancePair:
+def imbalance_pair(a, b, *, k: int = 1, metric="auto", period=None, weights=None,
+                   n_queries: int | None = None, random_state=None,
+                   categorical=None) -> ImbalancePair:
     """Delta(A->B) and Delta(B->A) with standard errors and the relation between A and B.
 
     Parameters are those of :func:`information_imbalance`.
@@ -162,9 +164,11 @@ def imbalance_pair(a, b, *, k: int = 1, metric: str = "euclidean", period=None, 
     >>> round(p.a_to_b, 6), round(p.b_to_a, 6), p.relation
     (0.063748, 0.548194, 'a_contains_b')
     """
-    sa, sb = make_pair(a, b, metric=metric, period=period, weights=weights)
+    sa, sb = make_pair(a, b, metric=metric, period=period, weights=weights,
+                       categorical=categorical)
     k = check_k(k, sa.n)
     n_queries = check_n_queries(n_queries, sa.n)
+    warn_small_n(sa.n)
     queries = query_indices(sa.n, n_queries, random_state)
     t_ab, t_ba = pair_terms(sa, sb, k, queries)
     ab, ab_se = mean_se(t_ab)
@@ -173,9 +177,9 @@ def imbalance_pair(a, b, *, k: int = 1, metric: str = "euclidean", period=None, 
                          classify_relation(ab, ba, ab_se, ba_se))
 
 
-def information_imbalance(a, b, *, k: int = 1, metric: str = "euclidean", period=None,
+def information_imbalance(a, b, *, k: int = 1, metric="auto", period=None,
                           weights=None, n_queries: int | None = None,
-                          random_state=None) -> float:
+                          random_state=None, categorical=None) -> float:
     """The information imbalance Delta(A->B) = 2/N <r^B | r^A <= k>.
 
     Exact and tie-aware: points tied at the k-th neighbour distance in A share the remaining
@@ -189,7 +193,15 @@ def information_imbalance(a, b, *, k: int = 1, metric: str = "euclidean", period
         ``metric="precomputed"``).
     k : int, default 1
         Number of nearest neighbours in A.
-    metric : {"euclidean", "manhattan", "chebyshev", "precomputed"}
+    metric : str or pair (for_a, for_b), default "auto"
+        "euclidean", "manhattan", "chebyshev", "precomputed", "categorical" (every feature
+        compared by equality: 0 equal, 1 different, mismatches counted) or "gower" (numeric
+        features divided by their range plus categorical mismatches, summed: Gower's
+        coefficient, an L1 combination, up to the factor 1/d that does not change ranks).
+        A pair gives each space its own metric. "auto": from the features of each
+        space: Euclidean when all are numeric, "categorical" when all are categorical,
+        "gower" when mixed. Euclidean/Manhattan/Chebyshev are refused on a mixed space
+        (a category mismatch and a numeric difference have no common unit).
     period : None, float, mapping {column: period}, pair (for_a, for_b) or d_A + d_B values
         Periods of periodic features (minimum-image distances); absent = not periodic.
     weights : same forms as ``period``
@@ -199,10 +211,19 @@ def information_imbalance(a, b, *, k: int = 1, metric: str = "euclidean", period
         unbiased; its standard error is in :func:`imbalance_pair`). None = exact.
     random_state : int or numpy Generator, optional
         Seeds the query sample.
+    categorical : True or list of column names, optional
+        Columns (of either space) to compare by equality although numeric (e.g. integer
+        codes of a treatment arm). Text, category and boolean columns of a DataFrame are
+        categorical without being listed.
 
     Returns
     -------
     float
+
+    Warns
+    -----
+    SmallSampleWarning
+        With fewer than ``SMALL_N`` = 20 points.
 
     Examples
     --------
@@ -212,7 +233,8 @@ def information_imbalance(a, b, *, k: int = 1, metric: str = "euclidean", period
     0.9928
     """
     return imbalance_pair(a, b, k=k, metric=metric, period=period, weights=weights,
-                          n_queries=n_queries, random_state=random_state).a_to_b
+                          n_queries=n_queries, random_state=random_state,
+                          categorical=categorical).a_to_b
 
 
 @dataclass(frozen=True)
@@ -258,11 +280,11 @@ class RankSample:
 
 
 def rank_samples(a, b, *, n_queries: int | None = 2000, n_scatter: int = 100,
-                 n_partners: int = 100, metric: str = "euclidean", period=None, weights=None,
-                 random_state=None) -> RankSample:
+                 n_partners: int = 100, metric="auto", period=None, weights=None,
+                 random_state=None, categorical=None) -> RankSample:
     """Ranks for the rank scatter and the conditional rank distributions.
 
-    ``n_queries`` query points (None: all) give p(r_B | r_A = 1) and p(r_A | r_B = 1);
+    ``n_queries`` query points (None: all; at most N) give p(r_B | r_A = 1) and p(r_A | r_B = 1);
     ``n_scatter`` of them, each with ``n_partners`` random other points, give the scatter of
     r_A against r_B. Memory is O(N (d_A + d_B) + n_scatter * n_partners).
 
@@ -274,15 +296,19 @@ def rank_samples(a, b, *, n_queries: int | None = 2000, n_scatter: int = 100,
     >>> rs.rank_b_given_a1.shape, rs.rank_a.shape
     ((200,), (100, 100))
     """
-    sa, sb = make_pair(a, b, metric=metric, period=period, weights=weights)
+    sa, sb = make_pair(a, b, metric=metric, period=period, weights=weights,
+                       categorical=categorical)
     n = sa.n
-    n_queries = check_n_queries(min(n_queries, n) if n_queries else None, n)
+    if n_queries is not None:
+        n_queries = min(check_int(n_queries, "n_queries", low=1), n)  # a cap: at most N
+    n_queries = check_n_queries(n_queries, n)
     rng = np.random.default_rng(random_state)
     queries = query_indices(n, n_queries, rng)
     rank_b, rank_a = pair_terms(sa, sb, 1, queries, raw_ranks=True)
 
-    n_scatter = int(min(max(n_scatter, 0), queries.shape[0]))
-    n_partners = int(min(max(n_partners, 1), n - 1))
+    # at most as many as there are (these are caps, documented), never below the minimum
+    n_scatter = min(check_int(n_scatter, "n_scatter", low=0), queries.shape[0])
+    n_partners = min(check_int(n_partners, "n_partners", low=1), n - 1)
     sq = np.sort(rng.choice(queries, size=n_scatter, replace=False)).astype(np.int64)
     # partners: distinct random points other than the query
     partners = np.empty((n_scatter, n_partners), dtype=np.int64)

@@ -116,7 +116,7 @@ def _panel(df: pd.DataFrame, columns: list[str], time: str, group: str | None) -
 
 def lag_scan(df: pd.DataFrame, source: str | Sequence[str], target: str | Sequence[str], *,
              lags: Sequence[int], time: str, group: str | None = None, k: int = 1,
-             metric: str = "euclidean", n_queries: int | None = None, random_state=None,
+             metric="auto", n_queries: int | None = None, random_state=None,
              progress: ProgressCallback | None = None) -> LagScanResult:
     """Scan Delta(source_t -> target_{t+lag}) and the reverse over a range of lags.
 

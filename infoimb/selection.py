@@ -16,7 +16,8 @@ import pandas as pd
 
 from . import _kernels as K
 from ._progress import ProgressCallback, report
-from ._spaces import _frame, check_k, check_metric, check_n_queries, make_space
+from ._spaces import (_frame_mixed, check_k, check_n_queries, make_space, split_metric,
+                      warn_small_n)
 from .imbalance import chunk_bounds, mean_se, query_indices
 
 METHODS = ("exhaustive", "greedy", "beam", "backward")
@@ -123,7 +124,8 @@ class _Evaluator:
             parents, parent_len, cand_parent, cand_feature = _encode(batch)
             t_sb, t_bs = K.subset_terms(self.XT, self.period_x, parents, parent_len, cand_parent,
                                         cand_feature, self.target.XT, self.target.period,
-                                        self.metric_code, self.queries, self.k, self.bounds)
+                                        self.metric_code, self.queries, self.k, self.bounds,
+                                        self.target.metric_code)
             for c in range(len(batch)):
                 out[start + c, :2] = mean_se(t_sb[c])
                 out[start + c, 2:] = mean_se(t_bs[c])
@@ -170,11 +172,11 @@ def n_subsets(n_features: int, max_features: int) -> int:
 
 
 def select_features(X, target=None, *, method: str = "greedy", max_features: int | None = None,
-                    criterion: str = "a_to_b", k: int = 1, metric: str = "euclidean",
+                    criterion: str = "a_to_b", k: int = 1, metric="auto",
                     period=None, n_queries: int | None = None, n_best: int = 10,
                     max_subsets: int = 100_000, n_random: int = 0, dummy: bool = False,
-                    random_state=None, progress: ProgressCallback | None = None
-                    ) -> SelectionResult:
+                    random_state=None, progress: ProgressCallback | None = None,
+                    categorical=None) -> SelectionResult:
     """Select the features of X that carry the most information about a target.
 
     Parameters
@@ -192,9 +194,11 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
         Largest subset size (default: all for greedy/beam/backward, 3 for exhaustive).
     criterion : {"a_to_b", "symmetric"}
         Minimise Delta(subset -> target), or (Delta(S->T) + Delta(T->S)) / sqrt(2).
-    k, metric, period, n_queries
-        As in :func:`infoimb.information_imbalance` (``metric`` applies to both spaces;
-        ``period`` to X's features). With ``n_queries`` every candidate uses the same queries.
+    k, metric, period, n_queries, categorical
+        As in :func:`infoimb.information_imbalance` (``metric``: one name for the candidates
+        and the target, or a pair (for_candidates, for_target); "auto" chooses from the
+        features, so text columns are categorical and mixed sets use Gower; ``period``
+        applies to X's features). With ``n_queries`` every candidate uses the same queries.
     n_best : int
         Beam width.
     n_random : int
@@ -220,10 +224,11 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
         raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     if criterion not in CRITERIA:
         raise ValueError(f"criterion must be one of {', '.join(CRITERIA)}; got {criterion!r}")
-    metric = check_metric(metric)
-    if metric == "precomputed":
+    metric_x, metric_t = split_metric(metric)
+    if metric_x == "precomputed":
         raise ValueError("feature selection needs features; metric='precomputed' does not apply")
-    values, columns = _frame(X, "x")
+    framed = _frame_mixed(X, "x", categorical)
+    values, columns = framed[0], framed[1]
     if values.shape[1] == 0:
         raise ValueError("x: no candidate features (the feature list is empty)")
     if target is not None and isinstance(X, pd.DataFrame) and isinstance(target, (pd.DataFrame, pd.Series)):
@@ -232,13 +237,13 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
         if inside:
             raise ValueError(f"target column(s) {inside} are inside the candidate set; remove them "
                              "from the candidates (or select without a target for compression)")
-    space = make_space(X, name="x", metric=metric, period=period, framed=(values, columns))
+    space = make_space(X, name="x", metric=metric_x, period=period, framed=framed)
     rng = np.random.default_rng(random_state)
     if target is None:
-        tspace = make_space(X, name="target", metric=metric, period=period, framed=(values, columns))
+        tspace = make_space(X, name="target", metric=metric_x, period=period, framed=framed)
         target_columns = None
     else:
-        tspace = make_space(target, name="target", metric=metric)
+        tspace = make_space(target, name="target", metric=metric_t, categorical=categorical)
         target_columns = tspace.columns
         if tspace.n != space.n:
             raise ValueError(f"x has {space.n} points but target has {tspace.n}")
@@ -247,6 +252,7 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
         raise ValueError(f"need at least 3 points, got {n}")
     k = check_k(k, n)
     n_queries = check_n_queries(n_queries, n)
+    warn_small_n(n, "feature selection")
     if isinstance(n_best, bool) or int(n_best) != n_best or n_best < 1:
         raise ValueError(f"n_best must be a positive whole number, got {n_best!r}")
 
@@ -266,7 +272,10 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
         max_features = min(D, 3) if method == "exhaustive" else D
     if isinstance(max_features, bool) or int(max_features) != max_features or max_features < 1:
         raise ValueError(f"max_features must be a positive whole number, got {max_features!r}")
-    max_features = int(min(max_features, D))
+    if max_features > D:  # refused, never clipped
+        raise ValueError(f"max_features={int(max_features)} is larger than the number of "
+                         f"candidate features ({D})")
+    max_features = int(max_features)
     if method == "exhaustive":
         total = n_subsets(D, max_features)
         if total > max_subsets:
@@ -304,7 +313,7 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
     cand["criterion"] = _score(cand[["a_to_b", "a_to_b_se", "b_to_a", "b_to_a_se"]].to_numpy(), criterion)[0]
     report(progress, 1.0, "selection done")
     return SelectionResult(method, criterion, tuple(names), target_columns, tuple(steps), cand,
-                           _suggest(steps), dummy_name, n, k, int(queries.shape[0]), metric)
+                           _suggest(steps), dummy_name, n, k, int(queries.shape[0]), space.metric)
 
 
 def _suggest(steps: list[SelectionStep]) -> int:
