@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._spaces import _frame, check_finite, check_k, check_n_queries, make_pair
+from ._spaces import _frame, check_finite, check_k, check_n_queries, make_pair, warn_small_n
 from .imbalance import pair_terms, query_indices
 
 __all__ = [
@@ -417,6 +417,7 @@ def imbalance_gain(cause, effect, *, tau: int, alphas=None, k: int = 5, conditio
     n = X0.shape[0]
     k = check_k(k, n)
     n_queries = check_n_queries(n_queries, n)
+    warn_small_n(n, "the imbalance gain")
     queries = query_indices(n, n_queries, random_state)
     terms = _scan(X0, Y0, Z0, Yt, alphas, k, queries, progress)
     return _gain_result(terms, alphas, tau, k, n, Z0 is not None)
@@ -490,6 +491,7 @@ def causality_test(x, y, *, tau: int, alphas=None, k: int = 5, conditioning=None
     n = X0.shape[0]
     k = check_k(k, n)
     n_queries = check_n_queries(n_queries, n)
+    warn_small_n(n, "the imbalance gain")
     queries = query_indices(n, n_queries, random_state)
     t_xy = _scan(X0, Y0, Z0, Yt, alphas, k, queries, progress, (0.0, 0.5), "X -> Y, ")
     t_yx = _scan(Y0, X0, Z0, Xt, alphas, k, queries, progress, (0.5, 0.5), "Y -> X, ")
