@@ -613,6 +613,86 @@ def load_covid_datahub(path, *, period: str | None = "W", policies: str = "paper
     return df.reset_index(drop=True)
 
 
+def covid_datahub_layout(n: int = 40, *, n_weeks: int = 80, random_state=0,
+                         path=None) -> pd.DataFrame:
+    """The synthetic panel of :func:`policy_panel` written in the Covid-19 Data Hub's
+    level-1 layout: one row per country and **day**, with known effects.
+
+    Columns as in the Data Hub's country file: ``id``, ``date`` (ISO text in the CSV),
+    cumulative ``confirmed``, ``deaths``, ``recovered``, ``tests``, ``vaccines``, the
+    fourteen OxCGRT policy columns of ``DATAHUB_POLICIES`` (negative levels mark targeted
+    measures, as in the Data Hub: about a fifth of the non-zero levels), the
+    ``administrative_area_level`` (1) and ``administrative_area_level_1`` (a country name),
+    ``population`` and ``iso_alpha_3``.
+
+    Built from ``policy_panel(n, n_weeks=n_weeks, random_state=random_state, derived=False)``:
+    each week's policy levels hold on its seven days (weeks end on Sunday), the cumulative
+    counts rise linearly (in whole numbers) through the week to the panel's value on Sunday,
+    and the five Data Hub policies the panel does not model are random steps. So the Data Hub
+    pipeline (:func:`load_covid_datahub` or :func:`infoimb.preprocess.datahub_weekly`, then
+    :func:`epidemic_state`) gives back the panel's weekly values exactly, and with them its
+    documented ground truth (the four effective policies act two weeks later).
+
+    Parameters
+    ----------
+    n, n_weeks, random_state
+        As in :func:`policy_panel`.
+    path : str or path, optional
+        Also write the table there as CSV.
+
+    Returns
+    -------
+    DataFrame
+
+    Examples
+    --------
+    >>> df = covid_datahub_layout(2, n_weeks=8)
+    >>> df.shape[0], int(df["date"].min().day_of_week), bool((df["school_closing"] < 0).any())
+    (100, 6, True)
+    """
+    weekly = policy_panel(n, n_weeks=n_weeks, random_state=random_state, derived=False)
+    rng = np.random.default_rng([int(random_state) if isinstance(random_state, numbers.Integral) else 0, 9])
+    ids = weekly["id"].unique()
+    frames = []
+    for e, (code, g) in enumerate(weekly.groupby("id", sort=True)):
+        g = g.sort_values("date").reset_index(drop=True)
+        days = pd.date_range(g["date"].iloc[0], g["date"].iloc[-1], freq="D")
+        week = np.searchsorted(g["date"].to_numpy(), days.to_numpy())  # the week each day ends in
+        d = pd.DataFrame({"id": f"{code.lower()}{e:02d}", "date": days})
+        prev = g[list(CUMULATIVE)].shift(1).fillna(0).to_numpy()
+        cur = g[list(CUMULATIVE)].to_numpy()
+        day_in_week = np.where(week == 0, 7, 7 - (g["date"].to_numpy()[week] - days.to_numpy())
+                               // np.timedelta64(1, "D"))
+        frac = day_in_week / 7.0
+        cum = np.floor(prev[week] + (cur[week] - prev[week]) * frac[:, None] + 1e-9)
+        cum[week == 0] = cur[0]
+        for j, c in enumerate(CUMULATIVE):
+            d[c] = cum[:, j].astype(np.int64)
+        d["recovered"] = 0
+        d["vaccines"] = np.nan
+        for p in DATAHUB_POLICIES:
+            if p in weekly.columns:
+                level = g[p].to_numpy()[week]
+            else:  # the Data Hub policies the panel does not model: random steps
+                steps = rng.integers(0, 4, size=len(g))
+                level = np.maximum.accumulate(steps)[week] if p == "vaccination_policy" else steps[week]
+            targeted = (level > 0) & (rng.random(len(level)) < 0.2)
+            d[p] = np.where(targeted, -level, level).astype(np.int64)
+        d["administrative_area_level"] = 1
+        d["administrative_area_level_1"] = f"Country {code}"
+        d["population"] = g["population"].iloc[0]
+        d["iso_alpha_3"] = code
+        frames.append(d)
+    out = pd.DataFrame(pd.concat(frames, ignore_index=True))
+    cols = ["id", "date", "confirmed", "deaths", "recovered", "tests", "vaccines",
+            *DATAHUB_POLICIES, "administrative_area_level", "administrative_area_level_1",
+            "population", "iso_alpha_3"]
+    out = out[cols]
+    if path is not None:
+        out.to_csv(path, index=False, date_format="%Y-%m-%d")
+    return out
+
+
 # --------------------------------------------------------------------------------------
 # descriptor compression
 # --------------------------------------------------------------------------------------

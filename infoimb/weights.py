@@ -414,5 +414,5 @@ def optimize_weights(a, b, *, method: str = "dii", k: int = 1, period=None, init
 def _warmup() -> None:
     """Compile the DII kernels (called by :func:`infoimb.warmup`)."""
     rng = np.random.default_rng(0)
-    a = rng.normal(size=(16, 2))
+    a = rng.normal(size=(24, 2))
     optimize_weights(a, a[:, :1], method="dii", n_iter=2)
