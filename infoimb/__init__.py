@@ -45,9 +45,13 @@ _LAZY = {
     "CausalityResult": "causality",
     "optimize_weights": "weights",
     "WeightsResult": "weights",
+    "estimate_seconds": "cost",
+    "cost_estimate": "cost",
+    "CostEstimate": "cost",
+    "SmallSampleWarning": "_spaces",
 }
 _SUBMODULES = ("datasets", "preprocess", "selection", "lags", "causality", "weights", "io",
-               "figures", "sklearn")
+               "figures", "sklearn", "cost")
 
 __all__ = [
     "RELATIONS",

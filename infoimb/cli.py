@@ -156,8 +156,20 @@ def cmd_pair(args) -> None:
     from ._spaces import make_pair
 
     metric, categorical = _metric(args), _categorical(args)
-    p = imbalance_pair(df[a], df[b], k=args.k, metric=metric, period=_periods(args.period),
-                       n_queries=args.n_queries, random_state=args.seed, categorical=categorical)
+    bar = _Bar(not args.quiet and (args.progress or sys.stderr.isatty()))
+    n = len(df)
+    if not args.quiet and n * (args.n_queries or n) > 4e9:  # a long run: say what it costs
+        from .cost import cost_estimate
+
+        c = cost_estimate(n, len(a), len(b), k=args.k, n_queries=args.n_queries)
+        print(f"infoimb pair: {c.message}" + (f"; add --n-queries {c.suggested_n_queries}"
+                                             if c.propose_subsample else ""), file=sys.stderr)
+    try:
+        p = imbalance_pair(df[a], df[b], k=args.k, metric=metric, period=_periods(args.period),
+                           n_queries=args.n_queries, random_state=args.seed,
+                           categorical=categorical, progress=bar if bar.enabled else None)
+    finally:
+        bar.close()
     sa, sb = make_pair(df[a], df[b], metric=metric, period=_periods(args.period),
                        categorical=categorical)
     payload = p.to_dict() | {"a": a, "b": b, "file": args.file, "metric": args.metric,

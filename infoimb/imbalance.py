@@ -58,6 +58,41 @@ def pair_terms(sa: Space, sb: Space, k: int, queries: np.ndarray, raw_ranks: boo
                         queries, k, scale, bounds)
 
 
+# With a progress callback, the queries go to the kernel in this many chunks at most (each of
+# at least _PROGRESS_MIN_QUERIES queries), with a report between chunks: 100 updates in a
+# long job, and no chunk so small that the kernel's parallel start-up would show.
+_PROGRESS_CHUNKS = 100
+_PROGRESS_MIN_QUERIES = 64
+
+
+def pair_terms_with_progress(sa: Space, sb: Space, k: int, queries: np.ndarray, progress,
+                             streamed: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """As :func:`pair_terms`, the queries in chunks with ``progress(fraction, message)``
+    between them (the message says how many queries are done and the time left). The terms
+    are identical: each query's term does not depend on the others."""
+    import time
+
+    from ._progress import report
+
+    nq = queries.shape[0]
+    if streamed is None:
+        streamed = sa.metric != "precomputed" and sa.n >= STREAM_MIN_N
+    n_chunks = max(1, min(_PROGRESS_CHUNKS, nq // _PROGRESS_MIN_QUERIES))
+    bounds = np.linspace(0, nq, n_chunks + 1).astype(np.int64)
+    t_ab = np.empty(nq)
+    t_ba = np.empty(nq)
+    report(progress, 0.0, f"Δ both ways: {nq:,} query points against N = {sa.n:,}")
+    t0 = time.perf_counter()
+    for c in range(n_chunks):
+        lo, hi = int(bounds[c]), int(bounds[c + 1])
+        t_ab[lo:hi], t_ba[lo:hi] = pair_terms(sa, sb, k, queries[lo:hi], streamed=streamed)
+        elapsed = time.perf_counter() - t0
+        left = elapsed * (nq - hi) / hi
+        report(progress, hi / nq, f"Δ both ways: {hi:,} of {nq:,} query points · "
+                                  f"{'about ' + format(left, '.0f') + ' s left' if hi < nq else 'done'}")
+    return t_ab, t_ba
+
+
 def mean_se(terms: np.ndarray) -> tuple[float, float]:
     """Mean of the per-query terms and its standard error (0 for a single query)."""
     m = terms.shape[0]
@@ -151,10 +186,14 @@ RELATION_TEXT = {
 
 def imbalance_pair(a, b, *, k: int = 1, metric="auto", period=None, weights=None,
                    n_queries: int | None = None, random_state=None,
-                   categorical=None) -> ImbalancePair:
+                   categorical=None, progress=None) -> ImbalancePair:
     """Delta(A->B) and Delta(B->A) with standard errors and the relation between A and B.
 
-    Parameters are those of :func:`information_imbalance`.
+    Parameters are those of :func:`information_imbalance`, and ``progress``: a callable
+    ``progress(fraction, message)`` called from inside the work (the queries go to the
+    kernel in up to 100 chunks) with the time left; raise from it to interrupt. The result
+    is identical with or without it. Estimate the cost first with
+    :func:`infoimb.cost.cost_estimate`.
 
     Examples
     --------
@@ -170,7 +209,12 @@ def imbalance_pair(a, b, *, k: int = 1, metric="auto", period=None, weights=None
     n_queries = check_n_queries(n_queries, sa.n)
     warn_small_n(sa.n)
     queries = query_indices(sa.n, n_queries, random_state)
-    t_ab, t_ba = pair_terms(sa, sb, k, queries)
+    if progress is not None:
+        if not callable(progress):
+            raise TypeError(f"progress must be a callable progress(fraction, message), got {progress!r}")
+        t_ab, t_ba = pair_terms_with_progress(sa, sb, k, queries, progress)
+    else:
+        t_ab, t_ba = pair_terms(sa, sb, k, queries)
     ab, ab_se = mean_se(t_ab)
     ba, ba_se = mean_se(t_ba)
     return ImbalancePair(ab, ba, ab_se, ba_se, sa.n, k, int(queries.shape[0]),
