@@ -58,11 +58,13 @@ def pair_terms(sa: Space, sb: Space, k: int, queries: np.ndarray, raw_ranks: boo
                         queries, k, scale, bounds)
 
 
-# With a progress callback, the queries go to the kernel in this many chunks at most (each of
-# at least _PROGRESS_MIN_QUERIES queries), with a report between chunks: 100 updates in a
-# long job, and no chunk so small that the kernel's parallel start-up would show.
+# With a progress callback the queries go to the kernel in chunks, with a report between
+# chunks. A chunk is at least 1/100 of the queries (so a long job reports 100 times: at least
+# 20 updates in a 100 s job) and, once the rate is known, takes about _PROGRESS_CHUNK_SECONDS
+# (so a short job is not cut into pieces whose parallel start-up and end would show).
 _PROGRESS_CHUNKS = 100
 _PROGRESS_MIN_QUERIES = 64
+_PROGRESS_CHUNK_SECONDS = 1.0
 
 
 def pair_terms_with_progress(sa: Space, sb: Space, k: int, queries: np.ndarray, progress,
@@ -77,19 +79,23 @@ def pair_terms_with_progress(sa: Space, sb: Space, k: int, queries: np.ndarray, 
     nq = queries.shape[0]
     if streamed is None:
         streamed = sa.metric != "precomputed" and sa.n >= STREAM_MIN_N
-    n_chunks = max(1, min(_PROGRESS_CHUNKS, nq // _PROGRESS_MIN_QUERIES))
-    bounds = np.linspace(0, nq, n_chunks + 1).astype(np.int64)
     t_ab = np.empty(nq)
     t_ba = np.empty(nq)
     report(progress, 0.0, f"Δ both ways: {nq:,} query points against N = {sa.n:,}")
+    smallest = max(_PROGRESS_MIN_QUERIES, -(-nq // _PROGRESS_CHUNKS))
+    size, done = smallest, 0
     t0 = time.perf_counter()
-    for c in range(n_chunks):
-        lo, hi = int(bounds[c]), int(bounds[c + 1])
-        t_ab[lo:hi], t_ba[lo:hi] = pair_terms(sa, sb, k, queries[lo:hi], streamed=streamed)
+    while done < nq:
+        hi = min(nq, done + size)
+        t_ab[done:hi], t_ba[done:hi] = pair_terms(sa, sb, k, queries[done:hi], streamed=streamed)
+        done = hi
         elapsed = time.perf_counter() - t0
-        left = elapsed * (nq - hi) / hi
-        report(progress, hi / nq, f"Δ both ways: {hi:,} of {nq:,} query points · "
-                                  f"{'about ' + format(left, '.0f') + ' s left' if hi < nq else 'done'}")
+        per_query = elapsed / done
+        if per_query > 0:
+            size = max(smallest, int(_PROGRESS_CHUNK_SECONDS / per_query))
+        left = per_query * (nq - done)
+        report(progress, done / nq, f"Δ both ways: {done:,} of {nq:,} query points · "
+                                    f"{'about ' + format(left, '.0f') + ' s left' if done < nq else 'done'}")
     return t_ab, t_ba
 
 
@@ -191,7 +197,7 @@ def imbalance_pair(a, b, *, k: int = 1, metric="auto", period=None, weights=None
 
     Parameters are those of :func:`information_imbalance`, and ``progress``: a callable
     ``progress(fraction, message)`` called from inside the work (the queries go to the
-    kernel in up to 100 chunks) with the time left; raise from it to interrupt. The result
+    kernel in chunks of about a second, at most 100) with the time left; raise from it to interrupt. The result
     is identical with or without it. Estimate the cost first with
     :func:`infoimb.cost.cost_estimate`.
 

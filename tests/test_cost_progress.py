@@ -74,8 +74,16 @@ def test_the_rate_is_measured_once_and_cached(tmp_path, monkeypatch):
     assert len(measured) == 3
 
 
+@pytest.fixture
+def every_chunk(monkeypatch):
+    """Chunks of 1/100 of the queries whatever the speed (as in a job of 100 s or more)."""
+    import infoimb.imbalance as imb
+
+    monkeypatch.setattr(imb, "_PROGRESS_CHUNK_SECONDS", 0.0)
+
+
 @pytest.mark.parametrize("streamed", [False, True])
-def test_progress_from_inside_the_work_gives_identical_terms(streamed):
+def test_progress_from_inside_the_work_gives_identical_terms(streamed, every_chunk):
     X = np.random.default_rng(0).integers(0, 6, size=(3000, 3)).astype(float)  # ties too
     sa, sb = make_pair(X, X[:, :2])
     q = query_indices(sa.n, None)
@@ -85,17 +93,17 @@ def test_progress_from_inside_the_work_gives_identical_terms(streamed):
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
     fractions = [f for f, _ in calls]
-    assert len(calls) == 1 + 3000 // 64  # a start and one report per chunk
+    assert len(calls) == 1 + 3000 // 64 + 1  # a start and one report per chunk of 64
     assert fractions[0] == 0.0 and fractions[-1] == 1.0 and np.all(np.diff(fractions) > 0)
     assert all(m.endswith(" s left") for _, m in calls[1:-1]) and calls[-1][1].endswith("done")
-    assert calls[5][1].startswith("Δ both ways: 326 of 3,000 query points · about ")
+    assert calls[5][1].startswith("Δ both ways: 320 of 3,000 query points · about ")
 
 
-def test_imbalance_pair_progress_and_interrupt():
+def test_imbalance_pair_progress_and_interrupt(every_chunk):
     X = np.random.default_rng(1).normal(size=(8000, 2))
     calls = []
     p = infoimb.imbalance_pair(X, X[:, :1], progress=lambda f, m: calls.append(f))
-    assert len(calls) == 101  # 100 chunks: at least 20 updates in any long job
+    assert len(calls) == 101  # 100 chunks: at least 20 updates in any job of 100 s or more
     assert p == infoimb.imbalance_pair(X, X[:, :1])
 
     def stop(fraction, message):
@@ -105,3 +113,15 @@ def test_imbalance_pair_progress_and_interrupt():
         infoimb.imbalance_pair(X, X[:, :1], progress=stop)
     with pytest.raises(TypeError, match="progress must be a callable"):
         infoimb.imbalance_pair(X, X[:, :1], progress=3)
+
+
+def test_a_short_job_is_not_cut_into_pieces(monkeypatch):
+    import infoimb.imbalance as imb
+
+    monkeypatch.setattr(imb, "_PROGRESS_CHUNK_SECONDS", 1e9)  # any job is short against this
+    X = np.random.default_rng(2).normal(size=(3000, 2))
+    calls = []
+    p = infoimb.imbalance_pair(X, X[:, :1], progress=lambda f, m: calls.append(f))
+    # the first chunk (1/100 of the queries, at least 64) tells the rate; the rest fits in one
+    assert calls == [0.0, 64 / 3000, 1.0]
+    assert p == infoimb.imbalance_pair(X, X[:, :1])
