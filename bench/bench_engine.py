@@ -104,11 +104,13 @@ def main() -> None:
     ap.add_argument("--progress", action="store_true",
                     help="only infoimb without and with a progress callback (chunked calls), "
                          "interleaved, to show the chunking costs nothing measurable")
+    ap.add_argument("--sizes", default="20000,100000", help="N values for --progress")
+    ap.add_argument("--repeats", type=int, default=2, help="repeats for --progress")
     args = ap.parse_args()
     if args.progress:
         print(f"{'implementation':<18}{'N':>9}{'seconds':>10}{'updates':>9}{'Δ(xyz→xy)':>12}")
-        for n in (20000, 50000, 100_000):
-            for rep in range(2):
+        for n in (int(x) for x in args.sizes.split(",")):
+            for rep in range(args.repeats):
                 for kind in ("infoimb", "infoimb-progress"):
                     r = run(kind, n)
                     print(f"{kind:<18}{n:>9}{r['seconds']:>10.2f}{r['updates']:>9}{r['ab']:>12.6f}",

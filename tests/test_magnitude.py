@@ -108,3 +108,14 @@ def test_dii_weights_any_magnitude():
     huge = optimize_weights(A * 1e300, B * 1e-300, method="dii", n_iter=20, random_state=0)
     np.testing.assert_allclose(huge.weights, small.weights, rtol=1e-9)
     assert huge.delta_after == pytest.approx(small.delta_after, abs=1e-12)
+
+
+def test_imbalance_gain_any_magnitude():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 1))
+    y = np.roll(x, 1) + 0.3 * rng.normal(size=(300, 1))
+    alphas = np.linspace(0, 1, 5)
+    base = infoimb.imbalance_gain(x, y, tau=1, alphas=alphas)
+    for s in (1e-300, 1e300):
+        got = infoimb.imbalance_gain(x * s, y * s, tau=1, alphas=alphas)
+        np.testing.assert_array_equal(got.delta, base.delta)
