@@ -16,10 +16,10 @@ import sys
 import numpy as np
 
 from ._kernels import METRIC_CODES
+from ._validation import CATEGORICAL_METRICS, FEATURE_METRICS, METRICS, check_choice, check_int
 
-METRICS = ("euclidean", "manhattan", "chebyshev", "precomputed", "categorical", "gower")
 #: metrics that combine numeric differences only (a mixed space needs "gower")
-NUMERIC_METRICS = ("euclidean", "manhattan", "chebyshev")
+NUMERIC_METRICS = FEATURE_METRICS
 
 #: below this many points a result is flagged with a SmallSampleWarning: with N points Delta
 #: cannot go below 2/N (0.1 at N = 20) and one point moves it by about 2/N
@@ -71,11 +71,14 @@ def check_metric(metric, *, allow_auto: bool = False) -> str | None:
     all-categorical ones, "gower" for mixed ones)."""
     if allow_auto and isinstance(metric, str) and metric == "auto":
         return None
-    if not isinstance(metric, str) or metric not in METRICS:
-        raise ValueError(f"metric must be one of {', '.join(METRICS[:4])}; got {metric!r}. "
-                         f"With categorical features also: {', '.join(METRICS[4:])}"
-                         + ("; 'auto' chooses from the features" if allow_auto else ""))
-    return metric
+    if isinstance(metric, str) and metric in CATEGORICAL_METRICS:
+        return metric
+    try:
+        return check_choice(metric, "metric", METRICS)
+    except ValueError as err:
+        raise ValueError(f"{err}. With categorical features also: "
+                         + ", ".join(map(repr, CATEGORICAL_METRICS))
+                         + ("; 'auto' chooses from the features" if allow_auto else "")) from None
 
 
 def split_metric(metric) -> tuple[str | None, str | None]:
@@ -95,24 +98,16 @@ def split_metric(metric) -> tuple[str | None, str | None]:
 
 
 def check_k(k, n: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
-        raise TypeError(f"k must be a whole number, got {k!r}")
-    k = int(k)
-    if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
+    k = check_int(k, "k", low=1, strict=True)
     if k >= n:
         raise ValueError(f"k={k} must be smaller than the number of points N={n}")
     return k
 
 
 def check_n_queries(n_queries, n: int) -> int | None:
+    n_queries = check_int(n_queries, "n_queries", low=1, allow_none=True, strict=True)
     if n_queries is None:
         return None
-    if isinstance(n_queries, bool) or not isinstance(n_queries, numbers.Integral):
-        raise TypeError(f"n_queries must be a whole number or None, got {n_queries!r}")
-    n_queries = int(n_queries)
-    if n_queries < 1:
-        raise ValueError(f"n_queries must be at least 1, got {n_queries}")
     if n_queries > n:
         raise ValueError(f"n_queries={n_queries} is larger than the number of points N={n}")
     return n_queries

@@ -49,7 +49,7 @@ def test_bad_arguments_are_refused():
         estimate_seconds(100, 1, 1, k=100, rate=RATE)
     with pytest.raises(ValueError, match="n_queries must be between 1 and 100, got 101"):
         estimate_seconds(100, 1, 1, n_queries=101, rate=RATE)
-    with pytest.raises(ValueError, match="threshold_seconds must be greater than 0"):
+    with pytest.raises(ValueError, match="threshold_seconds must be positive, got 0"):
         cost_estimate(100, 1, 1, threshold_seconds=0, rate=RATE)
 
 
