@@ -276,6 +276,14 @@ def information_imbalance(a, b, *, k: int = 1, metric="auto", period=None,
     >>> X = np.random.default_rng(0).normal(size=(1000, 3)) * [1, 1, 0.1]
     >>> round(infoimb.information_imbalance(X[:, 0], X[:, 1]), 4)
     0.9928
+
+    A text column is categorical (0 equal, 1 different); here the arm fixes the response, and
+    every point's 49 same-arm neighbours are tied, so Delta is their mid-rank 25 times 2/N:
+
+    >>> import pandas as pd
+    >>> trial = pd.DataFrame({"arm": ["A", "B"] * 50, "response": [0.0, 1.0] * 50})
+    >>> round(infoimb.information_imbalance(trial[["arm"]], trial[["response"]]), 12)
+    0.5
     """
     return imbalance_pair(a, b, k=k, metric=metric, period=period, weights=weights,
                           n_queries=n_queries, random_state=random_state,
