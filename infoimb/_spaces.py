@@ -222,6 +222,9 @@ def _frame_mixed(x, name: str, categorical=None):
         return values, columns, is_cat
     arr = np.asarray(x)
     if arr.dtype.kind in "OUS":
+        if arr.ndim == 0:  # not array-like at all (e.g. a DistanceMatrix where features go)
+            raise TypeError(f"{name}: data must be numeric (or text, for categorical features), "
+                            f"got a {type(x).__name__}")
         if arr.ndim == 1:
             arr = arr[:, None]
         if arr.ndim != 2:
@@ -307,7 +310,8 @@ def make_space(x, *, name: str, metric: str | None = "euclidean", period=None, w
             raise TypeError(f"{name}: precomputed distances must be numeric, got {D.dtype}")
         if D.ndim != 2 or D.shape[0] != D.shape[1]:
             raise ValueError(f"{name}: a precomputed distance matrix must be square N x N, got shape {D.shape}")
-        D = np.ascontiguousarray(D, dtype=np.float64)
+        # float32 stays float32 (the kernels widen each row exactly): no float64 copy
+        D = np.ascontiguousarray(D, dtype=np.float32 if D.dtype == np.float32 else np.float64)
         if not np.isfinite(D).all():
             rows = int((~np.isfinite(D)).any(axis=1).sum())
             raise ValueError(f"{name}: the distance matrix has NaN or infinite entries in {rows} row(s)")
