@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._spaces import _frame, check_finite, check_k, check_n_queries, make_pair
+from ._trees import check_algorithm
 from .imbalance import pair_terms, query_indices
 
 __all__ = [
@@ -307,7 +308,8 @@ def _gain_from_terms(t0: np.ndarray, t_star: np.ndarray) -> tuple[float, float]:
     return gain, float(resid.std(ddof=1) / np.sqrt(m) / d0)
 
 
-def _scan(X0, Y0, Z0, Yt, alphas, k, queries, progress, share=(0.0, 1.0), label=""):
+def _scan(X0, Y0, Z0, Yt, alphas, k, queries, progress, share=(0.0, 1.0), label="",
+          algorithm="brute"):
     """Per-query terms of Delta(alpha) for every alpha: array (n_alpha, n_queries)."""
     blocks = [X0, Y0] if Z0 is None else [X0, Y0, Z0]
     A = np.hstack(blocks)
@@ -318,7 +320,7 @@ def _scan(X0, Y0, Z0, Yt, alphas, k, queries, progress, share=(0.0, 1.0), label=
     for s, alpha in enumerate(alphas):
         w = np.concatenate([np.full(dx, alpha), np.ones(dy), np.ones(dz)])
         sa, sb = make_pair(A, Yt, weights=(w, None))
-        terms[s] = pair_terms(sa, sb, k, queries)[0]
+        terms[s] = pair_terms(sa, sb, k, queries, algorithm=algorithm)[0]
         if progress is not None:
             progress(lo + width * (s + 1) / alphas.shape[0],
                      f"{label}alpha = {alpha:.3g}: Delta = {terms[s].mean():.4f}")
@@ -342,7 +344,8 @@ def _gain_result(terms, alphas, tau, k, n, conditioned) -> ImbalanceGain:
 def imbalance_gain(cause, effect, *, tau: int, alphas=None, k: int = 5, conditioning=None,
                    embedding: tuple[int, int] | None = None, times=None,
                    n_queries: int | None = None, random_state=None,
-                   progress: Callable[[float, str], object] | None = None) -> ImbalanceGain:
+                   progress: Callable[[float, str], object] | None = None,
+                   algorithm: str = "auto") -> ImbalanceGain:
     """Imbalance gain of the putative cause X on the effect Y at lag tau.
 
     Delta(alpha) = Delta((alpha X_0, Y_0) -> Y_tau) for each alpha, with X_0 = cause[t],
@@ -383,6 +386,9 @@ def imbalance_gain(cause, effect, *, tau: int, alphas=None, k: int = 5, conditio
         Called after each alpha with the fraction done in (0, 1] and a short message. Its
         return value is ignored; to cancel, raise from it (e.g. ``InterruptedError``): the
         exception propagates and no result is returned.
+    algorithm : {"auto", "brute", "tree"}
+        As in :func:`infoimb.information_imbalance` (k-d trees for low-dimensional spaces at
+        large N; identical results).
 
     Returns
     -------
@@ -418,7 +424,8 @@ def imbalance_gain(cause, effect, *, tau: int, alphas=None, k: int = 5, conditio
     k = check_k(k, n)
     n_queries = check_n_queries(n_queries, n)
     queries = query_indices(n, n_queries, random_state)
-    terms = _scan(X0, Y0, Z0, Yt, alphas, k, queries, progress)
+    algorithm = check_algorithm(algorithm)
+    terms = _scan(X0, Y0, Z0, Yt, alphas, k, queries, progress, algorithm=algorithm)
     return _gain_result(terms, alphas, tau, k, n, Z0 is not None)
 
 
@@ -459,7 +466,8 @@ def causality_test(x, y, *, tau: int, alphas=None, k: int = 5, conditioning=None
                    embedding: tuple[int, int] | None = None, times=None,
                    n_queries: int | None = None, random_state=None, min_gain: float = 0.05,
                    z: float = 3.0,
-                   progress: Callable[[float, str], object] | None = None) -> CausalityResult:
+                   progress: Callable[[float, str], object] | None = None,
+                   algorithm: str = "auto") -> CausalityResult:
     """Imbalance gain in both directions, X -> Y and Y -> X, and a verdict.
 
     X -> Y uses ``cause=x, effect=y``; Y -> X the reverse. Both directions use the same
@@ -491,8 +499,11 @@ def causality_test(x, y, *, tau: int, alphas=None, k: int = 5, conditioning=None
     k = check_k(k, n)
     n_queries = check_n_queries(n_queries, n)
     queries = query_indices(n, n_queries, random_state)
-    t_xy = _scan(X0, Y0, Z0, Yt, alphas, k, queries, progress, (0.0, 0.5), "X -> Y, ")
-    t_yx = _scan(Y0, X0, Z0, Xt, alphas, k, queries, progress, (0.5, 0.5), "Y -> X, ")
+    algorithm = check_algorithm(algorithm)
+    t_xy = _scan(X0, Y0, Z0, Yt, alphas, k, queries, progress, (0.0, 0.5), "X -> Y, ",
+                 algorithm=algorithm)
+    t_yx = _scan(Y0, X0, Z0, Xt, alphas, k, queries, progress, (0.5, 0.5), "Y -> X, ",
+                 algorithm=algorithm)
     xy = _gain_result(t_xy, alphas, tau, k, n, Z0 is not None)
     yx = _gain_result(t_yx, alphas, tau, k, n, Z0 is not None)
     verdict = causality_verdict(xy, yx, min_gain=float(min_gain), z=float(z))

@@ -117,7 +117,8 @@ def _panel(df: pd.DataFrame, columns: list[str], time: str, group: str | None) -
 def lag_scan(df: pd.DataFrame, source: str | Sequence[str], target: str | Sequence[str], *,
              lags: Sequence[int], time: str, group: str | None = None, k: int = 1,
              metric: str = "euclidean", n_queries: int | None = None, random_state=None,
-             progress: ProgressCallback | None = None) -> LagScanResult:
+             progress: ProgressCallback | None = None, algorithm: str = "auto"
+             ) -> LagScanResult:
     """Scan Delta(source_t -> target_{t+lag}) and the reverse over a range of lags.
 
     Pairs (source at t, target at t+lag) are formed within each entity of ``group`` only, by
@@ -136,7 +137,7 @@ def lag_scan(df: pd.DataFrame, source: str | Sequence[str], target: str | Sequen
         Time column (numeric, datetime, or parseable text).
     group : str, optional
         Entity column; None for a single series.
-    k, metric, n_queries, random_state
+    k, metric, n_queries, random_state, algorithm
         As in :func:`infoimb.imbalance_pair`.
     progress : callable(fraction, message), optional
 
@@ -169,7 +170,8 @@ def lag_scan(df: pd.DataFrame, source: str | Sequence[str], target: str | Sequen
         if k >= len(src):
             raise ValueError(f"lag {lag}: k={k} must be smaller than the number of pairs ({len(src)})")
         nq = min(n_queries, len(src)) if n_queries else None
-        p = imbalance_pair(src, tgt, k=k, metric=metric, n_queries=nq, random_state=random_state)
+        p = imbalance_pair(src, tgt, k=k, metric=metric, n_queries=nq, random_state=random_state,
+                           algorithm=algorithm)
         rows.append((lag, p.a_to_b, p.a_to_b_se, p.b_to_a, p.b_to_a_se, len(src),
                      int(info.get("n_dropped_missing", 0))))
         report(progress, (step + 1) / len(lag_list), f"lag {lag}: {len(src)} pairs")

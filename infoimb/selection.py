@@ -17,6 +17,7 @@ import pandas as pd
 from . import _kernels as K
 from ._progress import ProgressCallback, report
 from ._spaces import _frame, check_k, check_metric, check_n_queries, make_space
+from ._trees import check_algorithm, choose_algorithm, tree_pair_terms
 from .imbalance import chunk_bounds, mean_se, query_indices
 
 METHODS = ("exhaustive", "greedy", "beam", "backward")
@@ -108,22 +109,53 @@ class SelectionResult:
 class _Evaluator:
     """Evaluates batches of candidate subsets (tuples of feature indices) against the target."""
 
-    def __init__(self, XT, period_x, target, metric_code, queries, k, progress, total):
+    def __init__(self, XT, period_x, target, metric_code, queries, k, progress, total,
+                 algorithm="brute", metric="euclidean"):
         self.XT, self.period_x, self.target = XT, period_x, target
         self.metric_code, self.queries, self.k = metric_code, queries, k
         self.progress, self.total, self.done = progress, max(total, 1), 0
         self.bounds = chunk_bounds(queries.shape[0], XT.shape[1])
         self.records: list[tuple] = []
+        self.algorithm, self.metric = algorithm, metric
+        self.target_tree = None  # built once, on the first batch that uses the tree
+
+    def _algorithm(self, batch) -> str:
+        if self.algorithm == "brute":
+            return "brute"
+        used = sorted({f for s in batch for f in s})
+        return choose_algorithm(self.algorithm, metric=self.metric,
+                                periods=(self.period_x[used], self.target.period),
+                                dims=(max(len(s) for s in batch), self.target.d),
+                                n=self.XT.shape[1], n_queries=self.queries.shape[0])
+
+    def _tree_terms(self, batch):
+        """Per-candidate terms with k-d trees (the target's tree is built once)."""
+        from . import _tree_kernels as T
+        if self.target_tree is None:
+            self.target_tree = T.make_tree(self.target.XT)
+        n = self.XT.shape[1]
+        t_sb = np.empty((len(batch), self.queries.shape[0]))
+        t_bs = np.empty_like(t_sb)
+        for c, subset in enumerate(batch):
+            XS = np.ascontiguousarray(self.XT[list(subset)])  # in subset order, as the brute sum
+            t_sb[c], t_bs[c] = tree_pair_terms(XS, self.metric_code, self.target.XT,
+                                               self.metric_code, self.k, self.queries,
+                                               2.0 / (n * self.k), tree_b=self.target_tree)
+        return t_sb, t_bs
 
     def __call__(self, subsets: list[tuple[int, ...]], label: str) -> np.ndarray:
         """Return an array (len(subsets), 4): a_to_b, a_to_b_se, b_to_a, b_to_a_se."""
         out = np.empty((len(subsets), 4))
         for start in range(0, len(subsets), _BATCH):
             batch = subsets[start:start + _BATCH]
-            parents, parent_len, cand_parent, cand_feature = _encode(batch)
-            t_sb, t_bs = K.subset_terms(self.XT, self.period_x, parents, parent_len, cand_parent,
-                                        cand_feature, self.target.XT, self.target.period,
-                                        self.metric_code, self.queries, self.k, self.bounds)
+            if self._algorithm(batch) == "tree":
+                t_sb, t_bs = self._tree_terms(batch)
+            else:
+                parents, parent_len, cand_parent, cand_feature = _encode(batch)
+                t_sb, t_bs = K.subset_terms(self.XT, self.period_x, parents, parent_len,
+                                            cand_parent, cand_feature, self.target.XT,
+                                            self.target.period, self.metric_code, self.queries,
+                                            self.k, self.bounds)
             for c in range(len(batch)):
                 out[start + c, :2] = mean_se(t_sb[c])
                 out[start + c, 2:] = mean_se(t_bs[c])
@@ -173,8 +205,8 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
                     criterion: str = "a_to_b", k: int = 1, metric: str = "euclidean",
                     period=None, n_queries: int | None = None, n_best: int = 10,
                     max_subsets: int = 100_000, n_random: int = 0, dummy: bool = False,
-                    random_state=None, progress: ProgressCallback | None = None
-                    ) -> SelectionResult:
+                    random_state=None, progress: ProgressCallback | None = None,
+                    algorithm: str = "auto") -> SelectionResult:
     """Select the features of X that carry the most information about a target.
 
     Parameters
@@ -206,6 +238,10 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
         Seeds the queries, the random baseline and the dummy feature.
     progress : callable(fraction, message), optional
         Called between batches; raise from it to interrupt.
+    algorithm : {"auto", "brute", "tree"}
+        As in :func:`infoimb.information_imbalance`, decided per step from the candidates'
+        size: "auto" evaluates small subsets with k-d trees at large N (the target's tree
+        is built once) and larger ones with the brute kernel. Results are identical.
 
     Examples
     --------
@@ -249,6 +285,10 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
     n_queries = check_n_queries(n_queries, n)
     if isinstance(n_best, bool) or int(n_best) != n_best or n_best < 1:
         raise ValueError(f"n_best must be a positive whole number, got {n_best!r}")
+    algorithm = check_algorithm(algorithm)
+    if algorithm == "tree":  # refuse periodic features up front, not after some steps
+        choose_algorithm("tree", metric=metric, periods=(space.period, tspace.period),
+                         dims=(1, 1), n=n)
 
     XT, period_x, names = space.XT, space.period, list(space.columns)
     dummy_name = None
@@ -276,7 +316,8 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
                 "'greedy', lower max_features, or raise max_subsets")
     queries = query_indices(n, n_queries, rng)
     expected = _expected_evaluations(method, D, max_features, n_best) + n_random * max_features
-    evaluate = _Evaluator(XT, period_x, tspace, space.metric_code, queries, k, progress, expected)
+    evaluate = _Evaluator(XT, period_x, tspace, space.metric_code, queries, k, progress, expected,
+                          algorithm, metric)
     search = {"exhaustive": _exhaustive, "greedy": _greedy, "beam": _beam, "backward": _backward}[method]
     best, evaluated = search(evaluate, D, max_features, criterion, n_best)
 
