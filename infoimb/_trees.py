@@ -21,13 +21,20 @@ from ._validation import check_choice
 
 ALGORITHMS = ("auto", "brute", "tree")
 
-# The "auto" rule, measured with bench/bench_tree.py --crossover on this project's 2-core
-# machine (exact estimator, Gaussian data, both directions; the tree's time includes building
-# both trees). The tree wins from about N = 2 000 at d <= 3, N = 5 000 at d = 4..5 and
-# N = 20 000 at d = 6..8; above 8 dimensions it did not win at the sizes tried (up to 50 000).
+# The "auto" rule, measured with ``python bench/bench_tree.py --crossover`` on this project's
+# 2-core machine (CPU seconds, exact estimator, both directions, the tree's time including
+# building both trees). The tree's radius counts cost more when the ranks are large (nearly
+# independent spaces: the count's sphere holds ~N/2 points, its boundary ~N^(1-1/d) of them)
+# than when A predicts B, so the crossover depends on the data; the rule takes the tree where
+# it did not lose on either kind:
+#   d = 1, 2: tree 1.5-18x faster from N = 3 000 on (dependent), 1.1-15x (independent);
+#   d = 3:    dependent wins from N = 3 000 (2.8x at 30 000); independent breaks even
+#             near N = 30 000 (0.82x), so the tree from 30 000;
+#   d = 4:    dependent wins from 10 000 (1.3x); independent loses (0.3x at 10 000, growing
+#             slowly as N^(1/4)), so the tree only from 100 000;
+#   d >= 5:   brute (the tree lost in both kinds at the sizes tried).
 # Key: the larger of the two spaces' dimensions; value: smallest N for the tree.
-TREE_MIN_N = {1: 2_000, 2: 2_000, 3: 2_000, 4: 5_000, 5: 5_000, 6: 20_000, 7: 20_000,
-              8: 20_000}
+TREE_MIN_N = {1: 3_000, 2: 3_000, 3: 30_000, 4: 100_000}
 TREE_MAX_DIM = max(TREE_MIN_N)
 
 
@@ -56,7 +63,7 @@ def choose_algorithm(algorithm: str, *, metric: str, periods, dims, n: int,
     ``n_queries``: the number of query points (None: all N). "tree" with a metric or
     feature the tree does not serve raises ValueError; "auto" then falls back to brute.
 
-    The "auto" rule: the tree when max(dims) <= 8 and N >= ``TREE_MIN_N[max(dims)]``, and,
+    The "auto" rule: the tree when max(dims) <= 4 and N >= ``TREE_MIN_N[max(dims)]``, and,
     for the subsampled estimator, when the queries' brute cost m * N exceeds the trees'
     build cost (about 40 N log2 N in the same units; m >= 40 log2 N queries).
     """

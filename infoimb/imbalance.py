@@ -218,10 +218,11 @@ def information_imbalance(a, b, *, k: int = 1, metric: str = "euclidean", period
         to "brute" (the same distance arithmetic, every tie at the k-th distance, mid-ranks
         from exact radius counts), far below O(N) per query in low dimensions; Euclidean,
         Manhattan and Chebyshev on non-periodic features only (ValueError otherwise).
-        "auto" takes the tree when both spaces have at most 8 features and N is above the
-        measured crossover (about 2 000 points for d <= 3, 5 000 for d = 4..5, 20 000 for
-        d = 6..8; ``infoimb._trees.TREE_MIN_N``), brute otherwise and always for periodic
-        features and precomputed distances.
+        "auto" takes the tree when both spaces have at most 4 features and N is above the
+        measured crossover (3 000 points for d <= 2, 30 000 for d = 3, 100 000 for d = 4;
+        ``infoimb._trees.TREE_MIN_N``) and, for the subsampled estimator, enough queries to
+        pay for building the trees; brute otherwise, and always for periodic features and
+        precomputed distances.
 
     Returns
     -------
