@@ -28,6 +28,7 @@ import numpy as np
 
 from ._spaces import _frame, check_finite, check_k, check_n_queries, make_pair
 from ._trees import check_algorithm
+from .cluster import cluster_configured
 from .imbalance import pair_terms, query_indices
 
 __all__ = [
@@ -327,6 +328,29 @@ def _scan(X0, Y0, Z0, Yt, alphas, k, queries, progress, share=(0.0, 1.0), label=
     return terms
 
 
+def _alpha_terms(shared, item) -> np.ndarray:
+    """A Dask task: the per-query terms of one alpha of one direction (as in :func:`_scan`)."""
+    blocks, queries, k, algorithm = shared
+    name, alpha = item
+    X0, Y0, Z0, Yt = blocks[name]
+    return _scan(X0, Y0, Z0, Yt, np.array([alpha]), k, queries, None, algorithm=algorithm)[0]
+
+
+def _scans_on_cluster(blocks, alphas, k, queries, progress, algorithm, client) -> dict:
+    """:func:`_scan` of every direction in ``blocks``, one Dask task per (direction, alpha)."""
+    from .cluster import get_executor
+
+    labels = {"xy": "X -> Y, ", "yx": "Y -> X, "} if len(blocks) > 1 else {"xy": ""}
+    items = [(name, float(a)) for name in blocks for a in alphas]
+    with get_executor(client) as ex:
+        shared = ex.share((blocks, queries, k, algorithm))
+        rows = ex.map(_alpha_terms, items, shared=shared, progress=progress,
+                      message=lambda item, t: f"{labels[item[0]]}alpha = {item[1]:.3g}: "
+                                              f"Delta = {t.mean():.4f}")
+    n_alpha = alphas.shape[0]
+    return {name: np.vstack(rows[j * n_alpha:(j + 1) * n_alpha]) for j, name in enumerate(blocks)}
+
+
 def _gain_result(terms, alphas, tau, k, n, conditioned) -> ImbalanceGain:
     alphas = alphas.copy()
     m = terms.shape[1]
@@ -345,7 +369,7 @@ def imbalance_gain(cause, effect, *, tau: int, alphas=None, k: int = 5, conditio
                    embedding: tuple[int, int] | None = None, times=None,
                    n_queries: int | None = None, random_state=None,
                    progress: Callable[[float, str], object] | None = None,
-                   algorithm: str = "auto") -> ImbalanceGain:
+                   algorithm: str = "auto", client=None) -> ImbalanceGain:
     """Imbalance gain of the putative cause X on the effect Y at lag tau.
 
     Delta(alpha) = Delta((alpha X_0, Y_0) -> Y_tau) for each alpha, with X_0 = cause[t],
@@ -389,6 +413,9 @@ def imbalance_gain(cause, effect, *, tau: int, alphas=None, k: int = 5, conditio
     algorithm : {"auto", "brute", "tree"}
         As in :func:`infoimb.information_imbalance` (k-d trees for low-dimensional spaces at
         large N; identical results).
+    client : distributed.Client, optional
+        Scan the alphas on a Dask cluster, one task per alpha (also when
+        ``INFOIMB_DASK_ADDRESS`` is set; :mod:`infoimb.cluster`). Identical results.
 
     Returns
     -------
@@ -425,6 +452,10 @@ def imbalance_gain(cause, effect, *, tau: int, alphas=None, k: int = 5, conditio
     n_queries = check_n_queries(n_queries, n)
     queries = query_indices(n, n_queries, random_state)
     algorithm = check_algorithm(algorithm)
+    if cluster_configured(client):
+        terms = _scans_on_cluster({"xy": (X0, Y0, Z0, Yt)}, alphas, k, queries, progress,
+                                  algorithm, client)["xy"]
+        return _gain_result(terms, alphas, tau, k, n, Z0 is not None)
     terms = _scan(X0, Y0, Z0, Yt, alphas, k, queries, progress, algorithm=algorithm)
     return _gain_result(terms, alphas, tau, k, n, Z0 is not None)
 
@@ -467,7 +498,7 @@ def causality_test(x, y, *, tau: int, alphas=None, k: int = 5, conditioning=None
                    n_queries: int | None = None, random_state=None, min_gain: float = 0.05,
                    z: float = 3.0,
                    progress: Callable[[float, str], object] | None = None,
-                   algorithm: str = "auto") -> CausalityResult:
+                   algorithm: str = "auto", client=None) -> CausalityResult:
     """Imbalance gain in both directions, X -> Y and Y -> X, and a verdict.
 
     X -> Y uses ``cause=x, effect=y``; Y -> X the reverse. Both directions use the same
@@ -500,10 +531,15 @@ def causality_test(x, y, *, tau: int, alphas=None, k: int = 5, conditioning=None
     n_queries = check_n_queries(n_queries, n)
     queries = query_indices(n, n_queries, random_state)
     algorithm = check_algorithm(algorithm)
-    t_xy = _scan(X0, Y0, Z0, Yt, alphas, k, queries, progress, (0.0, 0.5), "X -> Y, ",
-                 algorithm=algorithm)
-    t_yx = _scan(Y0, X0, Z0, Xt, alphas, k, queries, progress, (0.5, 0.5), "Y -> X, ",
-                 algorithm=algorithm)
+    if cluster_configured(client):
+        scans = _scans_on_cluster({"xy": (X0, Y0, Z0, Yt), "yx": (Y0, X0, Z0, Xt)}, alphas, k,
+                                  queries, progress, algorithm, client)
+        t_xy, t_yx = scans["xy"], scans["yx"]
+    else:
+        t_xy = _scan(X0, Y0, Z0, Yt, alphas, k, queries, progress, (0.0, 0.5), "X -> Y, ",
+                     algorithm=algorithm)
+        t_yx = _scan(Y0, X0, Z0, Xt, alphas, k, queries, progress, (0.5, 0.5), "Y -> X, ",
+                     algorithm=algorithm)
     xy = _gain_result(t_xy, alphas, tau, k, n, Z0 is not None)
     yx = _gain_result(t_yx, alphas, tau, k, n, Z0 is not None)
     verdict = causality_verdict(xy, yx, min_gain=float(min_gain), z=float(z))

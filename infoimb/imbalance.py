@@ -9,7 +9,9 @@ import numpy as np
 
 from . import _kernels as K
 from ._spaces import Space, check_k, check_n_queries, make_pair
+from . import cluster as _cluster
 from ._trees import ALGORITHMS, choose_algorithm, tree_pair_terms  # noqa: F401
+from .cluster import cluster_configured
 
 RELATIONS = ("equivalent", "a_contains_b", "b_contains_a", "symmetric", "independent")
 
@@ -67,6 +69,23 @@ def pair_algorithm(sa: Space, sb: Space, algorithm: str, n_queries: int | None =
     periods = () if sa.metric == "precomputed" else (sa.period, sb.period)
     return choose_algorithm(algorithm, metric=sa.metric, periods=periods, dims=(sa.d, sb.d),
                             n=sa.n, n_queries=n_queries)
+
+
+def _query_block_terms(shared, item):
+    """A Dask task: :func:`pair_terms` for one block of query points."""
+    sa, sb, k, queries, algorithm = shared
+    start, stop = item
+    return pair_terms(sa, sb, k, queries[start:stop], algorithm=algorithm)
+
+
+def _pair_terms_on_cluster(sa, sb, k, queries, algorithm, client):
+    """:func:`pair_terms` in blocks of queries on a Dask cluster (the spaces sent once)."""
+    algorithm = pair_algorithm(sa, sb, algorithm, queries.shape[0])  # decided once, here
+    with _cluster.get_executor(client) as ex:
+        shared = ex.share((sa, sb, k, queries, algorithm))
+        parts = ex.map(_query_block_terms, _cluster.blocks(queries.shape[0], 4 * ex.n_workers),
+                       shared=shared)
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def mean_se(terms: np.ndarray) -> tuple[float, float]:
@@ -162,10 +181,13 @@ RELATION_TEXT = {
 
 def imbalance_pair(a, b, *, k: int = 1, metric: str = "euclidean", period=None, weights=None,
                    n_queries: int | None = None, random_state=None,
-                   algorithm: str = "auto") -> ImbalancePair:
+                   algorithm: str = "auto", client=None) -> ImbalancePair:
     """Delta(A->B) and Delta(B->A) with standard errors and the relation between A and B.
 
-    Parameters are those of :func:`information_imbalance`.
+    Parameters are those of :func:`information_imbalance`. ``client``: a
+    ``distributed.Client``; with it (or with ``INFOIMB_DASK_ADDRESS`` set) a large problem
+    (n_queries * N >= ``infoimb.cluster.SHARD_MIN_WORK``) is computed on the Dask cluster in
+    blocks of query points, with identical results.
 
     Examples
     --------
@@ -179,7 +201,10 @@ def imbalance_pair(a, b, *, k: int = 1, metric: str = "euclidean", period=None, 
     k = check_k(k, sa.n)
     n_queries = check_n_queries(n_queries, sa.n)
     queries = query_indices(sa.n, n_queries, random_state)
-    t_ab, t_ba = pair_terms(sa, sb, k, queries, algorithm=algorithm)
+    if cluster_configured(client) and queries.shape[0] * sa.n >= _cluster.SHARD_MIN_WORK:
+        t_ab, t_ba = _pair_terms_on_cluster(sa, sb, k, queries, algorithm, client)
+    else:
+        t_ab, t_ba = pair_terms(sa, sb, k, queries, algorithm=algorithm)
     ab, ab_se = mean_se(t_ab)
     ba, ba_se = mean_se(t_ba)
     return ImbalancePair(ab, ba, ab_se, ba_se, sa.n, k, int(queries.shape[0]),

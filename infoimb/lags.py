@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ._progress import ProgressCallback, report
+from .cluster import cluster_configured, get_executor
 from .imbalance import imbalance_pair
 from .preprocess import check_panel, lagged_pairs
 from .selection import SelectionResult, select_features
@@ -117,8 +118,8 @@ def _panel(df: pd.DataFrame, columns: list[str], time: str, group: str | None) -
 def lag_scan(df: pd.DataFrame, source: str | Sequence[str], target: str | Sequence[str], *,
              lags: Sequence[int], time: str, group: str | None = None, k: int = 1,
              metric: str = "euclidean", n_queries: int | None = None, random_state=None,
-             progress: ProgressCallback | None = None, algorithm: str = "auto"
-             ) -> LagScanResult:
+             progress: ProgressCallback | None = None, algorithm: str = "auto",
+             client=None) -> LagScanResult:
     """Scan Delta(source_t -> target_{t+lag}) and the reverse over a range of lags.
 
     Pairs (source at t, target at t+lag) are formed within each entity of ``group`` only, by
@@ -140,6 +141,10 @@ def lag_scan(df: pd.DataFrame, source: str | Sequence[str], target: str | Sequen
     k, metric, n_queries, random_state, algorithm
         As in :func:`infoimb.imbalance_pair`.
     progress : callable(fraction, message), optional
+    client : distributed.Client, optional
+        Compute the lags on a Dask cluster, one task per lag (also when
+        ``INFOIMB_DASK_ADDRESS`` is set; :mod:`infoimb.cluster`). Identical results: the
+        query samples are drawn here, in the order of the local run.
 
     Examples
     --------
@@ -162,7 +167,10 @@ def lag_scan(df: pd.DataFrame, source: str | Sequence[str], target: str | Sequen
     notes = []
     if overlap:
         notes.append(f"source and target share column(s) {overlap}: at lag 0 Delta is trivially small")
-    for step, lag in enumerate(lag_list):
+    if cluster_configured(client):
+        rows = _lag_rows_on_cluster(panel, source, target, lag_list, time, entity, k, metric,
+                                    n_queries, random_state, progress, algorithm, client)
+    for step, lag in enumerate(() if rows else lag_list):  # the local run
         src, tgt, info = lagged_pairs(panel, source, target, lag=lag, time=time, entity=entity)
         if len(src) < 3:
             raise ValueError(f"lag {lag}: only {len(src)} (t, t+lag) pairs can be formed; "
@@ -183,6 +191,49 @@ def lag_scan(df: pd.DataFrame, source: str | Sequence[str], target: str | Sequen
     return LagScanResult(tuple(source), tuple(target), lags_arr, fwd, fwd_se, arr[:, 3], arr[:, 4],
                          arr[:, 5].astype(int), arr[:, 6].astype(int), best_lag, arrow,
                          future_mean, past_mean, k, n_queries, tuple(notes))
+
+
+def _lag_rows_on_cluster(panel, source, target, lag_list, time, entity, k, metric, n_queries,
+                         random_state, progress, algorithm, client) -> list[tuple]:
+    """The rows of :func:`lag_scan`, one Dask task per lag.
+
+    The pairs of each lag are formed here too (cheap), to check them with the local run's
+    messages and to draw each lag's queries from ``random_state`` in the local run's order.
+    """
+    from ._trees import check_algorithm
+    from .imbalance import query_indices
+
+    check_algorithm(algorithm)
+    items = []
+    for lag in lag_list:
+        src, tgt, info = lagged_pairs(panel, source, target, lag=lag, time=time, entity=entity)
+        if len(src) < 3:
+            raise ValueError(f"lag {lag}: only {len(src)} (t, t+lag) pairs can be formed; "
+                             "the lag is too long for the series")
+        if k >= len(src):
+            raise ValueError(f"lag {lag}: k={k} must be smaller than the number of pairs ({len(src)})")
+        nq = min(n_queries, len(src)) if n_queries else None
+        queries = query_indices(len(src), nq, random_state)
+        items.append((lag, queries, int(info.get("n_dropped_missing", 0))))
+    with get_executor(client) as ex:
+        shared = ex.share((panel, tuple(source), tuple(target), time, entity, k, metric,
+                           algorithm))
+        return ex.map(_lag_row, items, shared=shared, progress=progress,
+                      message=lambda item, row: f"lag {item[0]}: {row[5]} pairs")
+
+
+def _lag_row(shared, item) -> tuple:
+    """A Dask task: one row of the lag scan."""
+    from ._spaces import make_pair
+    from .imbalance import mean_se, pair_terms
+
+    panel, source, target, time, entity, k, metric, algorithm = shared
+    lag, queries, dropped = item
+    src, tgt, _ = lagged_pairs(panel, list(source), list(target), lag=lag, time=time,
+                               entity=entity)
+    sa, sb = make_pair(src, tgt, metric=metric)
+    t_ab, t_ba = pair_terms(sa, sb, k, queries, algorithm=algorithm)
+    return (lag, *mean_se(t_ab), *mean_se(t_ba), len(src), dropped)
 
 
 def _arrow(lags: np.ndarray, fwd: np.ndarray, se: np.ndarray) -> tuple[str, float, float]:

@@ -18,6 +18,7 @@ from . import _kernels as K
 from ._progress import ProgressCallback, report
 from ._spaces import _frame, check_k, check_metric, check_n_queries, make_space
 from ._trees import check_algorithm, choose_algorithm, tree_pair_terms
+from .cluster import get_executor
 from .imbalance import chunk_bounds, mean_se, query_indices
 
 METHODS = ("exhaustive", "greedy", "beam", "backward")
@@ -110,7 +111,7 @@ class _Evaluator:
     """Evaluates batches of candidate subsets (tuples of feature indices) against the target."""
 
     def __init__(self, XT, period_x, target, metric_code, queries, k, progress, total,
-                 algorithm="brute", metric="euclidean"):
+                 algorithm="brute", metric="euclidean", executor=None):
         self.XT, self.period_x, self.target = XT, period_x, target
         self.metric_code, self.queries, self.k = metric_code, queries, k
         self.progress, self.total, self.done = progress, max(total, 1), 0
@@ -118,6 +119,8 @@ class _Evaluator:
         self.records: list[tuple] = []
         self.algorithm, self.metric = algorithm, metric
         self.target_tree = None  # built once, on the first batch that uses the tree
+        self.executor = executor
+        self.shared = None  # the data on the cluster's workers (sent once)
 
     def _algorithm(self, batch) -> str:
         if self.algorithm == "brute":
@@ -145,23 +148,58 @@ class _Evaluator:
 
     def __call__(self, subsets: list[tuple[int, ...]], label: str) -> np.ndarray:
         """Return an array (len(subsets), 4): a_to_b, a_to_b_se, b_to_a, b_to_a_se."""
+        if self.executor is not None and not self.executor.local:
+            return self._on_cluster(subsets, label)
         out = np.empty((len(subsets), 4))
         for start in range(0, len(subsets), _BATCH):
             batch = subsets[start:start + _BATCH]
-            if self._algorithm(batch) == "tree":
-                t_sb, t_bs = self._tree_terms(batch)
-            else:
-                parents, parent_len, cand_parent, cand_feature = _encode(batch)
-                t_sb, t_bs = K.subset_terms(self.XT, self.period_x, parents, parent_len,
-                                            cand_parent, cand_feature, self.target.XT,
-                                            self.target.period, self.metric_code, self.queries,
-                                            self.k, self.bounds)
-            for c in range(len(batch)):
-                out[start + c, :2] = mean_se(t_sb[c])
-                out[start + c, 2:] = mean_se(t_bs[c])
+            out[start:start + len(batch)] = self._values(batch)
             self.done += len(batch)
             report(self.progress, self.done / self.total, f"{label}: {self.done} subsets evaluated")
         return out
+
+    def _values(self, batch: list[tuple[int, ...]]) -> np.ndarray:
+        """(len(batch), 4) values of one batch of candidates (at most _BATCH)."""
+        out = np.empty((len(batch), 4))
+        if self._algorithm(batch) == "tree":
+            t_sb, t_bs = self._tree_terms(batch)
+        else:
+            parents, parent_len, cand_parent, cand_feature = _encode(batch)
+            t_sb, t_bs = K.subset_terms(self.XT, self.period_x, parents, parent_len,
+                                        cand_parent, cand_feature, self.target.XT,
+                                        self.target.period, self.metric_code, self.queries,
+                                        self.k, self.bounds)
+        for c in range(len(batch)):
+            out[c, :2] = mean_se(t_sb[c])
+            out[c, 2:] = mean_se(t_bs[c])
+        return out
+
+    # -- the same on a Dask cluster: blocks of candidates as tasks, the data sent once ----
+    def _on_cluster(self, subsets, label):
+        ex = self.executor
+        if self.shared is None:
+            self.shared = ex.share((self.XT, self.period_x, self.target, self.metric_code,
+                                    self.queries, self.k, self.algorithm, self.metric))
+        size = max(1, min(_BATCH, -(-len(subsets) // (3 * ex.n_workers))))
+        items = [subsets[i:i + size] for i in range(0, len(subsets), size)]
+        done0 = self.done
+
+        def message(item, res):
+            self.done += len(item)
+            return f"{label}: {self.done} subsets evaluated"
+
+        parts = ex.map(_cluster_values, items, shared=self.shared, progress=self.progress,
+                       message=message, start=done0 / self.total,
+                       width=len(subsets) / self.total)
+        self.done = done0 + len(subsets)
+        return np.vstack(parts)
+
+
+def _cluster_values(shared, batch):
+    """A Dask task: the values of a block of candidates (see ``_Evaluator._values``)."""
+    XT, period_x, target, metric_code, queries, k, algorithm, metric = shared
+    ev = _Evaluator(XT, period_x, target, metric_code, queries, k, None, 1, algorithm, metric)
+    return np.vstack([ev._values(batch[i:i + _BATCH]) for i in range(0, len(batch), _BATCH)])
 
 
 def _encode(subsets: list[tuple[int, ...]]):
@@ -206,7 +244,7 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
                     period=None, n_queries: int | None = None, n_best: int = 10,
                     max_subsets: int = 100_000, n_random: int = 0, dummy: bool = False,
                     random_state=None, progress: ProgressCallback | None = None,
-                    algorithm: str = "auto") -> SelectionResult:
+                    algorithm: str = "auto", client=None) -> SelectionResult:
     """Select the features of X that carry the most information about a target.
 
     Parameters
@@ -242,6 +280,9 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
         As in :func:`infoimb.information_imbalance`, decided per step from the candidates'
         size: "auto" evaluates small subsets with k-d trees at large N (the target's tree
         is built once) and larger ones with the brute kernel. Results are identical.
+    client : distributed.Client, optional
+        Evaluate the candidates of each step on a Dask cluster (also used when
+        ``INFOIMB_DASK_ADDRESS`` is set; see :mod:`infoimb.cluster`). Identical results.
 
     Examples
     --------
@@ -316,20 +357,21 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
                 "'greedy', lower max_features, or raise max_subsets")
     queries = query_indices(n, n_queries, rng)
     expected = _expected_evaluations(method, D, max_features, n_best) + n_random * max_features
-    evaluate = _Evaluator(XT, period_x, tspace, space.metric_code, queries, k, progress, expected,
-                          algorithm, metric)
-    search = {"exhaustive": _exhaustive, "greedy": _greedy, "beam": _beam, "backward": _backward}[method]
-    best, evaluated = search(evaluate, D, max_features, criterion, n_best)
+    with get_executor(client) as executor:
+        evaluate = _Evaluator(XT, period_x, tspace, space.metric_code, queries, k, progress,
+                              expected, algorithm, metric, executor)
+        search = {"exhaustive": _exhaustive, "greedy": _greedy, "beam": _beam, "backward": _backward}[method]
+        best, evaluated = search(evaluate, D, max_features, criterion, n_best)
 
-    baseline = {}
-    if n_random > 0:
-        for d in range(1, max_features + 1):
-            pool = min(n_random, math.comb(D, d))
-            subsets = {tuple(sorted(rng.choice(D, size=d, replace=False).tolist())) for _ in range(4 * pool)}
-            subsets = sorted(subsets)[:pool]
-            vals = evaluate(subsets, f"random baseline, size {d}")
-            crit, _ = _score(vals, criterion)
-            baseline[d] = (float(crit.mean()), float(crit.std(ddof=1)) if len(crit) > 1 else 0.0)
+        baseline = {}
+        if n_random > 0:
+            for d in range(1, max_features + 1):
+                pool = min(n_random, math.comb(D, d))
+                subsets = {tuple(sorted(rng.choice(D, size=d, replace=False).tolist())) for _ in range(4 * pool)}
+                subsets = sorted(subsets)[:pool]
+                vals = evaluate(subsets, f"random baseline, size {d}")
+                crit, _ = _score(vals, criterion)
+                baseline[d] = (float(crit.mean()), float(crit.std(ddof=1)) if len(crit) > 1 else 0.0)
 
     steps = []
     for d in sorted(best):
