@@ -54,16 +54,18 @@ def n_levels_for(n: int, leaf_size: int = LEAF_SIZE) -> int:
 
 
 @njit(cache=True, nogil=True)
-def _select(idx, key_col, XT, lo, hi, kth):
-    """Reorder idx[lo:hi] so that idx[kth] holds the element of that rank by XT[key_col],
-    smaller-or-equal before, greater-or-equal after (quickselect, Hoare partition)."""
+def _select(P, idx, key_col, lo, hi, kth):
+    """Reorder rows lo:hi of P (and idx alike) so that row kth holds the element of that rank
+    by column key_col, smaller-or-equal before, greater-or-equal after (quickselect, Hoare
+    partition; rows are moved, so every pass reads memory in order)."""
+    d = P.shape[1]
     left = lo
     right = hi - 1
     while right > left:
         mid = (left + right) >> 1
-        a = XT[key_col, idx[left]]
-        b = XT[key_col, idx[mid]]
-        c = XT[key_col, idx[right]]
+        a = P[left, key_col]
+        b = P[mid, key_col]
+        c = P[right, key_col]
         # median of three as pivot
         if a < b:
             if b < c:
@@ -82,14 +84,18 @@ def _select(idx, key_col, XT, lo, hi, kth):
         i = left
         j = right
         while i <= j:
-            while XT[key_col, idx[i]] < pivot:
+            while P[i, key_col] < pivot:
                 i += 1
-            while XT[key_col, idx[j]] > pivot:
+            while P[j, key_col] > pivot:
                 j -= 1
             if i <= j:
                 tmp = idx[i]
                 idx[i] = idx[j]
                 idx[j] = tmp
+                for f in range(d):
+                    v = P[i, f]
+                    P[i, f] = P[j, f]
+                    P[j, f] = v
                 i += 1
                 j -= 1
         if kth <= j:
@@ -101,28 +107,32 @@ def _select(idx, key_col, XT, lo, hi, kth):
 
 
 @njit(cache=True, nogil=True)
-def _split(XT, idx, start, end, node):
+def _split(P, idx, start, end, node):
     """Split a node at its median along the widest dimension of its points."""
-    d = XT.shape[0]
+    d = P.shape[1]
     s = start[node]
     e = end[node]
     m = s + (e - s) // 2
     if e - s > 1:
+        mn = np.empty(d)
+        mx = np.empty(d)
+        for f in range(d):
+            mn[f] = np.inf
+            mx[f] = -np.inf
+        for t in range(s, e):
+            for f in range(d):
+                v = P[t, f]
+                if v < mn[f]:
+                    mn[f] = v
+                if v > mx[f]:
+                    mx[f] = v
         best = 0
         best_spread = -1.0
         for f in range(d):
-            mn = np.inf
-            mx = -np.inf
-            for t in range(s, e):
-                v = XT[f, idx[t]]
-                if v < mn:
-                    mn = v
-                if v > mx:
-                    mx = v
-            if mx - mn > best_spread:
-                best_spread = mx - mn
+            if mx[f] - mn[f] > best_spread:
+                best_spread = mx[f] - mn[f]
                 best = f
-        _select(idx, best, XT, s, e, m)
+        _select(P, idx, best, s, e, m)
     start[2 * node + 1] = s
     end[2 * node + 1] = m
     start[2 * node + 2] = m
@@ -141,27 +151,26 @@ def _build_top(XT, n_levels, top):
     lo = np.empty((n_nodes, d))
     hi = np.empty((n_nodes, d))
     P = np.empty((n, d))
+    for t in range(n):
+        for f in range(d):
+            P[t, f] = XT[f, t]
     start[0] = 0
     end[0] = n
     for level in range(top):
         for node in range((1 << level) - 1, (1 << (level + 1)) - 1):
-            _split(XT, idx, start, end, node)
+            _split(P, idx, start, end, node)
     return P, idx, start, end, lo, hi
 
 
 @njit(cache=True, nogil=True)
 def _build_subtree(XT, P, idx, start, end, lo, hi, n_levels, top, root):
-    """Split every node below ``root`` (a node of level ``top``), copy its points in tree
-    order into P and set its leaves' boxes."""
-    d = XT.shape[0]
+    """Split every node below ``root`` (a node of level ``top``) and set its leaves' boxes."""
+    d = P.shape[1]
     for rel in range(n_levels - 1 - top):
         width = 1 << rel
         first = (root + 1) * width - 1
         for node in range(first, first + width):
-            _split(XT, idx, start, end, node)
-    for t in range(start[root], end[root]):
-        for f in range(d):
-            P[t, f] = XT[f, idx[t]]
+            _split(P, idx, start, end, node)
     width = 1 << (n_levels - 1 - top)
     first = (root + 1) * width - 1
     for node in range(first, first + width):

@@ -178,3 +178,17 @@ def test_a_killed_worker_does_not_stop_the_analysis(dask_cluster):
     assert remote.steps == local.steps
     pd.testing.assert_frame_equal(remote.candidates, local.candidates, check_exact=True)
     procs["w2"].wait(timeout=10)
+
+
+def test_local_executor_and_blocks(monkeypatch):
+    monkeypatch.delenv(cluster.ENV_ADDRESS, raising=False)
+    calls = []
+    with cluster.get_executor() as ex:
+        assert ex.local and ex.share("data") == "data"
+        out = ex.map(lambda shared, item: (shared, item * 2), [1, 2, 3], shared="s",
+                     progress=lambda f, m: calls.append((f, m)), message=lambda i, r: f"item {i}")
+    assert out == [("s", 2), ("s", 4), ("s", 6)]
+    assert calls == [(1 / 3, "item 1"), (2 / 3, "item 2"), (1.0, "item 3")]
+    assert cluster.blocks(10, 3) == [(0, 3), (3, 7), (7, 10)]
+    assert cluster.blocks(2, 8) == [(0, 1), (1, 2)]
+    assert "distributed" not in sys.modules or cluster.cluster_configured() is False
