@@ -145,7 +145,7 @@ class DaskExecutor:
             while not pending.is_empty():
                 finished = pending.next_batch(block=False)
                 if not finished:
-                    time.sleep(0.02)
+                    time.sleep(0.005)
                     if time.monotonic() - checked < 1.0:
                         continue
                     checked = time.monotonic()
