@@ -12,7 +12,18 @@ The analyses (imported on first use, so ``import infoimb`` stays light)::
     lag_scan, select_lagged   time lags on panel data
     imbalance_gain, causality_test, time_delay_embedding   causality (imbalance gain)
     optimize_weights       relative scales of heterogeneous features (grid, coordinate, DII)
+    Cancelled, warmup      stop a running analysis from its progress callback; compile kernels
+
+Submodules, imported on first use as ``infoimb.<name>``::
+
     datasets, preprocess   built-in examples; panel preprocessing
+    io                     read_table (CSV, TSV, Parquet, Excel, with size limits), clean_filename
+    verdicts               every verdict sentence, as the CLI and the dashboard print it
+    figures                pure Plotly figure builders (need plotly)
+    sklearn                a scikit-learn feature selector (needs scikit-learn)
+
+Every result class has ``to_dict()`` and ``from_dict()``; ``infoimb._serialize.dumps`` writes
+any of them as JSON.
 """
 
 from importlib import import_module
@@ -47,7 +58,7 @@ _LAZY = {
     "WeightsResult": "weights",
 }
 _SUBMODULES = ("datasets", "preprocess", "selection", "lags", "causality", "weights", "io",
-               "figures", "sklearn")
+               "figures", "sklearn", "verdicts")
 
 __all__ = [
     "RELATIONS",

@@ -393,10 +393,13 @@ def pair_terms_streamed(AT, period_a, metric_a, BT, period_b, metric_b, queries,
     return t_ab, t_ba
 
 
-def _chunks(n_items, n_chunks):
+def chunks(n_items, n_chunks):
     """Chunk boundaries (as an int64 array) splitting ``n_items`` into ``n_chunks`` parts."""
     n_chunks = max(1, min(n_chunks, n_items))
     return np.linspace(0, n_items, n_chunks + 1).astype(np.int64)
+
+
+_chunks = chunks  # the former private name, for code not yet moved to ``chunks``
 
 
 # --------------------------------------------------------------------------------------

@@ -15,8 +15,7 @@ import sys
 import numpy as np
 
 from ._kernels import METRIC_CODES
-
-METRICS = ("euclidean", "manhattan", "chebyshev", "precomputed")
+from ._validation import METRICS, check_choice, check_int
 
 
 @dataclass(frozen=True)
@@ -44,30 +43,20 @@ class Space:
 
 
 def check_metric(metric) -> str:
-    if not isinstance(metric, str) or metric not in METRICS:
-        raise ValueError(f"metric must be one of {', '.join(METRICS)}; got {metric!r}")
-    return metric
+    return check_choice(metric, "metric", METRICS)
 
 
 def check_k(k, n: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
-        raise TypeError(f"k must be a whole number, got {k!r}")
-    k = int(k)
-    if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
+    k = check_int(k, "k", low=1, strict=True)
     if k >= n:
         raise ValueError(f"k={k} must be smaller than the number of points N={n}")
     return k
 
 
 def check_n_queries(n_queries, n: int) -> int | None:
+    n_queries = check_int(n_queries, "n_queries", low=1, allow_none=True, strict=True)
     if n_queries is None:
         return None
-    if isinstance(n_queries, bool) or not isinstance(n_queries, numbers.Integral):
-        raise TypeError(f"n_queries must be a whole number or None, got {n_queries!r}")
-    n_queries = int(n_queries)
-    if n_queries < 1:
-        raise ValueError(f"n_queries must be at least 1, got {n_queries}")
     if n_queries > n:
         raise ValueError(f"n_queries={n_queries} is larger than the number of points N={n}")
     return n_queries

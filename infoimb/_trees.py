@@ -90,7 +90,7 @@ def choose_algorithm(algorithm: str, *, metric: str, periods, dims, n: int,
 def _bounds(n_items: int, n: int) -> np.ndarray:
     threads = numba.get_num_threads()
     per_thread = 8 if n <= 2_000_000 else 2
-    return K._chunks(n_items, threads * per_thread)
+    return K.chunks(n_items, threads * per_thread)
 
 
 def tree_pair_terms(AT, metric_a: int, BT, metric_b: int, k: int, queries: np.ndarray,

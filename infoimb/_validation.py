@@ -42,19 +42,22 @@ def _shown(value) -> str:
 
 
 def check_int(value, name: str, *, low: int | None = None, high: int | None = None,
-              allow_none: bool = False) -> int | None:
-    """A whole number in [low, high]. Floats that are whole (3.0) are accepted; 3.5, bools,
-    NaN and text are refused. ``allow_none`` lets None through unchanged."""
+              allow_none: bool = False, strict: bool = False) -> int | None:
+    """A whole number in [low, high]. Floats that are whole (3.0) are accepted unless
+    ``strict`` (the Python API's integer arguments); 3.5, bools, NaN and text are refused.
+    ``allow_none`` lets None through unchanged."""
     if value is None and allow_none:
         return None
+    kind = "a whole number or None" if allow_none else "a whole number"
     if isinstance(value, bool):
-        raise TypeError(f"{name} must be a whole number, got {value!r}")
+        raise TypeError(f"{name} must be {kind}, got {value!r}")
     if isinstance(value, numbers.Integral):
         v = int(value)
-    elif isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
+    elif (not strict and isinstance(value, numbers.Real) and math.isfinite(value)
+          and float(value).is_integer()):
         v = int(value)
     else:
-        raise TypeError(f"{name} must be a whole number, got {_shown(value)}")
+        raise TypeError(f"{name} must be {kind}, got {_shown(value)}")
     if (low is not None and v < low) or (high is not None and v > high):
         raise ValueError(f"{name} must be {_range_text(low, high)}, got {_shown(v)}")
     return v
@@ -75,7 +78,7 @@ def check_real(value, name: str, *, low: float | None = None, high: float | None
     too_high = high is not None and (v >= high if high_open else v > high)
     if too_low or too_high:
         if low_open and high is None:
-            text = f"greater than {_fmt(low)}"
+            text = "positive" if low == 0 else f"greater than {_fmt(low)}"
         elif high_open and low is None:
             text = f"less than {_fmt(high)}"
         else:

@@ -24,7 +24,7 @@ def warmup() -> float:
     pa = np.zeros(2)
     pb = np.array([1.0])
     queries = np.arange(n, dtype=np.int64)
-    bounds = K._chunks(n, 2)
+    bounds = K.chunks(n, 2)
     for code in K.METRIC_CODES.values():
         K.pair_terms(AT, pa, code, BT, pb, code, queries, 1, 1.0, bounds)
         K.pair_terms_streamed(AT, pa, code, BT, pb, code, queries, 1, 1.0)

@@ -20,7 +20,6 @@ standardise X and Y first when their units are not comparable.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,6 +28,8 @@ import numpy as np
 from ._spaces import _frame, check_finite, check_k, check_n_queries, make_pair
 from ._trees import check_algorithm
 from .cluster import cluster_configured
+from ._serialize import Result
+from ._validation import check_int, check_real
 from .imbalance import pair_terms, query_indices
 
 __all__ = [
@@ -50,7 +51,7 @@ DEFAULT_ALPHAS = np.linspace(0.0, 1.0, 50)
 # results
 # --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class ImbalanceGain:
+class ImbalanceGain(Result):
     """The scan Delta(alpha) and the imbalance gain of one direction, cause -> effect.
 
     Attributes
@@ -102,24 +103,9 @@ class ImbalanceGain:
         """min over alpha of Delta(alpha)."""
         return float(self.delta.min())
 
-    def to_dict(self) -> dict:
-        return {
-            "alphas": self.alphas.tolist(),
-            "delta": self.delta.tolist(),
-            "delta_se": self.delta_se.tolist(),
-            "gain": self.gain,
-            "gain_se": self.gain_se,
-            "alpha_star": self.alpha_star,
-            "tau": self.tau,
-            "k": self.k,
-            "n": self.n,
-            "n_queries": self.n_queries,
-            "conditioned": self.conditioned,
-        }
-
 
 @dataclass(frozen=True)
-class CausalityResult:
+class CausalityResult(Result):
     """Imbalance gains in both directions and a verdict.
 
     Attributes
@@ -138,28 +124,11 @@ class CausalityResult:
     min_gain: float
     z: float
 
-    def to_dict(self) -> dict:
-        return {
-            "x_to_y": self.x_to_y.to_dict(),
-            "y_to_x": self.y_to_x.to_dict(),
-            "verdict": self.verdict,
-            "min_gain": self.min_gain,
-            "z": self.z,
-        }
 
 
 # --------------------------------------------------------------------------------------
 # validation helpers
 # --------------------------------------------------------------------------------------
-def _whole(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a whole number, got {value!r}")
-    value = int(value)
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
 def _series(x, name: str) -> np.ndarray:
     """A time series as a finite float matrix (N, d), rows in time order."""
     values, columns = _frame(x, name)
@@ -188,7 +157,8 @@ def _check_embedding(embedding) -> tuple[int, int] | None:
         dim, delay = embedding
     except (TypeError, ValueError):
         raise TypeError(f"embedding must be a pair (dim, delay), got {embedding!r}") from None
-    return _whole(dim, "embedding dim", 1), _whole(delay, "embedding delay", 1)
+    return (check_int(dim, "embedding dim", low=1, strict=True),
+            check_int(delay, "embedding delay", low=1, strict=True))
 
 
 def _check_progress(progress):
@@ -229,8 +199,8 @@ def time_delay_embedding(series, *, dim: int, delay: int) -> np.ndarray:
     array([[4., 2., 0.],
            [5., 3., 1.]])
     """
-    dim = _whole(dim, "dim", 1)
-    delay = _whole(delay, "delay", 1)
+    dim = check_int(dim, "dim", low=1, strict=True)
+    delay = check_int(delay, "delay", low=1, strict=True)
     values = _series(series, "series")
     n, d = values.shape
     span = (dim - 1) * delay
@@ -268,9 +238,7 @@ def _prepare(cause, effect, conditioning, tau, embedding, times):
         if Z is not None:
             Z = time_delay_embedding(Z, dim=emb[0], delay=emb[1])
     n = X.shape[0]
-    if isinstance(tau, bool) or not isinstance(tau, numbers.Integral):
-        raise TypeError(f"tau must be a whole number of rows, got {tau!r}")
-    tau = int(tau)
+    tau = check_int(tau, "tau", strict=True)
     if tau < 1 or tau >= n - 2:
         raise ValueError(f"tau={tau} must satisfy 1 <= tau < N-2 with N={n} time points"
                          + (" (after the embedding)" if emb is not None else ""))
@@ -519,10 +487,8 @@ def causality_test(x, y, *, tau: int, alphas=None, k: int = 5, conditioning=None
     'x drives y'
     """
     _check_progress(progress)
-    if not (isinstance(min_gain, numbers.Real) and 0 <= min_gain < 1):
-        raise ValueError(f"min_gain must be in [0, 1), got {min_gain!r}")
-    if not (isinstance(z, numbers.Real) and z >= 0):
-        raise ValueError(f"z must be a non-negative number, got {z!r}")
+    min_gain = check_real(min_gain, "min_gain", low=0, high=1, high_open=True)
+    z = check_real(z, "z", low=0)
     alphas = _check_alphas(alphas)
     X0, Y0, Z0, Yt, tau = _prepare(x, y, conditioning, tau, embedding, times)
     _, _, _, Xt, _ = _prepare(y, x, conditioning, tau, embedding, times)

@@ -11,12 +11,15 @@
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 import numpy as np
+
+from . import verdicts
+from ._serialize import dumps
+from ._validation import FEATURE_METRICS, check_int, check_real
 
 
 class _Bar:
@@ -40,6 +43,17 @@ class _Bar:
         if self.enabled and self.last:
             sys.stderr.write("\n")
             sys.stderr.flush()
+
+
+@contextmanager
+def progress_bar(args):
+    """The progress bar of a command (on a terminal or with --progress, never with --quiet),
+    closed however the command ends."""
+    bar = _Bar(not args.quiet and (args.progress or sys.stderr.isatty()))
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
 def _cols(spec: str | None, df, what: str, default=None) -> list[str]:
@@ -68,8 +82,18 @@ def _periods(spec: str | None) -> dict | None:
         name, sep, value = item.partition("=")
         if not sep:
             raise ValueError(f"--period: expected column=period, got {item!r}")
-        out[name.strip()] = float(value)
+        out[name.strip()] = check_real(_parse(value, float, f"--period {name.strip()}"),
+                                       f"--period {name.strip()}", low=0, low_open=True)
     return out
+
+
+def _parse(text: str, kind, name: str):
+    """``kind(text)`` (int or float), refused with a message naming the option."""
+    try:
+        return kind(text.strip())
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise ValueError(f"{name} must be {what}, got {text!r}") from None
 
 
 def _lags(spec: str) -> list[int]:
@@ -89,28 +113,11 @@ def _read(path: str):
     return read_table(path)
 
 
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, (np.floating, float)):
-        return None if not math.isfinite(float(obj)) else float(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
-
-
 def _emit(args, payload: dict, table=None, text: str = "") -> None:
     out = open(args.output, "w", encoding="utf-8") if getattr(args, "output", None) else sys.stdout
     try:
         if args.json:
-            json.dump(_jsonable(payload), out, indent=2)
-            out.write("\n")
+            out.write(dumps(payload, indent=2) + "\n")
         elif args.csv and table is not None:
             table.to_csv(out, index=False)
         else:
@@ -127,7 +134,7 @@ def _emit(args, payload: dict, table=None, text: str = "") -> None:
 # commands
 # --------------------------------------------------------------------------------------
 def cmd_pair(args) -> None:
-    from .imbalance import RELATION_TEXT, imbalance_pair
+    from .imbalance import imbalance_pair
 
     df = _read(args.file)
     a, b = _cols(args.a, df, "a"), _cols(args.b, df, "b")
@@ -138,7 +145,7 @@ def cmd_pair(args) -> None:
             f"N = {p.n}, k = {p.k}, {'exact' if p.exact else f'{p.n_queries} random queries'}\n"
             f"Δ(A→B) = {p.a_to_b:.6f} ± {p.a_to_b_se:.6f}\n"
             f"Δ(B→A) = {p.b_to_a:.6f} ± {p.b_to_a_se:.6f}\n"
-            f"relation: {p.relation} ({RELATION_TEXT[p.relation]})")
+            f"relation: {p.relation} ({verdicts.relation(p)})")
     _emit(args, payload, None, text)
 
 
@@ -150,21 +157,18 @@ def cmd_select(args) -> None:
     numeric = [c for c in df.columns if np.issubdtype(df[c].dtype, np.number)]
     default_cands = [c for c in numeric if c not in (target or [])]
     cands = _cols(args.candidates, df, "candidates", default=default_cands)
-    bar = _Bar(not args.quiet and (args.progress or sys.stderr.isatty()))
-    try:
+    with progress_bar(args) as bar:
         r = select_features(df[cands], None if target is None else df[target], method=args.method,
                             max_features=args.max_features, criterion=args.criterion, k=args.k,
                             metric=args.metric, period=_periods(args.period),
                             n_queries=args.n_queries, n_best=args.n_best,
                             max_subsets=args.max_subsets, n_random=args.n_random,
                             dummy=args.dummy, random_state=args.seed, progress=bar)
-    finally:
-        bar.close()
     table = r.to_frame()[["size", "features", "a_to_b", "a_to_b_se", "b_to_a", "b_to_a_se",
                           "criterion", "random_mean", "random_sd", "n_evaluated"]]
     text = (f"{r.method} selection, criterion {r.criterion}, N = {r.n}, k = {r.k}, "
             f"target = {'full space (compression)' if target is None else ', '.join(target)}\n"
-            f"suggested size: {r.suggested_size} -> {', '.join(r.selected)}")
+            f"{verdicts.selection(r)}")
     _emit(args, r.to_dict(), table, text)
 
 
@@ -173,15 +177,12 @@ def cmd_lags(args) -> None:
 
     df = _read(args.file)
     source, target = _cols(args.source, df, "source"), _cols(args.target, df, "target")
-    bar = _Bar(not args.quiet and (args.progress or sys.stderr.isatty()))
-    try:
+    with progress_bar(args) as bar:
         r = lag_scan(df, source, target, lags=_lags(args.lags), time=args.time, group=args.group,
                      k=args.k, metric=args.metric, n_queries=args.n_queries,
                      random_state=args.seed, progress=bar)
-    finally:
-        bar.close()
     payload = r.to_dict()
-    text = r.verdict
+    text = verdicts.lag_scan(r)
     if args.select_lag is not None:
         sel = select_lagged(df, source, target, lag=args.select_lag, time=args.time,
                             group=args.group, method="greedy", k=args.k, n_queries=args.n_queries,
@@ -202,24 +203,25 @@ def cmd_causality(args) -> None:
     embedding = None
     if args.embedding:
         dim, _, delay = args.embedding.partition(",")
-        embedding = (int(dim), int(delay or 1))
-    bar = _Bar(not args.quiet and (args.progress or sys.stderr.isatty()))
-    try:
+        embedding = (check_int(_parse(dim, int, "--embedding DIM"), "--embedding DIM", low=1),
+                     check_int(_parse(delay or "1", int, "--embedding DELAY"), "--embedding DELAY",
+                               low=1))
+    with progress_bar(args) as bar:
         r = causality_test(df[cause], df[effect], tau=args.tau,
-                           alphas=np.linspace(0, 1, args.n_alphas), k=args.k,
+                           alphas=np.linspace(0, 1, check_int(args.n_alphas, "--n-alphas", low=2)),
+                           k=args.k,
                            conditioning=None if cond is None else df[cond],
                            n_queries=args.n_queries, random_state=args.seed,
                            embedding=embedding, progress=bar)
-    finally:
-        bar.close()
     import pandas as pd
 
     table = pd.DataFrame({"alpha": r.x_to_y.alphas, "delta_x_to_y": r.x_to_y.delta,
                           "delta_y_to_x": r.y_to_x.delta})
-    text = (f"X = {', '.join(cause)}; Y = {', '.join(effect)}; tau = {args.tau}, k = {args.k}\n"
+    text = (f"X = {', '.join(cause)}; Y = {', '.join(effect)}"
+            + (f"; Z = {', '.join(cond)}" if cond else "") + f"; tau = {args.tau}, k = {args.k}\n"
             f"imbalance gain X→Y = {r.x_to_y.gain:.4f} (α* = {r.x_to_y.alpha_star:.3f})\n"
             f"imbalance gain Y→X = {r.y_to_x.gain:.4f} (α* = {r.y_to_x.alpha_star:.3f})\n"
-            f"verdict: {r.verdict}")
+            f"verdict: {r.verdict}\n{verdicts.causality(r)}")
     _emit(args, r.to_dict(), table, text)
 
 
@@ -228,12 +230,9 @@ def cmd_weights(args) -> None:
 
     df = _read(args.file)
     a, b = _cols(args.a, df, "a"), _cols(args.b, df, "b")
-    bar = _Bar(not args.quiet and (args.progress or sys.stderr.isatty()))
-    try:
+    with progress_bar(args) as bar:
         r = optimize_weights(df[a], df[b], method=args.method, k=args.k, random_state=args.seed,
                              progress=bar)
-    finally:
-        bar.close()
     import pandas as pd
 
     table = pd.DataFrame({"feature": list(r.columns), "weight": r.weights})
@@ -284,7 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  "feature spaces (Glielmo et al. 2022).")
     ap.add_argument("--version", action="version", version=f"infoimb {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
-    metrics = ["euclidean", "manhattan", "chebyshev"]
+    metrics = list(FEATURE_METRICS)
 
     p = sub.add_parser("pair", help="Δ(A→B) and Δ(B→A) between two groups of columns")
     _common(p)

@@ -35,6 +35,7 @@ from .preprocess import (
     log_growth,
     resample_panel,
 )
+from ._validation import check_int, check_real
 
 __all__ = [
     "DATAHUB_POLICIES",
@@ -62,11 +63,7 @@ KINDS = ("table", "panel", "series")
 
 
 def _check_n(n, minimum: int, what: str = "n") -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"{what} must be a whole number, got {n!r}")
-    if n < minimum:
-        raise ValueError(f"{what} must be at least {minimum}, got {n}")
-    return int(n)
+    return check_int(n, what, low=minimum, strict=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -158,8 +155,7 @@ def spiral(n: int = 1000, *, turns: float = 4.0, random_state=0) -> pd.DataFrame
     ['x', 'y', 'z', 'angle']
     """
     n = _check_n(n, 3)
-    if not isinstance(turns, numbers.Real) or not np.isfinite(turns) or turns <= 0:
-        raise ValueError(f"turns must be a positive number, got {turns!r}")
+    turns = check_real(turns, "turns", low=0, low_open=True)
     rng = np.random.default_rng(random_state)
     s = rng.uniform(size=n)
     phi = 2 * np.pi * float(turns) * s
@@ -708,8 +704,7 @@ def descriptors(n: int = 1000, *, n_features: int = 240, n_latent: int = 3,
     n = _check_n(n, 3)
     n_features = _check_n(n_features, 1, "n_features")
     n_latent = _check_n(n_latent, 2, "n_latent")
-    if not isinstance(noise_fraction, numbers.Real) or not 0 <= noise_fraction < 1:
-        raise ValueError(f"noise_fraction must be in [0, 1), got {noise_fraction!r}")
+    noise_fraction = check_real(noise_fraction, "noise_fraction", low=0, high=1, high_open=True)
     rng = np.random.default_rng(random_state)
     s = rng.uniform(-1, 1, size=(n, n_latent))
     F = np.empty((n, n_features))

@@ -23,12 +23,18 @@ __all__ = [
     "REGION_COLORS",
     "REGION_NAMES",
     "base_layout",
+    "causality_curves",
     "conditional_rank_histograms",
     "esc",
     "imbalance_plane",
+    "lag_scan_curve",
     "rank_histogram",
     "rank_scatter",
+    "selection_curve",
+    "selection_path",
     "settings_caption",
+    "weights_bars",
+    "weights_history",
 ]
 
 # ---- shared style -------------------------------------------------------------------
@@ -349,13 +355,14 @@ def settings_caption(settings: Mapping, dataset: Mapping | None = None) -> str:
 # Builders of the Select, Time lags, Causality and Scales pages. Each takes the plain result
 # dict of its analysis (the ``to_dict()`` of the library's result, as stored by the web
 # jobs) or the library's result object, and returns a go.Figure.
-def _records(obj, key: str):
-    """``obj[key]`` (or ``obj.key``) when obj is a result, else obj itself (a list)."""
+def _result(obj, cls):
+    """The result object: ``obj`` itself, or ``cls.from_dict(obj)`` for its ``to_dict()``
+    (as the dashboard stores it; keys that are not fields are ignored)."""
+    if isinstance(obj, cls):
+        return obj
     if isinstance(obj, Mapping):
-        return obj.get(key)
-    if hasattr(obj, key) and not isinstance(obj, (list, tuple)):
-        return getattr(obj, key)
-    return obj
+        return cls.from_dict(obj)
+    raise TypeError(f"expected a {cls.__name__} or its to_dict(), got {type(obj).__name__}")
 
 
 def _floats(values) -> np.ndarray:
@@ -398,18 +405,15 @@ def _wrap_caption(fig: go.Figure, max_chars: int) -> None:
         fig.update_layout(margin=dict(b=fig.layout.margin.b + 15 * (len(lines) - 1)))
 
 
-def _step_dicts(steps) -> list[dict]:
-    out = []
-    for s in steps:
-        if isinstance(s, Mapping):
-            d = dict(s)
-        else:
-            d = {k: getattr(s, k) for k in ("size", "features", "a_to_b", "a_to_b_se", "b_to_a", "b_to_a_se",
-                                            "criterion", "criterion_se", "n_evaluated", "random_mean",
-                                            "random_sd")}
-        d["features"] = list(d.get("features") or [])
-        out.append(d)
-    return out
+def _selection(result) -> tuple[list, str | None, int | None]:
+    """(steps, criterion, suggested size) of a SelectionResult, its to_dict(), or a sequence of
+    SelectionStep (or their dicts)."""
+    from .selection import SelectionResult, SelectionStep
+
+    if isinstance(result, (list, tuple)):
+        return [_result(s, SelectionStep) for s in result], None, None
+    res = _result(result, SelectionResult)
+    return list(res.steps), res.criterion, res.suggested_size
 
 
 CRITERION_AXIS = {
@@ -438,18 +442,14 @@ def selection_curve(result, *, criterion: str | None = None, target_name: str = 
     caption_chars : int
         The caption is broken into lines of at most this many characters.
     """
-    steps = _step_dicts(_records(result, "steps") or [])
-    if criterion is None:
-        criterion = (result.get("criterion") if isinstance(result, Mapping) else getattr(result, "criterion", None)) \
-            or "a_to_b"
-    if suggested_size is None and not isinstance(result, (list, tuple)):
-        suggested_size = result.get("suggested_size") if isinstance(result, Mapping) else \
-            getattr(result, "suggested_size", None)
-    sizes = [int(s["size"]) for s in steps]
-    y = _floats(s["criterion"] for s in steps)
-    ey = _floats(s.get("criterion_se", 0.0) or 0.0 for s in steps)
-    rm = _floats(s.get("random_mean", np.nan) for s in steps)
-    rs = _floats(s.get("random_sd", np.nan) for s in steps)
+    steps, own_criterion, own_size = _selection(result)
+    criterion = criterion or own_criterion or "a_to_b"
+    suggested_size = own_size if suggested_size is None else suggested_size
+    sizes = [s.size for s in steps]
+    y = _floats(s.criterion for s in steps)
+    ey = _floats(s.criterion_se for s in steps)
+    rm = _floats(s.random_mean for s in steps)
+    rs = _floats(s.random_sd for s in steps)
     fig = go.Figure(layout=dict(template="none"))
     has_random = bool(np.isfinite(rm).any())
     if has_random:
@@ -470,13 +470,13 @@ def selection_curve(result, *, criterion: str | None = None, target_name: str = 
     added = []
     prev: list = []
     for s in steps:
-        new = [f for f in s["features"] if f not in prev]
-        gone = [f for f in prev if f not in s["features"]]
+        new = [f for f in s.features if f not in prev]
+        gone = [f for f in prev if f not in s.features]
         text = ", ".join(esc(f) for f in new) if new else ""
         if gone:
             text = (("+ " + text + " ") if text else "") + "− " + ", ".join(esc(f) for f in gone)
         added.append(text or "—")
-        prev = s["features"]
+        prev = s.features
     fig.add_trace(go.Scatter(
         x=sizes, y=y, mode="lines+markers", name="best subset of each size",
         line=dict(color=COLORS[0], width=2), marker=dict(size=8, color=COLORS[0]),
@@ -509,18 +509,16 @@ def selection_path(result, *, target_name: str = "target", suggested_size: int |
     x = Δ(S → target), y = Δ(target → S). Points are labelled ``d=…`` (a label is left out where
     it would crowd one already placed, closer than ``label_spacing``; the hover always names
     d); the suggested size is ringed."""
-    steps = _step_dicts(_records(result, "steps") or [])
-    if suggested_size is None and not isinstance(result, (list, tuple)):
-        suggested_size = result.get("suggested_size") if isinstance(result, Mapping) else \
-            getattr(result, "suggested_size", None)
-    points = [{"a_to_b": s["a_to_b"], "b_to_a": s["b_to_a"], "a_to_b_se": s.get("a_to_b_se", 0.0),
-               "b_to_a_se": s.get("b_to_a_se", 0.0), "label": f"d={int(s['size'])}",
+    steps, _, own_size = _selection(result)
+    suggested_size = own_size if suggested_size is None else suggested_size
+    points = [{"a_to_b": s.a_to_b, "b_to_a": s.b_to_a, "a_to_b_se": s.a_to_b_se,
+               "b_to_a_se": s.b_to_a_se, "label": f"d={s.size}",
                "series": "best subset of size d"} for s in steps]
     fig = imbalance_plane(points, a_name="S, the selected features", b_name=target_name, title=title,
                           caption=caption, height=height, label_limit=10 ** 6)
     marker = [t for t in fig.data if t.mode and "markers" in t.mode][0]
     # which labels to show: the suggested size first, then in order of size, never crowded
-    order = sorted(range(len(steps)), key=lambda i: (steps[i]["size"] != suggested_size, steps[i]["size"]))
+    order = sorted(range(len(steps)), key=lambda i: (steps[i].size != suggested_size, steps[i].size))
     shown: list[int] = []
     for i in order:
         p = points[i]
@@ -535,7 +533,7 @@ def selection_path(result, *, target_name: str = "target", suggested_size: int |
                       name="path")
     fig.add_trace(line)
     fig.data = (fig.data[0], fig.data[-1], *fig.data[1:-1])  # under the markers
-    sizes = [int(s["size"]) for s in steps]
+    sizes = [s.size for s in steps]
     if suggested_size is not None and int(suggested_size) in sizes:
         i = sizes.index(int(suggested_size))
         fig.add_trace(go.Scatter(x=[points[i]["a_to_b"]], y=[points[i]["b_to_a"]], mode="markers",
@@ -550,17 +548,6 @@ def selection_path(result, *, target_name: str = "target", suggested_size: int |
     return fig
 
 
-def _lag_rows(scan) -> dict:
-    """Columns lag, forward, forward_se, backward, backward_se, n_pairs of a lag scan."""
-    keys = ("lag", "forward", "forward_se", "backward", "backward_se", "n_pairs")
-    rows = _records(scan, "rows") if isinstance(scan, Mapping) else None
-    if rows is not None:
-        return {k: [r.get(k) for r in rows] for k in keys}
-    if hasattr(scan, "lags"):
-        return {"lag": list(scan.lags), **{k: list(getattr(scan, k)) for k in keys[1:]}}
-    raise TypeError("lag_scan_curve needs a LagScanResult or its to_dict()")
-
-
 def lag_scan_curve(scan, *, source_name: str = "source", target_name: str = "target", best_lag: int | None = None,
                    step: str | None = None, title: str | None = "Lag scan", caption: str | None = None,
                    height: int = 460, caption_chars: int = 150) -> go.Figure:
@@ -569,13 +556,15 @@ def lag_scan_curve(scan, *, source_name: str = "source", target_name: str = "tar
     Positive δ: the target's future; negative: its past. The best lag (smallest forward Δ) is
     ringed. ``step`` says what one step is (e.g. "7 days"), for the x axis.
     """
-    cols = _lag_rows(scan)
-    lags = [int(v) for v in cols["lag"]]
-    fwd, fwd_se = _floats(cols["forward"]), _floats(cols["forward_se"])
-    bwd, bwd_se = _floats(cols["backward"]), _floats(cols["backward_se"])
-    n_pairs = [int(v) for v in cols["n_pairs"]]
+    from .lags import LagScanResult
+
+    scan = _result(scan, LagScanResult)
+    lags = [int(v) for v in scan.lags]
+    fwd, fwd_se = _floats(scan.forward), _floats(scan.forward_se)
+    bwd, bwd_se = _floats(scan.backward), _floats(scan.backward_se)
+    n_pairs = [int(v) for v in scan.n_pairs]
     if best_lag is None:
-        best_lag = (scan.get("best_lag") if isinstance(scan, Mapping) else getattr(scan, "best_lag", None))
+        best_lag = scan.best_lag
     s, t = esc(source_name), esc(target_name)
     fig = go.Figure(layout=dict(template="none"))
     lo, hi = (min(lags), max(lags)) if lags else (-1, 1)
@@ -617,12 +606,6 @@ def lag_scan_curve(scan, *, source_name: str = "source", target_name: str = "tar
     return fig
 
 
-def _gain_dict(g) -> dict:
-    if isinstance(g, Mapping):
-        return dict(g)
-    return g.to_dict()
-
-
 def causality_curves(result, *, cause_name: str = "X", effect_name: str = "Y", title: str | None =
                      "Imbalance gain: Δ(α) both ways", caption: str | None = None, height: int = 440,
                      caption_chars: int = 150) -> go.Figure:
@@ -630,19 +613,19 @@ def causality_curves(result, *, cause_name: str = "X", effect_name: str = "Y", t
     with error bars; α* (the minimum) is marked and the panel titles give IG ± its error.
 
     ``result``: a CausalityResult or its ``to_dict()`` (``x_to_y`` and ``y_to_x``)."""
-    if isinstance(result, Mapping):
-        xy, yx = _gain_dict(result["x_to_y"]), _gain_dict(result["y_to_x"])
-    else:
-        xy, yx = _gain_dict(result.x_to_y), _gain_dict(result.y_to_x)
+    from .causality import CausalityResult
+
+    result = _result(result, CausalityResult)
+    xy, yx = result.x_to_y, result.y_to_x
     X, Y = esc(cause_name), esc(effect_name)
-    heads = (f"{X} → {Y}: IG = {xy['gain']:.3f} ± {xy['gain_se']:.3f}",
-             f"{Y} → {X}: IG = {yx['gain']:.3f} ± {yx['gain_se']:.3f}")
+    heads = (f"{X} → {Y}: IG = {xy.gain:.3f} ± {xy.gain_se:.3f}",
+             f"{Y} → {X}: IG = {yx.gain:.3f} ± {yx.gain_se:.3f}")
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, figure=go.Figure(layout=dict(template="none")),
                         subplot_titles=heads)
     panels = ((xy, X, Y, 0), (yx, Y, X, 1))
     for col, (g, c, e, ci) in enumerate(panels, start=1):
-        a = _floats(g["alphas"])
-        d, se = _floats(g["delta"]), _floats(g["delta_se"])
+        a = _floats(g.alphas)
+        d, se = _floats(g.delta), _floats(g.delta_se)
         color = COLORS[ci]
         fig.add_trace(go.Scatter(
             x=a, y=d, mode="lines+markers", name=f"Δ((α·{c}<sub>0</sub>, {e}<sub>0</sub>) → {e}<sub>τ</sub>)",
@@ -650,7 +633,7 @@ def causality_curves(result, *, cause_name: str = "X", effect_name: str = "Y", t
             error_y=dict(type="data", array=se, visible=True, color=color, thickness=1, width=2),
             customdata=se, hovertemplate="α = %{x:.3f}: Δ = %{y:.4f} ± %{customdata:.4f}<extra></extra>"),
             row=1, col=col)
-        star = float(g["alpha_star"])
+        star = float(g.alpha_star)
         i = int(np.argmin(np.abs(a - star))) if a.size else 0
         if a.size:
             fig.add_trace(go.Scatter(x=[a[i]], y=[d[i]], mode="markers+text", showlegend=False,
@@ -667,7 +650,7 @@ def causality_curves(result, *, cause_name: str = "X", effect_name: str = "Y", t
         pad = max((hi - lo) * 0.18, 0.005)
         fig.update_yaxes(range=[max(0.0, lo - pad), hi + pad], row=1, col=col)
         fig.update_xaxes(title_text=f"α, the weight of {c}<sub>0</sub>", range=[-0.03, 1.03], row=1, col=col)
-    tau = xy.get("tau")
+    tau = xy.tau
     base_layout(fig, title=title, subtitle=f"cause X = {X}, effect Y = {Y} · τ = {tau} rows · "
                                            f"dotted: Δ(0), the effect's own present · ★ α*, the minimum",
                 caption=caption, height=height, legend=True)
@@ -685,8 +668,11 @@ def weights_bars(result, *, a_name: str = "A", b_name: str = "B", title: str | N
                  caption_chars: int = 64) -> go.Figure:
     """The weights found for A's features, normalised to a largest weight of 1, as horizontal
     bars in the order of the columns (at most ``max_bars``: the largest ones)."""
-    cols = list(_records(result, "columns"))
-    w = _floats(_records(result, "weights"))
+    from .weights import WeightsResult
+
+    result = _result(result, WeightsResult)
+    cols = list(result.columns)
+    w = _floats(result.weights)
     top = np.nanmax(np.abs(w)) if w.size else 1.0
     w = np.abs(w) / top if top > 0 else w
     idx = np.arange(len(cols))
@@ -716,11 +702,12 @@ def weights_history(result, *, method: str | None = None, title: str | None = "O
     """The objective along the search: the DII per gradient step ("dii"), or Δ(weighted A → B)
     per evaluation with the best so far ("grid", "coordinate"); dashed: Δ with unit weights
     (before), dotted: Δ with the weights found (after)."""
-    history = list(_records(result, "history") or [])
-    if method is None:
-        method = result.get("method") if isinstance(result, Mapping) else getattr(result, "method", "dii")
-    before = result.get("delta_before") if isinstance(result, Mapping) else getattr(result, "delta_before", None)
-    after = result.get("delta_after") if isinstance(result, Mapping) else getattr(result, "delta_after", None)
+    from .weights import WeightsResult
+
+    result = _result(result, WeightsResult)
+    history = list(result.history)
+    method = method or result.method
+    before, after = result.delta_before, result.delta_after
     obj = _floats(h["objective"] for h in history)
     fig = go.Figure(layout=dict(template="none"))
     if method == "dii":
@@ -755,6 +742,3 @@ def weights_history(result, *, method: str | None = None, title: str | None = "O
     _wrap_caption(fig, caption_chars)
     return fig
 
-
-__all__ += ["causality_curves", "lag_scan_curve", "selection_curve", "selection_path", "weights_bars",
-            "weights_history"]

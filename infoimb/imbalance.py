@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numba
 import numpy as np
 
 from . import _kernels as K
+from ._serialize import Result
 from ._spaces import Space, check_k, check_n_queries, make_pair
 from . import cluster as _cluster
 from ._trees import ALGORITHMS, choose_algorithm, tree_pair_terms  # noqa: F401
@@ -32,7 +33,7 @@ def chunk_bounds(n_items: int, n: int) -> np.ndarray:
     (each chunk holds O(N) buffers)."""
     threads = numba.get_num_threads()
     per_thread = 4 if n <= 200_000 else 1
-    return K._chunks(n_items, threads * per_thread)
+    return K.chunks(n_items, threads * per_thread)
 
 
 # From this many points on, the streamed kernel (groups of queries sweeping blocks of points)
@@ -100,7 +101,7 @@ def mean_se(terms: np.ndarray) -> tuple[float, float]:
 # public API
 # --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class ImbalancePair:
+class ImbalancePair(Result):
     """Delta both ways between two spaces, with standard errors and the relation.
 
     Attributes
@@ -138,7 +139,7 @@ class ImbalancePair:
         return (self.a_to_b + self.b_to_a) / np.sqrt(2.0)
 
     def to_dict(self) -> dict:
-        return asdict(self) | {"exact": self.exact}
+        return super().to_dict() | {"exact": self.exact}
 
 
 def classify_relation(a_to_b: float, b_to_a: float, a_to_b_se: float = 0.0,
@@ -170,13 +171,7 @@ def classify_relation(a_to_b: float, b_to_a: float, a_to_b_se: float = 0.0,
     return "symmetric"
 
 
-RELATION_TEXT = {
-    "equivalent": "A and B are equivalent: each predicts the other's neighbours",
-    "a_contains_b": "A contains the information of B (A predicts B, not the reverse)",
-    "b_contains_a": "B contains the information of A (B predicts A, not the reverse)",
-    "symmetric": "A and B share part of their information, symmetrically",
-    "independent": "A and B are independent: neither predicts the other",
-}
+from .verdicts import RELATION_TEXT  # noqa: E402  (worded in verdicts.py; kept here for callers)
 
 
 def imbalance_pair(a, b, *, k: int = 1, metric: str = "euclidean", period=None, weights=None,
@@ -266,7 +261,7 @@ def information_imbalance(a, b, *, k: int = 1, metric: str = "euclidean", period
 
 
 @dataclass(frozen=True)
-class RankSample:
+class RankSample(Result):
     """What the rank plots need, from sampled query points (no N x N memory).
 
     Attributes

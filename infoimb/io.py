@@ -13,6 +13,17 @@ the file, instead of being read with silently wrong characters.
 
 Nothing read here is ever unpickled or executed: CSV/TSV are parsed as text, Parquet through
 pyarrow, Excel through openpyxl (values only, formulas are not evaluated).
+
+Decompression bombs
+-------------------
+A small compressed file can stand for a huge table (a 0.9 MB Parquet file of 10^8 rows of
+zeros). ``max_cells`` is checked against the size the file declares *before* its body is read:
+the Parquet footer (rows x columns), the worksheet's ``<dimension>`` element, the number of
+lines of a text file. What a Parquet file or an ``.xlsx`` archive may decompress to is bounded
+too (:data:`EXPANSION` times ``max_bytes``, and at most :data:`MAX_EXPANDED_BYTES`). Excel's
+XML is parsed through ``defusedxml`` (openpyxl uses it when it is installed, and reading an
+``.xlsx`` is refused without it); a document type declaration (how entity-expansion
+"billion laughs" bombs start) is refused before openpyxl sees the file.
 """
 
 from __future__ import annotations
@@ -22,13 +33,18 @@ import binascii
 import csv
 import io
 import os
+import re
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["TableError", "read_table", "summarize_columns", "SUPPORTED_EXTENSIONS", "MIN_ROWS"]
+from ._serialize import to_jsonable
+
+__all__ = ["TableError", "read_table", "summarize_columns", "clean_filename", "SUPPORTED_EXTENSIONS",
+           "MIN_ROWS", "EXPANSION", "MAX_EXPANDED_BYTES", "MAX_NAME_LENGTH"]
 
 #: file extensions read_table accepts, and the format each means
 SUPPORTED_EXTENSIONS = {
@@ -44,6 +60,13 @@ SUPPORTED_EXTENSIONS = {
 
 #: the information imbalance needs at least this many points (rows)
 MIN_ROWS = 3
+
+#: a Parquet file or an .xlsx archive may decompress to at most this many times ``max_bytes``
+EXPANSION = 20
+#: ... and never to more than this many bytes (also when no ``max_bytes`` is given)
+MAX_EXPANDED_BYTES = 2 * 1024**3
+#: file names are shown at most this long
+MAX_NAME_LENGTH = 120
 
 _MAGIC = {
     b"PAR1": "a Parquet file",
@@ -63,6 +86,43 @@ class TableError(ValueError):
     """A file that cannot be read as a table; the message is meant for the user."""
 
 
+def clean_filename(name) -> str:
+    r"""A file name fit to show: control and formatting characters (newlines, escapes,
+    right-to-left overrides) dropped, at most :data:`MAX_NAME_LENGTH` characters (the
+    extension kept).
+
+    Examples
+    --------
+    >>> clean_filename("data\x1b[31m\n.csv")
+    'data[31m.csv'
+    >>> len(clean_filename("x" * 500 + ".csv"))
+    120
+    """
+    import unicodedata
+
+    text = "".join(ch for ch in str(name) if unicodedata.category(ch) not in ("Cc", "Cf"))
+    text = text.strip() or "upload"
+    if len(text) <= MAX_NAME_LENGTH:
+        return text
+    stem, dot, ext = text.rpartition(".")
+    if dot and stem and 0 < len(ext) <= 10:
+        keep = MAX_NAME_LENGTH - len(ext) - 2
+        return stem[:keep] + "…." + ext
+    return text[:MAX_NAME_LENGTH - 1] + "…"
+
+
+def _expansion_limit(max_bytes) -> int:
+    if max_bytes is None:
+        return MAX_EXPANDED_BYTES
+    return min(EXPANSION * int(max_bytes), MAX_EXPANDED_BYTES)
+
+
+def _check_cells(n_rows: int, n_columns: int, name: str, max_cells, where: str) -> None:
+    if max_cells is not None and n_rows * n_columns > max_cells:
+        raise TableError(f"{name} has {n_rows:,} rows × {n_columns:,} columns = "
+                         f"{n_rows * n_columns:,} cells ({where}); the limit is {max_cells:,} cells")
+
+
 # --------------------------------------------------------------------------------------
 # reading
 # --------------------------------------------------------------------------------------
@@ -79,13 +139,13 @@ def _load_bytes(source, filename, max_bytes) -> tuple[bytes, str]:
     if isinstance(source, (str, os.PathLike)) and not (isinstance(source, str) and source.startswith("data:")):
         path = Path(source)
         if not path.is_file():
-            raise TableError(f"{path}: no such file")
+            raise TableError(f"{clean_filename(path)}: no such file")
         size = path.stat().st_size
-        name = filename or path.name
+        name = clean_filename(filename or path.name)
         if max_bytes is not None and size > max_bytes:
             raise TableError(f"{name} is {_human_size(size)}; the limit is {_human_size(max_bytes)}")
         return path.read_bytes(), name
-    name = filename or "upload"
+    name = clean_filename(filename or "upload")
     if isinstance(source, str):  # a data URL from dcc.Upload: "data:<mime>;base64,<data>"
         head, sep, payload = source.partition(",")
         if not sep or ";base64" not in head:
@@ -159,12 +219,26 @@ def _check_header(names: list, name: str, max_columns: int | None) -> list[str]:
     return cols
 
 
-def _read_text(data: bytes, name: str, fmt: str, max_columns, notes: list[str]) -> pd.DataFrame:
+def _head_lines(text: str, n: int) -> list[str]:
+    """The first ``n`` non-blank lines, without splitting the whole text."""
+    out, start = [], 0
+    while len(out) < n and start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line = text[start:end].rstrip("\r")
+        if line.strip():
+            out.append(line)
+        start = end + 1
+    return out
+
+
+def _read_text(data: bytes, name: str, fmt: str, max_columns, notes: list[str],
+               max_cells=None) -> pd.DataFrame:
     text, encoding = _decode(data, name)
     if not text.strip():
         raise TableError(f"{name} is empty")
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    sample = "\n".join(lines[:50])
+    lines = _head_lines(text, 50)
+    sample = "\n".join(lines)
     if fmt == "tsv":
         sep = "\t"
     else:
@@ -178,6 +252,9 @@ def _read_text(data: bytes, name: str, fmt: str, max_columns, notes: list[str]) 
         notes.append(f"columns separated by {'a tab' if sep == chr(9) else repr(sep)}")
     header = next(csv.reader([lines[0]], delimiter=sep))
     _check_header(header, name, max_columns)
+    if max_cells is not None:  # an upper bound on the rows: every line but the header
+        n_lines = max(text.count("\n"), text.count("\r")) + (not text.endswith(("\n", "\r")))
+        _check_cells(n_lines - 1, len(header), name, max_cells, "counted from its lines")
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pd.errors.ParserWarning)
@@ -201,12 +278,22 @@ def _check_row_lengths(text: str, sep: str, n_header: int, name: str) -> None:
                              f"the header has {n_header}")
 
 
-def _read_parquet(data: bytes, name: str, max_columns) -> pd.DataFrame:
+def _read_parquet(data: bytes, name: str, max_columns, max_cells=None,
+                  max_expanded=MAX_EXPANDED_BYTES) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     try:
         pf = pq.ParquetFile(io.BytesIO(data))
         _check_header(list(pf.schema_arrow.names), name, max_columns)
+        meta = pf.metadata  # the footer: nothing of the body is read yet
+        _check_cells(meta.num_rows, len(pf.schema_arrow.names), name, max_cells,
+                     "from its Parquet footer")
+        # at least 8 bytes a cell once read (the footer's sizes are of the *encoded* data:
+        # a run of zeros encodes to almost nothing)
+        expanded = 8 * meta.num_rows * len(pf.schema_arrow.names)
+        if expanded > max_expanded:
+            raise TableError(f"{name} would decompress to {_human_size(expanded)} or more; the "
+                             f"limit is {_human_size(max_expanded)}")
         table = pf.read()
     except TableError:
         raise
@@ -219,7 +306,100 @@ def _read_parquet(data: bytes, name: str, max_columns) -> pd.DataFrame:
     return df.reset_index(drop=True) if not isinstance(df.index, pd.RangeIndex) else df
 
 
-def _read_excel(data: bytes, name: str, max_columns, notes: list[str]) -> pd.DataFrame:
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*\bref=[\"']([^\"']+)[\"']")
+_CELL = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,9})$")
+_ROW_INDEX = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr=[\"'](\d{1,9})[\"']")
+_CELL_COLUMN = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=[\"']([A-Za-z]{1,3})\d{1,9}[\"']")
+_SCAN_CHUNK = 1 << 20
+
+
+def _cell_position(ref: str) -> tuple[int, int] | None:
+    m = _CELL.match(ref.strip())
+    if m is None:
+        return None
+    col = 0
+    for ch in m.group(1).upper():
+        col = col * 26 + ord(ch) - 64
+    return int(m.group(2)), col
+
+
+def _column_number(letters: bytes) -> int:
+    col = 0
+    for ch in letters.upper():
+        col = col * 26 + ch - 64
+    return col
+
+
+def _scan_sheet(fh, name: str, member: str, max_cells: int) -> None:
+    """Stream a worksheet's XML (never holding more than a chunk) for the largest row index and
+    column letter its cells name: pandas reads a sheet without trusting its ``<dimension>``
+    and openpyxl pads every row to the widest column and fills gaps between row indices, so
+    one cell at XFD1048576 stands for 1048576 x 16384 cells."""
+    last_row = last_col = 0
+    tail = b""
+    while True:
+        chunk = fh.read(_SCAN_CHUNK)
+        if not chunk:
+            break
+        text = tail + chunk
+        for m in _ROW_INDEX.finditer(text):
+            last_row = max(last_row, int(m.group(1)))
+        for m in _CELL_COLUMN.finditer(text):
+            last_col = max(last_col, _column_number(m.group(1)))
+        if max(last_row - 1, 0) * last_col > max_cells:
+            break
+        start = text.rfind(b"<")  # a tag cut by the chunk boundary is seen again whole
+        if start < 0 or len(text) - start > _SCAN_CHUNK:  # Excel's cells hold <= 32767 chars
+            raise TableError(f"{name}: {clean_filename(member)} has an XML element longer than "
+                             f"{_human_size(_SCAN_CHUNK)}, which Excel never writes; refused")
+        tail = text[start:]
+    _check_cells(max(last_row - 1, 0), last_col, name, max_cells,
+                 f"from the cells named in {clean_filename(member)}")
+
+
+def _check_archive(data: bytes, name: str, max_cells, max_expanded: int) -> None:
+    """An .xlsx archive checked before openpyxl opens it: what it decompresses to (declared
+    sizes; ``zipfile`` stops at the declared size of a member), no XML document type
+    declarations, and the cells each worksheet declares in its ``<dimension>``."""
+    import openpyxl
+
+    if not openpyxl.DEFUSEDXML:
+        raise TableError(f"{name}: reading Excel files needs the defusedxml package "
+                         "(pip install defusedxml); it protects the XML parser")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            members = zf.infolist()
+            total = sum(m.file_size for m in members)
+            if total > max_expanded:
+                raise TableError(f"{name} would decompress to {_human_size(total)}; the limit is "
+                                 f"{_human_size(max_expanded)}")
+            for m in members:
+                if not m.filename.endswith((".xml", ".rels", ".vml")):
+                    continue
+                with zf.open(m) as fh:
+                    head = fh.read(4096)
+                if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                    raise TableError(f"{name}: its part {clean_filename(m.filename)} declares a "
+                                     "document type (entities), which Excel never writes; refused")
+                if max_cells is not None and m.filename.startswith("xl/worksheets/"):
+                    found = _DIMENSION.search(head)
+                    if found:
+                        last = _cell_position(found.group(1).decode("ascii", "replace").split(":")[-1])
+                        if last is not None:  # the first row is the header
+                            _check_cells(max(last[0] - 1, 0), last[1], name, max_cells,
+                                         f"from the dimension of {clean_filename(m.filename)}")
+                    with zf.open(m) as fh:
+                        _scan_sheet(fh, name, m.filename, max_cells)
+    except TableError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError) as err:
+        raise TableError(f"{name} is not a readable Excel .xlsx workbook ({type(err).__name__}: "
+                         f"{err})") from None
+
+
+def _read_excel(data: bytes, name: str, max_columns, notes: list[str], max_cells=None,
+                max_expanded=MAX_EXPANDED_BYTES) -> pd.DataFrame:
+    _check_archive(data, name, max_cells, max_expanded)
     buf = io.BytesIO(data)
     try:
         with warnings.catch_warnings():
@@ -259,7 +439,7 @@ def _normalise(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_table(source, *, filename: str | None = None, max_bytes: int | None = None,
-               max_columns: int | None = None) -> pd.DataFrame:
+               max_columns: int | None = None, max_cells: int | None = None) -> pd.DataFrame:
     """Read a CSV, TSV, Parquet or Excel table, refusing bad files with a clear message.
 
     Parameters
@@ -273,6 +453,10 @@ def read_table(source, *, filename: str | None = None, max_bytes: int | None = N
         Refuse larger files (checked before decoding a data URL).
     max_columns : int, optional
         Refuse tables with more columns (checked on the header before parsing the body).
+    max_cells : int, optional
+        Refuse tables with more rows x columns, checked on what the file declares before its
+        body is read (Parquet footer, worksheet dimension, lines of a text file) and again on
+        the table read.
 
     Returns
     -------
@@ -284,7 +468,8 @@ def read_table(source, *, filename: str | None = None, max_bytes: int | None = N
     ------
     TableError
         Empty file, binary content under a text extension, an unsupported extension,
-        undecodable text (see the module docstring), a file over ``max_bytes``, a header
+        undecodable text (see the module docstring), a file over ``max_bytes``, more than
+        ``max_cells`` cells, an archive that would decompress beyond its bound, a header
         without rows, fewer than ``MIN_ROWS`` rows, duplicate column names, more than
         ``max_columns`` columns, or a ragged / corrupt file.
 
@@ -294,7 +479,11 @@ def read_table(source, *, filename: str | None = None, max_bytes: int | None = N
     >>> df.shape
     (3, 2)
     """
+    from ._validation import check_int
+
+    max_cells = check_int(max_cells, "max_cells", low=1, allow_none=True)
     data, name = _load_bytes(source, filename, max_bytes)
+    max_expanded = _expansion_limit(max_bytes)
     ext = Path(name).suffix.lower()
     if ext == ".xls":
         raise TableError(f"{name}: the old Excel .xls format is not supported; save it as .xlsx or CSV")
@@ -307,19 +496,20 @@ def read_table(source, *, filename: str | None = None, max_bytes: int | None = N
         raise TableError(f"{name} is empty")
     notes: list[str] = []
     if fmt in ("csv", "tsv"):
-        df = _read_text(data, name, fmt, max_columns, notes)
+        df = _read_text(data, name, fmt, max_columns, notes, max_cells)
     elif fmt == "parquet":
         if not data.startswith(b"PAR1"):
             what = _sniff_binary(data) or "text"
             raise TableError(f"{name} is named .parquet but its content is {what}, not Parquet")
-        df = _read_parquet(data, name, max_columns)
+        df = _read_parquet(data, name, max_columns, max_cells, max_expanded)
     else:
         if not data.startswith(b"PK\x03\x04"):
             what = _sniff_binary(data) or "text"
             raise TableError(f"{name} is named {ext} but its content is {what}, not an Excel workbook")
-        df = _read_excel(data, name, max_columns, notes)
+        df = _read_excel(data, name, max_columns, notes, max_cells, max_expanded)
 
     df = df.dropna(axis=0, how="all").reset_index(drop=True)
+    _check_cells(df.shape[0], df.shape[1], name, max_cells, "as read")
     if df.shape[1] == 0:
         raise TableError(f"{name} has no columns")
     if df.shape[0] == 0:
@@ -336,20 +526,6 @@ def read_table(source, *, filename: str | None = None, max_bytes: int | None = N
 # --------------------------------------------------------------------------------------
 # column summary
 # --------------------------------------------------------------------------------------
-def _jsonable_scalar(v):
-    if v is None:
-        return None
-    if isinstance(v, (pd.Timestamp, np.datetime64)):
-        return str(pd.Timestamp(v))
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        return None if not np.isfinite(v) else float(v)
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    return v
-
-
 def summarize_columns(df: pd.DataFrame) -> pd.DataFrame:
     """One row per column: its kind, missing and infinite values, range and problems.
 
@@ -411,7 +587,7 @@ def summarize_columns(df: pd.DataFrame) -> pd.DataFrame:
                     if finite.size:
                         row["min"], row["max"] = float(finite.min()), float(finite.max())
         row["constant"] = row["n_unique"] <= 1
-        rows.append({k: _jsonable_scalar(v) for k, v in row.items()})
+        rows.append(to_jsonable(row))
     cols = ["column", "dtype", "kind", "n_missing", "n_inf", "min", "max", "n_unique", "constant",
             "n_bad", "bad_value"]
     return pd.DataFrame(rows, columns=cols)

@@ -11,13 +11,14 @@ import pandas as pd
 
 from ._progress import ProgressCallback, report
 from .cluster import cluster_configured, get_executor
+from ._serialize import Result
 from .imbalance import imbalance_pair
 from .preprocess import check_panel, lagged_pairs
 from .selection import SelectionResult, select_features
 
 
 @dataclass(frozen=True)
-class LagScanResult:
+class LagScanResult(Result):
     """Result of :func:`lag_scan`.
 
     For each lag (rows, in the order of ``lags``): ``forward`` = Delta(source_t ->
@@ -56,26 +57,15 @@ class LagScanResult:
         })
 
     def to_dict(self) -> dict:
-        return {
-            "source": list(self.source), "target": list(self.target),
-            "rows": self.to_frame().to_dict(orient="records"), "best_lag": self.best_lag,
-            "arrow": self.arrow, "future_mean": self.future_mean, "past_mean": self.past_mean,
-            "k": self.k, "n_queries": self.n_queries, "notes": list(self.notes),
-        }
+        """Every field, and ``rows``: the table of :meth:`to_frame` as records."""
+        return super().to_dict() | {"rows": self.to_frame().to_dict(orient="records")}
 
     @property
     def verdict(self) -> str:
-        src, tgt = ", ".join(self.source), ", ".join(self.target)
-        if self.arrow == "future":
-            return (f"[{src}] predicts the future of [{tgt}] better than its past "
-                    f"(mean Delta {self.future_mean:.3f} vs {self.past_mean:.3f}): consistent with "
-                    f"[{src}] acting on [{tgt}]; best lag {self.best_lag}")
-        if self.arrow == "past":
-            return (f"[{src}] predicts the past of [{tgt}] better than its future "
-                    f"(mean Delta {self.past_mean:.3f} vs {self.future_mean:.3f}): consistent with "
-                    f"[{tgt}] acting on [{src}]; best lag {self.best_lag}")
-        return (f"no clear arrow of time between [{src}] and [{tgt}] "
-                f"(future {self.future_mean:.3f}, past {self.past_mean:.3f}); best lag {self.best_lag}")
+        """The arrow of time in words (:func:`infoimb.verdicts.lag_scan`)."""
+        from . import verdicts
+
+        return verdicts.lag_scan(self)
 
 
 def _columns(cols, what: str) -> list[str]:

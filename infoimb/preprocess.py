@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from ._validation import check_choice, check_int
+
 __all__ = [
     "SCALE_METHODS",
     "RESAMPLE_HOW",
@@ -213,9 +215,8 @@ def check_panel(df: pd.DataFrame, *, time: str, entity: str | None,
     >>> check_panel(df, time="week", entity="id", min_rows=1)["cases"].tolist()
     [1, 2, 3]
     """
-    if isinstance(min_rows, bool) or not isinstance(min_rows, (int, np.integer)) or min_rows < 1:
-        raise ValueError(f"min_rows must be a whole number >= 1, got {min_rows!r}")
-    out, _ = _panel(df, time, entity, min_rows=int(min_rows), warn=True)
+    min_rows = check_int(min_rows, "min_rows", low=1, strict=True)
+    out, _ = _panel(df, time, entity, min_rows=min_rows, warn=True)
     return _finish(out, entity)
 
 
@@ -380,8 +381,7 @@ def difference_cumulative(df: pd.DataFrame, columns, *, time: str, entity: str |
     [nan, 2.0, 5.0, nan, 3.0]
     """
     columns = _as_list(columns, "columns")
-    if negative not in NEGATIVE_MODES:
-        raise ValueError(f"negative must be one of {', '.join(NEGATIVE_MODES)}; got {negative!r}")
+    negative = check_choice(negative, "negative", NEGATIVE_MODES)
     if not isinstance(suffix, str) or not suffix:
         raise ValueError(f"suffix must be a non-empty string, got {suffix!r}")
     d, ent = _panel(df, time, entity, warn=False)
@@ -545,8 +545,7 @@ def scale(df: pd.DataFrame, columns, method: str) -> pd.DataFrame:
     [0.2, 0.5, 0.5, 0.8]
     """
     _require_frame(df)
-    if method not in SCALE_METHODS:
-        raise ValueError(f"method must be one of {', '.join(SCALE_METHODS)}; got {method!r}")
+    method = check_choice(method, "method", SCALE_METHODS)
     if columns is None:
         columns = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c].dtype)]
     else:

@@ -19,6 +19,8 @@ from ._progress import ProgressCallback, report
 from ._spaces import _frame, check_k, check_metric, check_n_queries, make_space
 from ._trees import check_algorithm, choose_algorithm, tree_pair_terms
 from .cluster import get_executor
+from ._serialize import Result
+from ._validation import check_choice, check_int
 from .imbalance import chunk_bounds, mean_se, query_indices
 
 METHODS = ("exhaustive", "greedy", "beam", "backward")
@@ -28,7 +30,7 @@ _BATCH = 256  # candidates evaluated per kernel call (bounds memory, paces progr
 
 
 @dataclass(frozen=True)
-class SelectionStep:
+class SelectionStep(Result):
     """The best subset of one size.
 
     ``a_to_b`` is Delta(subset -> target), ``b_to_a`` is Delta(target -> subset);
@@ -50,7 +52,7 @@ class SelectionStep:
 
 
 @dataclass(frozen=True)
-class SelectionResult:
+class SelectionResult(Result):
     """Result of :func:`select_features`.
 
     Attributes
@@ -96,15 +98,6 @@ class SelectionResult:
         rows = [asdict(s) | {"features": ";".join(s.features)} for s in self.steps]
         return pd.DataFrame(rows)
 
-    def to_dict(self) -> dict:
-        return {
-            "method": self.method, "criterion": self.criterion, "columns": list(self.columns),
-            "target_columns": None if self.target_columns is None else list(self.target_columns),
-            "steps": [asdict(s) | {"features": list(s.features)} for s in self.steps],
-            "suggested_size": self.suggested_size, "dummy": self.dummy, "n": self.n,
-            "k": self.k, "n_queries": self.n_queries, "metric": self.metric,
-            "candidates": self.candidates.to_dict(orient="list"),
-        }
 
 
 class _Evaluator:
@@ -293,10 +286,8 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
     >>> r.best(2).features
     ('x0', 'x2')
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
-    if criterion not in CRITERIA:
-        raise ValueError(f"criterion must be one of {', '.join(CRITERIA)}; got {criterion!r}")
+    method = check_choice(method, "method", METHODS)
+    criterion = check_choice(criterion, "criterion", CRITERIA)
     metric = check_metric(metric)
     if metric == "precomputed":
         raise ValueError("feature selection needs features; metric='precomputed' does not apply")
@@ -324,8 +315,9 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
         raise ValueError(f"need at least 3 points, got {n}")
     k = check_k(k, n)
     n_queries = check_n_queries(n_queries, n)
-    if isinstance(n_best, bool) or int(n_best) != n_best or n_best < 1:
-        raise ValueError(f"n_best must be a positive whole number, got {n_best!r}")
+    n_best = check_int(n_best, "n_best", low=1)
+    n_random = check_int(n_random, "n_random", low=0)
+    max_subsets = check_int(max_subsets, "max_subsets", low=1)
     algorithm = check_algorithm(algorithm)
     if algorithm == "tree":  # refuse periodic features up front, not after some steps
         choose_algorithm("tree", metric=metric, periods=(space.period, tspace.period),
@@ -345,9 +337,7 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
     D = len(names)
     if max_features is None:
         max_features = min(D, 3) if method == "exhaustive" else D
-    if isinstance(max_features, bool) or int(max_features) != max_features or max_features < 1:
-        raise ValueError(f"max_features must be a positive whole number, got {max_features!r}")
-    max_features = int(min(max_features, D))
+    max_features = min(check_int(max_features, "max_features", low=1), D)
     if method == "exhaustive":
         total = n_subsets(D, max_features)
         if total > max_subsets:
@@ -356,7 +346,7 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
                 f"{total:,} subsets, more than max_subsets={max_subsets:,}; use method='beam' or "
                 "'greedy', lower max_features, or raise max_subsets")
     queries = query_indices(n, n_queries, rng)
-    expected = _expected_evaluations(method, D, max_features, n_best) + n_random * max_features
+    expected = expected_evaluations(method, D, max_features, n_best) + n_random * max_features
     with get_executor(client) as executor:
         evaluate = _Evaluator(XT, period_x, tspace, space.metric_code, queries, k, progress,
                               expected, algorithm, metric, executor)
@@ -398,7 +388,15 @@ def _suggest(steps: list[SelectionStep]) -> int:
     return best.size
 
 
-def _expected_evaluations(method, D, max_features, n_best) -> int:
+def expected_evaluations(method: str, D: int, max_features: int, n_best: int) -> int:
+    """How many subsets a search evaluates (without the random baseline): what the progress
+    bar counts to, and what the dashboard quotes before a run.
+
+    Examples
+    --------
+    >>> expected_evaluations("greedy", 5, 3, 1)  # 5 + 4 + 3 candidates
+    12
+    """
     if method == "exhaustive":
         return n_subsets(D, max_features)
     if method == "greedy":
@@ -410,6 +408,9 @@ def _expected_evaluations(method, D, max_features, n_best) -> int:
         total += width * (D - d)
         width = min(n_best, math.comb(D, d + 1))
     return total
+
+
+_expected_evaluations = expected_evaluations  # the former private name (web/select.py)
 
 
 def _take(best, evaluated, subsets, vals, criterion):

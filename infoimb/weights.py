@@ -22,7 +22,6 @@ same number); results are normalised so that the largest weight is 1.
 from __future__ import annotations
 
 import itertools
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -30,6 +29,8 @@ import numpy as np
 
 from . import _dii_kernels as DK
 from ._spaces import Space, check_k, check_n_queries, make_pair
+from ._serialize import Result
+from ._validation import check_choice, check_int, check_real
 from .imbalance import chunk_bounds, pair_terms, query_indices
 
 __all__ = ["METHODS", "WeightsResult", "optimize_weights"]
@@ -38,7 +39,7 @@ METHODS = ("grid", "coordinate", "dii")
 
 
 @dataclass(frozen=True)
-class WeightsResult:
+class WeightsResult(Result):
     """Weights of A's features that minimise Delta(weighted A -> B).
 
     Attributes
@@ -83,40 +84,18 @@ class WeightsResult:
         """The weights by column name."""
         return {c: float(w) for c, w in zip(self.columns, self.weights)}
 
-    def to_dict(self) -> dict:
-        return {
-            "columns": list(self.columns),
-            "weights": self.weights.tolist(),
-            "delta_before": self.delta_before,
-            "delta_after": self.delta_after,
-            "history": [{key: (v.tolist() if isinstance(v, np.ndarray) else v)
-                         for key, v in h.items()} for h in self.history],
-            "method": self.method,
-            "k": self.k,
-            "n": self.n,
-            "n_queries": self.n_queries,
-        }
+    @classmethod
+    def from_dict(cls, data) -> WeightsResult:
+        """Read back :meth:`to_dict`; the history's weight vectors become arrays again."""
+        out = super().from_dict(data)
+        history = tuple({key: np.asarray(v, dtype=float) if key == "weights" else v
+                         for key, v in h.items()} for h in out.history)
+        return replace(out, history=history)
 
 
 # --------------------------------------------------------------------------------------
 # validation
 # --------------------------------------------------------------------------------------
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a whole number, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return int(value)
-
-
-def _positive_real(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise TypeError(f"{name} must be a finite number, got {value!r}")
-    if value <= 0:
-        raise ValueError(f"{name} must be positive, got {value}")
-    return float(value)
-
-
 def _check_scales(scales, default) -> np.ndarray:
     arr = np.asarray(default if scales is None else scales, dtype=np.float64).ravel()
     if arr.size == 0:
@@ -355,8 +334,7 @@ def optimize_weights(a, b, *, method: str = "dii", k: int = 1, period=None, init
     >>> res.delta_after < res.delta_before
     True
     """
-    if not isinstance(method, str) or method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}; got {method!r}")
+    method = check_choice(method, "method", METHODS)
     if progress is not None and not callable(progress):
         raise TypeError("progress must be a callable progress(fraction, message), "
                         f"got {progress!r}")
@@ -366,19 +344,17 @@ def optimize_weights(a, b, *, method: str = "dii", k: int = 1, period=None, init
     n_queries = check_n_queries(n_queries, n)
     values = sa.XT.T
     w0 = _check_initial(initial, values)
-    max_evaluations = _positive_int(max_evaluations, "max_evaluations")
-    if n_iter is not None:
-        n_iter = _positive_int(n_iter, "n_iter")
-    learning_rate = _positive_real(learning_rate, "learning_rate")
-    if isinstance(l1, bool) or not isinstance(l1, numbers.Real) or not np.isfinite(l1) or l1 < 0:
-        raise ValueError(f"l1 must be a non-negative number, got {l1!r}")
-    lambda_factor = _positive_real(lambda_factor, "lambda_factor")
+    max_evaluations = check_int(max_evaluations, "max_evaluations", low=1, strict=True)
+    n_iter = check_int(n_iter, "n_iter", low=1, strict=True, allow_none=True)
+    learning_rate = check_real(learning_rate, "learning_rate", low=0, low_open=True)
+    l1 = check_real(l1, "l1", low=0)
+    lambda_factor = check_real(lambda_factor, "lambda_factor", low=0, low_open=True)
     try:
         k_init, k_final = lambda_k
     except (TypeError, ValueError):
         raise TypeError(f"lambda_k must be a pair (k_init, k_final), got {lambda_k!r}") from None
-    k_init = _positive_int(k_init, "lambda_k[0]")
-    k_final = _positive_int(k_final, "lambda_k[1]")
+    k_init = check_int(k_init, "lambda_k[0]", low=1, strict=True)
+    k_final = check_int(k_final, "lambda_k[1]", low=1, strict=True)
     k_init, k_final = min(k_init, n - 1), min(k_final, n - 1)
     scales = _check_scales(scales, np.logspace(-1.0, 1.0, 9))
 

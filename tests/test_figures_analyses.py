@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -184,7 +186,8 @@ def test_weights_bars_normalised_in_column_order(weights):
     np.testing.assert_allclose(np.asarray(bar.x) / bar.x[1] * 5, [1.0, 5.0, 0.5], rtol=0.1)
     assert fig.layout.xaxis.title.text == "weight (largest = 1)"
     assert fig.layout.yaxis.autorange == "reversed"  # the first column on top
-    many = F.weights_bars({"columns": [f"f{i}" for i in range(80)], "weights": np.arange(80.0)}, max_bars=10)
+    eighty = dataclasses.replace(res, columns=tuple(f"f{i}" for i in range(80)), weights=np.arange(80.0))
+    many = F.weights_bars(eighty, max_bars=10)
     assert list(many.data[0].y) == [f"f{i}" for i in range(70, 80)]
     assert "the 10 largest of 80" in many.layout.title.subtitle.text
 

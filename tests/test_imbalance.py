@@ -670,7 +670,7 @@ BAD_INPUTS = [
      "weights: unknown column(s) ['c0']"),
     # metric
     ("unknown metric", dict(a=_X, b=_Y, metric="cosine"), ValueError,
-     "metric must be one of euclidean, manhattan, chebyshev, precomputed; got 'cosine'"),
+     "metric must be one of 'euclidean', 'manhattan', 'chebyshev', 'precomputed'; got 'cosine'"),
     ("metric not a string", dict(a=_X, b=_Y, metric=None), ValueError, "metric must be one of"),
     # duplicate column names
     ("duplicate DataFrame columns", dict(a=pd.DataFrame(_X, columns=["x", "x"]), b=_Y),

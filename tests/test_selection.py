@@ -189,8 +189,8 @@ def test_n_subsets():
         (dict(criterion="both"), ValueError, "criterion must be one of"),
         (dict(k=200), ValueError, "must be smaller than the number of points"),
         (dict(n_queries=500), ValueError, "larger than the number of points"),
-        (dict(max_features=0), ValueError, "max_features must be a positive whole number"),
-        (dict(n_best=0), ValueError, "n_best must be a positive whole number"),
+        (dict(max_features=0), ValueError, "max_features must be at least 1"),
+        (dict(n_best=0), ValueError, "n_best must be at least 1"),
         (dict(metric="precomputed"), ValueError, "needs features"),
     ],
 )

@@ -1,0 +1,156 @@
+"""Every verdict sentence, in one place: the command line and the dashboard print these.
+
+Each function takes a result object and returns one sentence (or a few) in plain words; the
+optional labels name the spaces as the reader knows them (column lists on the command line,
+the names chosen on a page).
+
+Examples
+--------
+>>> import numpy as np, infoimb
+>>> X = np.random.default_rng(0).normal(size=(500, 3))
+>>> relation(infoimb.imbalance_pair(X, X))
+"A and B are equivalent: each predicts the other's neighbours"
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the result classes import nothing from here; no cycle at run time
+    from .causality import CausalityResult
+    from .imbalance import ImbalancePair
+    from .lags import LagScanResult
+    from .selection import SelectionResult
+
+__all__ = ["RELATION_TEXT", "causality", "lag_scan", "relation", "selection"]
+
+#: the relation between two spaces (see ``imbalance.classify_relation``) in words
+RELATION_TEXT = {
+    "equivalent": "A and B are equivalent: each predicts the other's neighbours",
+    "a_contains_b": "A contains the information of B (A predicts B, not the reverse)",
+    "b_contains_a": "B contains the information of A (B predicts A, not the reverse)",
+    "symmetric": "A and B share part of their information, symmetrically",
+    "independent": "A and B are independent: neither predicts the other",
+}
+
+
+def relation(pair: ImbalancePair) -> str:
+    """The relation of an :class:`~infoimb.imbalance.ImbalancePair` in words.
+
+    Examples
+    --------
+    >>> from infoimb.imbalance import ImbalancePair
+    >>> relation(ImbalancePair(0.06, 0.55, 0.003, 0.01, 1000, 1, 1000, "a_contains_b"))
+    'A contains the information of B (A predicts B, not the reverse)'
+    """
+    return RELATION_TEXT[pair.relation]
+
+
+def lag_scan(scan: LagScanResult, *, source: str | None = None, target: str | None = None,
+             step: str | None = None) -> str:
+    """The arrow of time read from a :class:`~infoimb.lags.LagScanResult`.
+
+    ``source`` / ``target`` name the two sides (default: their columns); ``step`` the length
+    of one time step (e.g. "7 days"), when known.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, infoimb
+    >>> x = np.random.default_rng(0).normal(size=300)
+    >>> df = pd.DataFrame({"t": np.arange(300), "x": x, "y": np.r_[0, 0, x[:-2]]})
+    >>> lag_scan(infoimb.lag_scan(df, "x", "y", lags=range(-3, 4), time="t")).split(" (mean")[0]
+    'The source (x) predicts the future of the target (y) better than its past'
+    """
+    source = ", ".join(scan.source) if source is None else source
+    target = ", ".join(scan.target) if target is None else target
+    f, p, best = scan.future_mean, scan.past_mean, scan.best_lag
+    unit = f" (1 step = {step})" if step else ""
+    if scan.arrow == "future":
+        return (f"The source ({source}) predicts the future of the target ({target}) better than "
+                f"its past (mean Δ {f:.3f} over δ > 0 against {p:.3f} over δ < 0): the arrow of "
+                f"time of the source acting on the target. Δ is smallest at δ = {best}{unit}.")
+    if scan.arrow == "past":
+        return (f"The source ({source}) predicts the past of the target ({target}) better than "
+                f"its future (mean Δ {p:.3f} over δ < 0 against {f:.3f} over δ > 0): the arrow "
+                f"of time of the target acting on the source. Δ is smallest at δ = {best}{unit}.")
+    if math.isnan(f):  # no mirrored lags
+        return ("No arrow of time can be read: the lags scanned have no pairs δ and −δ. Δ is "
+                f"smallest at δ = {best}{unit}.")
+    return (f"No clear arrow of time between {source} and {target}: future and past are "
+            f"predicted equally well within two standard errors (mean Δ {f:.3f} over δ > 0, "
+            f"{p:.3f} over δ < 0). Δ is smallest at δ = {best}{unit}.")
+
+
+def causality(result: CausalityResult, *, cause: str = "X", effect: str = "Y",
+              conditioning: str | None = None) -> str:
+    """The direction of coupling of a :class:`~infoimb.causality.CausalityResult`, with the
+    two imbalance gains.
+
+    ``cause`` / ``effect`` name X and Y; ``conditioning`` names Z (default "Z" when the test
+    was conditioned, else nothing).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from infoimb.causality import CausalityResult, ImbalanceGain
+    >>> g = lambda gain: ImbalanceGain(np.zeros(1), np.ones(1), np.zeros(1), gain, 0.01, 0.5,
+    ...                                1, 5, 100, 100)
+    >>> causality(CausalityResult(g(0.4), g(0.0), "x drives y", 0.05, 3.0)).split(":")[0]
+    'X drives Y'
+    """
+    xy, yx = result.x_to_y, result.y_to_x
+    if conditioning is None and xy.conditioned:
+        conditioning = "Z"
+    tau = xy.tau
+    g1 = f"IG({cause} → {effect}) = {xy.gain:.3f} ± {xy.gain_se:.3f}"
+    g2 = f"IG({effect} → {cause}) = {yx.gain:.3f} ± {yx.gain_se:.3f}"
+    beyond = f" and {conditioning}" if conditioning else ""
+    v = result.verdict
+    if v == "x drives y":
+        return (f"{cause} drives {effect}: adding {cause}'s present to {effect}'s own "
+                f"present{beyond} improves the prediction of {effect} τ = {tau} rows later "
+                f"({g1}, best at α* = {xy.alpha_star:.2f}), while {effect} does not help to "
+                f"predict {cause} ({g2}).")
+    if v == "y drives x":
+        return (f"{effect} drives {cause}: adding {effect}'s present to {cause}'s own "
+                f"present{beyond} improves the prediction of {cause} τ = {tau} rows later "
+                f"({g2}, best at α* = {yx.alpha_star:.2f}), while {cause} does not help to "
+                f"predict {effect} ({g1}).")
+    if v == "bidirectional":
+        return (f"Coupling both ways: each present helps to predict the other's future ({g1}; "
+                f"{g2}). Strong one-way coupling can synchronise two systems and show up like "
+                "this too: compare the two gains.")
+    return (f"No detectable coupling: neither present helps to predict the other's future "
+            f"beyond its own{beyond} ({g1}; {g2}; a gain counts above {result.min_gain:g} and "
+            f"{result.z:g} standard errors).")
+
+
+def selection(result: SelectionResult) -> str:
+    """The suggested size of a :class:`~infoimb.selection.SelectionResult` and its features,
+    and whether the dummy noise feature (when one was added) was ever chosen.
+
+    Examples
+    --------
+    >>> import numpy as np, infoimb
+    >>> X = np.random.default_rng(0).normal(size=(300, 4))
+    >>> r = infoimb.select_features(X, 3 * X[:, 0] - 10 * X[:, 2], max_features=3)
+    >>> selection(r).split(",")[0]
+    'Suggested size d = 2 (x2'
+    """
+    criterion = "Δ(S → target)" if result.criterion == "a_to_b" else "the symmetric Δ"
+    if result.target_columns is None:
+        criterion = criterion.replace("target", "all candidates")
+    text = (f"Suggested size d = {result.suggested_size} ({', '.join(result.selected)}): the "
+            f"smallest size whose {criterion} is within two standard errors of the best.")
+    if result.dummy:
+        chosen = [s.size for s in result.steps
+                  if result.dummy in s.features and s.size <= result.suggested_size]
+        if chosen:
+            text += (f" The dummy noise feature ({result.dummy}) is among the chosen features at "
+                     f"d = {', '.join(map(str, chosen))}: below that size's error, the choice is "
+                     "not meaningful.")
+        else:
+            text += (f" The dummy noise feature ({result.dummy}) was never chosen up to the "
+                     "suggested size, as it should be.")
+    return text
