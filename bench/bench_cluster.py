@@ -4,7 +4,7 @@ per-task overhead, and an Amdahl-style estimate for 32 workers at D = 324, N = 2
 Starts a Dask scheduler and W workers (``--nthreads 1``, NUMBA_NUM_THREADS=1: one core each)
 on 127.0.0.1 for W = 1, 2; the local baseline runs with one numba thread too, so the
 speed-ups compare one core with W cores. Wall times on a shared machine are noisy; the
-ratios in one run are what matter.
+ratios in one run are what matter; every time is the best of two runs.
 
     python bench/bench_cluster.py            # D = 40, N = 4 000, 3 greedy steps
     python bench/bench_cluster.py --quick    # D = 20, N = 2 000
@@ -107,7 +107,8 @@ def main() -> None:
     y = X[:, 0] - 2 * X[:, 5] + 0.5 * X[:, 9]
     kw = dict(method="greedy", max_features=steps, algorithm="brute")
     infoimb.select_features(X[:200], y[:200], **kw)  # kernels loaded
-    local, local_kernel = kernel_seconds(X, y, **kw)
+    # best of two runs everywhere (the machine is shared; the minimum is the least disturbed)
+    local, local_kernel = min(kernel_seconds(X, y, **kw) for _ in range(2))
     ref = infoimb.select_features(X, y, **kw)
     print(f"greedy selection, D = {D}, N = {N}, {steps} steps "
           f"({sum(D - d for d in range(steps))} candidates), one core per process")
@@ -118,9 +119,11 @@ def main() -> None:
         client, procs = start_cluster(W)
         try:
             infoimb.select_features(X[:300], y[:300], client=client, **kw)  # warm the path
-            t0 = time.perf_counter()
-            res = infoimb.select_features(X, y, client=client, **kw)
-            wall = time.perf_counter() - t0
+            wall = math.inf
+            for _ in range(2):
+                t0 = time.perf_counter()
+                res = infoimb.select_features(X, y, client=client, **kw)
+                wall = min(wall, time.perf_counter() - t0)
             same = res.steps == ref.steps and res.candidates.equals(ref.candidates)
             print(f"{f'{W} worker(s)':<14}{wall:>9.2f}{local / wall:>10.2f}  {same}", flush=True)
             if W == 2:
