@@ -12,6 +12,7 @@ The analyses (imported on first use, so ``import infoimb`` stays light)::
     lag_scan, select_lagged   time lags on panel data
     imbalance_gain, causality_test, time_delay_embedding   causality (imbalance gain)
     optimize_weights       relative scales of heterogeneous features (grid, coordinate, DII)
+    load_distance_matrix, imbalance_matrix   N x N distance matrices as spaces; Δ between many
     Cancelled, warmup      stop a running analysis from its progress callback; compile kernels
 
 Submodules, imported on first use as ``infoimb.<name>``::
@@ -21,6 +22,8 @@ Submodules, imported on first use as ``infoimb.<name>``::
     verdicts               every verdict sentence, as the CLI and the dashboard print it
     figures                pure Plotly figure builders (need plotly)
     sklearn                a scikit-learn feature selector (needs scikit-learn)
+    distances              distance matrices: loading, checks, limits, the matrix of Δ
+    materials              carbon SOAP, Tersoff energies (needs the extra "materials")
 
 Every result class has ``to_dict()`` and ``from_dict()``; ``infoimb._serialize.dumps`` writes
 any of them as JSON.
@@ -56,9 +59,13 @@ _LAZY = {
     "CausalityResult": "causality",
     "optimize_weights": "weights",
     "WeightsResult": "weights",
+    "load_distance_matrix": "distances",
+    "imbalance_matrix": "distances",
+    "DistanceMatrix": "distances",
+    "ImbalanceMatrix": "distances",
 }
 _SUBMODULES = ("datasets", "preprocess", "selection", "lags", "causality", "weights", "io",
-               "figures", "sklearn", "verdicts")
+               "figures", "sklearn", "verdicts", "distances", "materials")
 
 __all__ = [
     "RELATIONS",

@@ -580,3 +580,33 @@ def rank_pairs(AT, period_a, metric_a, BT, period_b, metric_b, queries, partners
             ra[qi, s] = rA[partners[qi, s]]
             rb[qi, s] = rB[partners[qi, s]]
     return ra, rb
+
+
+# --------------------------------------------------------------------------------------
+# one precomputed matrix, one feature space
+# --------------------------------------------------------------------------------------
+@njit(cache=True, parallel=True)
+def pair_terms_mixed(DA, BT, period_b, metric_b, queries, k, scale, bounds):
+    """As :func:`pair_terms` with A given by an N x N matrix (float64 or float32, widened
+    exactly row by row) and B by features: B's distances are computed per query exactly as
+    in :func:`pair_terms` (squared for Euclidean), O(N) memory per chunk."""
+    n = DA.shape[0]
+    nq = queries.shape[0]
+    t_ab = np.empty(nq)
+    t_ba = np.empty(nq)
+    for c in prange(bounds.shape[0] - 1):
+        dA = np.empty(n)
+        dB = np.empty(n)
+        best = np.empty(k)
+        best_idx = np.empty(k, dtype=np.int64)
+        vals = np.empty(n)
+        wts = np.empty(n)
+        for qi in range(bounds[c], bounds[c + 1]):
+            i = queries[qi]
+            for j in range(n):
+                dA[j] = DA[i, j]
+            _row_distances(BT, period_b, metric_b, i, dB)
+            dA[i] = np.inf
+            dB[i] = np.inf
+            t_ab[qi], t_ba[qi] = _query_terms(dA, dB, k, scale, best, best_idx, vals, wts)
+    return t_ab, t_ba

@@ -168,7 +168,8 @@ def make_space(x, *, name: str, metric: str = "euclidean", period=None, weights=
             raise TypeError(f"{name}: precomputed distances must be numeric, got {D.dtype}")
         if D.ndim != 2 or D.shape[0] != D.shape[1]:
             raise ValueError(f"{name}: a precomputed distance matrix must be square N x N, got shape {D.shape}")
-        D = np.ascontiguousarray(D, dtype=np.float64)
+        # float32 stays float32 (the kernels widen each row exactly): no float64 copy
+        D = np.ascontiguousarray(D, dtype=np.float32 if D.dtype == np.float32 else np.float64)
         if not np.isfinite(D).all():
             rows = int((~np.isfinite(D)).any(axis=1).sum())
             raise ValueError(f"{name}: the distance matrix has NaN or infinite entries in {rows} row(s)")

@@ -30,6 +30,13 @@ def warmup() -> float:
         K.pair_terms_streamed(AT, pa, code, BT, pb, code, queries, 1, 1.0)
     D = np.ascontiguousarray(np.abs(AT[0][:, None] - AT[0][None, :]))
     K.pair_terms_precomputed(D, D, queries, 1, 1.0, bounds)
+    # distance matrices as inputs: float32 matrices, and one matrix beside a feature space
+    D32 = D.astype(np.float32)
+    K.pair_terms_precomputed(D32, D32, queries, 1, 1.0, bounds)
+    K.pair_terms_precomputed(D32, D, queries, 1, 1.0, bounds)
+    K.pair_terms_precomputed(D, D32, queries, 1, 1.0, bounds)
+    K.pair_terms_mixed(D, BT, pb, K.EUCLIDEAN, queries, 1, 1.0, bounds)
+    K.pair_terms_mixed(D32, BT, pb, K.EUCLIDEAN, queries, 1, 1.0, bounds)
     parents = np.array([[0], [1]], dtype=np.int64)
     K.subset_terms(AT, pa, parents, np.array([0, 1], dtype=np.int64), np.array([0, 1], dtype=np.int64),
                    np.array([1, 0], dtype=np.int64), BT, pb, K.EUCLIDEAN, queries, 1, bounds)

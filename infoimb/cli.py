@@ -1,6 +1,8 @@
 """The command line: a thin layer over the Python API.
 
     infoimb pair data.csv --a x,y,z --b x,y
+    infoimb pair data.csv --a-distances rmsd.npy --b x,y
+    infoimb matrix data.csv --spaces 'soap=s0,s1,s2;radial=r0,r1;rmsd=@rmsd.npy'
     infoimb select data.csv --target energy --method beam --max-features 5
     infoimb lags panel.csv --source stay_home --target cases --time date --group id --lags=-5:5
     infoimb causality traj.csv --cause x1,y1,z1 --effect x2,y2,z2 --tau 20
@@ -137,16 +139,184 @@ def cmd_pair(args) -> None:
     from .imbalance import imbalance_pair
 
     df = _read(args.file)
+    if getattr(args, "a_distances", None) or getattr(args, "b_distances", None):
+        return _pair_with_distances(args, df)
     a, b = _cols(args.a, df, "a"), _cols(args.b, df, "b")
+    groups, times = _significance_columns(args, df)
     p = imbalance_pair(df[a], df[b], k=args.k, metric=args.metric, period=_periods(args.period),
-                       n_queries=args.n_queries, random_state=args.seed)
+                       n_queries=args.n_queries, random_state=args.seed,
+                       n_permutations=args.permutations, groups=groups, times=times,
+                       theiler=args.theiler)
     payload = p.to_dict() | {"a": a, "b": b, "file": args.file, "metric": args.metric}
     text = (f"A = {', '.join(a)}\nB = {', '.join(b)}\n"
             f"N = {p.n}, k = {p.k}, {'exact' if p.exact else f'{p.n_queries} random queries'}\n"
-            f"Δ(A→B) = {p.a_to_b:.6f} ± {p.a_to_b_se:.6f}\n"
-            f"Δ(B→A) = {p.b_to_a:.6f} ± {p.b_to_a_se:.6f}\n"
-            f"relation: {p.relation} ({verdicts.relation(p)})")
+            f"Δ(A→B) = {p.a_to_b:.6f} ± {p.a_to_b_se:.6f}{_ci_text(p.a_to_b_ci, p.confidence)}"
+            f"{_p_text(p.p_a_to_b)}\n"
+            f"Δ(B→A) = {p.b_to_a:.6f} ± {p.b_to_a_se:.6f}{_ci_text(p.b_to_a_ci, p.confidence)}"
+            f"{_p_text(p.p_b_to_a)}\n"
+            f"Δ(A→B) − Δ(B→A) = {p.difference:.6f}{_ci_text(p.difference_ci, p.confidence)}\n"
+            f"relation: {p.relation} ({verdicts.relation(p)})"
+            + ("" if p.n_permutations else " [no significance test: use --permutations N]")
+            + (f"\nnull: {p.null}, {p.n_permutations} permutations" if p.n_permutations else ""))
+    if args.csv:
+        import pandas as pd
+
+        _emit(args, payload, pd.DataFrame([_flat(payload)]), text)
+        return
     _emit(args, payload, None, text)
+
+
+def _load_matrix(path: str, df, args, what: str):
+    """A distance matrix file tied to the table's rows (by order, or by --id-column)."""
+    from .distances import load_distance_matrix
+
+    id_col = getattr(args, "id_column", None)
+    if id_col is not None and id_col not in df.columns:
+        raise ValueError(f"--id-column: no column {id_col!r} in the table")
+    max_mb = getattr(args, "max_matrix_mb", None)
+    try:
+        return load_distance_matrix(
+            path, n=len(df), ids=id_col, id_order=None if id_col is None else df[id_col].tolist(),
+            symmetric=not getattr(args, "asymmetric", False), dtype=getattr(args, "dtype", None),
+            max_bytes=None if max_mb is None else int(max_mb * 1024**2))
+    except FileNotFoundError as exc:
+        raise ValueError(f"{what}: {exc}") from None
+
+
+def _pair_with_distances(args, df) -> None:
+    """``pair`` with --a-distances and/or --b-distances: a matrix on either side."""
+    from . import verdicts
+    from .imbalance import imbalance_pair
+
+    sides = {}
+    for side in ("a", "b"):
+        path, cols = getattr(args, f"{side}_distances"), getattr(args, side)
+        if path and cols:
+            raise ValueError(f"--{side} and --{side}-distances: give one of them, not both")
+        if not path and not cols:
+            raise ValueError(f"give --{side} (columns) or --{side}-distances (a matrix file)")
+        if path:
+            sides[side] = (_load_matrix(path, df, args, f"--{side}-distances"), f"@{path}")
+        else:
+            names = _cols(cols, df, side)
+            sides[side] = (df[names], ", ".join(names))
+    if args.period and args.a_distances and args.b_distances:
+        raise ValueError("--period applies to feature columns; both sides are matrices")
+    groups, times = _significance_columns(args, df)
+    p = imbalance_pair(sides["a"][0], sides["b"][0], k=args.k, metric=args.metric,
+                       period=_periods(args.period), n_queries=args.n_queries,
+                       random_state=args.seed, n_permutations=args.permutations,
+                       groups=groups, times=times, theiler=args.theiler)
+    payload = p.to_dict() | {"a": sides["a"][1], "b": sides["b"][1], "file": args.file,
+                             "metric": args.metric}
+    text = (f"A = {sides['a'][1]}\nB = {sides['b'][1]}\n"
+            f"N = {p.n}, k = {p.k}, {'exact' if p.exact else f'{p.n_queries} random queries'}\n"
+            f"Δ(A→B) = {p.a_to_b:.6f} ± {p.a_to_b_se:.6f}{_p_text(p.p_a_to_b)}\n"
+            f"Δ(B→A) = {p.b_to_a:.6f} ± {p.b_to_a_se:.6f}{_p_text(p.p_b_to_a)}\n"
+            f"relation: {p.relation} ({verdicts.relation(p)})"
+            + (f"\nnull: {p.null}, {p.n_permutations} permutations" if p.n_permutations else ""))
+    if args.csv:
+        import pandas as pd
+
+        _emit(args, payload, pd.DataFrame([_flat(payload)]), text)
+        return
+    _emit(args, payload, None, text)
+
+
+def _space_specs(spec: str, df, args) -> dict:
+    """'S1=a,b;S2=@d.npy' -> {name: DataFrame of columns, or DistanceMatrix}."""
+    out = {}
+    for item in (x.strip() for x in spec.split(";")):
+        if not item:
+            continue
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or not value:
+            raise ValueError(f"--spaces: expected NAME=col1,col2 or NAME=@matrix.npy, got {item!r}")
+        if name in out:
+            raise ValueError(f"--spaces: space {name!r} is given twice")
+        if value.startswith("@"):
+            out[name] = _load_matrix(value[1:], df, args, f"--spaces {name}")
+        else:
+            out[name] = df[_cols(value, df, f"spaces {name}")]
+    if len(out) < 2:
+        raise ValueError(f"--spaces: need at least two spaces, got {len(out)}")
+    return out
+
+
+def cmd_matrix(args) -> None:
+    from .distances import imbalance_matrix
+
+    df = _read(args.file)
+    spaces = _space_specs(args.spaces, df, args)
+    with progress_bar(args) as bar:
+        r = imbalance_matrix(spaces, k=args.k, metric=args.metric, n_queries=args.n_queries,
+                             random_state=args.seed, progress=bar)
+    table = r.delta.reset_index()
+    text = (f"Δ(row → column), N = {r.n}, k = {r.k}, "
+            f"{'exact' if r.exact else f'{r.n_queries} random queries'}\n"
+            + r.delta.to_string(float_format=lambda v: f"{v:.4f}", na_rep="-"))
+    if args.csv:
+        _emit(args, r.to_dict(), table, "")
+    else:
+        _emit(args, r.to_dict(), None, text)
+
+
+def _significance_columns(args, df):
+    """--groups / --times columns as arrays (None when not given)."""
+    out = []
+    for flag in ("groups", "times"):
+        col = getattr(args, flag, None)
+        if col is None:
+            out.append(None)
+            continue
+        if col not in df.columns:
+            raise ValueError(f"--{flag}: column {col!r} not in the table; columns are {list(df.columns)}")
+        out.append(df[col].to_numpy())
+    return tuple(out)
+
+
+def _ci_text(ci, confidence) -> str:
+    return "" if ci is None else f"  [{100 * confidence:.0f}% CI {ci[0]:.6f}, {ci[1]:.6f}]"
+
+
+def _p_text(p) -> str:
+    return "" if p is None else f"  p = {p:.4g}"
+
+
+def _flat(d: dict) -> dict:
+    """One CSV row: intervals as _low/_high columns, lists joined."""
+    row = {}
+    for key, v in d.items():
+        if isinstance(v, (list, tuple)) and len(v) == 2 and key.endswith("_ci"):
+            row[f"{key}_low"], row[f"{key}_high"] = v
+        elif isinstance(v, (list, tuple)):
+            row[key] = ";".join(map(str, v))
+        else:
+            row[key] = v
+    return row
+
+
+def _add_significance(p, *, permutations: bool = True, theiler: bool = True,
+                      groups: str | None = "--groups", splits: bool = False,
+                      times: bool = True) -> None:
+    """The significance options of a command."""
+    if permutations:
+        p.add_argument("--permutations", type=int, default=0, metavar="N",
+                       help="permutations for p-values (0 = none; e.g. 199)")
+    if groups:
+        p.add_argument(groups, dest="groups", default=None, metavar="COL",
+                       help="entity column: the null reassigns whole entities' series and "
+                       "intervals resample entities")
+    if theiler:
+        p.add_argument("--theiler", type=float, default=None, metavar="W",
+                       help="Theiler window: exclude neighbours of the same series within W time steps")
+        if times:
+            p.add_argument("--times", default=None, metavar="COL",
+                           help="time column (for --theiler)")
+    if splits:
+        p.add_argument("--splits", type=int, default=0, metavar="S",
+                       help="robustness: repeat on S disjoint subsets of entities or points")
 
 
 def cmd_select(args) -> None:
@@ -157,18 +327,29 @@ def cmd_select(args) -> None:
     numeric = [c for c in df.columns if np.issubdtype(df[c].dtype, np.number)]
     default_cands = [c for c in numeric if c not in (target or [])]
     cands = _cols(args.candidates, df, "candidates", default=default_cands)
+    groups, times = _significance_columns(args, df)
+    cands = [c for c in cands if c not in {args.groups, args.times}]
     with progress_bar(args) as bar:
         r = select_features(df[cands], None if target is None else df[target], method=args.method,
                             max_features=args.max_features, criterion=args.criterion, k=args.k,
                             metric=args.metric, period=_periods(args.period),
                             n_queries=args.n_queries, n_best=args.n_best,
                             max_subsets=args.max_subsets, n_random=args.n_random,
-                            dummy=args.dummy, random_state=args.seed, progress=bar)
-    table = r.to_frame()[["size", "features", "a_to_b", "a_to_b_se", "b_to_a", "b_to_a_se",
-                          "criterion", "random_mean", "random_sd", "n_evaluated"]]
+                            dummy=args.dummy, random_state=args.seed, progress=bar,
+                            groups=groups, times=times, theiler=args.theiler,
+                            n_splits=args.splits)
+    frame = r.to_frame()
+    table = frame[["size", "features", "a_to_b", "a_to_b_se", "b_to_a", "b_to_a_se",
+                   "criterion", "random_mean", "random_sd", "n_evaluated",
+                   *[c for c in frame.columns if c.endswith(("_ci_low", "_ci_high"))]]]
     text = (f"{r.method} selection, criterion {r.criterion}, N = {r.n}, k = {r.k}, "
             f"target = {'full space (compression)' if target is None else ', '.join(target)}\n"
             f"{verdicts.selection(r)}")
+    if r.stability is not None:
+        top = r.stability[r.stability["size"] == r.suggested_size]
+        text += "\nstability over {} splits at size {}: {}".format(
+            args.splits, r.suggested_size,
+            ", ".join(f"{f} {v:.0%}" for f, v in zip(top["feature"], top["frequency"])))
     _emit(args, r.to_dict(), table, text)
 
 
@@ -180,9 +361,16 @@ def cmd_lags(args) -> None:
     with progress_bar(args) as bar:
         r = lag_scan(df, source, target, lags=_lags(args.lags), time=args.time, group=args.group,
                      k=args.k, metric=args.metric, n_queries=args.n_queries,
-                     random_state=args.seed, progress=bar)
+                     random_state=args.seed, progress=bar, n_permutations=args.permutations,
+                     theiler=args.theiler, n_splits=args.splits)
     payload = r.to_dict()
     text = verdicts.lag_scan(r)
+    if r.forward_p is not None:
+        text += (f"\np and BH q per lag ({r.n_permutations} permutations, null: {r.null}) "
+                 "are in the table")
+    if r.stability is not None:
+        best = r.stability[r.stability["is_best"]]["lag"].tolist()
+        text += f"\nbest lag in each of {args.splits} disjoint splits: {best}"
     if args.select_lag is not None:
         sel = select_lagged(df, source, target, lag=args.select_lag, time=args.time,
                             group=args.group, method="greedy", k=args.k, n_queries=args.n_queries,
@@ -276,6 +464,23 @@ def _common(p: argparse.ArgumentParser, *, k_default: int = 1) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def _matrix_options(p: argparse.ArgumentParser, *, pair: bool = False) -> None:
+    """Options of commands that read N x N distance matrices."""
+    if pair:
+        p.add_argument("--a-distances", metavar="FILE",
+                       help="A as an N x N distance matrix (.npy, .csv, .tsv, .parquet) instead of --a")
+        p.add_argument("--b-distances", metavar="FILE",
+                       help="B as an N x N distance matrix instead of --b")
+    p.add_argument("--id-column", help="tie matrix rows to the table by this id column (the "
+                   "matrix file, CSV/Parquet, has a column of the same name); default: row order")
+    p.add_argument("--asymmetric", action="store_true",
+                   help="the distance matrices are asymmetric by design (row i = from point i)")
+    p.add_argument("--dtype", choices=["float32", "float64"], default=None,
+                   help="store matrices in this precision (default: float32 files stay float32)")
+    p.add_argument("--max-matrix-mb", type=float, default=None,
+                   help="refuse a matrix needing more memory (default 2048 MiB)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -287,11 +492,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("pair", help="Δ(A→B) and Δ(B→A) between two groups of columns")
     _common(p)
-    p.add_argument("--a", required=True, help="columns of A, comma-separated ('*' = all numeric)")
-    p.add_argument("--b", required=True, help="columns of B")
+    p.add_argument("--a", help="columns of A, comma-separated ('*' = all numeric)")
+    p.add_argument("--b", help="columns of B")
     p.add_argument("--metric", choices=metrics, default="euclidean")
     p.add_argument("--period", help="periodic columns: name=period,name=period")
+    _add_significance(p)
+    _matrix_options(p, pair=True)
     p.set_defaults(func=cmd_pair)
+
+    p = sub.add_parser("matrix", help="Δ between every ordered pair of spaces (columns or matrices)")
+    _common(p)
+    p.add_argument("--spaces", required=True,
+                   help="NAME=col1,col2;NAME=@distances.npy;... (at least two)")
+    p.add_argument("--metric", choices=metrics, default="euclidean",
+                   help="distance of the feature spaces (matrices are used as given)")
+    _matrix_options(p)
+    p.set_defaults(func=cmd_matrix)
 
     p = sub.add_parser("select", help="feature selection against a target (or compression)")
     _common(p)
@@ -306,6 +522,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dummy", action="store_true", help="add a noise feature that must never be chosen")
     p.add_argument("--metric", choices=metrics, default="euclidean")
     p.add_argument("--period", help="periodic columns: name=period,...")
+    _add_significance(p, permutations=False, splits=True)
     p.set_defaults(func=cmd_select)
 
     p = sub.add_parser("lags", help="lag scan on panel data: Δ(source_t → target_{t+lag})")
@@ -319,6 +536,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metric", choices=metrics, default="euclidean")
     p.add_argument("--select-lag", type=int, default=None,
                    help="also select source features against the target at t+LAG")
+    _add_significance(p, groups=None, splits=True, times=False)
     p.set_defaults(func=cmd_lags)
 
     p = sub.add_parser("causality", help="imbalance gain in both directions (Del Tatto et al. 2024)")

@@ -931,3 +931,26 @@ def load_example(name: str, *, n: int | None = None, random_state=0) -> pd.DataF
     if name not in EXAMPLES:
         raise ValueError(f"unknown example {name!r}; choose one of {', '.join(EXAMPLES)}")
     return EXAMPLES[name].load(n=n, random_state=random_state)
+
+
+# --------------------------------------------------------------------------------------
+# the materials case (needs the optional extra "materials": ASE, DScribe)
+# --------------------------------------------------------------------------------------
+def carbon_soap(n_structures: int = 8, *, random_state: int = 0, cache_dir=None, **kwargs) -> pd.DataFrame:
+    """Carbon environments with 324-component SOAP vectors, Tersoff energies and forces.
+
+    The paper's materials case (Fig. 4); see :func:`infoimb.materials.carbon_soap` for the
+    structures, the columns and every option. Needs ``pip install 'infoimb[materials]'``.
+
+    Examples
+    --------
+    >>> df = carbon_soap(4, random_state=0, cache=False)
+    >>> df.filter(like="soap_").shape[1]
+    324
+    """
+    from .materials import carbon_soap as build
+
+    return build(n_structures, random_state=random_state, cache_dir=cache_dir, **kwargs)
+
+
+__all__.append("carbon_soap")

@@ -742,3 +742,78 @@ def weights_history(result, *, method: str | None = None, title: str | None = "O
     _wrap_caption(fig, caption_chars)
     return fig
 
+
+
+# ---- many spaces: the matrix of Δ (infoimb.distances.imbalance_matrix) ----------------
+def _matrix_parts(result):
+    """(names, delta (S, S) array, se (S, S) array) from an ImbalanceMatrix or its to_dict()."""
+    if isinstance(result, Mapping):
+        names = [str(s) for s in result["names"]]
+        delta = np.array([[np.nan if result["delta"][a][b] is None else result["delta"][a][b]
+                           for b in names] for a in names], dtype=float)
+        se = np.array([[np.nan if result["se"][a][b] is None else result["se"][a][b]
+                        for b in names] for a in names], dtype=float)
+        return names, delta, se
+    names = [str(s) for s in result.names]
+    return names, result.delta.loc[names, names].to_numpy(float), result.se.loc[names, names].to_numpy(float)
+
+
+def imbalance_heatmap(result, *, title: str | None = "Information imbalance between spaces",
+                      caption: str | None = None, height: int | None = None,
+                      decimals: int = 3) -> go.Figure:
+    """Heatmap of Δ(row → column) for every ordered pair of spaces.
+
+    ``result``: an :class:`infoimb.distances.ImbalanceMatrix` or its ``to_dict()``. Rows are
+    the "from" spaces (A), columns the "to" spaces (B); the colour scale runs from 0 (A predicts
+    B) to 1 (A says nothing about B); the diagonal is left blank.
+    """
+    names, delta, se = _matrix_parts(result)
+    labels = [esc(s) for s in names]
+    text = [["" if not np.isfinite(v) else f"{v:.{decimals}f}" for v in row] for row in delta]
+    custom = np.dstack([np.where(np.isfinite(se), se, 0.0)])
+    fig = go.Figure(go.Heatmap(
+        z=delta, x=labels, y=labels, zmin=0.0, zmax=1.0, colorscale="Blues_r", text=text,
+        texttemplate="%{text}", customdata=custom, hoverongaps=False,
+        colorbar=dict(title=dict(text="Δ(row → column)", side="right"), thickness=14),
+        hovertemplate="Δ(%{y} → %{x}) = %{z:.4f} ± %{customdata[0]:.4f}<extra></extra>"))
+    n = len(names)
+    base_layout(fig, title=title, subtitle=f"{n} spaces · rows: from (A) · columns: to (B)",
+                caption=caption, height=height or max(360, 120 + 44 * n), legend=False)
+    fig.update_xaxes(title_text="to (B)", side="bottom", showgrid=False, ticks="")
+    fig.update_yaxes(title_text="from (A)", autorange="reversed", showgrid=False, ticks="")
+    return fig
+
+
+def imbalance_matrix_plane(result, *, reference: str | None = None,
+                           title: str | None = "All pairs on the information imbalance plane",
+                           caption: str | None = None, height: int = 500, **kwargs) -> go.Figure:
+    """Every pair of spaces as one point of the information imbalance plane.
+
+    With ``reference`` (a space name), only the pairs (reference, other) are drawn, with
+    A = reference and each point labelled by the other space (the paper's Fig. 2h / 4a);
+    otherwise every unordered pair (a, b), a before b in the result's order, labelled "a | b".
+    Other keyword arguments go to :func:`imbalance_plane`.
+    """
+    names, delta, se = _matrix_parts(result)
+    if reference is not None and reference not in names:
+        raise ValueError(f"reference: unknown space {reference!r}; spaces are {names}")
+    points = []
+    for i, a in enumerate(names):
+        for j, b in enumerate(names):
+            if reference is not None:
+                if a != reference or b == reference:
+                    continue
+                label = b
+            elif j <= i:
+                continue
+            else:
+                label = f"{a} | {b}"
+            points.append({"a_to_b": delta[i, j], "b_to_a": delta[j, i], "a_to_b_se": se[i, j],
+                           "b_to_a_se": se[j, i], "label": label})
+    a_name = reference if reference is not None else "first space of each pair"
+    b_name = "each other space" if reference is not None else "second space"
+    return imbalance_plane(points, a_name=a_name, b_name=b_name, title=title, caption=caption,
+                           height=height, **kwargs)
+
+
+__all__ += ["imbalance_heatmap", "imbalance_matrix_plane"]

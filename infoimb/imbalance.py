@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numba
@@ -9,9 +10,9 @@ import numpy as np
 
 from . import _kernels as K
 from ._serialize import Result
-from ._spaces import Space, check_k, check_n_queries, make_pair
+from ._spaces import Space, check_k, check_n_queries, make_pair, make_space
 from . import cluster as _cluster
-from ._trees import ALGORITHMS, choose_algorithm, tree_pair_terms  # noqa: F401
+from ._trees import ALGORITHMS, check_algorithm, choose_algorithm, tree_pair_terms  # noqa: F401
 from .cluster import cluster_configured
 
 RELATIONS = ("equivalent", "a_contains_b", "b_contains_a", "symmetric", "independent")
@@ -54,9 +55,17 @@ def pair_terms(sa: Space, sb: Space, k: int, queries: np.ndarray, raw_ranks: boo
     scale = 1.0 if raw_ranks else 2.0 / (sa.n * k)
     if algorithm != "brute" and pair_algorithm(sa, sb, algorithm, queries.shape[0]) == "tree":
         return tree_pair_terms(sa.XT, sa.metric_code, sb.XT, sb.metric_code, k, queries, scale)
-    if sa.metric == "precomputed":
+    if sa.D is not None and sb.D is not None:
         bounds = chunk_bounds(queries.shape[0], sa.n)
         return K.pair_terms_precomputed(sa.D, sb.D, queries, k, scale, bounds)
+    if sa.D is not None or sb.D is not None:  # one matrix, one feature space
+        bounds = chunk_bounds(queries.shape[0], sa.n)
+        if sa.D is not None:
+            return K.pair_terms_mixed(sa.D, sb.XT, sb.period, sb.metric_code, queries, k,
+                                      scale, bounds)
+        t_ba, t_ab = K.pair_terms_mixed(sb.D, sa.XT, sa.period, sa.metric_code, queries, k,
+                                        scale, bounds)
+        return t_ab, t_ba
     if streamed or (streamed is None and sa.n >= STREAM_MIN_N):
         return K.pair_terms_streamed(sa.XT, sa.period, sa.metric_code, sb.XT, sb.period,
                                      sb.metric_code, queries, k, scale)
@@ -67,9 +76,11 @@ def pair_terms(sa: Space, sb: Space, k: int, queries: np.ndarray, raw_ranks: boo
 
 def pair_algorithm(sa: Space, sb: Space, algorithm: str, n_queries: int | None = None) -> str:
     """"brute" or "tree" for this pair of spaces (see :func:`infoimb._trees.choose_algorithm`)."""
-    periods = () if sa.metric == "precomputed" else (sa.period, sb.period)
-    return choose_algorithm(algorithm, metric=sa.metric, periods=periods, dims=(sa.d, sb.d),
-                            n=sa.n, n_queries=n_queries)
+    if sa.D is not None or sb.D is not None:  # precomputed on either side: brute only
+        return choose_algorithm(algorithm, metric="precomputed", periods=(), dims=(0, 0),
+                                n=sa.n, n_queries=n_queries)
+    return choose_algorithm(algorithm, metric=sa.metric, periods=(sa.period, sb.period),
+                            dims=(sa.d, sb.d), n=sa.n, n_queries=n_queries)
 
 
 def _query_block_terms(shared, item):
@@ -118,6 +129,19 @@ class ImbalancePair(Result):
         Number of query points used (``n`` for the exact estimator).
     relation : str
         One of ``RELATIONS``; see :func:`classify_relation`.
+    p_a_to_b, p_b_to_a : float or None
+        Permutation p-values of "A carries information about B" (small Delta(A->B) compared
+        with the null) and of the converse; None without permutations.
+    a_to_b_ci, b_to_a_ci, difference_ci : (low, high) or None
+        Percentile bootstrap intervals (level ``confidence``) of Delta(A->B), Delta(B->A) and
+        of their difference Delta(A->B) - Delta(B->A); see :mod:`infoimb.significance`.
+    n_permutations : int
+        Permutations of the null (0: none).
+    null : {"rows", "entities", "shift"} or None
+        Which null was used: B's rows permuted, whole entities' B-series reassigned, or B's
+        series circularly shifted in time.
+    theiler : float or None
+        The Theiler window, when one was used.
     """
 
     a_to_b: float
@@ -128,6 +152,20 @@ class ImbalancePair(Result):
     k: int
     n_queries: int
     relation: str
+    p_a_to_b: float | None = None
+    p_b_to_a: float | None = None
+    a_to_b_ci: tuple[float, float] | None = None
+    b_to_a_ci: tuple[float, float] | None = None
+    difference_ci: tuple[float, float] | None = None
+    confidence: float | None = None
+    n_permutations: int = 0
+    null: str | None = None
+    theiler: float | None = None
+
+    @property
+    def difference(self) -> float:
+        """Delta(A->B) - Delta(B->A) (negative: A predicts B better than B predicts A)."""
+        return self.a_to_b - self.b_to_a
 
     @property
     def exact(self) -> bool:
@@ -144,7 +182,10 @@ class ImbalancePair(Result):
 
 def classify_relation(a_to_b: float, b_to_a: float, a_to_b_se: float = 0.0,
                       b_to_a_se: float = 0.0, *, low: float = 0.1, high: float = 0.9,
-                      margin: float = 0.1, z: float = 3.0) -> str:
+                      margin: float = 0.1, z: float = 3.0, p_a_to_b: float | None = None,
+                      p_b_to_a: float | None = None,
+                      difference_ci: tuple[float, float] | None = None,
+                      alpha: float = 0.05) -> str:
     """Name the region of the information imbalance plane a pair falls in.
 
     The rule, in order:
@@ -156,11 +197,35 @@ def classify_relation(a_to_b: float, b_to_a: float, a_to_b_se: float = 0.0,
        smaller outgoing Delta contains the other's information.
     4. ``"symmetric"``: otherwise (partial, balanced sharing of information).
 
+    This rule on Delta and its standard errors is *not* a significance test: on pure noise
+    at small N it names a relation far more often than 5% of the time. With permutation
+    p-values (``p_a_to_b`` and ``p_b_to_a``, from ``imbalance_pair(..., n_permutations=...)``)
+    the words follow the tests:
+
+    1. ``"independent"`` unless the information is significant in at least one direction:
+       ``min(p_a_to_b, p_b_to_a) <= alpha / 2`` (Bonferroni over the two directions, which
+       test the same null of independence; default ``alpha`` 0.05).
+    2. ``"equivalent"``: both Delta below ``low``.
+    3. ``"a_contains_b"`` / ``"b_contains_a"`` only when the asymmetry is significant: the
+       interval ``difference_ci`` of Delta(A->B) - Delta(B->A) excludes 0 *and* the two
+       directions differ by more than ``margin``.
+    4. ``"symmetric"``: otherwise (significant, balanced or weak sharing).
+
     Examples
     --------
     >>> classify_relation(0.06, 0.55, 0.003, 0.01)
     'a_contains_b'
     """
+    if p_a_to_b is not None or p_b_to_a is not None:
+        ps = [p for p in (p_a_to_b, p_b_to_a) if p is not None]
+        if min(ps) > alpha / 2:
+            return "independent"
+        if a_to_b < low and b_to_a < low:
+            return "equivalent"
+        gap = abs(a_to_b - b_to_a)
+        if difference_ci is not None and gap > margin and (difference_ci[0] > 0 or difference_ci[1] < 0):
+            return "a_contains_b" if a_to_b < b_to_a else "b_contains_a"
+        return "symmetric"
     if a_to_b < low and b_to_a < low:
         return "equivalent"
     if a_to_b > high and b_to_a > high:
@@ -174,15 +239,89 @@ def classify_relation(a_to_b: float, b_to_a: float, a_to_b_se: float = 0.0,
 from .verdicts import RELATION_TEXT  # noqa: E402  (worded in verdicts.py; kept here for callers)
 
 
-def imbalance_pair(a, b, *, k: int = 1, metric: str = "euclidean", period=None, weights=None,
-                   n_queries: int | None = None, random_state=None,
-                   algorithm: str = "auto", client=None) -> ImbalancePair:
-    """Delta(A->B) and Delta(B->A) with standard errors and the relation between A and B.
+def _pair_spaces(a, b, *, metric, period, weights) -> tuple[Space, Space]:
+    """:func:`make_pair`, except that a :class:`infoimb.distances.DistanceMatrix` on either
+    side is that side's precomputed distances while the other side keeps ``metric`` (and
+    ``period`` / ``weights``, which apply to the feature side only)."""
+    dm = sys.modules.get("infoimb.distances")  # no DistanceMatrix can exist without it
+    is_a = dm is not None and isinstance(a, dm.DistanceMatrix)
+    is_b = dm is not None and isinstance(b, dm.DistanceMatrix)
+    if not (is_a or is_b):
+        return make_pair(a, b, metric=metric, period=period, weights=weights)
+    other = "b" if is_a else "a"
+    if (period is not None or weights is not None) and is_a and is_b:
+        raise ValueError("period and weights do not apply to precomputed distances")
+    spaces = {}
+    for name, x, is_dm in (("a", a, is_a), ("b", b, is_b)):
+        if is_dm:
+            spaces[name] = make_space(x.values, name=name, metric="precomputed")
+        else:
+            spaces[name] = make_space(x, name=name, metric=metric, period=period, weights=weights)
+    sa, sb = spaces["a"], spaces["b"]
+    if sa.n != sb.n:
+        raise ValueError(f"a has {sa.n} points but b has {sb.n}: both spaces must describe the "
+                         f"same points (the {other} side is the feature space)")
+    if sa.n < 3:
+        raise ValueError(f"need at least 3 points, got {sa.n}")
+    return sa, sb
 
-    Parameters are those of :func:`information_imbalance`. ``client``: a
-    ``distributed.Client``; with it (or with ``INFOIMB_DASK_ADDRESS`` set) a large problem
-    (n_queries * N >= ``infoimb.cluster.SHARD_MIN_WORK``) is computed on the Dask cluster in
-    blocks of query points, with identical results.
+
+def imbalance_pair(a, b, *, k: int = 1, metric: str = "euclidean", period=None, weights=None,
+                   n_queries: int | None = None, random_state=None, n_permutations: int = 0,
+                   groups=None, times=None, theiler: float | None = None,
+                   confidence: float = 0.95, n_bootstrap: int = 1000,
+                   alpha: float = 0.05, null: str = "auto",
+                   min_shift: int | None = None, algorithm: str = "auto",
+                   client=None) -> ImbalancePair:
+    """Delta(A->B) and Delta(B->A) with standard errors, intervals, p-values and the relation.
+
+    Parameters
+    ----------
+    a, b, k, metric, period, weights, n_queries, random_state
+        As in :func:`information_imbalance`. ``random_state`` also seeds the permutations and
+        the bootstrap.
+    n_permutations : int, default 0
+        Permutations of the null for the p-values ``p_a_to_b`` and ``p_b_to_a`` (0: none;
+        e.g. 199 or 999). Needs the exact estimator (``n_queries=None``).
+    groups : array (N,), optional
+        Entity label of each row (e.g. nations of a panel). The null then reassigns whole
+        entities' B-series between entities of equal length instead of permuting rows, and
+        the intervals resample entities instead of points. Use it whenever rows of one entity
+        are not independent of each other (repeated measures, time series per entity).
+    times : array (N,), optional
+        Time index of each row: orders the rows within an entity for the null, and is
+        required by ``theiler``.
+    theiler : float, optional
+        Theiler window: for each query, the points of the same series (same ``groups``
+        label; one series without ``groups``) within ``theiler`` time steps
+        (``|t_j - t_i| <= theiler``) are excluded as neighbours and from the ranks, and the
+        query's term is normalised by its own number of references.
+    confidence : float, default 0.95
+        Level of the bootstrap intervals.
+    n_bootstrap : int, default 1000
+        Bootstrap replicates for the intervals (0: no intervals).
+    alpha : float, default 0.05
+        Level of the tests behind the relation's words (see :func:`classify_relation`).
+    null : {"auto", "rows", "entities", "shift"}
+        "auto": "entities" with ``groups``, else "rows". "shift": one time series (needs
+        ``times``, no ``groups``): B's series circularly shifted in time relative to A's by at
+        least ``min_shift`` steps (default N // 10), which keeps both autocorrelations.
+    min_shift : int, optional
+        Smallest circular shift of the "shift" null.
+    algorithm : {"auto", "brute", "tree"}
+        As in :func:`information_imbalance` (the Theiler window and the permutation null
+        use the brute kernels).
+    client : distributed.Client, optional
+        With it (or with ``INFOIMB_DASK_ADDRESS`` set) a large problem (n_queries * N >=
+        ``infoimb.cluster.SHARD_MIN_WORK``, no Theiler window) is computed on the Dask
+        cluster in blocks of query points, with identical results.
+
+    Notes
+    -----
+    The nulls and intervals are described in :mod:`infoimb.significance`: B's rows permuted
+    relative to A's (or whole entities' B-series reassigned), ``p = (1 + #{null <=
+    observed}) / (1 + n)``; percentile bootstrap of the per-query terms over queries (or
+    entities), pairwise for the difference.
 
     Examples
     --------
@@ -191,19 +330,120 @@ def imbalance_pair(a, b, *, k: int = 1, metric: str = "euclidean", period=None, 
     >>> p = infoimb.imbalance_pair(X, X[:, :1])
     >>> round(p.a_to_b, 6), round(p.b_to_a, 6), p.relation
     (0.063748, 0.548194, 'a_contains_b')
+    >>> q = infoimb.imbalance_pair(X[:200, :1], X[:200, 1:2], n_permutations=99, random_state=0)
+    >>> q.p_a_to_b > 0.05, q.relation
+    (True, 'independent')
     """
-    sa, sb = make_pair(a, b, metric=metric, period=period, weights=weights)
+    return _pair_full(a, b, k=k, metric=metric, period=period, weights=weights,
+                      n_queries=n_queries, random_state=random_state,
+                      n_permutations=n_permutations, groups=groups, times=times,
+                      theiler=theiler, confidence=confidence, n_bootstrap=n_bootstrap,
+                      alpha=alpha, null=null, min_shift=min_shift, algorithm=algorithm,
+                      client=client)[0]
+
+
+def _pair_full(a, b, *, k, metric, period, weights, n_queries, random_state, n_permutations,
+               groups, times, theiler, confidence, n_bootstrap, alpha, null, min_shift,
+               algorithm="auto", client=None):
+    """:func:`imbalance_pair`, also returning the per-query terms and the queries."""
+    from . import significance as S
+    from ._stats import circular_shifts
+    from ._validation import check_choice, check_int
+
+    null = check_choice(null, "null", ("auto", "rows", "entities", "shift"))
+    sa, sb = _pair_spaces(a, b, metric=metric, period=period, weights=weights)
     k = check_k(k, sa.n)
     n_queries = check_n_queries(n_queries, sa.n)
-    queries = query_indices(sa.n, n_queries, random_state)
-    if cluster_configured(client) and queries.shape[0] * sa.n >= _cluster.SHARD_MIN_WORK:
-        t_ab, t_ba = _pair_terms_on_cluster(sa, sb, k, queries, algorithm, client)
+    n_permutations, n_bootstrap, confidence, alpha = S.check_significance_args(
+        n_permutations, n_bootstrap, confidence, alpha)
+    n = sa.n
+    codes = None if groups is None else S.labels(groups, n, "groups")
+    tvals = None if times is None else S.time_values(times, n)
+    th = None if theiler is None else S.Theiler(theiler, tvals, groups, n)
+    if n_permutations and n_queries is not None:
+        raise ValueError("n_permutations needs the exact estimator: leave n_queries=None")
+    if check_algorithm(algorithm) == "tree" and th is not None:
+        raise ValueError("algorithm='tree' does not support a Theiler window; use "
+                         "algorithm='brute' (or 'auto', which falls back to it)")
+    queries = query_indices(n, n_queries, random_state)
+    if th is None:
+        if cluster_configured(client) and queries.shape[0] * n >= _cluster.SHARD_MIN_WORK:
+            t_ab, t_ba = _pair_terms_on_cluster(sa, sb, k, queries, algorithm, client)
+        else:
+            t_ab, t_ba = pair_terms(sa, sb, k, queries, algorithm=algorithm)
+        targs = S.no_theiler(n)
     else:
-        t_ab, t_ba = pair_terms(sa, sb, k, queries, algorithm=algorithm)
+        targs = th.args()
+        S.check_references(_theiler_references(targs, queries), k)
+        t_ab, t_ba = S.theiler_terms(sa, sb, k, queries, targs)
     ab, ab_se = mean_se(t_ab)
     ba, ba_se = mean_se(t_ba)
-    return ImbalancePair(ab, ba, ab_se, ba_se, sa.n, k, int(queries.shape[0]),
-                         classify_relation(ab, ba, ab_se, ba_se))
+    p_ab = p_ba = None
+    null_kind = None
+    entities = None if codes is None else S.entity_rows(codes, tvals)
+    if null == "auto":
+        null = "rows" if entities is None else "entities"
+    if null == "entities" and entities is None:
+        raise ValueError("null='entities' needs groups= (an entity label per row)")
+    if null == "shift" and (tvals is None or codes is not None):
+        raise ValueError("null='shift' is for one time series: give times= and no groups=")
+    if n_permutations:
+        rng = S.child_rng(random_state, 1)
+        if null == "shift":
+            ms = check_int(n // 10 if min_shift is None else min_shift, "min_shift", low=1)
+            shifts = circular_shifts(n, n_permutations, ms, rng)
+            order = np.argsort(tvals, kind="stable")
+            perms = np.empty((n_permutations, n), dtype=np.int64)
+            for p, sft in enumerate(shifts):
+                perms[p, order] = np.roll(order, -int(sft))
+            null_kind = "shift"
+        elif null == "rows":
+            perms = S.permutations(n, n_permutations, rng, canon=S.canonical_order(sa, sb))
+            null_kind = "rows"
+        else:
+            if len(entities) < 2:
+                raise ValueError("groups: the entity null needs at least 2 entities")
+            perms = S.permutations(n, n_permutations, rng, entities=entities)
+            null_kind = "entities"
+        null_ab, null_ba = S.null_deltas(sa, sb, k, perms, targs)
+        p_ab, p_ba = S.pvalue(ab, null_ab), S.pvalue(ba, null_ba)
+    ci_ab = ci_ba = ci_diff = None
+    if n_bootstrap:
+        rng = S.child_rng(random_state, 2)
+        clusters = None if codes is None else codes[queries]
+        if null == "shift":  # one series: resample blocks of consecutive times
+            clusters = S.time_blocks(tvals)[queries]
+        order = None
+        if clusters is None and n_queries is None:
+            order = S.canonical_order(sa, sb)
+        rep_ab, rep_ba = S.bootstrap_means([t_ab, t_ba], n_bootstrap, rng, clusters, order)
+        ci_ab = S.percentile_interval(rep_ab, confidence)
+        ci_ba = S.percentile_interval(rep_ba, confidence)
+        ci_diff = S.percentile_interval(rep_ab - rep_ba, confidence)
+    relation = classify_relation(ab, ba, ab_se, ba_se, p_a_to_b=p_ab, p_b_to_a=p_ba,
+                                 difference_ci=ci_diff, alpha=alpha)
+    pair = ImbalancePair(ab, ba, ab_se, ba_se, n, k, int(queries.shape[0]), relation,
+                         p_ab, p_ba, ci_ab, ci_ba, ci_diff,
+                         confidence if n_bootstrap else None, n_permutations, null_kind,
+                         None if th is None else th.w)
+    return pair, t_ab, t_ba, queries
+
+
+def _theiler_references(targs, queries) -> np.ndarray:
+    """Number of references each query keeps outside its Theiler window."""
+    series, times, w, _ = targs
+    n = series.shape[0]
+    out = np.empty(queries.shape[0], dtype=np.int64)
+    order = np.lexsort((times, series))
+    s_sorted, t_sorted = series[order], times[order]
+    for qi, i in enumerate(queries):
+        lo = np.searchsorted(s_sorted, series[i], side="left")
+        hi = np.searchsorted(s_sorted, series[i], side="right")
+        seg = t_sorted[lo:hi]
+        inside = np.searchsorted(seg, times[i] + w, side="right") - np.searchsorted(
+            seg, times[i] - w, side="left")
+        out[qi] = n - inside
+    return out
 
 
 def information_imbalance(a, b, *, k: int = 1, metric: str = "euclidean", period=None,
@@ -257,7 +497,7 @@ def information_imbalance(a, b, *, k: int = 1, metric: str = "euclidean", period
     """
     return imbalance_pair(a, b, k=k, metric=metric, period=period, weights=weights,
                           n_queries=n_queries, random_state=random_state,
-                          algorithm=algorithm).a_to_b
+                          algorithm=algorithm, n_bootstrap=0).a_to_b
 
 
 @dataclass(frozen=True)
@@ -319,7 +559,7 @@ def rank_samples(a, b, *, n_queries: int | None = 2000, n_scatter: int = 100,
     >>> rs.rank_b_given_a1.shape, rs.rank_a.shape
     ((200,), (100, 100))
     """
-    sa, sb = make_pair(a, b, metric=metric, period=period, weights=weights)
+    sa, sb = _pair_spaces(a, b, metric=metric, period=period, weights=weights)
     n = sa.n
     n_queries = check_n_queries(min(n_queries, n) if n_queries else None, n)
     rng = np.random.default_rng(random_state)
@@ -334,8 +574,10 @@ def rank_samples(a, b, *, n_queries: int | None = 2000, n_scatter: int = 100,
     for s, i in enumerate(sq):
         p = rng.choice(n - 1, size=n_partners, replace=False)
         partners[s] = p + (p >= i)
-    if sa.metric == "precomputed":
+    if sa.D is not None and sb.D is not None:
         ra, rb = _rank_pairs_precomputed(sa.D, sb.D, sq, partners)
+    elif sa.D is not None or sb.D is not None:  # one matrix, one feature space
+        ra, rb = _rank_pairs_rows(sa, sb, sq, partners)
     else:
         ra, rb = K.rank_pairs(sa.XT, sa.period, sa.metric_code, sb.XT, sb.period,
                               sb.metric_code, sq, partners)
@@ -349,6 +591,26 @@ def _rank_pairs_precomputed(DA, DB, queries, partners):
     for s, i in enumerate(queries):
         for D, out in ((DA, ra), (DB, rb)):
             row = D[i].copy()
+            row[i] = np.inf
+            K._midranks(row, buf)
+            out[s] = buf[partners[s]]
+    return ra, rb
+
+
+def _rank_pairs_rows(sa: Space, sb: Space, queries, partners):
+    """As :func:`_rank_pairs_precomputed` when either space may be features: each query's
+    row is read from the matrix or computed from the features (as the kernels do)."""
+    n = sa.n
+    ra = np.empty(partners.shape)
+    rb = np.empty(partners.shape)
+    buf = np.empty(n)
+    for s, i in enumerate(queries):
+        for sp, out in ((sa, ra), (sb, rb)):
+            if sp.D is not None:
+                row = sp.D[i].astype(np.float64)
+            else:
+                row = np.empty(n)
+                K._row_distances(sp.XT, sp.period, sp.metric_code, i, row)
             row[i] = np.inf
             K._midranks(row, buf)
             out[s] = buf[partners[s]]

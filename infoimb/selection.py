@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -49,6 +49,9 @@ class SelectionStep(Result):
     n_evaluated: int
     random_mean: float = math.nan
     random_sd: float = math.nan
+    a_to_b_ci: tuple[float, float] | None = None
+    b_to_a_ci: tuple[float, float] | None = None
+    criterion_ci: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -63,8 +66,16 @@ class SelectionResult(Result):
         Every evaluated subset: size, features (";"-joined), a_to_b, a_to_b_se, b_to_a,
         b_to_a_se, criterion.
     suggested_size : int
-        The smallest size whose criterion is within two combined standard errors of the best
-        criterion over all sizes (beyond it, Delta stops improving beyond its error).
+        The smallest size d that no larger size improves on both significantly and relevantly:
+        for every larger size d', either the paired bootstrap interval (level
+        ``confidence``) of criterion(d) - criterion(d') includes 0 (no improvement beyond
+        the uncertainty), or the improvement is below ``tolerance`` (default 0.01), a fraction
+        of Delta's fixed scale from 0 (perfect prediction) to 1 (no information): without it
+        a compression always goes on to the full set, whose Delta(full -> full) is its floor
+        2/N. The
+        bootstrap resamples the per-query terms of the best subset of every size together
+        (paired), by entity with ``groups``. Without bootstrap (``n_bootstrap=0``) the
+        interval is replaced by two paired standard errors of the per-query differences.
     dummy : str or None
         Name of the added noise feature, if one was added (it should never be selected).
     """
@@ -81,6 +92,10 @@ class SelectionResult(Result):
     k: int
     n_queries: int
     metric: str
+    confidence: float | None = None
+    tolerance: float | None = None
+    stability: pd.DataFrame | None = None
+    stability_curves: pd.DataFrame | None = None
 
     def best(self, size: int) -> SelectionStep:
         """The best subset of the given size."""
@@ -95,7 +110,14 @@ class SelectionResult(Result):
         return self.best(self.suggested_size).features
 
     def to_frame(self) -> pd.DataFrame:
-        rows = [asdict(s) | {"features": ";".join(s.features)} for s in self.steps]
+        rows = []
+        for s in self.steps:
+            row = asdict(s) | {"features": ";".join(s.features)}
+            for name in ("a_to_b_ci", "b_to_a_ci", "criterion_ci"):
+                ci = row.pop(name)
+                if ci is not None:
+                    row[f"{name}_low"], row[f"{name}_high"] = ci
+            rows.append(row)
         return pd.DataFrame(rows)
 
 
@@ -139,6 +161,32 @@ class _Evaluator:
                                                2.0 / (n * self.k), tree_b=self.target_tree)
         return t_sb, t_bs
 
+    theiler_args = None  # (series, times, w, True): evaluate with a Theiler window
+
+    def terms(self, batch: list[tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray]:
+        """Per-query terms (len(batch), n_queries) of Delta(S -> target) and back."""
+        if self.theiler_args is not None:
+            from .significance import PK
+
+            nq = self.queries.shape[0]
+            t_sb = np.empty((len(batch), nq))
+            t_bs = np.empty((len(batch), nq))
+            empty = np.zeros((0, 0))
+            for c, sub in enumerate(batch):
+                ST = np.ascontiguousarray(self.XT[list(sub)])
+                series, times, w, _ = self.theiler_args
+                t_sb[c], t_bs[c] = PK.pair_terms_theiler(
+                    ST, np.ascontiguousarray(self.period_x[list(sub)]), self.metric_code, empty,
+                    self.target.XT, self.target.period, self.metric_code, empty, self.queries,
+                    self.k, series, times, w, self.bounds)
+            return t_sb, t_bs
+        if self._algorithm(batch) == "tree":
+            return self._tree_terms(batch)
+        parents, parent_len, cand_parent, cand_feature = _encode(batch)
+        return K.subset_terms(self.XT, self.period_x, parents, parent_len, cand_parent,
+                              cand_feature, self.target.XT, self.target.period,
+                              self.metric_code, self.queries, self.k, self.bounds)
+
     def __call__(self, subsets: list[tuple[int, ...]], label: str) -> np.ndarray:
         """Return an array (len(subsets), 4): a_to_b, a_to_b_se, b_to_a, b_to_a_se."""
         if self.executor is not None and not self.executor.local:
@@ -154,14 +202,7 @@ class _Evaluator:
     def _values(self, batch: list[tuple[int, ...]]) -> np.ndarray:
         """(len(batch), 4) values of one batch of candidates (at most _BATCH)."""
         out = np.empty((len(batch), 4))
-        if self._algorithm(batch) == "tree":
-            t_sb, t_bs = self._tree_terms(batch)
-        else:
-            parents, parent_len, cand_parent, cand_feature = _encode(batch)
-            t_sb, t_bs = K.subset_terms(self.XT, self.period_x, parents, parent_len,
-                                        cand_parent, cand_feature, self.target.XT,
-                                        self.target.period, self.metric_code, self.queries,
-                                        self.k, self.bounds)
+        t_sb, t_bs = self.terms(batch)
         for c in range(len(batch)):
             out[c, :2] = mean_se(t_sb[c])
             out[c, 2:] = mean_se(t_bs[c])
@@ -172,7 +213,8 @@ class _Evaluator:
         ex = self.executor
         if self.shared is None:
             self.shared = ex.share((self.XT, self.period_x, self.target, self.metric_code,
-                                    self.queries, self.k, self.algorithm, self.metric))
+                                    self.queries, self.k, self.algorithm, self.metric,
+                                    self.theiler_args))
         size = max(1, min(_BATCH, -(-len(subsets) // (3 * ex.n_workers))))
         items = [subsets[i:i + size] for i in range(0, len(subsets), size)]
         done0 = self.done
@@ -190,8 +232,9 @@ class _Evaluator:
 
 def _cluster_values(shared, batch):
     """A Dask task: the values of a block of candidates (see ``_Evaluator._values``)."""
-    XT, period_x, target, metric_code, queries, k, algorithm, metric = shared
+    XT, period_x, target, metric_code, queries, k, algorithm, metric, theiler_args = shared
     ev = _Evaluator(XT, period_x, target, metric_code, queries, k, None, 1, algorithm, metric)
+    ev.theiler_args = theiler_args
     return np.vstack([ev._values(batch[i:i + _BATCH]) for i in range(0, len(batch), _BATCH)])
 
 
@@ -237,7 +280,10 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
                     period=None, n_queries: int | None = None, n_best: int = 10,
                     max_subsets: int = 100_000, n_random: int = 0, dummy: bool = False,
                     random_state=None, progress: ProgressCallback | None = None,
-                    algorithm: str = "auto", client=None) -> SelectionResult:
+                    groups=None, times=None, theiler: float | None = None,
+                    confidence: float = 0.95, n_bootstrap: int = 1000,
+                    tolerance: float = 0.01, n_splits: int = 0, algorithm: str = "auto",
+                    client=None) -> SelectionResult:
     """Select the features of X that carry the most information about a target.
 
     Parameters
@@ -269,6 +315,25 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
         Seeds the queries, the random baseline and the dummy feature.
     progress : callable(fraction, message), optional
         Called between batches; raise from it to interrupt.
+    groups : array (N,), optional
+        Entity label of each row: the intervals and the stop rule resample entities, and
+        ``n_splits`` splits entities.
+    times : array (N,), optional
+        Time of each row (needed by ``theiler``).
+    theiler : float, optional
+        Theiler window (see :func:`infoimb.imbalance_pair`); evaluates every subset with the
+        window (slower: one pair kernel per subset).
+    confidence, n_bootstrap
+        Bootstrap intervals of every step's Delta (paired across steps; by entity with
+        ``groups``) and the level of the stop rule (see ``SelectionResult.suggested_size``).
+    tolerance : float, default 0.01
+        Relative tolerance of the stop rule: an improvement counts only if it exceeds this
+        fraction of Delta's scale (0 = perfect prediction, 1 = no information).
+    n_splits : int, default 0
+        Robustness (METHOD.md section 3): repeat the selection on ``n_splits`` disjoint
+        random subsets of the entities (``groups``) or of the points; ``stability`` gives how
+        often each feature is in the best subset of each size, ``stability_curves`` the
+        curve of each split.
     algorithm : {"auto", "brute", "tree"}
         As in :func:`infoimb.information_imbalance`, decided per step from the candidates'
         size: "auto" evaluates small subsets with k-d trees at large N (the target's tree
@@ -318,10 +383,25 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
     n_best = check_int(n_best, "n_best", low=1)
     n_random = check_int(n_random, "n_random", low=0)
     max_subsets = check_int(max_subsets, "max_subsets", low=1)
+    from . import significance as S
+    from ._validation import check_real
+
+    _, n_bootstrap, confidence, _ = S.check_significance_args(0, n_bootstrap, confidence, 0.05)
+    tolerance = check_real(tolerance, "tolerance", low=0.0)
+    n_splits = check_int(n_splits, "n_splits", low=0)
+    if n_splits == 1:
+        raise ValueError("n_splits must be 0 (no robustness check) or at least 2")
+    codes = None if groups is None else S.labels(groups, n, "groups")
+    th = None
+    if theiler is not None:
+        th = S.Theiler(theiler, None if times is None else S.time_values(times, n), groups, n)
     algorithm = check_algorithm(algorithm)
-    if algorithm == "tree":  # refuse periodic features up front, not after some steps
+    if algorithm == "tree":  # refuse periodic features (and the window) up front
         choose_algorithm("tree", metric=metric, periods=(space.period, tspace.period),
                          dims=(1, 1), n=n)
+        if theiler is not None:
+            raise ValueError("algorithm='tree' does not support a Theiler window; use "
+                             "algorithm='brute' (or 'auto', which falls back to it)")
 
     XT, period_x, names = space.XT, space.period, list(space.columns)
     dummy_name = None
@@ -350,6 +430,11 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
     with get_executor(client) as executor:
         evaluate = _Evaluator(XT, period_x, tspace, space.metric_code, queries, k, progress,
                               expected, algorithm, metric, executor)
+        if th is not None:
+            from .imbalance import _theiler_references
+
+            S.check_references(_theiler_references(th.args(), queries), k)
+            evaluate.theiler_args = th.args()
         search = {"exhaustive": _exhaustive, "greedy": _greedy, "beam": _beam, "backward": _backward}[method]
         best, evaluated = search(evaluate, D, max_features, criterion, n_best)
 
@@ -375,17 +460,85 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
         [(len(s), ";".join(names[f] for f in s), *v) for s, v in evaluated],
         columns=["size", "features", "a_to_b", "a_to_b_se", "b_to_a", "b_to_a_se"])
     cand["criterion"] = _score(cand[["a_to_b", "a_to_b_se", "b_to_a", "b_to_a_se"]].to_numpy(), criterion)[0]
+    # the stop rule and the intervals: the best subset of every size, per-query terms
+    subsets = [best[d][0] for d in sorted(best)]
+    t_sb, t_bs = evaluate.terms(subsets)
+    t_crit = t_sb if criterion == "a_to_b" else (t_sb + t_bs) / np.sqrt(2.0)
+    crit_obs = np.array([st.criterion for st in steps])
+    if n_bootstrap:
+        clusters = None if codes is None else codes[queries]
+        reps = S.bootstrap_means([*t_sb, *t_bs], n_bootstrap, S.child_rng(random_state, 5),
+                                 clusters)
+        m = len(steps)
+        rep_sb, rep_bs = np.array(reps[:m]).T, np.array(reps[m:]).T  # (n_bootstrap, sizes)
+        rep_crit = rep_sb if criterion == "a_to_b" else (rep_sb + rep_bs) / np.sqrt(2.0)
+        steps = [replace(st, a_to_b_ci=S.percentile_interval(rep_sb[:, j], confidence),
+                         b_to_a_ci=S.percentile_interval(rep_bs[:, j], confidence),
+                         criterion_ci=S.percentile_interval(rep_crit[:, j], confidence))
+                 for j, st in enumerate(steps)]
+        lower = lambda i, j: np.quantile(rep_crit[:, i] - rep_crit[:, j], (1 - confidence) / 2)  # noqa: E731
+    else:
+        def lower(i, j):
+            diff = t_crit[i] - t_crit[j]
+            se = diff.std(ddof=1) / np.sqrt(diff.size) if diff.size > 1 else 0.0
+            return diff.mean() - 2.0 * se
+    suggested = _suggest(steps, crit_obs, lower, tolerance)
+    extra = {}
+    if n_splits:
+        extra = _selection_stability(
+            X, target, n_splits=n_splits, codes=codes, rng=S.child_rng(random_state, 6),
+            kwargs=dict(method=method, max_features=max_features, criterion=criterion, k=k,
+                        metric=metric, period=period, n_best=n_best, max_subsets=max_subsets,
+                        tolerance=tolerance, theiler=theiler), times=times)
     report(progress, 1.0, "selection done")
     return SelectionResult(method, criterion, tuple(names), target_columns, tuple(steps), cand,
-                           _suggest(steps), dummy_name, n, k, int(queries.shape[0]), metric)
+                           suggested, dummy_name, n, k, int(queries.shape[0]), metric,
+                           confidence if n_bootstrap else None, tolerance, **extra)
 
 
-def _suggest(steps: list[SelectionStep]) -> int:
-    best = min(steps, key=lambda s: s.criterion)
-    for s in steps:  # increasing size
-        if s.criterion <= best.criterion + 2.0 * math.hypot(s.criterion_se, best.criterion_se):
+def _suggest(steps, crit, lower, tolerance: float) -> int:
+    """The smallest size that no larger size improves significantly and relevantly."""
+    relevant = tolerance  # Delta's scale is 0..1: a fraction of it
+    for i, s in enumerate(steps):  # increasing size
+        better = any(crit[i] - crit[j] > relevant and lower(i, j) > 0
+                     for j in range(i + 1, len(steps)))
+        if not better:
             return s.size
-    return best.size
+    return steps[-1].size
+
+
+def _selection_stability(X, target, *, n_splits, codes, rng, kwargs, times):
+    """Selection repeated on disjoint subsets of entities or points."""
+    n = len(X)
+    if codes is not None:
+        ents = rng.permutation(int(codes.max()) + 1)
+        if ents.size < n_splits:
+            raise ValueError(f"n_splits={n_splits} is more than the {ents.size} entities")
+        parts = [np.flatnonzero(np.isin(codes, part)) for part in np.array_split(ents, n_splits)]
+    else:
+        parts = [np.sort(p) for p in np.array_split(rng.permutation(n), n_splits)]
+    if min(len(p) for p in parts) < 3 + kwargs["k"]:
+        raise ValueError(f"n_splits={n_splits}: a split has fewer than {3 + kwargs['k']} points")
+    take = (lambda obj, idx: obj.iloc[idx]) if isinstance(X, (pd.DataFrame, pd.Series)) else (
+        lambda obj, idx: np.asarray(obj)[idx])
+    curves, counts = [], {}
+    for s, idx in enumerate(parts):
+        r = select_features(take(X, idx), None if target is None else take(target, idx),
+                            n_bootstrap=0, random_state=int(rng.integers(2**31)),
+                            groups=None if codes is None else codes[idx],
+                            times=None if times is None else np.asarray(times)[idx], **kwargs)
+        for st in r.steps:
+            curves.append((s, st.size, st.criterion, st.a_to_b, st.b_to_a, ";".join(st.features),
+                           r.suggested_size))
+            for f in st.features:
+                counts[(st.size, f)] = counts.get((st.size, f), 0) + 1
+    freq = pd.DataFrame([(size, f, c / n_splits) for (size, f), c in counts.items()],
+                        columns=["size", "feature", "frequency"])
+    freq = freq.sort_values(["size", "frequency", "feature"], ascending=[True, False, True],
+                            ignore_index=True)
+    curves = pd.DataFrame(curves, columns=["split", "size", "criterion", "a_to_b", "b_to_a",
+                                           "features", "suggested_size"])
+    return {"stability": freq, "stability_curves": curves}
 
 
 def expected_evaluations(method: str, D: int, max_features: int, n_best: int) -> int:
@@ -467,3 +620,91 @@ def _backward(evaluate, D, max_features, criterion, n_best):
         order = _take(best, evaluated, subsets, evaluate(subsets, f"size {d}"), criterion)
         current = subsets[order[0]]
     return best, evaluated
+
+
+def evaluate_subsets(X, subsets, target=None, *, criterion: str = "symmetric", k: int = 1,
+                     metric: str = "euclidean", period=None, n_queries: int | None = None,
+                     random_state=None, progress: ProgressCallback | None = None) -> pd.DataFrame:
+    """Δ between given feature subsets of X and a target (default: all of X), in one pass.
+
+    For comparing selections made elsewhere (farthest-point sampling, CUR, random subsets,
+    a hand-picked set) on the same footing as :func:`select_features`: the target's distances
+    are computed once per query and shared by every subset, and all subsets use the same
+    queries.
+
+    Parameters
+    ----------
+    X : array (N, D) or DataFrame
+    subsets : sequence of sequences of column indices or names
+        Each a non-empty subset of X's columns.
+    target : array or DataFrame, optional
+        None: the full space X (compression).
+    criterion : {"symmetric", "a_to_b"}
+        What the ``criterion`` column holds (see :func:`select_features`).
+    k, metric, period, n_queries, random_state : as in :func:`select_features`.
+
+    Returns
+    -------
+    DataFrame
+        One row per subset, in the order given: size, features (";"-joined), a_to_b
+        (Δ(subset → target)), a_to_b_se, b_to_a, b_to_a_se, criterion, criterion_se.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).normal(size=(1000, 3)) * [1, 1, 0.1]
+    >>> r = evaluate_subsets(X, [[0], [0, 1]], criterion="a_to_b")
+    >>> r["b_to_a"].round(6).tolist()
+    [0.063748, 0.004146]
+    """
+    if criterion not in CRITERIA:
+        raise ValueError(f"criterion must be one of {', '.join(CRITERIA)}; got {criterion!r}")
+    metric = check_metric(metric)
+    if metric == "precomputed":
+        raise ValueError("evaluate_subsets needs features; metric='precomputed' does not apply")
+    values, columns = _frame(X, "x")
+    space = make_space(X, name="x", metric=metric, period=period, framed=(values, columns))
+    tspace = (make_space(X, name="target", metric=metric, period=period, framed=(values, columns))
+              if target is None else make_space(target, name="target", metric=metric))
+    if tspace.n != space.n:
+        raise ValueError(f"x has {space.n} points but target has {tspace.n}")
+    n = space.n
+    if n < 3:
+        raise ValueError(f"need at least 3 points, got {n}")
+    k = check_k(k, n)
+    n_queries = check_n_queries(n_queries, n)
+    index = {c: j for j, c in enumerate(space.columns)}
+    encoded = []
+    for s, subset in enumerate(subsets):
+        items = list(subset)
+        if not items:
+            raise ValueError(f"subsets[{s}] is empty")
+        idx = []
+        for f in items:
+            if isinstance(f, str):
+                if f not in index:
+                    raise ValueError(f"subsets[{s}]: unknown column {f!r}")
+                idx.append(index[f])
+            else:
+                j = int(f)
+                if j != f or not 0 <= j < len(columns):
+                    raise ValueError(f"subsets[{s}]: column index {f!r} is not in 0..{len(columns) - 1}")
+                idx.append(j)
+        if len(set(idx)) != len(idx):
+            raise ValueError(f"subsets[{s}] repeats a column")
+        encoded.append(tuple(idx))
+    if not encoded:
+        raise ValueError("subsets: give at least one subset")
+    queries = query_indices(n, n_queries, np.random.default_rng(random_state))
+    evaluate = _Evaluator(space.XT, space.period, tspace, space.metric_code, queries, k, progress,
+                          len(encoded))
+    # sorted so that subsets sharing a prefix are consecutive (one parent each); then unsorted
+    order = sorted(range(len(encoded)), key=lambda c: encoded[c])
+    vals = np.empty((len(encoded), 4))
+    vals[order] = evaluate([encoded[c] for c in order], "subsets")
+    crit, crit_se = _score(vals, criterion)
+    return pd.DataFrame({
+        "size": [len(s) for s in encoded],
+        "features": [";".join(space.columns[f] for f in s) for s in encoded],
+        "a_to_b": vals[:, 0], "a_to_b_se": vals[:, 1], "b_to_a": vals[:, 2],
+        "b_to_a_se": vals[:, 3], "criterion": crit, "criterion_se": crit_se})

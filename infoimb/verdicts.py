@@ -44,11 +44,23 @@ def relation(pair: ImbalancePair) -> str:
     >>> relation(ImbalancePair(0.06, 0.55, 0.003, 0.01, 1000, 1, 1000, "a_contains_b"))
     'A contains the information of B (A predicts B, not the reverse)'
     """
-    return RELATION_TEXT[pair.relation]
+    text = RELATION_TEXT[pair.relation]
+    if getattr(pair, "p_a_to_b", None) is not None:
+        text += (f" (permutation test, {pair.n_permutations} permutations, {pair.null} null: "
+                 f"p(A→B) = {pair.p_a_to_b:.3g}, p(B→A) = {pair.p_b_to_a:.3g})")
+    return text
 
 
 def lag_scan(scan: LagScanResult, *, source: str | None = None, target: str | None = None,
              step: str | None = None) -> str:
+    """The arrow of time read from a :class:`~infoimb.lags.LagScanResult`, with the arrow's
+    p-value and the best lag's interval when the scan computed them (see :func:`_lag_words`
+    for the sentences and an example)."""
+    return _lag_words(scan, source=source, target=target, step=step) + _lag_significance(scan)
+
+
+def _lag_words(scan: LagScanResult, *, source: str | None = None, target: str | None = None,
+               step: str | None = None) -> str:
     """The arrow of time read from a :class:`~infoimb.lags.LagScanResult`.
 
     ``source`` / ``target`` name the two sides (default: their columns); ``step`` the length
@@ -77,9 +89,27 @@ def lag_scan(scan: LagScanResult, *, source: str | None = None, target: str | No
     if math.isnan(f):  # no mirrored lags
         return ("No arrow of time can be read: the lags scanned have no pairs δ and −δ. Δ is "
                 f"smallest at δ = {best}{unit}.")
+    within = ("not significantly (bootstrap test)" if getattr(scan, "n_permutations", 0)
+              else "within two standard errors")
     return (f"No clear arrow of time between {source} and {target}: future and past are "
-            f"predicted equally well within two standard errors (mean Δ {f:.3f} over δ > 0, "
+            f"predicted equally well {within} (mean Δ {f:.3f} over δ > 0, "
             f"{p:.3f} over δ < 0). Δ is smallest at δ = {best}{unit}.")
+
+
+def _lag_significance(scan) -> str:
+    """The arrow's p-value and the best lag's interval, for a scan run with permutations
+    (the sentences of a plain scan stay as they were)."""
+    text = ""
+    if not getattr(scan, "n_permutations", 0):
+        return text
+    arrow_p = getattr(scan, "arrow_p", None)
+    if arrow_p is not None and not math.isnan(arrow_p):
+        text += f" Arrow of time: bootstrap p = {arrow_p:.3g}."
+    interval = getattr(scan, "best_lag_interval", None)
+    if interval is not None:
+        conf = 100 * (scan.confidence or 0.95)
+        text += f" Best lag, {conf:.0f}% interval: [{interval[0]}, {interval[1]}]."
+    return text
 
 
 def causality(result: CausalityResult, *, cause: str = "X", effect: str = "Y",
@@ -142,7 +172,9 @@ def selection(result: SelectionResult) -> str:
     if result.target_columns is None:
         criterion = criterion.replace("target", "all candidates")
     text = (f"Suggested size d = {result.suggested_size} ({', '.join(result.selected)}): the "
-            f"smallest size whose {criterion} is within two standard errors of the best.")
+            f"smallest size that no larger size improves by more than "
+            f"{0.01 if result.tolerance is None else result.tolerance:g} and beyond the paired "
+            f"bootstrap interval of the difference of {criterion}.")
     if result.dummy:
         chosen = [s.size for s in result.steps
                   if result.dummy in s.features and s.size <= result.suggested_size]

@@ -140,3 +140,32 @@ def imbalance(a, b, k: int = 1, metric: str = "euclidean", period_a=None, period
         DA = distance_matrix(a, metric, period_a, weights_a)
         DB = distance_matrix(b, metric, period_b, weights_b)
     return imbalance_from_matrices(DA, DB, k)
+
+
+def permuted_imbalance(DA: np.ndarray, DB: np.ndarray, perm, k: int = 1) -> float:
+    """Delta(A->B) after B's rows are permuted: B's point i becomes B's point perm[i]."""
+    perm = np.asarray(perm)
+    return imbalance_from_matrices(DA, DB[np.ix_(perm, perm)], k)
+
+
+def theiler_query_terms(DA: np.ndarray, DB: np.ndarray, series, times, w: float,
+                        k: int = 1) -> np.ndarray:
+    """Per-query terms with a Theiler window: for query i, the points of its own series with
+    |t_j - t_i| <= w (i included) are removed from both rows; with N_i references left the
+    term is 2 / (k (N_i + 1)) * sum_j w_ij r^B_ij."""
+    series = np.asarray(series)
+    times = np.asarray(times, dtype=np.float64)
+    n = DA.shape[0]
+    terms = np.empty(n)
+    for i in range(n):
+        keep = ~((series == series[i]) & (np.abs(times - times[i]) <= w))
+        keep[i] = True  # the query's own slot; neighbour_weights/midranks exclude it
+        idx = np.flatnonzero(keep)
+        qi = int(np.flatnonzero(idx == i)[0])
+        ra, rb = DA[i, idx], DB[i, idx]
+        wts = neighbour_weights(ra, qi, k)
+        nb = np.flatnonzero(wts)
+        r = midranks(rb, qi, nb)
+        n_ref = idx.size - 1
+        terms[i] = 2.0 / (k * (n_ref + 1)) * np.sum(wts[nb] * r)
+    return terms

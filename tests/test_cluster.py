@@ -88,18 +88,21 @@ def test_greedy_selection_identical(dask_cluster):
     assert any("subsets evaluated" in m for _, m in calls)
 
 
-def test_lag_scan_identical_with_a_generator_seed(dask_cluster):
+def test_lag_scan_identical(dask_cluster):
     client, _ = dask_cluster
     rng = np.random.default_rng(1)
     x = rng.normal(size=600)
     df = pd.DataFrame({"t": np.arange(600), "x": x,
                        "y": np.r_[0.0, 0.0, x[:-2]] + 0.1 * rng.normal(size=600)})
     kw = dict(lags=range(-3, 4), time="t", n_queries=300)
-    local = infoimb.lag_scan(df, "x", "y", random_state=np.random.default_rng(3), **kw)
-    remote = infoimb.lag_scan(df, "x", "y", random_state=np.random.default_rng(3),
-                              client=client, **kw)
+    local = infoimb.lag_scan(df, "x", "y", random_state=3, n_bootstrap=50, **kw)
+    calls = []
+    remote = infoimb.lag_scan(df, "x", "y", random_state=3, n_bootstrap=50, client=client,
+                              progress=lambda f, m: calls.append(m), **kw)
     pd.testing.assert_frame_equal(remote.to_frame(), local.to_frame(), check_exact=True)
     assert remote.best_lag == local.best_lag == 2 and remote.arrow == "future"
+    np.testing.assert_array_equal(remote.forward_ci, local.forward_ci)
+    assert len(calls) == 7 and all(m.startswith("lag ") for m in calls)
 
 
 def test_causality_identical(dask_cluster):

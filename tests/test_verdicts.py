@@ -53,8 +53,9 @@ def test_select_prints_the_suggested_size_sentence(table, capsys):
                 "--seed", "1"], capsys)
     sentence = verdicts.selection(r)
     assert sentence in out
-    assert sentence.startswith(f"Suggested size d = 2 (x, u): the smallest size whose "
-                               "Δ(S → target) is within two standard errors of the best.")
+    assert sentence.startswith("Suggested size d = 2 (x, u): the smallest size that no larger "
+                               "size improves by more than 0.01 and beyond the paired bootstrap "
+                               "interval of the difference of Δ(S → target).")
     assert "dummy noise feature (dummy_noise) was never chosen" in sentence
 
 
