@@ -161,3 +161,16 @@ def test_analyses_identical_with_tree_and_brute():
     np.testing.assert_allclose(cb.x_to_y.delta, ca.x_to_y.delta, rtol=0, atol=1e-12)
     np.testing.assert_allclose(cb.y_to_x.delta, ca.y_to_x.delta, rtol=0, atol=1e-12)
     assert cb.verdict == ca.verdict == "x drives y"
+
+
+def test_tree_refuses_a_theiler_window_and_auto_uses_brute_with_it():
+    X = DATA["continuous"][:300]
+    t = np.arange(300)
+    with pytest.raises(ValueError, match="algorithm='tree' does not support a Theiler window"):
+        infoimb.imbalance_pair(X, X[:, :2], times=t, theiler=3, algorithm="tree", n_bootstrap=0)
+    with pytest.raises(ValueError, match="Theiler window"):
+        infoimb.select_features(X, X[:, 0], times=t, theiler=3, algorithm="tree")
+    auto = infoimb.imbalance_pair(X, X[:, :2], times=t, theiler=3, n_bootstrap=0)
+    brute = infoimb.imbalance_pair(X, X[:, :2], times=t, theiler=3, n_bootstrap=0,
+                                   algorithm="brute")
+    assert (auto.a_to_b, auto.b_to_a) == (brute.a_to_b, brute.b_to_a)
