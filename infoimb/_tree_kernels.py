@@ -308,13 +308,14 @@ def _knn(P, idx, start, end, lo, hi, n_levels, q, self_i, metric, kk, best, best
         best_idx[s] = -1
     first_leaf = (1 << (n_levels - 1)) - 1
     last = kk - 1
-    top = 0
+    dstack = np.empty(stack.shape[0])  # each stacked node's box minimum (computed once)
     stack[0] = 0
+    dstack[0] = _box_min(lo, hi, 0, q, metric)
     top = 1
     while top > 0:
         top -= 1
         node = stack[top]
-        if _box_min(lo, hi, node, q, metric) >= best[last]:
+        if dstack[top] >= best[last]:
             continue
         if node >= first_leaf:
             for r in range(start[node], end[node]):
@@ -338,10 +339,14 @@ def _knn(P, idx, start, end, lo, hi, n_levels, q, self_i, metric, kk, best, best
             # push the farther child first so the nearer one is searched first
             if dl <= dr:
                 stack[top] = right
+                dstack[top] = dr
                 stack[top + 1] = left
+                dstack[top + 1] = dl
             else:
                 stack[top] = left
+                dstack[top] = dl
                 stack[top + 1] = right
+                dstack[top + 1] = dr
             top += 2
 
 
