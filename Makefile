@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 PYTHON ?= python3
 
-.PHONY: run test test-fast bench bench-serve system-deps serve worker clean venv venv-test
+.PHONY: run test test-fast screenshots bench bench-serve system-deps serve worker clean venv venv-test
 
 venv: $(VENV)/.runtime
 venv-test: $(VENV)/.test
@@ -34,12 +34,17 @@ run: venv
 test: venv-test system-deps
 	$(PY) -m pytest -q
 
+# the browser tests save their screenshots in a scratch folder; this refreshes the documentation's
+screenshots: venv-test system-deps
+	INFOIMB_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/test_browser_data_compare.py tests/test_browser_analyses.py
+
 test-fast: venv-test
 	$(PY) -m pytest -q -m "not browser and not scaleout"
 
 bench: venv-test
 	$(PY) bench/bench_engine.py
 	$(PY) bench/bench_analyses.py
+	$(PY) bench/bench_graph.py --skip-graph
 
 bench-serve: venv-test
 	$(PY) bench/bench_serve.py

@@ -37,8 +37,9 @@ _app: dash.Dash | None = None
 celery_app = None
 
 
-def make_background_manager(settings: Settings):
-    """The background-callback manager.
+def make_background_manager(settings: Settings, outputs=None):
+    """The background-callback manager; ``outputs`` (:class:`infoimb.web.jobs.card.JobOutputs`)
+    names the app's background callbacks, to report a job that died.
 
     Default: ``DiskcacheManager`` on ``<INFOIMB_CACHE_DIR>/jobs`` — one explicit directory shared
     by every web worker (each process making its own temporary cache makes polls land on the
@@ -53,26 +54,13 @@ def make_background_manager(settings: Settings):
 
         global celery_app
         celery_app = make_celery(settings)
-        return JobQueueManager(celery_app, settings, runtime.get_store)
+        return JobQueueManager(celery_app, settings, runtime.get_store, outputs)
     import diskcache
 
+    from infoimb.web.embedded_manager import EmbeddedJobManager
+
     cache = diskcache.Cache(str(settings.jobs_dir))
-    return _DiskcacheManager(cache, expire=int(settings.job_timeout) + 3600)
-
-
-class _DiskcacheManager(dash.DiskcacheManager):
-    """Dash's DiskcacheManager, without its race at the end of a job (dash 4.4.1): a job process
-    that exits between Dash's "does it exist" and "its children" raised NoSuchProcess, so the
-    poll that had just read the result answered 500 and the result never reached the page
-    (seen under gunicorn with several sessions at once)."""
-
-    def terminate_job(self, job):
-        import psutil
-
-        try:
-            super().terminate_job(job)
-        except psutil.NoSuchProcess:
-            pass  # it has ended by itself
+    return EmbeddedJobManager(cache, expire=int(settings.job_timeout) + 3600, outputs=outputs)
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
@@ -92,22 +80,29 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
 
     import dash_bootstrap_components as dbc  # noqa: F401  (registers the component library)
 
-    from infoimb.web import shell
+    from infoimb.web import hardening, sessions, shell
+    from infoimb.web.jobs.card import JobOutputs, register_figure_downloads
 
+    outputs = JobOutputs()
     app = dash.Dash(
         __name__,
         use_pages=True,
         pages_folder=str(HERE / "pages"),
         assets_folder=str(HERE / "assets"),
-        background_callback_manager=make_background_manager(settings),
+        background_callback_manager=make_background_manager(settings, outputs),
         title="infoimb",
         update_title=None,
         eager_loading=True,  # plotly.js with the page, not after the first result
         suppress_callback_exceptions=False,
     )
     app.layout = shell.serve_layout
-    _report_lost_data_loads()
     server = app.server
+    server.extensions["infoimb.sessions"] = sessions.install(server, settings, settings.signing_secret())
+    shell.register_callbacks(app)
+    for card in page_cards():
+        card.register_callbacks(app, outputs)
+    register_figure_downloads(app)
+    _report_lost_data_loads(outputs)
     # base64 upload (+33 %) inside a JSON request, plus room for the other inputs
     server.config["MAX_CONTENT_LENGTH"] = int(settings.max_upload_bytes * 1.4) + 1_000_000
 
@@ -133,19 +128,33 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
                 return flask.jsonify(body), 503
         return flask.jsonify(body)
 
+    hardening.install(app)  # last: the CSP hashes every inline script registered above
     _app = app
     return app
 
 
-def _report_lost_data_loads() -> None:
-    """How a job queue reports a data load whose worker died (the Data page's job)."""
-    from infoimb.web import data_logic, ids, jobs
+def page_cards() -> list:
+    """The analysis cards of the registered pages (a page's module-level ``CARD``)."""
+    import sys
+
+    cards = []
+    for page in dash.page_registry.values():
+        card = getattr(sys.modules.get(page["module"]), "CARD", None)
+        if card is not None:
+            cards.append(card)
+    return cards
+
+
+def _report_lost_data_loads(outputs) -> None:
+    """How a job manager reports a data load whose process died (the Data page's job)."""
+    from infoimb.web import data_logic, ids
+    from infoimb.web.jobs.card import JobOutput
 
     def report(message, args):
         return {"dataset": dash.no_update, "client": dash.no_update,
                 "message": data_logic.message("danger", message)}
 
-    jobs.register_job_output(f"{ids.DATASET_STORE}.data", jobs.JobOutput(report=report))
+    outputs.add(f"{ids.DATASET_STORE}.data", JobOutput(report=report))
 
 
 app = create_app()
@@ -153,4 +162,6 @@ server = app.server
 
 if __name__ == "__main__":
     _settings = runtime.get_settings()
-    app.run(host=_settings.host, port=_settings.port, debug=False)
+    from infoimb.web.hardening import QuietRequestHandler
+
+    app.run(host=_settings.host, port=_settings.port, debug=False, request_handler=QuietRequestHandler)

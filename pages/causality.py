@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, ctx, html, no_update
+from dash import Input, Output, State, html
 
-from infoimb.web import analysis_ui as U
-from infoimb.web import causality as CA
+from infoimb.web import analysis_ui
+from infoimb.web.analyses import causality
 from infoimb.web import ids
 from infoimb.web.inputs import NONE, entity_values
-from infoimb.web.jobs import AnalysisCard, last_inputs
-from infoimb.web.runtime import get_settings, get_store
+from infoimb.web.jobs.card import AnalysisCard
+from infoimb.web.jobs.runner import last_inputs
 from infoimb.web.ui import section
 
 dash.register_page(__name__, path="/causality", name="Causality", title="infoimb · Causality", order=4)
@@ -23,52 +23,49 @@ FIELDS = {
 }
 
 CARD = AnalysisCard(
-    CA.NAME,
+    causality.ANALYSIS,
     state={**{k: State(v, "value") for k, v in FIELDS.items()}, "entity_value": State(ids.CAU_ENTITY_VALUE, "value")},
-    render=CA.render,
-    get_store=get_store,
-    get_settings=get_settings,
-    run_label="Test",
-    empty_text="Choose a putative cause X and effect Y and press Test.",
+    options={"cause": ids.CAU_CAUSE, "effect": ids.CAU_EFFECT, "cond": ids.CAU_COND, "time": ids.CAU_TIME, "entity": ids.CAU_ENTITY},
+    synced=tuple(FIELDS),
 )
 
 
 def layout(**_):
     controls = section("Cause, effect, lag", [
-        U.label("Putative cause X", ids.CAU_CAUSE, first=True),
-        U.dropdown(ids.CAU_CAUSE, "a group or a feature"),
-        U.label("Effect Y", ids.CAU_EFFECT),
-        U.dropdown(ids.CAU_EFFECT, "a group or a feature"),
-        U.label("Condition on Z (optional)", ids.CAU_COND),
-        U.dropdown(ids.CAU_COND, "none"),
+        analysis_ui.label("Putative cause X", ids.CAU_CAUSE, first=True),
+        analysis_ui.dropdown(ids.CAU_CAUSE, "a group or a feature"),
+        analysis_ui.label("Effect Y", ids.CAU_EFFECT),
+        analysis_ui.dropdown(ids.CAU_EFFECT, "a group or a feature"),
+        analysis_ui.label("Condition on Z (optional)", ids.CAU_COND),
+        analysis_ui.dropdown(ids.CAU_COND, "none"),
         dbc.Row([
-            U.number(ids.CAU_TAU, "τ", 1, min=1, suffix="rows", width=7),
-            U.number(ids.CAU_K, "k", 5, min=1, width=5),
+            analysis_ui.number(ids.CAU_TAU, "τ", 1, min=1, suffix="rows", width=7),
+            analysis_ui.number(ids.CAU_K, "k", 5, min=1, width=5),
         ], className="g-2 mt-2"),
         html.Div("Rows must be one series in time order.", className="form-text mt-2"),
         dbc.Row([
-            dbc.Col([U.label("Time column", ids.CAU_TIME), U.dropdown(ids.CAU_TIME, "none")], width=6),
-            dbc.Col([U.label("Entity column", ids.CAU_ENTITY), U.dropdown(ids.CAU_ENTITY, "none")], width=6),
+            dbc.Col([analysis_ui.label("Time column", ids.CAU_TIME), analysis_ui.dropdown(ids.CAU_TIME, "none")], width=6),
+            dbc.Col([analysis_ui.label("Entity column", ids.CAU_ENTITY), analysis_ui.dropdown(ids.CAU_ENTITY, "none")], width=6),
         ], className="g-2"),
-        html.Div([U.label("Entity (one series)", ids.CAU_ENTITY_VALUE),
-                  U.dropdown(ids.CAU_ENTITY_VALUE, "the entity to analyse")], id="cau-entity-value-wrap"),
+        html.Div([analysis_ui.label("Entity (one series)", ids.CAU_ENTITY_VALUE),
+                  analysis_ui.dropdown(ids.CAU_ENTITY_VALUE, "the entity to analyse")], id=ids.CAU_ENTITY_VALUE_WRAP),
         html.Div(id=ids.CAU_HINT, className="form-text mb-2"),
         CARD.controls(),
         html.Hr(),
-        U.subhead("Options"),
-        U.number(ids.CAU_NALPHA, "α values", 50, min=2, max=500),
+        analysis_ui.subhead("Options"),
+        analysis_ui.number(ids.CAU_NALPHA, "α values", 50, min=2, max=500),
         html.Div("Time-delay embedding (dimension 1 = none)", className="small mt-2"),
         dbc.Row([
-            U.number(ids.CAU_DIM, "dim", 1, min=1, max=50, width=6),
-            U.number(ids.CAU_DELAY, "delay", 1, min=1, width=6),
+            analysis_ui.number(ids.CAU_DIM, "dim", 1, min=1, max=50, width=6),
+            analysis_ui.number(ids.CAU_DELAY, "delay", 1, min=1, width=6),
         ], className="g-2 mt-1"),
-        U.estimator(ids.CAU_ESTIMATOR, ids.CAU_NQ),
+        analysis_ui.estimator(ids.CAU_ESTIMATOR, ids.CAU_NQ),
     ], step="C", class_name="controls-card")
 
     return dbc.Row([
         dbc.Col(controls, lg=3, className="controls-col"),
         dbc.Col(html.Div([
-            U.heading("Causality", "Does X's present help to predict Y's future beyond Y's own present? "
+            analysis_ui.heading("Causality", "Does X's present help to predict Y's future beyond Y's own present? "
                                    "Δ((α·X₀, Y₀) → Y_τ) against α, both ways."),
             CARD.results(),
         ]), lg=9),
@@ -87,48 +84,24 @@ def hint(meta: dict, time, entity) -> str:
     return text
 
 
-_OUT = {k: Output(v, "value") for k, v in FIELDS.items()}
-
-
-@dash.callback(
-    output=dict(values=_OUT, cause_options=Output(ids.CAU_CAUSE, "options"),
-                effect_options=Output(ids.CAU_EFFECT, "options"), cond_options=Output(ids.CAU_COND, "options"),
-                time_options=Output(ids.CAU_TIME, "options"), entity_options=Output(ids.CAU_ENTITY, "options")),
-    inputs=dict(info=Input(ids.DATASET_STORE, "data"), client=Input(ids.SETTINGS_STORE, "data")),
-    state=dict(current={k: State(v, "value") for k, v in FIELDS.items()}, session=State(ids.SESSION_STORE, "data")),
-)
-def _controls(info, client, current, session):
-    meta = U.session_meta(info, session)
-    if not meta:
-        return dict(values={k: no_update for k in FIELDS} | {"cause": None, "effect": None},
-                    cause_options=[], effect_options=[], cond_options=[], time_options=[], entity_options=[])
-    restore = ctx.triggered_id is None
-    v = CA.control_values(meta, client, current, restore=restore, data_changed=ctx.triggered_id == ids.DATASET_STORE)
-    values = {k: (no_update if not restore and v[k] == current.get(k) else v[k]) for k in FIELDS}
-    return dict(values=values, cause_options=v["options"], effect_options=v["options"], cond_options=v["cond_options"],
-                time_options=U.column_options(meta, none_label="none"),
-                entity_options=U.column_options(meta, none_label="none"))
-
-
 @dash.callback(
     Output(ids.CAU_ENTITY_VALUE, "options"),
     Output(ids.CAU_ENTITY_VALUE, "value"),
-    Output("cau-entity-value-wrap", "style"),
+    Output(ids.CAU_ENTITY_VALUE_WRAP, "style"),
     Output(ids.CAU_HINT, "children"),
     Input(ids.CAU_ENTITY, "value"),
     Input(ids.CAU_TIME, "value"),
     Input(ids.DATASET_STORE, "data"),
     State(ids.CAU_ENTITY_VALUE, "value"),
     State(ids.SETTINGS_STORE, "data"),
-    State(ids.SESSION_STORE, "data"),
 )
-def _entity_values(entity, time, info, current, client, session):
-    meta = U.session_meta(info, session)
+def _entity_values(entity, time, info, current, client):
+    meta = analysis_ui.session_meta(info)
     if not meta:
         return [], None, {"display": "none"}, "Load a table on the Data page first."
     text = hint(meta, time, entity)
     if not entity or entity == NONE or entity not in meta.get("columns", []):
         return [], None, {"display": "none"}, text
-    values = entity_values(U.session_frame(session), entity)
-    chosen = CA.entity_choice(values, current, last_inputs(client, CA.NAME).get("entity_value"))
+    values = entity_values(analysis_ui.session_frame(), entity)
+    chosen = causality.entity_choice(values, current, last_inputs(client, causality.NAME).get("entity_value"))
     return [{"label": v, "value": v} for v in values], chosen, {}, text

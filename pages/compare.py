@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash import State, dcc, html
 
-from infoimb.web import compare as C
 from infoimb.web import ids
-from infoimb.web.context import FULL, clean_groups, feature_columns, space_options
-from infoimb.web.jobs import AnalysisCard, last_inputs
-from infoimb.web.runtime import get_settings, get_store
-from infoimb.web.store import InvalidSession
+from infoimb.web.analyses import imbalance
+from infoimb.web.jobs.card import AnalysisCard
 from infoimb.web.ui import section
 
 dash.register_page(__name__, path="/compare", name="Compare", title="infoimb · Compare", order=1)
 
 CARD = AnalysisCard(
-    C.NAME,
+    imbalance.ANALYSIS,
     state={
         "a": State(ids.CMP_A, "value"),
         "b": State(ids.CMP_B, "value"),
@@ -27,11 +24,8 @@ CARD = AnalysisCard(
         "n_queries": State(ids.CMP_NQ, "value"),
         "extras": State(ids.CMP_EXTRA, "value"),
     },
-    render=C.render,
-    get_store=get_store,
-    get_settings=get_settings,
-    run_label="Compare",
-    empty_text="Choose spaces A and B and press Compare.",
+    options={"a": ids.CMP_A, "b": ids.CMP_B},
+    hint=ids.CMP_HINT,
 )
 
 
@@ -50,7 +44,7 @@ def layout(**_):
                                     dbc.Input(id=ids.CMP_K, type="number", min=1, step=1, value=1, debounce=True)],
                                    size="sm"), width=5),
             dbc.Col(dbc.Select(id=ids.CMP_METRIC, value="euclidean", size="sm",
-                               options=[{"label": m, "value": m} for m in C.METRICS]), width=7),
+                               options=[{"label": m, "value": m} for m in imbalance.METRICS]), width=7),
         ], className="g-2"),
         dbc.RadioItems(id=ids.CMP_ESTIMATOR, value="exact", className="mt-2 small",
                        options=[{"label": "exact: every point is a query", "value": "exact"},
@@ -59,7 +53,7 @@ def layout(**_):
                         dbc.Input(id=ids.CMP_NQ, type="number", min=10, step=1, value=1000, debounce=True)],
                        size="sm", className="mt-1"),
         dbc.Checklist(id=ids.CMP_EXTRA, value=[], className="mt-2 small",
-                      options=[{"label": "plane: add " + v, "value": k} for k, v in C.EXTRAS.items()]),
+                      options=[{"label": "plane: add " + v, "value": k} for k, v in imbalance.EXTRAS.items()]),
     ], step="A", class_name="controls-card")
 
     return dbc.Row([
@@ -73,72 +67,3 @@ def layout(**_):
             CARD.results(),
         ]), lg=9),
     ], className="g-3 compare-page")
-
-
-def choices(meta, groups) -> tuple[list, str | None, str | None]:
-    """Space options and sensible defaults: B = the full space, A = the first group (or else
-    feature) that is not the full space itself."""
-    opts = space_options(meta, groups)
-    enabled = [o["value"] for o in opts if not o.get("disabled")]
-    default_b = FULL if FULL in enabled else None
-    full = set(feature_columns(meta))
-    by_name = {f"group:{g['name']}": set(g["columns"]) for g in clean_groups(groups)}
-    candidates = [v for v in enabled if v.startswith("group:") and by_name.get(v) != full] + \
-        [v for v in enabled if v.startswith("col:")]
-    default_a = candidates[0] if candidates else None
-    return opts, default_a, default_b
-
-
-def control_values(meta, client, current: dict, restore: bool) -> dict:
-    """The values of the page's controls: on mount (``restore``) those of the last run when
-    still valid; later the current ones while valid; else sensible defaults."""
-    opts, da, db = choices(meta, (client or {}).get("groups"))
-    valid = {o["value"] for o in opts if not o.get("disabled")}
-    last = last_inputs(client, C.NAME) if restore else {}
-    out = {}
-    for key, default in (("a", da), ("b", db)):
-        for candidate in (last.get(key), current.get(key), default):
-            if candidate in valid:
-                out[key] = candidate
-                break
-        else:
-            out[key] = None
-    if out["a"] == out["b"]:
-        out["a"] = da if da != out["b"] else next((v for v in valid if v != out["b"]), None)
-    for key in ("k", "metric", "estimator", "n_queries", "extras"):
-        out[key] = last[key] if key in last and last[key] is not None else current.get(key)
-    if out["metric"] not in C.METRICS:
-        out["metric"] = "euclidean"
-    if out["estimator"] not in ("exact", "subsampled"):
-        out["estimator"] = "exact"
-    out["extras"] = [e for e in (out["extras"] or []) if e in C.EXTRAS]
-    return {"options": opts, **out}
-
-
-@dash.callback(
-    output=dict(a_options=Output(ids.CMP_A, "options"), b_options=Output(ids.CMP_B, "options"),
-                a=Output(ids.CMP_A, "value"), b=Output(ids.CMP_B, "value"), k=Output(ids.CMP_K, "value"),
-                metric=Output(ids.CMP_METRIC, "value"), estimator=Output(ids.CMP_ESTIMATOR, "value"),
-                n_queries=Output(ids.CMP_NQ, "value"), extras=Output(ids.CMP_EXTRA, "value"),
-                hint=Output(ids.CMP_HINT, "children")),
-    inputs=dict(info=Input(ids.DATASET_STORE, "data"), client=Input(ids.SETTINGS_STORE, "data")),
-    state=dict(current=dict(a=State(ids.CMP_A, "value"), b=State(ids.CMP_B, "value"), k=State(ids.CMP_K, "value"),
-                            metric=State(ids.CMP_METRIC, "value"), estimator=State(ids.CMP_ESTIMATOR, "value"),
-                            n_queries=State(ids.CMP_NQ, "value"), extras=State(ids.CMP_EXTRA, "value")),
-               session=State(ids.SESSION_STORE, "data")),
-)
-def _controls(info, client, current, session):
-    try:
-        meta = get_store().get_meta((session or {}).get("sid")) if info else None
-    except InvalidSession:
-        meta = None
-    if not meta:
-        return dict(a_options=[], b_options=[], a=None, b=None, k=no_update, metric=no_update,
-                    estimator=no_update, n_queries=no_update, extras=no_update,
-                    hint="Load a table on the Data page first.")
-    restore = ctx.triggered_id is None  # the page was just mounted
-    v = control_values(meta, client, current, restore)
-    same = {k: (no_update if not restore and v[k] == current.get(k) else v[k])
-            for k in ("k", "metric", "estimator", "n_queries", "extras")}
-    return dict(a_options=v["options"], b_options=v["options"], a=v["a"], b=v["b"], **same,
-                hint=f"{meta['filename']}: {meta['n_rows']} points")

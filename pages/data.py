@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, ClientsideFunction, Input, Output, State, ctx, dcc, html, no_update
 
-from infoimb.web import data_logic as L
-from infoimb.web import ids
+from infoimb.web import data_logic, ids
 from infoimb.web.context import SCALINGS, clean_groups, numeric_columns
+from infoimb.web.jobs.card import progress_bar, progress_callback
 from infoimb.web.runtime import get_settings, get_store
+from infoimb.web.sessions import current_sid, job_session
 from infoimb.web.store import InvalidSession
 from infoimb.web.ui import alert, hint, section, table
 
@@ -18,14 +19,14 @@ dash.register_page(__name__, path="/", name="Data", title="infoimb · Data", ord
 
 
 def _example_options():
-    return [{"label": e["title"], "value": e["name"]} for e in L.examples()]
+    return [{"label": e["title"], "value": e["name"]} for e in data_logic.examples()]
 
 
 def layout(**_):
     settings = get_settings()
     limit = (f"CSV, TSV, Parquet or Excel (.xlsx) · at most {settings.max_upload_mb:g} MB and "
              f"{settings.max_columns} columns")
-    examples = L.examples()
+    examples = data_logic.examples()
     first = examples[0] if examples else None
     load_card = section("Load a table", [
         html.Div(
@@ -42,10 +43,7 @@ def layout(**_):
             className="upload-guard",
         ),
         html.Div(limit, id=ids.UPLOAD_LIMIT, className="form-text"),
-        html.Div(
-            dbc.Progress(id=ids.job(ids.PROGRESS_BAR, "data-load"), value=0, label="", className="job-progress mt-2",
-                         style={"height": "1.35rem"}),
-            id=ids.job(ids.PROGRESS_WRAP, "data-load"), style={"display": "none"}),
+        progress_bar(ids.DATA_LOAD),
         html.Hr(),
         dbc.Label("Or a built-in example", html_for=ids.EXAMPLE_SELECT, className="fw-semibold"),
         dbc.InputGroup([
@@ -159,12 +157,7 @@ def layout(**_):
 # the background job listens to those. So mounting the page again never starts a job, and a
 # job still running is never cancelled by Dash as "outdated" (see infoimb.web.jobs).
 dash.clientside_callback(
-    """
-    function(contents, filename) {
-        if (!contents) { return [window.dash_clientside.no_update, window.dash_clientside.no_update]; }
-        return [{t: Date.now(), kind: "upload", filename: filename}, contents];
-    }
-    """,
+    ClientsideFunction("infoimb", "uploadRequest"),
     Output(ids.DATA_REQUEST, "data"),
     Output(ids.DATA_PAYLOAD, "data"),
     Input(ids.UPLOAD, "contents"),
@@ -173,12 +166,7 @@ dash.clientside_callback(
 )
 
 dash.clientside_callback(
-    """
-    function(n, name, size) {
-        if (!n) { return window.dash_clientside.no_update; }
-        return {t: Date.now(), kind: "example", name: name, n: size};
-    }
-    """,
+    ClientsideFunction("infoimb", "exampleRequest"),
     Output(ids.DATA_REQUEST, "data", allow_duplicate=True),
     Input(ids.EXAMPLE_LOAD, "n_clicks"),
     State(ids.EXAMPLE_SELECT, "value"),
@@ -188,7 +176,7 @@ dash.clientside_callback(
 
 # the uploaded bytes are not needed in the browser once the job answered
 dash.clientside_callback(
-    "function(msg) { return null; }",
+    ClientsideFunction("infoimb", "clear"),
     Output(ids.DATA_PAYLOAD, "data", allow_duplicate=True),
     Input(ids.DATA_MESSAGE, "data"),
     prevent_initial_call=True,
@@ -198,57 +186,45 @@ dash.clientside_callback(
 @dash.callback(
     output=dict(dataset=Output(ids.DATASET_STORE, "data", allow_duplicate=True),
                 message=Output(ids.DATA_MESSAGE, "data", allow_duplicate=True),
-                client=Output(ids.SETTINGS_STORE, "data", allow_duplicate=True),
-                session=Output(ids.SESSION_STORE, "data", allow_duplicate=True)),
+                client=Output(ids.SETTINGS_STORE, "data", allow_duplicate=True)),
     inputs=dict(request=Input(ids.DATA_REQUEST, "data")),
-    state=dict(payload=State(ids.DATA_PAYLOAD, "data"), session=State(ids.SESSION_STORE, "data"),
+    state=dict(payload=State(ids.DATA_PAYLOAD, "data"),
                client=State(ids.SETTINGS_STORE, "data"), page_load=State(ids.PAGE_LOAD, "data")),
     background=True,
     running=[(Output(ids.UPLOAD_BUSY, "data"), True, False)],
-    progress=[Output(ids.job(ids.JOB_PROGRESS, "data-load"), "data")],
+    progress=[Output(ids.job(ids.JOB_PROGRESS, ids.DATA_LOAD), "data")],
     progress_default=[None],
     interval=300,
     prevent_initial_call=True,
 )
-def _load_data(set_progress, request, payload, session, client, page_load):
-    out = L.load_request(get_store(), get_settings(), request, payload, session, client, report=set_progress)
+def _load_data(set_progress, request, payload, client, page_load, **session):
+    out = data_logic.load_request(get_store(), get_settings(), request, payload, job_session(session), client,
+                                  report=set_progress)
     if out is None:
         raise dash.exceptions.PreventUpdate
     return {k: (no_update if v is None else v) for k, v in out.items()}
 
 
 dash.clientside_callback(
-    """
-    function(busy) {
-        const on = busy === true;
-        return [on, on ? {} : {display: "none"}, on];
-    }
-    """,
+    ClientsideFunction("infoimb", "loading"),
     Output(ids.UPLOAD, "disabled"),
-    Output(ids.job(ids.PROGRESS_WRAP, "data-load"), "style"),
+    Output(ids.job(ids.PROGRESS_WRAP, ids.DATA_LOAD), "style"),
     Output(ids.EXAMPLE_LOAD, "disabled"),
     Input(ids.UPLOAD_BUSY, "data"),
 )
 
-dash.clientside_callback(
-    """
-    function(p) { return (p && p.value !== undefined) ? [p.value || 0, p.label || ""] : [0, ""]; }
-    """,
-    Output(ids.job(ids.PROGRESS_BAR, "data-load"), "value"),
-    Output(ids.job(ids.PROGRESS_BAR, "data-load"), "label"),
-    Input(ids.job(ids.JOB_PROGRESS, "data-load"), "data"),
-)
+progress_callback(dash, ids.DATA_LOAD)  # the same bar and function as the analysis cards
 
 
 @dash.callback(Output(ids.DATA_ALERT, "children"), Input(ids.DATA_MESSAGE, "data"))
 def _show_message(msg):
-    return alert(msg, id="data-message")
+    return alert(msg, id=ids.DATA_MESSAGE_ALERT)
 
 
 @dash.callback(Output(ids.EXAMPLE_DESCRIPTION, "children"), Output(ids.EXAMPLE_N, "value"),
                Input(ids.EXAMPLE_SELECT, "value"), prevent_initial_call=True)
 def _describe_example(name):
-    for e in L.examples():
+    for e in data_logic.examples():
         if e["name"] == name:
             return [e["description"], html.Span(f" (size = number of {e['n_unit']})", className="text-muted")], \
                 e["n_default"]
@@ -258,9 +234,9 @@ def _describe_example(name):
 # ======================================================================================
 # describing the table
 # ======================================================================================
-def _meta(session):
+def _meta():
     try:
-        return get_store().get_meta((session or {}).get("sid"))
+        return get_store().get_meta(current_sid())
     except InvalidSession:
         return None
 
@@ -271,32 +247,31 @@ def _meta(session):
     Output(ids.DATA_PREVIEW, "children"),
     Output(ids.DATA_COLUMNS, "children"),
     Input(ids.DATASET_STORE, "data"),
-    State(ids.SESSION_STORE, "data"),
 )
-def _describe(info, session):
-    meta = _meta(session) if info else None
+def _describe(info):
+    meta = _meta() if info else None
     if not meta:
         empty = html.Div("No table loaded yet: upload a file or load an example.", className="text-muted")
         return empty, None, None, None
     history = meta.get("history") or []
     summary = html.Div([
         html.Strong(meta["filename"], className="me-2 dataset-name"),
-        dbc.Badge(f"{meta['n_rows']} rows", color="light", text_color="dark", className="me-1", id="data-n-rows"),
-        dbc.Badge(f"{meta['n_cols']} columns", color="light", text_color="dark", className="me-1", id="data-n-cols"),
+        dbc.Badge(f"{meta['n_rows']} rows", color="light", text_color="dark", className="me-1", id=ids.DATA_N_ROWS),
+        dbc.Badge(f"{meta['n_cols']} columns", color="light", text_color="dark", className="me-1", id=ids.DATA_N_COLS),
         dbc.Badge(f"{len(numeric_columns(meta))} numeric", color="light", text_color="dark"),
         *([html.Div("Steps: " + " → ".join(history), className="small text-muted mt-1")] if history else []),
     ])
-    probs = L.problems(meta)
+    probs = data_logic.problems(meta)
     problem_list = [dbc.Alert(p["text"], color=p["level"], className="py-2 mb-2 small") for p in probs]
     pv = meta.get("preview") or {"columns": [], "rows": []}
-    preview = [table(pv["columns"], pv["rows"], id="data-preview-table")]
+    preview = [table(pv["columns"], pv["rows"], id=ids.DATA_PREVIEW_TABLE)]
     if pv.get("n_hidden_columns"):
         preview.append(hint(f"… and {pv['n_hidden_columns']} more columns."))
-    rows = L.column_rows(meta)
-    columns = table(["column", "type", "missing", "inf", "range", "unique", "notes"], rows, id="data-columns-table",
+    rows = data_logic.column_rows(meta)
+    columns = table(["column", "type", "missing", "inf", "range", "unique", "notes"], rows, id=ids.DATA_COLUMNS_TABLE,
                     page_size=10 if len(rows) > 10 else None, highlight=[
-                        {"if": {"filter_query": '{notes} contains "text in numbers"'}, "backgroundColor": "#fff3cd"},
-                        {"if": {"filter_query": '{notes} contains "constant"'}, "color": "#6c757d"}])
+                        {"column": "notes", "contains": "text in numbers", "style": {"backgroundColor": "#fff3cd"}},
+                        {"column": "notes", "contains": "constant", "style": {"color": "#6c757d"}}])
     return summary, problem_list, preview, columns
 
 
@@ -311,10 +286,9 @@ def _describe(info, session):
     Output(ids.PRE_DIFF_COLUMNS, "options"), Output(ids.PRE_RATIO_NUM, "options"),
     Output(ids.PRE_RATIO_DEN, "options"),
     Input(ids.DATASET_STORE, "data"),
-    State(ids.SESSION_STORE, "data"),
 )
-def _fill_roles(info, session):
-    meta = _meta(session) if info else None
+def _fill_roles(info):
+    meta = _meta() if info else None
     if not meta:
         return [], [], [], None, [], None, [], [], [], [], []
     roles = meta.get("roles") or {}
@@ -329,10 +303,9 @@ def _fill_roles(info, session):
     Output(ids.ROLE_PERIODS, "children"),
     Input(ids.ROLE_PERIODIC, "value"),
     State(ids.DATASET_STORE, "data"),
-    State(ids.SESSION_STORE, "data"),
 )
-def _period_inputs(columns, info, session):
-    meta = _meta(session) if info else None
+def _period_inputs(columns, info):
+    meta = _meta() if info else None
     known = ((meta or {}).get("roles") or {}).get("periodic") or {}
     items = []
     for c in columns or []:
@@ -352,16 +325,16 @@ def _period_inputs(columns, info, session):
     State(ids.ROLE_PERIODIC, "value"),
     State({"type": ids.ROLE_PERIOD, "column": ALL}, "value"),
     State({"type": ids.ROLE_PERIOD, "column": ALL}, "id"),
-    State(ids.SESSION_STORE, "data"), State(ids.DATASET_STORE, "data"),
+    State(ids.DATASET_STORE, "data"),
     prevent_initial_call=True,
 )
-def _save_roles(n, features, time_col, entity, periodic, period_values, period_ids, session, info):
+def _save_roles(n, features, time_col, entity, periodic, period_values, period_ids, info):
     if not n:
         return no_update, no_update
     periods = {i["column"]: v for i, v in zip(period_ids or [], period_values or [])}
-    msg = L.save_roles(get_store(), (session or {}).get("sid"), features, time_col, entity, periodic, periods)
+    msg = data_logic.save_roles(get_store(), current_sid(), features, time_col, entity, periodic, periods)
     new_info = dict(info, roles_saved=msg.get("at")) if info and msg["color"] in ("success", "warning") else no_update
-    return alert(msg, id="role-alert"), new_info
+    return alert(msg, id=ids.ROLE_ALERT), new_info
 
 
 @dash.callback(
@@ -396,29 +369,29 @@ def _save_scaling(scaling, client):
     Input(ids.PRE_DROP, "n_clicks"), Input(ids.COERCE_BUTTON, "n_clicks"), Input(ids.PRE_RESET, "n_clicks"),
     State(ids.PRE_RESAMPLE_PERIOD, "value"), State(ids.PRE_RESAMPLE_HOW, "value"),
     State(ids.PRE_DIFF_COLUMNS, "value"), State(ids.PRE_RATIO_NUM, "value"), State(ids.PRE_RATIO_DEN, "value"),
-    State(ids.PRE_RATIO_NAME, "value"), State(ids.SESSION_STORE, "data"),
+    State(ids.PRE_RATIO_NAME, "value"),
     prevent_initial_call=True,
 )
-def _preprocess(n1, n2, n3, n4, n5, n6, period, how, diff_cols, num, den, name, session):
+def _preprocess(n1, n2, n3, n4, n5, n6, period, how, diff_cols, num, den, name):
     trigger = ctx.triggered_id
     if not ctx.triggered or not ctx.triggered[0]["value"]:
         return no_update, no_update
-    sid = (session or {}).get("sid")
+    sid = current_sid()
     ops = {ids.PRE_RESAMPLE: ("resample", {"period": period, "how": how}),
            ids.PRE_DIFF: ("difference", {"columns": diff_cols}),
            ids.PRE_RATIO: ("ratio", {"numerator": num, "denominator": den, "name": name}),
            ids.PRE_DROP: ("drop_missing", {}),
            ids.PRE_RESET: ("reset", {})}
     if trigger == ids.COERCE_BUTTON:
-        meta = _meta(session)
+        meta = _meta()
         mixed = [c["column"] for c in (meta or {}).get("summary", []) if c["kind"] == "mixed"]
         if not mixed:
             return no_update, alert({"color": "secondary", "text": "No column mixes text and numbers."})
         op, params = "coerce", {"columns": mixed}
     else:
         op, params = ops[trigger]
-    out = L.preprocess_step(get_store(), sid, op, params, get_settings())
-    return (out["dataset"] or no_update), alert(out["message"], id="pre-alert")
+    out = data_logic.preprocess_step(get_store(), sid, op, params, get_settings())
+    return (out["dataset"] or no_update), alert(out["message"], id=ids.PRE_ALERT)
 
 
 # ======================================================================================
@@ -456,22 +429,21 @@ def _groups_refresh(info):
     State(ids.SETTINGS_STORE, "data"),
     State({"type": ids.GROUP_NAME, "index": ALL}, "value"),
     State({"type": ids.GROUP_COLUMNS, "index": ALL}, "value"),
-    State(ids.SESSION_STORE, "data"),
     prevent_initial_call="initial_duplicate",
 )
-def _render_groups(n_add, n_remove, refresh, client, names, columns, session):
+def _render_groups(n_add, n_remove, refresh, client, names, columns):
     client = dict(client or {})
     trigger = ctx.triggered_id
     groups = list(client.get("groups") or [])
     changed = False
     if trigger == ids.GROUP_ADD and n_add:
-        groups = L.groups_after("add", [{"name": n or "", "columns": c or []} for n, c in zip(names, columns)])
+        groups = data_logic.groups_after("add", [{"name": n or "", "columns": c or []} for n, c in zip(names, columns)])
         changed = True
     elif isinstance(trigger, dict) and trigger.get("type") == ids.GROUP_REMOVE and any(n_remove or []):
-        groups = L.groups_after("remove", [{"name": n or "", "columns": c or []} for n, c in zip(names, columns)],
+        groups = data_logic.groups_after("remove", [{"name": n or "", "columns": c or []} for n, c in zip(names, columns)],
                               index=trigger["index"])
         changed = True
-    meta = _meta(session) if refresh and refresh.get("dataset") else None
+    meta = _meta() if refresh and refresh.get("dataset") else None
     options = numeric_columns(meta) if meta else []
     rows = [_group_row(i, g, options) for i, g in enumerate(groups)]
     if not rows:
@@ -487,7 +459,7 @@ def _render_groups(n_add, n_remove, refresh, client, names, columns, session):
     prevent_initial_call=True,
 )
 def _edit_groups(names, columns):
-    groups, problems = L.groups_from_editor(names, columns)
+    groups, problems = data_logic.groups_from_editor(names, columns)
     msg = alert({"color": "warning", "text": " ".join(problems)}) if problems else None
     return {"groups": groups}, msg
 

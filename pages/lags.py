@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, ctx, html, no_update
+from dash import State, html
 
-from infoimb.web import analysis_ui as U
+from infoimb.web import analysis_ui
 from infoimb.web import ids
-from infoimb.web import lags as LG
-from infoimb.web.jobs import AnalysisCard
-from infoimb.web.runtime import get_settings, get_store
+from infoimb.web.analyses import lags
+from infoimb.web.jobs.card import AnalysisCard
 from infoimb.web.ui import section
 
 dash.register_page(__name__, path="/lags", name="Time lags", title="infoimb · Time lags", order=3)
@@ -24,88 +23,51 @@ FIELDS = {
 }
 
 CARD = AnalysisCard(
-    LG.NAME,
+    lags.ANALYSIS,
     state={k: State(v, "value") for k, v in FIELDS.items()},
-    render=LG.render,
-    get_store=get_store,
-    get_settings=get_settings,
-    run_label="Scan lags",
-    empty_text="Choose a source, a target and the time column, and press Scan lags.",
+    options={"source": ids.LAG_SOURCE, "target": ids.LAG_TARGET, "candidates": ids.LAG_CANDIDATES, "time": ids.LAG_TIME, "entity": ids.LAG_ENTITY},
+    hint=ids.LAG_HINT,
 )
 
 
 def layout(**_):
     controls = section("Source, target, time", [
-        U.label("Source (at time t)", ids.LAG_SOURCE, first=True),
-        U.dropdown(ids.LAG_SOURCE, "a group or a feature"),
-        U.label("Target (at time t + δ)", ids.LAG_TARGET),
-        U.dropdown(ids.LAG_TARGET, "a group or a feature"),
-        U.label("Lags δ"),
+        analysis_ui.label("Source (at time t)", ids.LAG_SOURCE, first=True),
+        analysis_ui.dropdown(ids.LAG_SOURCE, "a group or a feature"),
+        analysis_ui.label("Target (at time t + δ)", ids.LAG_TARGET),
+        analysis_ui.dropdown(ids.LAG_TARGET, "a group or a feature"),
+        analysis_ui.label("Lags δ"),
         dbc.Row([
-            U.number(ids.LAG_MIN, "from", -5, step=1, width=6),
-            U.number(ids.LAG_MAX, "to", 5, step=1, width=6),
+            analysis_ui.number(ids.LAG_MIN, "from", -5, step=1, width=6),
+            analysis_ui.number(ids.LAG_MAX, "to", 5, step=1, width=6),
         ], className="g-2"),
         dbc.Row([
-            dbc.Col([U.label("Time column", ids.LAG_TIME), U.dropdown(ids.LAG_TIME, "time")], width=6),
-            dbc.Col([U.label("Entity column", ids.LAG_ENTITY), U.dropdown(ids.LAG_ENTITY, "none")], width=6),
+            dbc.Col([analysis_ui.label("Time column", ids.LAG_TIME), analysis_ui.dropdown(ids.LAG_TIME, "time")], width=6),
+            dbc.Col([analysis_ui.label("Entity column", ids.LAG_ENTITY), analysis_ui.dropdown(ids.LAG_ENTITY, "none")], width=6),
         ], className="g-2"),
         html.Div(id=ids.LAG_HINT, className="form-text mb-2"),
         CARD.controls(),
         html.Hr(),
-        U.subhead("Options"),
-        U.number(ids.LAG_K, "k", 1, min=1),
-        U.estimator(ids.LAG_ESTIMATOR, ids.LAG_NQ),
+        analysis_ui.subhead("Options"),
+        analysis_ui.number(ids.LAG_K, "k", 1, min=1),
+        analysis_ui.estimator(ids.LAG_ESTIMATOR, ids.LAG_NQ),
         html.Hr(),
         dbc.Checklist(id=ids.LAG_SELECT, value=["on"], switch=True, className="fw-semibold",
                       options=[{"label": "Selection with a lagged target", "value": "on"}]),
         html.Div("Greedy selection of the candidates at t against the target at t + δ (with a dummy noise "
                  "feature); δ empty = the best lag of the scan.", className="form-text mb-1"),
-        U.dropdown(ids.LAG_CANDIDATES, "candidate features"),
+        analysis_ui.dropdown(ids.LAG_CANDIDATES, "candidate features"),
         dbc.Row([
-            U.number(ids.LAG_SEL_LAG, "δ", None, step=1, width=6, placeholder="best"),
-            U.number(ids.LAG_SEL_MAX, "max d", 8, min=1, width=6),
+            analysis_ui.number(ids.LAG_SEL_LAG, "δ", None, step=1, width=6, placeholder="best"),
+            analysis_ui.number(ids.LAG_SEL_MAX, "max d", 8, min=1, width=6),
         ], className="g-2 mt-1"),
     ], step="L", class_name="controls-card")
 
     return dbc.Row([
         dbc.Col(controls, lg=3, className="controls-col"),
         dbc.Col(html.Div([
-            U.heading("Time lags", "Pairs (source at t, target at t + δ) within each entity: a source that "
+            analysis_ui.heading("Time lags", "Pairs (source at t, target at t + δ) within each entity: a source that "
                                    "acts on the target predicts its future better than its past."),
             CARD.results(),
         ]), lg=9),
     ], className="g-3 lags-page")
-
-
-def hint(meta: dict) -> str:
-    roles = meta.get("roles") or {}
-    text = f"{meta['filename']}: {meta['n_rows']} rows."
-    if not roles.get("time"):
-        text += " No time column in the Data page's roles: choose one here."
-    return text + " A lag counts steps of the time column (a week for weekly dates)."
-
-
-_OUT = {k: Output(v, "value") for k, v in FIELDS.items()}
-
-
-@dash.callback(
-    output=dict(values=_OUT, source_options=Output(ids.LAG_SOURCE, "options"),
-                target_options=Output(ids.LAG_TARGET, "options"), cand_options=Output(ids.LAG_CANDIDATES, "options"),
-                time_options=Output(ids.LAG_TIME, "options"), entity_options=Output(ids.LAG_ENTITY, "options"),
-                hint=Output(ids.LAG_HINT, "children")),
-    inputs=dict(info=Input(ids.DATASET_STORE, "data"), client=Input(ids.SETTINGS_STORE, "data")),
-    state=dict(current={k: State(v, "value") for k, v in FIELDS.items()}, session=State(ids.SESSION_STORE, "data")),
-)
-def _controls(info, client, current, session):
-    meta = U.session_meta(info, session)
-    if not meta:
-        return dict(values={k: no_update for k in FIELDS} | {"source": None, "target": None, "candidates": None},
-                    source_options=[], target_options=[], cand_options=[], time_options=[], entity_options=[],
-                    hint="Load a table on the Data page first.")
-    restore = ctx.triggered_id is None
-    v = LG.control_values(meta, client, current, restore=restore,
-                          data_changed=ctx.triggered_id == ids.DATASET_STORE)
-    values = {k: (no_update if not restore and v[k] == current.get(k) else v[k]) for k in FIELDS}
-    return dict(values=values, source_options=v["options"], target_options=v["options"], cand_options=v["options"],
-                time_options=U.column_options(meta), entity_options=U.column_options(meta, none_label="none"),
-                hint=hint(meta))

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, ctx, html, no_update
+from dash import State, html
 
-from infoimb.web import analysis_ui as U
+from infoimb.web import analysis_ui
 from infoimb.web import ids
-from infoimb.web import scales as SC
-from infoimb.web.jobs import AnalysisCard
-from infoimb.web.runtime import get_settings, get_store
+from infoimb.web.analyses import weights
+from infoimb.web.jobs.card import AnalysisCard
 from infoimb.web.ui import section
 
 dash.register_page(__name__, path="/scales", name="Scales", title="infoimb · Scales", order=5)
@@ -21,63 +20,39 @@ FIELDS = {
 }
 
 CARD = AnalysisCard(
-    SC.NAME,
+    weights.ANALYSIS,
     state={k: State(v, "value") for k, v in FIELDS.items()},
-    render=SC.render,
-    get_store=get_store,
-    get_settings=get_settings,
-    run_label="Optimise",
-    empty_text="Choose the features to weight (A) and the target space (B) and press Optimise.",
+    options={"a": ids.SCL_A, "b": ids.SCL_B},
+    hint=ids.SCL_HINT,
 )
 
 
 def layout(**_):
     controls = section("Spaces", [
-        U.label("A: the features to weight", ids.SCL_A, first=True),
-        U.dropdown(ids.SCL_A, "a group of two or more features"),
-        U.label("B: the space to predict", ids.SCL_B),
-        U.dropdown(ids.SCL_B, "a group or a feature"),
+        analysis_ui.label("A: the features to weight", ids.SCL_A, first=True),
+        analysis_ui.dropdown(ids.SCL_A, "a group of two or more features"),
+        analysis_ui.label("B: the space to predict", ids.SCL_B),
+        analysis_ui.dropdown(ids.SCL_B, "a group or a feature"),
         html.Div(id=ids.SCL_HINT, className="form-text mb-2"),
         CARD.controls(),
         html.Hr(),
-        U.subhead("Method"),
+        analysis_ui.subhead("Method"),
         dbc.Select(id=ids.SCL_METHOD, value="dii", size="sm",
-                   options=[{"label": v, "value": k} for k, v in SC.METHODS.items()]),
+                   options=[{"label": v, "value": k} for k, v in weights.METHODS.items()]),
         dbc.Row([
-            U.number(ids.SCL_K, "k", 1, min=1, width=5),
-            U.number(ids.SCL_ITER, "DII steps", 200, min=1, max=5000, width=7),
+            analysis_ui.number(ids.SCL_K, "k", 1, min=1, width=5),
+            analysis_ui.number(ids.SCL_ITER, "DII steps", 200, min=1, max=5000, width=7),
         ], className="g-2 mt-1"),
-        html.Div(U.number(ids.SCL_L1, "DII L1", 0, min=0, step=0.01), className="mt-1"),
+        html.Div(analysis_ui.number(ids.SCL_L1, "DII L1", 0, min=0, step=0.01), className="mt-1"),
         html.Div("L1 > 0 pushes useless weights to exactly 0 (try 0.01–0.5).", className="form-text"),
-        U.estimator(ids.SCL_ESTIMATOR, ids.SCL_NQ),
+        analysis_ui.estimator(ids.SCL_ESTIMATOR, ids.SCL_NQ),
     ], step="W", class_name="controls-card")
 
     return dbc.Row([
         dbc.Col(controls, lg=3, className="controls-col"),
         dbc.Col(html.Div([
-            U.heading("Scales of features", "Features in different units have no common scale: the weights of A's "
+            analysis_ui.heading("Scales of features", "Features in different units have no common scale: the weights of A's "
                                             "features that minimise Δ(weighted A → B)."),
             CARD.results(),
         ]), lg=9),
     ], className="g-3 scales-page")
-
-
-_OUT = {k: Output(v, "value") for k, v in FIELDS.items()}
-
-
-@dash.callback(
-    output=dict(values=_OUT, a_options=Output(ids.SCL_A, "options"), b_options=Output(ids.SCL_B, "options"),
-                hint=Output(ids.SCL_HINT, "children")),
-    inputs=dict(info=Input(ids.DATASET_STORE, "data"), client=Input(ids.SETTINGS_STORE, "data")),
-    state=dict(current={k: State(v, "value") for k, v in FIELDS.items()}, session=State(ids.SESSION_STORE, "data")),
-)
-def _controls(info, client, current, session):
-    meta = U.session_meta(info, session)
-    if not meta:
-        return dict(values={k: no_update for k in FIELDS} | {"a": None, "b": None}, a_options=[], b_options=[],
-                    hint="Load a table on the Data page first.")
-    restore = ctx.triggered_id is None
-    v = SC.control_values(meta, client, current, restore=restore, data_changed=ctx.triggered_id == ids.DATASET_STORE)
-    values = {k: (no_update if not restore and v[k] == current.get(k) else v[k]) for k in FIELDS}
-    return dict(values=values, a_options=v["options"], b_options=v["options"],
-                hint=f"{meta['filename']}: {meta['n_rows']} points")

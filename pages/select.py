@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, ctx, html, no_update
+from dash import State, html
 
-from infoimb.web import analysis_ui as U
+from infoimb.web import analysis_ui
 from infoimb.web import ids
-from infoimb.web import select as S
-from infoimb.web.jobs import AnalysisCard
-from infoimb.web.runtime import get_settings, get_store
+from infoimb.web.analyses import selection
+from infoimb.web.jobs.card import AnalysisCard
 from infoimb.web.ui import section
 
 dash.register_page(__name__, path="/select", name="Select", title="infoimb · Select", order=2)
@@ -22,42 +21,39 @@ FIELDS = {
 }
 
 CARD = AnalysisCard(
-    S.NAME,
+    selection.ANALYSIS,
     state={k: State(v, "value") for k, v in FIELDS.items()},
-    render=S.render,
-    get_store=get_store,
-    get_settings=get_settings,
-    run_label="Select",
-    empty_text="Choose the candidate features and a target (or none, for compression) and press Select.",
+    options={"candidates": ids.SEL_CANDIDATES, "target": ids.SEL_TARGET},
+    hint=ids.SEL_HINT,
 )
 
 
 def layout(**_):
     controls = section("Features and target", [
-        U.label("Candidate features", ids.SEL_CANDIDATES, first=True),
-        U.dropdown(ids.SEL_CANDIDATES, "a group of candidate features"),
-        U.label("Target", ids.SEL_TARGET),
-        U.dropdown(ids.SEL_TARGET, "a group, a feature, or none"),
-        html.Div(U.number(ids.SEL_LAG, "target at t +", 0, step=1, suffix="steps"), className="mt-2"),
+        analysis_ui.label("Candidate features", ids.SEL_CANDIDATES, first=True),
+        analysis_ui.dropdown(ids.SEL_CANDIDATES, "a group of candidate features"),
+        analysis_ui.label("Target", ids.SEL_TARGET),
+        analysis_ui.dropdown(ids.SEL_TARGET, "a group, a feature, or none"),
+        html.Div(analysis_ui.number(ids.SEL_LAG, "target at t +", 0, step=1, suffix="steps"), className="mt-2"),
         html.Div(id=ids.SEL_HINT, className="form-text mb-2"),
         CARD.controls(),
         html.Hr(),
-        U.subhead("Search"),
+        analysis_ui.subhead("Search"),
         dbc.Select(id=ids.SEL_METHOD, value="greedy", size="sm",
-                   options=[{"label": v, "value": k} for k, v in S.METHODS.items()]),
+                   options=[{"label": v, "value": k} for k, v in selection.METHODS.items()]),
         dbc.Row([
-            U.number(ids.SEL_MAX, "max d", 8, min=1, width=6),
-            U.number(ids.SEL_NBEST, "beam n", 10, min=1, width=6),
+            analysis_ui.number(ids.SEL_MAX, "max d", 8, min=1, width=6),
+            analysis_ui.number(ids.SEL_NBEST, "beam n", 10, min=1, width=6),
         ], className="g-2 mt-1"),
         dbc.RadioItems(id=ids.SEL_CRITERION, value="a_to_b", className="mt-2 small",
-                       options=[{"label": v, "value": k} for k, v in S.CRITERIA.items()]),
+                       options=[{"label": v, "value": k} for k, v in selection.CRITERIA.items()]),
         html.Hr(),
-        U.subhead("Options"),
-        U.number(ids.SEL_K, "k", 1, min=1),
-        U.estimator(ids.SEL_ESTIMATOR, ids.SEL_NQ),
+        analysis_ui.subhead("Options"),
+        analysis_ui.number(ids.SEL_K, "k", 1, min=1),
+        analysis_ui.estimator(ids.SEL_ESTIMATOR, ids.SEL_NQ),
         html.Hr(),
-        U.subhead("Baselines"),
-        U.number(ids.SEL_RANDOM, "random subsets", 0, min=0, suffix="per size"),
+        analysis_ui.subhead("Baselines"),
+        analysis_ui.number(ids.SEL_RANDOM, "random subsets", 0, min=0, suffix="per size"),
         dbc.Checklist(id=ids.SEL_DUMMY, value=["dummy"], className="mt-2 small",
                       options=[{"label": "add a dummy noise feature (must never be chosen)", "value": "dummy"}]),
     ], step="S", class_name="controls-card")
@@ -65,39 +61,8 @@ def layout(**_):
     return dbc.Row([
         dbc.Col(controls, lg=3, className="controls-col"),
         dbc.Col(html.Div([
-            U.heading("Select features", "The subset S of the candidates whose neighbours best predict the "
+            analysis_ui.heading("Select features", "The subset S of the candidates whose neighbours best predict the "
                                          "target's: Δ(S → target) against the number of features."),
             CARD.results(),
         ]), lg=9),
     ], className="g-3 select-page")
-
-
-def hint(meta: dict) -> str:
-    roles = meta.get("roles") or {}
-    text = f"{meta['filename']}: {meta['n_rows']} rows."
-    if roles.get("time"):
-        text += (f" A target lag δ ≠ 0 pairs each row at t with the target at t + δ (time: {roles['time']}"
-                 + (f", within each {roles['entity']}" if roles.get("entity") else "") + ").")
-    else:
-        text += " A target lag needs a time column (Data page, Roles)."
-    return text
-
-
-_OUT = {k: Output(v, "value") for k, v in FIELDS.items()}
-
-
-@dash.callback(
-    output=dict(values=_OUT, cand_options=Output(ids.SEL_CANDIDATES, "options"),
-                target_options=Output(ids.SEL_TARGET, "options"), hint=Output(ids.SEL_HINT, "children")),
-    inputs=dict(info=Input(ids.DATASET_STORE, "data"), client=Input(ids.SETTINGS_STORE, "data")),
-    state=dict(current={k: State(v, "value") for k, v in FIELDS.items()}, session=State(ids.SESSION_STORE, "data")),
-)
-def _controls(info, client, current, session):
-    meta = U.session_meta(info, session)
-    if not meta:
-        return dict(values={k: no_update for k in FIELDS} | {"candidates": None, "target": None},
-                    cand_options=[], target_options=[], hint="Load a table on the Data page first.")
-    restore = ctx.triggered_id is None
-    v = S.control_values(meta, client, current, restore=restore, data_changed=ctx.triggered_id == ids.DATASET_STORE)
-    values = {k: (no_update if not restore and v[k] == current.get(k) else v[k]) for k in FIELDS}
-    return dict(values=values, cand_options=v["options"], target_options=v["target_options"], hint=hint(meta))

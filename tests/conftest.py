@@ -38,6 +38,9 @@ os.environ["INFOIMB_CACHE_DIR"] = str(_CACHE)
 os.environ["DASH_CACHE_DIR"] = str(_CACHE / "dash")
 os.environ["INFOIMB_MAX_UPLOAD_MB"] = "1"  # small, so a too-large upload is cheap to test
 os.environ.setdefault("INFOIMB_JOB_TIMEOUT", "120")
+os.environ.setdefault("INFOIMB_NEW_SESSIONS_PER_MINUTE", "1000")  # the browser tests start many sessions
+# The browser tests save screenshots in <INFOIMB_CACHE_DIR>/screenshots (removed after the run),
+# or in INFOIMB_SCREENSHOT_DIR (``make screenshots`` sets it to docs/screenshots).
 
 
 def pytest_setup_options():

@@ -11,6 +11,7 @@ the Celery worker with docker-compose.yml's ``worker`` command, parsed from thos
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -261,10 +262,14 @@ def _parse_output(output: str):
 class DashClient:
     """One browser page load: the page's end id, the app's callbacks, and calls to them."""
 
-    def __init__(self, base: str, timeout: float = 60):
+    def __init__(self, base: str, timeout: float = 60, cookie: str | None = None):
         self.base = base.rstrip("/")
         self.timeout = timeout
         self.http = requests.Session()
+        if cookie is not None:  # a returning browser (or one presenting a forged cookie)
+            from urllib.parse import urlparse
+
+            self.http.cookies.set("infoimb_session", cookie, domain=urlparse(self.base).hostname, path="/")
         page = self.http.get(self.base + "/", timeout=timeout)
         page.raise_for_status()
         config = re.search(r'<script id="_dash-config" type="application/json">(.*?)</script>', page.text, re.S)
@@ -294,9 +299,13 @@ class DashClient:
         return {"output": dep["output"], "outputs": _parse_output(dep["output"]), "inputs": fill(dep["inputs"]),
                 "state": fill(dep.get("state") or []), "changedPropIds": [f"{first['id']}.{first['property']}"]}
 
-    def post(self, payload: dict, **args) -> requests.Response:
+    def post(self, payload: dict, cookie: str | None = None, **args) -> requests.Response:
+        """POST a callback request; ``cookie``: send that session cookie instead of ours."""
         params = {"endId": self.end_id} if self.end_id else {}
         params.update({k: v for k, v in args.items() if v is not None})
+        if cookie is not None:
+            return requests.post(self.base + "/_dash-update-component", params=params, json=payload,
+                                 timeout=self.timeout, cookies={"infoimb_session": cookie})
         return self.http.post(self.base + "/_dash-update-component", params=params, json=payload,
                               timeout=self.timeout)
 
@@ -374,29 +383,54 @@ def value(response: dict | None, component: str, prop: str = "data"):
     return ((response or {}).get(component) or {}).get(prop)
 
 
-class Visitor:
-    """One person with one browser tab: a page load, its server-side session, its jobs."""
+def cookie_session(value: str | None) -> str | None:
+    """The session id inside a session cookie's value (Flask's signed cookie: the payload is
+    readable, only the server can make one), or None."""
+    import zlib
 
-    def __init__(self, base: str, timeout: float = 60, session: dict | None = None):
-        """``session``: what the browser's local storage holds (None: a first visit)."""
+    if not value:
+        return None
+    compressed = value.startswith(".")
+    payload = value.lstrip(".").split(".")[0]
+    try:
+        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        if compressed:
+            raw = zlib.decompress(raw)
+        return json.loads(raw).get("sid")
+    except (ValueError, zlib.error):
+        return None
+
+
+class Visitor:
+    """One person with one browser tab: a page load, its server-side session, its jobs.
+
+    The session is the server's HttpOnly cookie, kept by the visitor's HTTP session; ``cookie``
+    (a cookie value) makes a returning visitor, or one who presents a forged cookie."""
+
+    COOKIE = "infoimb_session"
+
+    def __init__(self, base: str, timeout: float = 60, cookie: str | None = None):
         import uuid
 
-        self.client = DashClient(base, timeout=timeout)
+        self.client = DashClient(base, timeout=timeout, cookie=cookie)
         self.page_load = uuid.uuid4().hex
         self.settings: dict = {}
-        out = self.client.call(self.client.dep("page-load-id.data"),
-                               {"page-load-id.data": self.page_load, "session-store.data": session})
+        out = self.client.call(self.client.dep("page-load-id.data"), {"page-load-id.data": self.page_load})
         self.dataset = value(out, "dataset-store")
-        self.session = value(out, "session-store") or session
-        assert isinstance(self.session, dict) and len(self.session.get("sid", "")) == 32, out
+        assert self.sid is not None and len(self.sid) == 32, self.cookie
 
     @property
-    def sid(self) -> str:
-        return self.session["sid"]
+    def cookie(self) -> str | None:
+        """The session cookie the server set last (a forged one is replaced on the page load)."""
+        jar = [c for c in self.client.http.cookies if c.name == self.COOKIE]
+        return jar[-1].value if jar else None
+
+    @property
+    def sid(self) -> str | None:
+        return cookie_session(self.cookie)
 
     def _state(self) -> dict:
-        return {"session-store.data": self.session, "settings-store.data": self.settings,
-                "page-load-id.data": self.page_load}
+        return {"settings-store.data": self.settings, "page-load-id.data": self.page_load}
 
     def load(self, *, example: str | None = None, n: int | None = None, upload: tuple[str, str] | None = None,
              timeout: float = 120) -> dict:
@@ -429,8 +463,9 @@ class Visitor:
         job.cancel(self.client.dep(f"job-cancel-request-{analysis}.data", background=False),
                    f"job-cancel-request-{analysis}.data")
 
-    def download(self, analysis: str, shown: dict | None, session: dict | None = None) -> dict | None:
-        """The JSON download of a result (``shown`` = {"key", "content_hash"}), or None."""
+    def download(self, analysis: str, shown: dict | None, cookie: str | None = None) -> dict | None:
+        """The JSON download of a result (``shown`` = {"key", "content_hash"}), or None;
+        ``cookie``: present that session cookie instead of the visitor's own."""
         dep = self.client.dep(json.dumps({"analysis": analysis, "type": "job-download-csv"},
                                          separators=(",", ":")) + ".n_clicks")
         csv_id = {"analysis": analysis, "type": "job-download-csv"}
@@ -438,20 +473,22 @@ class Visitor:
         shown_id = {"analysis": analysis, "type": "job-shown"}
         values = {f"{json.dumps(csv_id, separators=(',', ':'))}.n_clicks": None,
                   f"{json.dumps(json_id, separators=(',', ':'))}.n_clicks": 1,
-                  f"{json.dumps(shown_id, separators=(',', ':'))}.data": shown,
-                  "session-store.data": session if session is not None else self.session}
+                  f"{json.dumps(shown_id, separators=(',', ':'))}.data": shown}
         payload = self.client._payload(dep, values)
         payload["changedPropIds"] = [f"{json.dumps(json_id, separators=(',', ':'))}.n_clicks"]
-        r = self.client.post(payload)
+        r = self.client.post(payload, cookie=cookie)
         if r.status_code == 204:
             return None
         r.raise_for_status()
         data = r.json().get("response") or {}
         return next(iter(data.values()), {}).get("data")  # None: nothing sent (no update)
 
-    def table(self, session: dict | None = None) -> dict | None:
+    def table(self, cookie: str | None = None) -> dict | None:
         """What the Data page shows of the session's table (summary and first rows)."""
         dep = next(d for d in self.client.deps if "data-summary.children" in d["output"])
-        out = self.client.call(dep, {"dataset-store.data": {"content_hash": "x"},
-                                     "session-store.data": session if session is not None else self.session})
-        return out
+        payload = self.client._payload(dep, {"dataset-store.data": {"content_hash": "x"}})
+        r = self.client.post(payload, cookie=cookie)
+        if r.status_code == 204:
+            return None
+        r.raise_for_status()
+        return r.json().get("response")

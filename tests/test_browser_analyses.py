@@ -2,11 +2,13 @@
 
 Each test loads an example on the Data page, runs the page's analysis through the real
 background-job machinery and checks what the page shows; every test ends with an empty
-browser console. Screenshots of each page with its result go to docs/screenshots/.
+browser console. Screenshots of each page with its result go to a scratch folder
+(``INFOIMB_SCREENSHOT_DIR``; ``make screenshots`` refreshes docs/screenshots/).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -20,7 +22,8 @@ from infoimb.datasets import EFFECTIVE_POLICIES
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("kill_jobs")]
 
 ROOT = Path(__file__).resolve().parents[1]
-SHOTS = ROOT / "docs" / "screenshots"
+# a scratch folder (conftest points INFOIMB_CACHE_DIR at one); `make screenshots` for docs/
+SHOTS = Path(os.environ.get("INFOIMB_SCREENSHOT_DIR") or Path(os.environ["INFOIMB_CACHE_DIR"]) / "screenshots")
 TIMEOUT = 90
 
 
@@ -31,6 +34,17 @@ def pm(kind: str, analysis: str) -> str:
 
 def graph(name: str) -> str:
     return f"""[id='{{"fig":"{name}","type":"graph"}}'] .main-svg"""
+
+
+def grid_rows(duo, selector: str) -> list[dict]:
+    """The rows of a table (an AG Grid) as {header: text}, in row order."""
+    duo.wait_for_element(f"{selector} .ag-row", timeout=TIMEOUT)
+    header = [h.text for h in duo.find_elements(f"{selector} .ag-header-cell-text")]
+    rows = {}
+    for row in duo.find_elements(f"{selector} .ag-center-cols-container .ag-row"):
+        cells = row.find_elements("css selector", ".ag-cell")
+        rows[int(row.get_attribute("row-index"))] = dict(zip(header, (c.text for c in cells)))
+    return [rows[i] for i in sorted(rows)]
 
 
 def shot(duo, name: str) -> None:
@@ -116,9 +130,7 @@ def test_select_on_the_policy_panel_progress_result_and_cancel(dash_duo, dash_ap
     print(f"policy-panel selection, click to result: {elapsed:.1f} s")
     chosen = [b.text for b in dash_duo.find_elements("#sel-selected .badge")]
     assert sorted(chosen) == sorted(EFFECTIVE_POLICIES)
-    header = [th.text for th in dash_duo.find_elements("#sel-table th")]
-    cells = [td.text for td in dash_duo.find_elements("#sel-table td")]
-    rows = [dict(zip(header, cells[i:i + len(header)])) for i in range(0, len(cells), len(header))]
+    rows = grid_rows(dash_duo, "#sel-table")
     assert [r["d"] for r in rows] == ["1", "2", "3", "4", "5"]
     assert sorted(rows[3]["features"].split(", ")) == sorted(EFFECTIVE_POLICIES)
     assert rows[3]["change"] in EFFECTIVE_POLICIES
@@ -194,8 +206,8 @@ def test_scales_page_runs(dash_duo, dash_app):
     before = float(dash_duo.find_element("#scl-before").text)
     after = float(dash_duo.find_element("#scl-after").text)
     assert after <= before
-    cells = [c.text for c in dash_duo.find_elements("#scl-table td")]
-    weights = {name: float(value) for name, value in zip(cells[::2], cells[1::2])}
+    cells = [list(r.values()) for r in grid_rows(dash_duo, "#scl-table")]
+    weights = {name: float(value) for name, value, *_ in cells}
     assert weights["z"] < 0.05 < 0.9 < min(weights["x"], weights["y"])  # z says nothing about [x, y]
     dash_duo.wait_for_element(graph("weights"), timeout=TIMEOUT)
     dash_duo.wait_for_element(graph("weights-history"), timeout=TIMEOUT)

@@ -1,7 +1,7 @@
 """The dashboard in headless Chromium (dash_duo): Data and Compare pages end to end.
 
 Every test ends with an empty browser console. Screenshots of each page go to
-docs/screenshots/.
+a scratch folder (``INFOIMB_SCREENSHOT_DIR``; ``make screenshots`` refreshes docs/screenshots/).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from selenium.webdriver.common.keys import Keys
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("kill_jobs")]
 
 ROOT = Path(__file__).resolve().parents[1]
-SHOTS = ROOT / "docs" / "screenshots"
+# a scratch folder (conftest points INFOIMB_CACHE_DIR at one); `make screenshots` for docs/
+SHOTS = Path(os.environ.get("INFOIMB_SCREENSHOT_DIR") or Path(os.environ["INFOIMB_CACHE_DIR"]) / "screenshots")
 TIMEOUT = 60
 
 
@@ -43,6 +44,14 @@ def shot(duo, name: str, height: int | None = None) -> None:
     driver.save_screenshot(str(SHOTS / f"{name}.png"))
     if height:
         driver.set_window_size(1280, 800)
+
+
+def cookie_sid(duo, app) -> str:
+    """The session id in the browser's (signed, HttpOnly) session cookie."""
+    cookie = duo.driver.get_cookie("infoimb_session")
+    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Lax", cookie
+    serializer = app.server.session_interface.get_signing_serializer(app.server)
+    return serializer.loads(cookie["value"])["sid"]
 
 
 def start(duo, app) -> None:
@@ -279,9 +288,12 @@ def test_two_sessions_with_identical_inputs_are_isolated(dash_duo, dash_app, tmp
             b.find_element(pm("job-run")).click()
         for b in (dash_duo, other):
             b.wait_for_text_to_equal("#cmp-relation", "A contains B", timeout=TIMEOUT)
-        sids = [json.loads(b.driver.execute_script("return localStorage.getItem('session-store')"))["sid"]
-                for b in (dash_duo, other)]
+        sids = [cookie_sid(b, dash_app) for b in (dash_duo, other)]
         assert sids[0] != sids[1]
+        # the session is an HttpOnly cookie: no script on the page can read it
+        for b in (dash_duo, other):
+            assert "infoimb_session" not in b.driver.execute_script("return document.cookie")
+            assert b.driver.execute_script("return JSON.stringify(window.localStorage)").find(sids[0]) < 0
         # each session holds its own data and results, in its own folder only
         for sid in sids:
             folder = cache_dir / "sessions" / sid
@@ -292,14 +304,13 @@ def test_two_sessions_with_identical_inputs_are_isolated(dash_duo, dash_app, tmp
         load_example(dash_duo, "gauss3d", n=100)
         other.driver.refresh()
         other.wait_for_contains_text("#nav-dataset", "same.csv · 400 rows", timeout=TIMEOUT)
-        # an unknown (forged) session id gets a fresh, empty session, not somebody's data
-        forged = "0" * 32
-        other.driver.execute_script(
-            "localStorage.setItem('session-store', JSON.stringify({sid: arguments[0]}))", forged)
+        # a forged session cookie is no session: a fresh one, empty, not somebody's data
+        other.driver.delete_cookie("infoimb_session")
+        other.driver.add_cookie({"name": "infoimb_session", "value": '{"sid": "%s"}' % sids[0]})
         other.driver.refresh()
         other.wait_for_text_to_equal("#nav-dataset", "no data loaded", timeout=TIMEOUT)
-        new_sid = json.loads(other.driver.execute_script("return localStorage.getItem('session-store')"))["sid"]
-        assert new_sid not in (forged, *sids)
-        assert not os.path.exists(cache_dir / "sessions" / forged)
+        new_sid = cookie_sid(other, dash_app)
+        assert new_sid not in sids
+        assert not os.path.exists(cache_dir / "sessions" / new_sid)  # it stored nothing yet
         assert other.get_logs() == []
     assert dash_duo.get_logs() == []

@@ -17,8 +17,7 @@ import time
 import pandas as pd
 import pytest
 
-from infoimb.web import compare, select  # noqa: F401 - registers the analyses
-from infoimb.web import data_logic as L
+from infoimb.web import data_logic
 from infoimb.web import runtime
 from infoimb.web.config import Settings
 from infoimb.web.jobs import check_job, held_slot, run_job
@@ -39,7 +38,7 @@ def store(settings) -> SessionStore:
 
 def session_with(store, settings, example: str, n: int):
     sid = store.new_session()
-    out = L.ingest_example(store, sid, example, n, settings)
+    out = data_logic.ingest_example(store, sid, example, n, settings)
     assert out["dataset"] is not None, out["message"]
     return sid, {"groups": out["groups"], "scaling": "none"}
 
@@ -82,7 +81,7 @@ def test_points_times_features_refused_before_the_job(store, settings):
 
 def test_example_over_the_cell_limit_is_not_loaded(store, settings):
     sid = store.new_session()
-    out = L.ingest_example(store, sid, "gauss3d", 500, settings.replace(max_cells=1000))
+    out = data_logic.ingest_example(store, sid, "gauss3d", 500, settings.replace(max_cells=1000))
     assert out["dataset"] is None
     assert out["message"]["text"] == ("Example gauss3d with n = 500 has 1,500 values, over the limit of 1,000 "
                                       "(INFOIMB_MAX_CELLS).")
@@ -205,7 +204,7 @@ def test_a_job_uses_the_slot_claimed_for_it(store, settings):
 def test_upload_over_the_size_limit(store, settings):
     sid = store.new_session()
     big = b"x\n" + b"1.0\n" * 300_000  # 1.1 MB; the limit here is 1 MB
-    out = L.ingest_upload(store, sid, data_url(big, "text/csv"), "big.csv", settings)
+    out = data_logic.ingest_upload(store, sid, data_url(big, "text/csv"), "big.csv", settings)
     assert out["dataset"] is None
     assert out["message"]["text"] == "big.csv is 1.1 MB; the limit is 1.0 MB"
     assert store.get_meta(sid) is None
@@ -237,20 +236,20 @@ def test_uploaded_pickles_are_never_unpickled(store, settings, tmp_path, filenam
     marker = tmp_path / "unpickled"
     payload = pickle.dumps(_Payload(marker))
     sid = store.new_session()
-    out = L.ingest_upload(store, sid, data_url(payload), filename, settings)
+    out = data_logic.ingest_upload(store, sid, data_url(payload), filename, settings)
     assert out["dataset"] is None and out["message"]["color"] == "danger"
     assert filename in out["message"]["text"]
     assert not marker.exists()
     # a real pickled DataFrame is refused too, whatever it is called
     frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [4.0, 3.0, 2.0, 1.0]})
-    out = L.ingest_upload(store, sid, data_url(pickle.dumps(frame)), filename, settings)
+    out = data_logic.ingest_upload(store, sid, data_url(pickle.dumps(frame)), filename, settings)
     assert out["dataset"] is None and store.get_meta(sid) is None
 
 
 def test_formulas_in_an_upload_stay_text(store, settings):
     sid = store.new_session()
     text = "a,b,note\n1,2,=cmd|' /C calc'!A0\n3,4,@SUM(1+1)\n5,6,x\n7,8,y\n"
-    out = L.ingest_upload(store, sid, data_url(text.encode(), "text/csv"), "f.csv", settings)
+    out = data_logic.ingest_upload(store, sid, data_url(text.encode(), "text/csv"), "f.csv", settings)
     assert out["dataset"]["n_rows"] == 4
     df = store.get_dataset(sid)
     assert df["note"].tolist()[:2] == ["=cmd|' /C calc'!A0", "@SUM(1+1)"]

@@ -64,7 +64,7 @@ class Stack:
                                 WEB_CONCURRENCY=2, WEB_THREADS=4, INFOIMB_WORKER_LOST_AFTER=LOST_AFTER,
                                 INFOIMB_JOB_TIMEOUT=120, INFOIMB_MAX_JOBS_PER_SESSION=2,
                                 INFOIMB_MAX_CELLS=MAX_CELLS, INFOIMB_MAX_SUBSETS=MAX_SUBSETS,
-                                INFOIMB_MAX_UPLOAD_MB=1)
+                                INFOIMB_MAX_UPLOAD_MB=1, INFOIMB_NEW_SESSIONS_PER_MINUTE=1000)
         # both start at once; each waits for its own readiness
         self.worker = S.start_worker("w1", self.env, tmp, wait=False)
         self.procs.append(self.worker)
@@ -157,7 +157,7 @@ def test_browser_progress_cancel_and_a_killed_worker(dash_duo, stack):
     dash_duo.wait_for_text_to_equal("#nav-dataset", "no data loaded", timeout=TIMEOUT)
     load_example(dash_duo, "descriptors", n=400)  # parsed and stored by the Celery worker
     dash_duo.wait_for_text_to_equal("#data-n-rows", "400 rows", timeout=TIMEOUT)
-    sid = json.loads(dash_duo.driver.execute_script("return localStorage.getItem('session-store')"))["sid"]
+    sid = S.cookie_session(dash_duo.driver.get_cookie("infoimb_session")["value"])
     goto(dash_duo, "compare")
     pick(dash_duo, "#cmp-a", "Group: energy (1 column)")
     dash_duo.wait_for_contains_text("#cmp-b", "Full space (241 features)", timeout=TIMEOUT)
@@ -224,8 +224,8 @@ PLANS = (
 
 def _reference(tmp: Path, plan) -> dict:
     """The same analysis run in this process, on a private store: the correct result."""
-    from infoimb.web import compare  # noqa: F401 - registers the analysis
-    from infoimb.web import data_logic as L
+    from infoimb.web.analyses import imbalance  # noqa: F401
+    from infoimb.web import data_logic
     from infoimb.web.config import Settings
     from infoimb.web.jobs import run_job
     from infoimb.web.store import SessionStore
@@ -236,11 +236,11 @@ def _reference(tmp: Path, plan) -> dict:
     sid = store.new_session()
     load, inputs = plan
     if "example" in load:
-        out = L.ingest_example(store, sid, load["example"], load["n"], settings)
+        out = data_logic.ingest_example(store, sid, load["example"], load["n"], settings)
         client = {"groups": out["groups"], "scaling": "none"}
     else:
         name, seed = load["upload"]
-        L.ingest_upload(store, sid, _csv_url(_sinusoid(seed, 300 + 20 * seed)), name, settings)
+        data_logic.ingest_upload(store, sid, _csv_url(_sinusoid(seed, 300 + 20 * seed)), name, settings)
         client = {}
     status = run_job(store, "compare", sid, inputs, client, settings)
     return store.get_result(sid, status["content_hash"], "compare", status["key"])
@@ -255,24 +255,17 @@ def test_ten_sessions_at_once_get_their_own_results(stack, tmp_path):
     errors: list = []
     start = threading.Barrier(len(PLANS))
 
-    retried: list = []
-
     def session(i):
         try:
             visitor, (load, inputs) = visitors[i], PLANS[i]
             start.wait(30)
-            for attempt in range(2):
-                if "example" in load:
-                    out = visitor.load(example=load["example"], n=load["n"], timeout=TIMEOUT)
-                else:
-                    name, seed = load["upload"]
-                    out = visitor.load(upload=(name, _csv_url(_sinusoid(seed, 300 + 20 * seed))), timeout=TIMEOUT)
-                if S.value(out, "data-message-store") is not None:
-                    break
-                # KNOWN RACE (open): under 10 concurrent sessions a data load's final poll has
-                # come back once with no update (1 session in 10, 1 run in 4). A person would
-                # see no message and click again; the test does the same, once, and counts it.
-                retried.append(i)
+            # one load each, no retry: a job that ended between Dash's two looks at it (its
+            # result, then its state) used to come back with no update (fixed in the managers)
+            if "example" in load:
+                out = visitor.load(example=load["example"], n=load["n"], timeout=TIMEOUT)
+            else:
+                name, seed = load["upload"]
+                out = visitor.load(upload=(name, _csv_url(_sinusoid(seed, 300 + 20 * seed))), timeout=TIMEOUT)
             assert S.value(out, "data-message-store")["color"] == "success", out
             statuses[i] = visitor.run("compare", inputs, timeout=2 * TIMEOUT)
         except Exception as err:  # noqa: BLE001 - reported below
@@ -284,7 +277,6 @@ def test_ten_sessions_at_once_get_their_own_results(stack, tmp_path):
     for t in threads:
         t.join(4 * TIMEOUT)
     assert errors == [] and all(s is not None for s in statuses), (errors, statuses)
-    assert len(retried) <= 2, f"data loads with no answer in sessions {retried}"
 
     references = {}
     records = []
@@ -317,12 +309,18 @@ def test_ten_sessions_at_once_get_their_own_results(stack, tmp_path):
         assert record["dataset"]["filename"] in json.dumps(table)
         if other_record["dataset"]["filename"] != record["dataset"]["filename"]:
             assert other_record["dataset"]["filename"] not in json.dumps(table)
-        for forged in ({"sid": "0" * 32}, {"sid": "../" + other_visitor.sid}, {"sid": other_visitor.sid.upper()}):
-            assert visitor.download("compare", other_shown, session=forged) is None
-    # a forged session id gets a fresh, empty session; a known one its own table
-    fresh = S.Visitor(stack.base, session={"sid": "0" * 32})
+        # forged cookies (the other's id, unsigned or with a borrowed signature) are no session
+        payload = base64.urlsafe_b64encode(json.dumps({"_permanent": True, "sid": other_visitor.sid},
+                                                      separators=(",", ":")).encode()).decode().rstrip("=")
+        borrowed = payload + "." + visitor.cookie.split(".", 1)[1]  # another's id, my signature
+        forged_cookies = (json.dumps({"sid": other_visitor.sid}), "0" * 32, borrowed)
+        for forged in forged_cookies:
+            assert visitor.download("compare", other_shown, cookie=forged) is None
+            assert other_record["dataset"]["filename"] not in json.dumps(visitor.table(cookie=forged))
+    # a forged cookie gets a fresh, empty session; a returning browser its own table
+    fresh = S.Visitor(stack.base, cookie=json.dumps({"sid": "0" * 32}))
     assert fresh.sid not in ("0" * 32, *sids) and fresh.dataset is None
-    back = S.Visitor(stack.base, session=visitors[7].session)
+    back = S.Visitor(stack.base, cookie=visitors[7].cookie)
     assert back.sid == visitors[7].sid and back.dataset["filename"] == "s1.csv"
 
     # a job's handles are bound to its page load: another page cannot read its result
@@ -352,17 +350,17 @@ def test_limits_over_http(stack):
     request = {"output": "x.data", "inputs": [{"id": "x", "property": "data", "value": "a" * 2_600_000}]}
     assert requests.post(stack.base + "/_dash-update-component", json=request, timeout=30).status_code == 413
 
-    # points x features: refused before queueing (the job id says it never reached a worker)
+    # points x features: an upload over INFOIMB_MAX_CELLS is refused when it arrives (issue 8),
+    # so no analysis of it can be queued; the analysis-level check (refused before queueing,
+    # for tables made by preprocessing) is tested in test_limits.py
     rng = np.random.default_rng(0)
     wide = pd.DataFrame(rng.integers(0, 9, size=(12_000, 10)), columns=[f"c{j}" for j in range(10)])
     out = v.load(upload=("wide.csv", _csv_url(wide)))
-    assert S.value(out, "data-message-store")["text"].startswith("Loaded wide.csv: 12000 rows × 10 columns")
-    job = v.start("compare", _compare("full", "col:c0"))
-    assert job.job.startswith("answered-")
-    status = S.value(job.wait(TIMEOUT)["response"], "job-result-compare")
-    assert status["status"] == "error" and status["message"] == (
-        f"12000 points × 10 features = 120,000 values exceeds the limit of {MAX_CELLS:,} (INFOIMB_MAX_CELLS): "
-        "use fewer features or rows.")
+    message = S.value(out, "data-message-store")
+    assert message["color"] == "danger" and message["text"].startswith(
+        "wide.csv has 12,000 rows × 10 columns = 120,000 cells") and message["text"].endswith(
+        f"the limit is {MAX_CELLS:,} cells")
+    assert not (stack.cache / "sessions" / v.sid / "meta.json").exists()
 
     # subsets of an exhaustive search
     p = S.Visitor(stack.base)

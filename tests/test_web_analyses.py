@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 
 from infoimb.datasets import EFFECTIVE_POLICIES
-from infoimb.web import causality as CA
-from infoimb.web import data_logic as L
-from infoimb.web import lags as LG
-from infoimb.web import scales as SC
-from infoimb.web import select as SE
+from infoimb.web.analyses import causality
+from infoimb.web import data_logic
+from infoimb.web.analyses import lags
+from infoimb.web.analyses import weights
+from infoimb.web.analyses import selection
 from infoimb.web.config import Settings
 from infoimb.web.context import AnalysisInputError
 from infoimb.web.inputs import NONE, panel_frame, one_series, resolve_controls, whole
@@ -41,7 +41,7 @@ def store(settings) -> SessionStore:
 
 def example_session(store, settings, name, n=None):
     sid = store.new_session()
-    out = L.ingest_example(store, sid, name, n, settings)
+    out = data_logic.ingest_example(store, sid, name, n, settings)
     assert out["dataset"] is not None, out["message"]
     return sid, {"groups": out["groups"], "scaling": "none"}
 
@@ -91,7 +91,7 @@ def csv_table(text: str) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def panel_selection(store, settings, panel):
     sid, client = panel
-    inputs = defaults(SE, store, sid, client) | {"max_features": 5, "n_random": 2}
+    inputs = defaults(selection, store, sid, client) | {"max_features": 5, "n_random": 2}
     reports = []
     status = run_job(store, "select", sid, inputs, client, settings, report=reports.append)
     assert status["status"] == "ok", status.get("message")
@@ -99,10 +99,10 @@ def panel_selection(store, settings, panel):
 
 
 def test_select_defaults_follow_the_example_roles(store, panel, gauss):
-    v = defaults(SE, store, *panel)
+    v = defaults(selection, store, *panel)
     assert (v["candidates"], v["target"], v["lag"]) == ("group:policies", "group:epidemic_state", 2)
     assert v["method"] == "greedy" and v["dummy"] == ["dummy"]
-    g = defaults(SE, store, *gauss)  # no target role: compression of the full space
+    g = defaults(selection, store, *gauss)  # no target role: compression of the full space
     assert (g["candidates"], g["target"], g["lag"]) == ("full", NONE, 0)
 
 
@@ -126,7 +126,7 @@ def test_select_with_the_target_two_weeks_later_picks_the_effective_policies(pan
 
 def test_select_csv_table_and_figures(panel_selection):
     _, _, record = panel_selection
-    text = SE.to_csv(record)
+    text = selection.to_csv(record)
     assert text.startswith("# infoimb") and "# lag: 2" in text and "# method: greedy" in text
     table = csv_table(text)
     assert list(table["size"]) == [1, 2, 3, 4, 5]
@@ -134,31 +134,31 @@ def test_select_csv_table_and_figures(panel_selection):
     assert sorted(table.loc[3, "features"].split(";")) == sorted(EFFECTIVE_POLICIES)
     np.testing.assert_allclose(table["delta_s_to_target"], [s["a_to_b"] for s in record["result"]["steps"]],
                                rtol=1e-5)
-    rows = SE.table_rows(record)
+    rows = selection.table_rows(record)
     assert [r["d"] for r in rows] == [1, 2, 3, 4, 5] and "random subsets" in rows[0]
-    figs = SE.build_figures(record)
+    figs = selection.build_figures(record)
     curve = next(t for t in figs["curve"].data if t.name == "best subset of each size")
     assert list(curve.x) == [1, 2, 3, 4, 5]
     np.testing.assert_allclose(curve.y, [s["criterion"] for s in record["result"]["steps"]])
     caption = next(a.text for a in figs["curve"].layout.annotations if a.yshift and a.yshift <= -62)
     assert "N = 3120 pairs" in caption and "target at t+2 (1 step = 7 days)" in caption
-    assert SE.summary(record)["target"] == "epidemic_state at t+2"
+    assert selection.summary(record)["target"] == "epidemic_state at t+2"
 
 
 def test_select_compression_without_target(store, settings, gauss):
     sid, client = gauss
-    inputs = defaults(SE, store, sid, client) | {"method": "exhaustive", "max_features": 2, "dummy": []}
+    inputs = defaults(selection, store, sid, client) | {"method": "exhaustive", "max_features": 2, "dummy": []}
     record = run_ok(store, settings, "select", sid, client, inputs)
     res = record["result"]
     assert record["settings"]["target"] is None and res["target_columns"] is None
     assert res["steps"][1]["features"] == ["x", "y"]  # z carries almost nothing
     assert res["steps"][1]["n_evaluated"] == 3  # every pair of 3 features
-    assert SE.target_name(record["settings"]) == "all candidates"
+    assert selection.target_name(record["settings"]) == "all candidates"
 
 
 def test_select_memo_and_beam(store, settings, gauss):
     sid, client = gauss
-    inputs = defaults(SE, store, sid, client) | {"method": "beam", "n_best": 2, "max_features": 2}
+    inputs = defaults(selection, store, sid, client) | {"method": "beam", "n_best": 2, "max_features": 2}
     record = run_ok(store, settings, "select", sid, client, inputs)
     assert record["settings"]["n_best"] == 2
     again, key, why = lookup(store, "select", sid, inputs, client, settings)
@@ -212,12 +212,12 @@ def test_select_library_refuses_a_too_large_exhaustive_search_too(store, setting
     """Without the web limit, the library's own message reaches the user."""
     sid, client = panel
     ctx = JobContext(sid=sid, meta=store.get_meta(sid), groups=client["groups"], settings=settings)
-    prepared = SE.prepare(select_inputs(method="exhaustive", max_features=5, lag=0), ctx)
+    prepared = selection.prepare(select_inputs(method="exhaustive", max_features=5, lag=0), ctx)
     prepared["max_subsets"] = 100
     df = store.get_dataset(sid)
     with pytest.raises(ValueError, match="an exhaustive search over 10 features up to 5 features needs 637 subsets, "
                                          "more than max_subsets=100"):
-        SE.run(df, prepared, lambda f, m="": None)
+        selection.run(df, prepared, lambda f, m="": None)
 
 
 # --------------------------------------------------------------------------------------
@@ -226,16 +226,16 @@ def test_select_library_refuses_a_too_large_exhaustive_search_too(store, setting
 @pytest.fixture(scope="module")
 def panel_lags(store, settings, panel):
     sid, client = panel
-    inputs = defaults(LG, store, sid, client) | {"sel_max": 4}
+    inputs = defaults(lags, store, sid, client) | {"sel_max": 4}
     return run_ok(store, settings, "lags", sid, client, inputs)
 
 
 def test_lags_defaults(store, panel, rossler):
-    v = defaults(LG, store, *panel)
+    v = defaults(lags, store, *panel)
     assert (v["source"], v["target"], v["time"], v["entity"]) == ("group:policies", "group:epidemic_state", "date",
                                                                   "id")
     assert (v["lag_min"], v["lag_max"], v["select"], v["candidates"]) == (-5, 5, ["on"], "group:policies")
-    r = defaults(LG, store, *rossler)
+    r = defaults(lags, store, *rossler)
     assert (r["source"], r["target"], r["time"], r["entity"]) == ("group:X", "group:Y", "t", NONE)
     assert (r["lag_min"], r["lag_max"]) == (-8, 8)  # around the example's lag of 5 rows
 
@@ -258,7 +258,7 @@ def test_lag_scan_best_lag_two_and_the_arrow_of_time(panel_lags):
 
 
 def test_lags_csv_and_figures(panel_lags):
-    text = LG.to_csv(panel_lags)
+    text = lags.to_csv(panel_lags)
     assert "# best lag: 2" in text and "# arrow of time: future" in text
     scan_part = text.split("\n# selection with the target")[0]
     table = csv_table(scan_part)
@@ -267,18 +267,18 @@ def test_lags_csv_and_figures(panel_lags):
                                rtol=1e-5)
     sel = csv_table(text.split("(greedy)\n")[1])
     assert sorted(sel.loc[sel["suggested"], "features"].item().split(";")) == sorted(EFFECTIVE_POLICIES)
-    figs = LG.build_figures(panel_lags)
+    figs = lags.build_figures(panel_lags)
     assert set(figs) == {"scan", "selection"}
     fwd = figs["scan"].data[0]
     assert list(fwd.x) == list(range(-5, 6)) and fwd.name == "Δ(policies<sub>t</sub> → epidemic_state<sub>t+δ</sub>)"
     assert figs["scan"].layout.xaxis.title.text == "lag δ (steps of 7 days)"
-    assert [r["d"] for r in LG.selection_rows(panel_lags)] == [1, 2, 3, 4]
+    assert [r["d"] for r in lags.selection_rows(panel_lags)] == [1, 2, 3, 4]
 
 
 def test_lags_numeric_time_counts_steps(store, settings, rossler):
     """Rössler's time column advances by 1.57 per row: a lag of 1 is one row."""
     sid, client = rossler
-    inputs = defaults(LG, store, sid, client) | {"lag_min": -2, "lag_max": 2, "select": [],
+    inputs = defaults(lags, store, sid, client) | {"lag_min": -2, "lag_max": 2, "select": [],
                                                  "estimator": "subsampled", "n_queries": 300}
     record = run_ok(store, settings, "lags", sid, client, inputs)
     res = record["result"]
@@ -319,7 +319,7 @@ def test_lags_bad_inputs_give_messages(store, settings, panel, inputs, message):
 
 def test_lags_without_a_time_column(store, settings, gauss):
     sid, client = gauss
-    v = defaults(LG, store, sid, client)
+    v = defaults(lags, store, sid, client)
     assert v["time"] is None
     msg = run_error(store, settings, "lags", sid, client, v)
     assert msg == "A lag scan needs a time column: choose one here or set it on the Data page (Roles)."
@@ -331,17 +331,17 @@ def test_lags_without_a_time_column(store, settings, gauss):
 @pytest.fixture(scope="module")
 def rossler_causality(store, settings, rossler):
     sid, client = rossler
-    return run_ok(store, settings, "causality", sid, client, defaults(CA, store, sid, client) | {"n_alpha": 11})
+    return run_ok(store, settings, "causality", sid, client, defaults(causality, store, sid, client) | {"n_alpha": 11})
 
 
 def test_causality_defaults(store, rossler, panel):
-    v = defaults(CA, store, *rossler)
+    v = defaults(causality, store, *rossler)
     assert (v["cause"], v["effect"], v["tau"], v["k"], v["n_alpha"]) == ("group:X", "group:Y", 5, 5, 50)
     assert (v["time"], v["entity"], v["conditioning"]) == ("t", NONE, NONE)
-    p = defaults(CA, store, *panel)
+    p = defaults(causality, store, *panel)
     assert (p["time"], p["entity"], p["tau"]) == ("date", "id", 2)
-    assert CA.entity_choice(["N01", "N02"], None, "N02") == "N02"
-    assert CA.entity_choice(["N01", "N02"], "N07", None) == "N01"
+    assert causality.entity_choice(["N01", "N02"], None, "N02") == "N02"
+    assert causality.entity_choice(["N01", "N02"], "N07", None) == "N01"
 
 
 def test_causality_rossler_x_drives_y(rossler_causality):
@@ -353,23 +353,23 @@ def test_causality_rossler_x_drives_y(rossler_causality):
     assert xy["tau"] == 5 and xy["k"] == 5 and xy["n"] == 1495 and len(xy["alphas"]) == 11
     assert res["verdict_text"].startswith("X drives Y: adding X's present to Y's own present improves the "
                                           "prediction of Y τ = 5 rows later")
-    assert CA.verdict_label(rossler_causality) == "X drives Y"
+    assert causality.verdict_label(rossler_causality) == "X drives Y"
 
 
 def test_causality_csv_and_figure(rossler_causality):
-    text = CA.to_csv(rossler_causality)
+    text = causality.to_csv(rossler_causality)
     assert "# verdict: x drives y" in text and "# IG(X->Y): " in text
     table = csv_table(text)
     np.testing.assert_allclose(table["alpha"], np.linspace(0, 1, 11), atol=1e-6)
     np.testing.assert_allclose(table["delta_x_to_y"], rossler_causality["result"]["x_to_y"]["delta"], rtol=1e-5)
-    fig = CA.build_figures(rossler_causality)["curves"]
+    fig = causality.build_figures(rossler_causality)["curves"]
     caption = next(a.text for a in fig.layout.annotations if a.yshift and a.yshift <= -62)
     assert "τ = 5 rows" in caption and "sorted by t" in caption and "11 α values" in caption
 
 
 def test_causality_on_one_entity_of_a_panel(store, settings, panel):
     sid, client = panel
-    inputs = defaults(CA, store, sid, client) | {"cause": "group:effective_policies", "n_alpha": 6}
+    inputs = defaults(causality, store, sid, client) | {"cause": "group:effective_policies", "n_alpha": 6}
     assert run_error(store, settings, "causality", sid, client, inputs) == (
         "The table has an entity column ('id'); causality works on one series: choose one entity.")
     msg = run_error(store, settings, "causality", sid, client, inputs | {"entity_value": "XX"})
@@ -378,7 +378,7 @@ def test_causality_on_one_entity_of_a_panel(store, settings, panel):
     res = record["result"]
     # 80 weeks; the first two have no growth rate (trimmed); tau = 2: 76 present/future pairs
     assert res["n_rows"] == 78 and res["trimmed_rows"] == 2 and res["x_to_y"]["n"] == 76
-    assert "id = N03" in CA.caption(record)
+    assert "id = N03" in causality.caption(record)
 
 
 def cau_inputs(**kw):
@@ -428,7 +428,7 @@ def scaled(store, settings):
     df = pd.DataFrame(np.hstack([a, a * [1.0, 5.0, 0.5]]), columns=["a0", "a1", "a2", "b0", "b1", "b2"])
     url = "data:text/csv;base64," + base64.b64encode(df.to_csv(index=False).encode()).decode()
     sid = store.new_session()
-    out = L.ingest_upload(store, sid, url, "scaled.csv", settings)
+    out = data_logic.ingest_upload(store, sid, url, "scaled.csv", settings)
     assert out["dataset"]["n_rows"] == 400
     groups = [{"name": "A", "columns": ["a0", "a1", "a2"]}, {"name": "B", "columns": ["b0", "b1", "b2"]}]
     return sid, {"groups": groups, "scaling": "none"}
@@ -447,16 +447,16 @@ def test_scales_dii_recovers_the_scale_ratio(store, settings, scaled):
     np.testing.assert_allclose(w / w[1] * 5, [1.0, 5.0, 0.5], rtol=0.05)
     assert res["columns"] == ["a0", "a1", "a2"] and res["delta_after"] < res["delta_before"]
     assert len(res["history"]) == 100 and res["improvement"] > 0.5
-    table = csv_table(SC.to_csv(record))
+    table = csv_table(weights.to_csv(record))
     assert table["feature"].tolist() == ["a0", "a1", "a2"]
     np.testing.assert_allclose(table["weight"], w, rtol=1e-5)
-    figs = SC.build_figures(record)
+    figs = weights.build_figures(record)
     np.testing.assert_allclose(figs["bars"].data[0].x, w / w.max())
     assert list(figs["history"].data[0].y) == pytest.approx([h["objective"] for h in res["history"]])
 
 
 def test_scales_defaults(store, gauss):
-    v = defaults(SC, store, *gauss)  # B: the first group; A: the full space (no other group of 2+ columns)
+    v = defaults(weights, store, *gauss)  # B: the first group; A: the full space (no other group of 2+ columns)
     assert (v["a"], v["b"], v["method"], v["n_iter"]) == ("full", "group:xy", "dii", 200)
 
 
@@ -520,7 +520,7 @@ def test_whole_numbers_and_panel_frames():
 
 def test_records_render_on_the_pages(panel_selection, panel_lags, rossler_causality):
     """Each page draws its record (Dash components, no browser)."""
-    for module, record in ((SE, panel_selection[2]), (LG, panel_lags), (CA, rossler_causality)):
+    for module, record in ((selection, panel_selection[2]), (lags, panel_lags), (causality, rossler_causality)):
         children = module.render(record)
         assert isinstance(children, list) and len(children) >= 2
 
@@ -564,3 +564,41 @@ def test_cards_display_and_download_each_analysis(dash_app):
         err = card.display({"status": "error", "message": "Bad."}, client, inputs, session,
                            triggered=(f"job-result-{page}.data",))
         assert err["status"].children == "Bad." and err["status"].color == "danger"
+
+
+def test_the_cards_settings_sync(dash_app):
+    """The generic settings sync of the cards: nothing loaded -> empty options and a hint; the
+    session's table (read from the request's cookie) -> its options, defaults and hint; on
+    mount, the inputs of the last run come back."""
+    import sys
+
+    import flask
+    from dash import no_update
+
+    from infoimb.web import runtime
+
+    store, settings = runtime.get_store(), runtime.get_settings()
+    card = sys.modules["pages.compare"].CARD
+    empty = card.sync_controls({}, {}, {}, None)
+    assert empty["options"] == {"a": [], "b": []} and empty["values"]["a"] is None
+    assert empty["values"]["k"] is no_update and empty["hint"] == "Load a table on the Data page first."
+    sid, client = example_session(store, settings, "gauss3d", 300)
+    current = {"a": None, "b": None, "k": 1, "metric": "euclidean", "estimator": "exact", "n_queries": 1000,
+               "extras": []}
+    with dash_app.server.test_request_context("/_dash-update-component", method="POST"):
+        flask.session["sid"] = sid
+        out = card.sync_controls({"content_hash": "x"}, client, current, None)
+        assert out["values"]["a"] == "group:xy" and out["values"]["b"] == "full"
+        assert [o["value"] for o in out["options"]["a"]][:3] == ["full", "group:full", "group:xy"]
+        assert out["hint"] == "example: gauss3d: 300 points"
+        # on mount, the last run's inputs (kept in the browser's settings store) come back
+        last = dict(client, last={"compare": dict(current, a="col:x", k=3)})
+        out = card.sync_controls({"content_hash": "x"}, last, current, None)
+        assert out["values"]["a"] == "col:x" and out["values"]["k"] == 3
+        # a later change of the settings store keeps what the user has set
+        out = card.sync_controls({"content_hash": "x"}, last, dict(current, a="col:y", b="full"),
+                                 "settings-store")
+        assert out["values"]["a"] is no_update and out["values"]["k"] is no_update
+    # another request without that cookie sees no table
+    assert card.sync_controls({"content_hash": "x"}, client, current, None)["values"]["a"] is None
+    store.delete_session(sid)

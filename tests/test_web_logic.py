@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from infoimb.web import compare as C
-from infoimb.web import data_logic as L
+from infoimb.web.analyses import imbalance
+from infoimb.web import data_logic
 from infoimb.web.config import ConfigError, Settings
 from infoimb.web.context import (
     AnalysisInputError,
@@ -24,7 +24,7 @@ from infoimb.web.context import (
     resolve_space,
     space_options,
 )
-from infoimb.web.jobs import Analysis, JobContext, _Progress, get_analysis, lookup, register_analysis, run_job
+from infoimb.web.jobs import Analysis, JobContext, Progress, get_analysis, lookup, run_job
 from infoimb.web.store import (
     InvalidSession,
     NoDataset,
@@ -52,7 +52,7 @@ def store(settings) -> SessionStore:
 
 def gauss_session(store, settings, n=1000):
     sid = store.new_session()
-    out = L.ingest_example(store, sid, "gauss3d", n, settings)
+    out = data_logic.ingest_example(store, sid, "gauss3d", n, settings)
     assert out["dataset"]["n_rows"] == n
     return sid, {"groups": out["groups"], "scaling": "none"}
 
@@ -279,7 +279,7 @@ def test_compare_extras_and_subsampled(store, settings):
     assert sorted(p["label"] for p in pairs if p["series"] == "each group vs full space") == ["x", "xy", "y", "z"]
     assert all(p["n_queries"] == 300 for p in pairs)
     assert rec["result"]["main"]["relation"] == "equivalent"
-    csv = C.to_csv(rec)
+    csv = imbalance.to_csv(rec)
     assert csv.startswith("# infoimb")
     table = pd.read_csv(io.StringIO(csv), comment="#")
     assert len(table) == len(pairs) and table.loc[0, "a_columns"] == "x y"
@@ -356,23 +356,23 @@ def _failing_run(df, settings, progress):
 
 
 def test_timeouts_and_failures_end_with_a_message(store, settings):
-    register_analysis(Analysis("test-slow", "slow", _slow_prepare, _slow_run))
-    register_analysis(Analysis("test-fail", "fail", _slow_prepare, _failing_run))
+    slow = Analysis("test-slow", "slow", _slow_prepare, _slow_run)
+    failing = Analysis("test-fail", "fail", _slow_prepare, _failing_run)
     sid, client = gauss_session(store, settings, n=50)
     quick = settings.replace(job_timeout=1.0)
     for mode in ("steps", "silent"):
         t0 = time.monotonic()
-        status = run_job(store, "test-slow", sid, {"mode": mode}, client, quick)
+        status = run_job(store, slow, sid, {"mode": mode}, client, quick)
         assert status["status"] == "error" and "longer than the limit of 1 s (INFOIMB_JOB_TIMEOUT)" in status["message"]
         assert time.monotonic() - t0 < 2.5
-    status = run_job(store, "test-fail", sid, {"mode": "x"}, client, settings)
+    status = run_job(store, failing, sid, {"mode": "x"}, client, settings)
     assert status["message"] == "The analysis failed unexpectedly (RuntimeError: boom)."
     assert not list((store.root / sid / "jobs").iterdir())  # slots released
 
 
 def test_progress_is_throttled_and_clipped():
     seen = []
-    p = _Progress(seen.append, deadline=time.monotonic() + 60, min_interval=10)
+    p = Progress(seen.append, deadline=time.monotonic() + 60, min_interval=10)
     p(0.0, "a")
     p(0.3, "b")  # within the interval: dropped
     p(1.7, "c")  # clipped to 1 and always reported
@@ -391,12 +391,12 @@ def data_url(text: str) -> str:
 
 def test_upload_good_and_bad(store, settings):
     sid = store.new_session()
-    bad = L.ingest_upload(store, sid, data_url("a,a\n1,2\n3,4\n5,6\n"), "dup.csv", settings)
+    bad = data_logic.ingest_upload(store, sid, data_url("a,a\n1,2\n3,4\n5,6\n"), "dup.csv", settings)
     assert bad["dataset"] is None and bad["message"]["color"] == "danger"
     assert "duplicate column names: 'a'" in bad["message"]["text"]
     assert store.get_meta(sid) is None  # nothing stored
     text = "x,y,mixed,const\n" + "".join(f"{i},{i * i},{i if i != 3 else 'oops'},1\n" for i in range(10))
-    good = L.ingest_upload(store, sid, data_url(text), "good.csv", settings)
+    good = data_logic.ingest_upload(store, sid, data_url(text), "good.csv", settings)
     assert good["dataset"]["n_rows"] == 10 and good["dataset"]["filename"] == "good.csv"
     assert good["message"]["color"] == "warning"
     assert any("'mixed' is mostly numbers but has 1 text value(s), e.g. 'oops'" in d
@@ -404,56 +404,61 @@ def test_upload_good_and_bad(store, settings):
     meta = store.get_meta(sid)
     assert meta["roles"]["features"] == ["x", "y"]  # not the mixed or the constant column
     assert meta["preview"]["columns"] == ["x", "y", "mixed", "const"] and len(meta["preview"]["rows"]) == 8
-    rows = {r["column"]: r for r in L.column_rows(meta)}
+    rows = {r["column"]: r for r in data_logic.column_rows(meta)}
     assert rows["mixed"]["notes"] == "text in numbers, e.g. 'oops'" and rows["const"]["notes"] == "constant"
     # convert the mixed column: the text becomes missing, the column becomes numeric
-    out = L.preprocess_step(store, sid, "coerce", {"columns": ["mixed"]}, settings)
+    out = data_logic.preprocess_step(store, sid, "coerce", {"columns": ["mixed"]}, settings)
     assert out["dataset"]["n_rows"] == 10
     meta = store.get_meta(sid)
     s = {c["column"]: c for c in meta["summary"]}
     assert s["mixed"]["kind"] == "numeric" and s["mixed"]["n_missing"] == 1
     assert meta["roles"]["features"] == ["x", "y", "mixed"]  # the converted column joins the features
-    too_big = L.ingest_upload(store, sid, data_url("x\n" + "1\n" * 600_000), "big.csv", settings)
+    too_big = data_logic.ingest_upload(store, sid, data_url("x\n" + "1\n" * 600_000), "big.csv", settings)
     assert "the limit is 1.0 MB" in too_big["message"]["text"]
-    assert L.ingest_upload(store, "nope", data_url(text), "x.csv", settings)["message"]["color"] == "danger"
+    assert data_logic.ingest_upload(store, "nope", data_url(text), "x.csv", settings)["message"]["color"] == "danger"
 
 
 def test_no_numeric_columns_is_reported(store, settings):
     sid = store.new_session()
-    out = L.ingest_upload(store, sid, data_url("a,b\nx,y\nu,v\nw,z\n"), "text.csv", settings)
+    out = data_logic.ingest_upload(store, sid, data_url("a,b\nx,y\nu,v\nw,z\n"), "text.csv", settings)
     assert out["message"]["color"] == "warning"
     assert any("No numeric columns" in d for d in out["message"]["details"])
 
 
 def test_examples_and_their_groups(store, settings):
-    names = [e["name"] for e in L.examples()]
-    assert "gauss3d" in names and all(e["description"] for e in L.examples())
+    names = [e["name"] for e in data_logic.examples()]
+    assert "gauss3d" in names and all(e["description"] for e in data_logic.examples())
     sid = store.new_session()
-    out = L.load_request(store, settings, {"kind": "example", "name": "gauss3d", "n": 300}, None,
-                         {"sid": sid}, {"groups": [{"name": "mine", "columns": ["x"]}], "scaling": "none"})
+    out = data_logic.load_request(store, settings, {"kind": "example", "name": "gauss3d", "n": 300}, None,
+                         sid, {"groups": [{"name": "mine", "columns": ["x"]}], "scaling": "none"})
     assert out["dataset"]["n_rows"] == 300
     groups = {g["name"]: g["columns"] for g in out["client"]["groups"]}
     assert groups["mine"] == ["x"] and groups["xy"] == ["x", "y"]
-    assert out["session"] is None
-    assert L.load_request(store, settings, None, None, {"sid": sid}, {}) is None
-    assert L.load_request(store, settings, {"kind": "nope"}, None, {"sid": sid}, {}) is None
-    # no session yet (a file dropped at once): the job makes one
-    out = L.load_request(store, settings, {"kind": "example", "name": "gauss3d", "n": 50}, None, None, {})
-    assert store.exists(out["session"]["sid"]) and out["dataset"]["n_rows"] == 50
-    bad = L.ingest_example(store, sid, "nope", None, settings)
+    assert "session" not in out  # the session is the cookie's, never an output
+    assert data_logic.load_request(store, settings, None, None, sid, {}) is None
+    assert data_logic.load_request(store, settings, {"kind": "nope"}, None, sid, {}) is None
+    # a session of the cookie that stored nothing yet: its folder is made when it stores the table
+    fresh = "b" * 32
+    assert not store.exists(fresh)
+    out = data_logic.load_request(store, settings, {"kind": "example", "name": "gauss3d", "n": 50}, None, fresh, {})
+    assert store.exists(fresh) and out["dataset"]["n_rows"] == 50
+    # no session at all (cookies blocked): a message, nothing stored
+    out = data_logic.load_request(store, settings, {"kind": "example", "name": "gauss3d", "n": 50}, None, None, {})
+    assert out["dataset"] is None and "no session" in out["message"]["text"]
+    bad = data_logic.ingest_example(store, sid, "nope", None, settings)
     assert bad["message"]["text"] == "Choose an example first."
 
 
 def test_roles_validation(store, settings):
     sid = store.new_session()
-    L.ingest_example(store, sid, "policy_panel", 5, settings)
+    data_logic.ingest_example(store, sid, "policy_panel", 5, settings)
     meta = store.get_meta(sid)
     assert meta["roles"]["time"] == "date" and meta["roles"]["entity"] == "id"
-    msg = L.save_roles(store, sid, ["testing_policy"], "date", "id", ["testing_policy"], {})
+    msg = data_logic.save_roles(store, sid, ["testing_policy"], "date", "id", ["testing_policy"], {})
     assert msg["color"] == "warning" and "Give the period" in msg["text"]
-    msg = L.save_roles(store, sid, ["testing_policy"], "date", "date", [], {})
+    msg = data_logic.save_roles(store, sid, ["testing_policy"], "date", "date", [], {})
     assert msg["color"] == "danger" and "must be different" in msg["text"]
-    msg = L.save_roles(store, sid, ["testing_policy", "stay_home_restrictions"], "date", "id",
+    msg = data_logic.save_roles(store, sid, ["testing_policy", "stay_home_restrictions"], "date", "id",
                        ["testing_policy"], {"testing_policy": 5})
     assert msg["color"] == "success", msg
     assert store.get_meta(sid)["roles"]["periodic"] == {"testing_policy": 5.0}
@@ -461,43 +466,43 @@ def test_roles_validation(store, settings):
     # an unparseable time column
     sid2 = store.new_session()
     text = "when,v\n2020-01-01,1\nyesterday,2\n2020-01-03,3\n"
-    L.ingest_upload(store, sid2, data_url(text), "t.csv", settings)
-    msg = L.save_roles(store, sid2, ["v"], "when", None, [], {})
+    data_logic.ingest_upload(store, sid2, data_url(text), "t.csv", settings)
+    msg = data_logic.save_roles(store, sid2, ["v"], "when", None, [], {})
     assert msg["color"] == "danger" and "neither numbers nor dates, e.g. 'yesterday'" in msg["text"]
 
 
 def test_preprocessing_steps(store, settings):
     sid = store.new_session()
-    L.ingest_example(store, sid, "policy_panel", 4, settings)
+    data_logic.ingest_example(store, sid, "policy_panel", 4, settings)
     meta0 = store.get_meta(sid)
-    out = L.preprocess_step(store, sid, "ratio", {"numerator": "cases_per_100k", "denominator": "tests_per_100k",
+    out = data_logic.preprocess_step(store, sid, "ratio", {"numerator": "cases_per_100k", "denominator": "tests_per_100k",
                                                   "name": "positivity"}, settings)
     assert "positivity" in store.get_meta(sid)["columns"], out
     assert "positivity" in store.get_meta(sid)["roles"]["features"]
-    out = L.preprocess_step(store, sid, "resample", {"period": "4W", "how": "mean"}, settings)
+    out = data_logic.preprocess_step(store, sid, "resample", {"period": "4W", "how": "mean"}, settings)
     assert out["dataset"] is not None and out["dataset"]["n_rows"] < meta0["n_rows"], out
-    out = L.preprocess_step(store, sid, "difference", {"columns": None}, settings)
+    out = data_logic.preprocess_step(store, sid, "difference", {"columns": None}, settings)
     assert out["dataset"] is None and out["message"]["text"] == "Choose the cumulative columns to difference"
-    out = L.preprocess_step(store, sid, "drop_missing", {}, settings)
+    out = data_logic.preprocess_step(store, sid, "drop_missing", {}, settings)
     assert out["dataset"] is not None
     assert store.get_meta(sid)["history"][0].startswith("added the ratio")
-    out = L.preprocess_step(store, sid, "reset", {}, settings)
+    out = data_logic.preprocess_step(store, sid, "reset", {}, settings)
     assert out["dataset"]["content_hash"] == meta0["content_hash"]
     assert store.get_meta(sid)["history"] == []
     sid2 = store.new_session()
-    L.ingest_example(store, sid2, "gauss3d", 50, settings)
-    out = L.preprocess_step(store, sid2, "resample", {"period": "W"}, settings)
+    data_logic.ingest_example(store, sid2, "gauss3d", 50, settings)
+    out = data_logic.preprocess_step(store, sid2, "resample", {"period": "W"}, settings)
     assert "set the time column" in out["message"]["text"].lower()
 
 
 def test_group_editor_helpers():
-    groups, problems = L.groups_from_editor(["a", "", "a", " b "], [["x"], ["y"], ["z"], ["x", "x", "y"]])
+    groups, problems = data_logic.groups_from_editor(["a", "", "a", " b "], [["x"], ["y"], ["z"], ["x", "x", "y"]])
     assert groups == [{"name": "a", "columns": ["x"]}, {"name": "b", "columns": ["x", "y"]}]
     assert problems == ["A group without a name is not saved.", "The name 'a' is used twice; only the first is kept."]
-    g = L.groups_after("add", [{"name": "group 1", "columns": []}])
+    g = data_logic.groups_after("add", [{"name": "group 1", "columns": []}])
     assert [x["name"] for x in g] == ["group 1", "group 2"]
-    assert L.groups_after("remove", g, index=0) == [{"name": "group 2", "columns": []}]
-    assert L.merge_groups([{"name": "a", "columns": ["x"]}], [{"name": "a", "columns": ["y"]},
+    assert data_logic.groups_after("remove", g, index=0) == [{"name": "group 2", "columns": []}]
+    assert data_logic.merge_groups([{"name": "a", "columns": ["x"]}], [{"name": "a", "columns": ["y"]},
                                                              {"name": "b", "columns": []}]) == \
         [{"name": "a", "columns": ["y"]}, {"name": "b", "columns": []}]
 
@@ -555,20 +560,22 @@ def test_bad_setting_stops_the_app_at_start_up(tmp_path):
     assert out.returncode != 0 and "ConfigError: INFOIMB_MAX_COLUMNS='many' is not a valid whole number" in out.stderr
 
 
-def test_ensure_session(dash_app):
+def test_session_dataset_on_page_load(dash_app):
+    """A page load announces the table of the cookie's session; an unknown, malformed or
+    forged id announces nothing (and creates nothing)."""
     from infoimb.web import runtime
-    from infoimb.web.shell import ensure_session
+    from infoimb.web.shell import session_dataset
 
     store = runtime.get_store()
-    new, info = ensure_session(None, store)
-    assert store.exists(new["sid"]) and info is None
-    for forged in ({"sid": "../../etc/passwd"}, {"sid": "0" * 32}, {"sid": 5}, "junk"):
-        fresh, info = ensure_session(forged, store)
-        assert fresh["sid"] != (forged.get("sid") if isinstance(forged, dict) else None)
-        assert store.exists(fresh["sid"]) and info is None
-    L.ingest_example(store, new["sid"], "gauss3d", 30, runtime.get_settings())
-    keep, info = ensure_session(new, store)
-    assert keep is None and info["n_rows"] == 30 and info["filename"] == "example: gauss3d"
+    sid = "a" * 32
+    assert session_dataset(sid, store) is None and not store.exists(sid)
+    for forged in ("../../etc/passwd", "0" * 32, 5, None, [1, 2]):
+        assert session_dataset(forged, store) is None
+    store.open_session(sid)
+    data_logic.ingest_example(store, sid, "gauss3d", 30, runtime.get_settings())
+    info = session_dataset(sid, store)
+    assert info["n_rows"] == 30 and info["filename"] == "example: gauss3d"
+    store.delete_session(sid)
 
 
 def test_display_logic_and_downloads(dash_app):
@@ -609,11 +616,11 @@ def test_display_logic_and_downloads(dash_app):
     other = store.new_session()
     assert card.download("json", out["shown"], other) is None
     # figures of the record
-    figs = C.build_figures(record)
+    figs = imbalance.build_figures(record)
     assert set(figs) == {"plane", "ranks", "conditional"}
     plane_points = [t for t in figs["plane"].data if t.mode and "markers" in t.mode][-1]
     assert plane_points.x[0] == pytest.approx(record["result"]["main"]["a_to_b"])
-    summary = C.summary(record)
+    summary = imbalance.summary(record)
     assert summary["relation"] == "a_contains_b" and summary["a"] == "full space" and summary["b"] == "x"
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from .inputs import NONE
+from .inputs import NONE, column_options  # noqa: F401 - used by the pages
 from .runtime import get_store
+from .sessions import current_sid
 from .store import InvalidSession
 
 
@@ -53,28 +54,23 @@ def subhead(text: str):
     return html.Div(text, className="fw-semibold mb-1")
 
 
-def session_meta(info, session) -> dict | None:
-    """The metadata of the session's table, or None."""
+def session_meta(info) -> dict | None:
+    """The metadata of the table of this request's session, or None (``info``: the dataset
+    store; empty when nothing is loaded)."""
     if not info:
         return None
     try:
-        return get_store().get_meta((session or {}).get("sid"))
+        return get_store().get_meta(current_sid())
     except InvalidSession:
         return None
 
 
-def session_frame(session):
+def session_frame():
+    """The table of this request's session, or None."""
     try:
-        return get_store().get_dataset((session or {}).get("sid"))
+        return get_store().get_dataset(current_sid())
     except Exception:  # noqa: BLE001 - no table: no entity values
         return None
-
-
-def column_options(meta: dict | None, *, none_label: str | None = None) -> list[dict]:
-    opts = [{"label": none_label, "value": NONE}] if none_label else []
-    for c in (meta or {}).get("columns", []):
-        opts.append({"label": str(c), "value": str(c)})
-    return opts
 
 
 def no_target_option(label_text: str) -> dict:

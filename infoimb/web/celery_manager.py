@@ -45,10 +45,11 @@ from collections.abc import Callable
 from contextlib import contextmanager
 
 import dash
-from _plotly_utils.utils import PlotlyJSONEncoder
 
+from .. import _serialize
 from .config import Settings
-from .jobs import JOB_OUTPUTS, _sentence, held_slot
+from .jobs.runner import held_slot, sentence
+from .sessions import add_session_arg, current_sid
 from .store import InvalidSession, SessionStore, TooManyJobs
 
 __all__ = ["JobQueueManager", "LOST_MESSAGE", "make_celery"]
@@ -126,7 +127,8 @@ def _output_names(context) -> list[str]:
 
 
 def _plain_json(value):
-    return json.loads(json.dumps(value, cls=PlotlyJSONEncoder))
+    """``value`` as plain JSON data (the package's one encoder)."""
+    return json.loads(_serialize.dumps(value))
 
 
 class JobQueueManager(dash.CeleryManager):
@@ -143,8 +145,10 @@ class JobQueueManager(dash.CeleryManager):
         Returns the shared SessionStore (resolved when a job is queued or runs).
     """
 
-    def __init__(self, celery_app, settings: Settings, get_store: Callable[[], SessionStore]):
+    def __init__(self, celery_app, settings: Settings, get_store: Callable[[], SessionStore], outputs=None):
         import redis
+
+        from .jobs.card import JobOutputs
 
         super().__init__(celery_app, expire=None)
         self.settings = settings
@@ -152,6 +156,7 @@ class JobQueueManager(dash.CeleryManager):
         self.redis = redis.Redis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=5)
         self.record_ttl = int(2 * settings.job_timeout + 3600)
         self.beat_interval = max(0.2, min(5.0, settings.worker_lost_after / 5))
+        self.outputs = outputs if outputs is not None else JobOutputs()
 
     # ---- small Redis records ------------------------------------------------------
     def _get(self, pattern: str, job: str) -> dict | None:
@@ -179,20 +184,20 @@ class JobQueueManager(dash.CeleryManager):
         return self.redis.get(key)
 
     # ---- web side: queueing -------------------------------------------------------
-    @staticmethod
-    def _spec(context):
+    def _spec(self, context):
         for name in _output_names(context):
-            if name in JOB_OUTPUTS:
-                return name, JOB_OUTPUTS[name]
+            if name in self.outputs:
+                return name, self.outputs.get(name)
         return None, None
 
     def _answer(self, key: str, value) -> str:
         """Store ``value`` as the job's result at once; the job id says it never ran."""
-        self.handle.backend.set(key, json.dumps(value, cls=PlotlyJSONEncoder))
+        self.handle.backend.set(key, _serialize.dumps(value))
         return ANSWERED + uuid.uuid4().hex
 
     def call_job_fn(self, key, job_fn, args, context):
         output, spec = self._spec(context)
+        args = add_session_arg(args)  # the session of the request's cookie, for the job
         kwargs = args if isinstance(args, dict) else {}
         if spec is not None and spec.admit is not None:
             final = spec.admit(kwargs)
@@ -201,15 +206,15 @@ class JobQueueManager(dash.CeleryManager):
         job = str(uuid.uuid4())
         record = {"submitted": time.time(), "output": output, "sid": None, "slot": None}
         slot = None
-        if spec is not None and spec.session_of is not None:
-            sid = spec.session_of(kwargs)
+        if spec is not None and spec.admit is not None:  # an analysis: it takes a slot of the session
+            sid = current_sid()
             try:
                 slot = self.get_store().start_job(sid, max_jobs=self.settings.max_jobs_per_session,
                                                   job_timeout=self.settings.job_timeout, job=job,
                                                   heartbeat=self.settings.worker_lost_after)
                 record.update(sid=sid, slot=slot.name)
             except TooManyJobs as err:
-                return self._answer(key, spec.report(_sentence(str(err)), kwargs))
+                return self._answer(key, spec.report(sentence(str(err)), kwargs))
             except InvalidSession:
                 pass  # the job says so itself
         self._put(JOB_KEY, job, record)
@@ -225,7 +230,9 @@ class JobQueueManager(dash.CeleryManager):
     def job_running(self, job):
         if job is None or str(job).startswith(ANSWERED):
             return False
-        return super().job_running(job)
+        from .embedded_manager import result_waiting
+
+        return super().job_running(job) or result_waiting(self, job)
 
     def terminate_job(self, job):
         """Cancel, or the end of a job (Dash calls this once it read the result): the task is
@@ -269,6 +276,13 @@ class JobQueueManager(dash.CeleryManager):
         result = super().get_result(key, job)
         if result is not self.UNDEFINED or not job or str(job).startswith(ANSWERED):
             return result
+        from .embedded_manager import note_undelivered
+
+        # Dash looks at the result, then at the task's state: a task that stores its result and
+        # ends between the two looks would be taken for a cancelled one, and that last poll
+        # bring no update; job_running sees the result that arrived meanwhile (see
+        # infoimb.web.embedded_manager).
+        note_undelivered(job, key)
         reason = self.lost_reason(job)
         if reason is None:
             return self.UNDEFINED
@@ -276,7 +290,7 @@ class JobQueueManager(dash.CeleryManager):
         log.warning("job %s given up: %s", job, reason)
         self.terminate_job(job)
         self.clear_cache_entry(self._make_progress_key(key))
-        spec = JOB_OUTPUTS.get(record.get("output"))
+        spec = self.outputs.get(record.get("output"))
         if spec is None:
             return {"background_callback_error": {"msg": reason, "tb": ""}}
         return _plain_json(spec.report(reason, {}))

@@ -19,6 +19,16 @@ INFOIMB_JOB_TIMEOUT            900                                  seconds afte
                                                                     job is stopped with a message
 INFOIMB_SESSION_TTL            86400                                seconds a session's data and
                                                                     results are kept after its last use
+INFOIMB_EMPTY_SESSION_TTL      600                                  seconds a session that stores no
+                                                                    table is kept
+INFOIMB_NEW_SESSIONS_PER_MINUTE 30                                  new browser sessions one client
+                                                                    address may start a minute (per
+                                                                    web worker); more get 429
+INFOIMB_MAX_JOBS               the number of cores                  analyses running at once on this
+                                                                    server; more wait in a queue and
+                                                                    the page shows their position
+INFOIMB_SECRET_KEY             (unset: made once, kept in           the secret that signs the session
+                               ``<INFOIMB_CACHE_DIR>/secret_key``)  cookie and Dash's job requests
 INFOIMB_MAX_JOBS_PER_SESSION   2                                    analyses one browser session may
                                                                     run (with Celery: run or queue) at
                                                                     the same time
@@ -39,7 +49,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 __all__ = ["ConfigError", "Settings", "default_cache_dir"]
@@ -81,6 +91,10 @@ class Settings:
     job_timeout: float = 900.0
     session_ttl: float = 86400.0
     max_jobs_per_session: int = 2
+    empty_session_ttl: float = 600.0
+    new_sessions_per_minute: int = 30
+    max_jobs: int = 0  # 0: the number of cores (from_env fills it in)
+    secret_key: str | None = field(default=None, repr=False)
     redis_url: str | None = None
     worker_lost_after: float = 30.0
     host: str = "127.0.0.1"
@@ -123,11 +137,45 @@ class Settings:
             job_timeout=_number(env, "INFOIMB_JOB_TIMEOUT", cls.job_timeout, float, 1.0),
             session_ttl=_number(env, "INFOIMB_SESSION_TTL", cls.session_ttl, float, 1.0),
             max_jobs_per_session=_number(env, "INFOIMB_MAX_JOBS_PER_SESSION", cls.max_jobs_per_session, int, 1),
+            empty_session_ttl=_number(env, "INFOIMB_EMPTY_SESSION_TTL", cls.empty_session_ttl, float, 1.0),
+            new_sessions_per_minute=_number(env, "INFOIMB_NEW_SESSIONS_PER_MINUTE", cls.new_sessions_per_minute,
+                                            int, 1),
+            max_jobs=_number(env, "INFOIMB_MAX_JOBS", os.cpu_count() or 1, int, 1),
+            secret_key=env.get("INFOIMB_SECRET_KEY", "").strip() or None,
             redis_url=redis_url,
             worker_lost_after=_number(env, "INFOIMB_WORKER_LOST_AFTER", cls.worker_lost_after, float, 1.0),
             host=host,
             port=port,
         )
+
+    def signing_secret(self) -> str:
+        """INFOIMB_SECRET_KEY, or a random secret made once and kept (mode 0600) in the cache
+        directory, so that every web worker and job process signs with the same one."""
+        if self.secret_key:
+            return self.secret_key
+        import secrets
+
+        path = self.cache_dir / "secret_key"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            for _ in range(50):  # another process is writing it
+                text = path.read_text().strip()
+                if text:
+                    return text
+                import time
+
+                time.sleep(0.02)
+            raise ConfigError(f"INFOIMB_CACHE_DIR: {path} is empty; remove it or set INFOIMB_SECRET_KEY")
+        with os.fdopen(fd, "w") as f:
+            secret = secrets.token_hex(32)
+            f.write(secret)
+        return secret
+
+    @property
+    def job_slots(self) -> int:
+        """INFOIMB_MAX_JOBS (the number of cores when not set)."""
+        return self.max_jobs or os.cpu_count() or 1
 
     def ensure_dirs(self) -> None:
         """Create the shared directories, or raise ConfigError if that is impossible."""

@@ -22,7 +22,7 @@ __all__ = [
     "AnalysisInputError",
     "FULL",
     "SCALINGS",
-    "Space",
+    "SpaceChoice",
     "clean_groups",
     "default_roles",
     "feature_columns",
@@ -43,8 +43,9 @@ class AnalysisInputError(ValueError):
 
 
 @dataclass(frozen=True)
-class Space:
-    """A resolved space: its display name and columns."""
+class SpaceChoice:
+    """A space chosen in a dropdown, resolved: its value, display name and columns (the
+    validated arrays of the engine are ``infoimb._spaces.Space``)."""
 
     value: str
     label: str
@@ -175,7 +176,7 @@ def space_options(meta: dict | None, groups) -> list[dict]:
     return opts
 
 
-def resolve_space(value, meta: dict, groups) -> Space:
+def resolve_space(value, meta: dict, groups) -> SpaceChoice:
     """The columns a dropdown value stands for; AnalysisInputError naming any problem."""
     if not value:
         raise AnalysisInputError("choose a space (a group, a feature or the full space)")
@@ -186,14 +187,14 @@ def resolve_space(value, meta: dict, groups) -> Space:
         cols = feature_columns(meta)
         if not cols:
             raise AnalysisInputError("the full space is empty: choose numeric features on the Data page")
-        return Space(value, "full space", tuple(cols))
+        return SpaceChoice(value, "full space", tuple(cols))
     kind, _, name = value.partition(":")
     if kind == "col":
         if name not in available:
             raise AnalysisInputError(f"column {name!r} is not in the current table")
         if name not in numeric:
             raise AnalysisInputError(f"column {name!r} is not numeric")
-        return Space(value, name, (name,))
+        return SpaceChoice(value, name, (name,))
     if kind == "group":
         for g in clean_groups(groups):
             if g["name"] == name:
@@ -206,12 +207,12 @@ def resolve_space(value, meta: dict, groups) -> Space:
                 bad = [c for c in g["columns"] if c not in numeric]
                 if bad:
                     raise AnalysisInputError(f"group {name!r}: column {bad[0]!r} is not numeric")
-                return Space(value, name, tuple(g["columns"]))
+                return SpaceChoice(value, name, tuple(g["columns"]))
         raise AnalysisInputError(f"there is no group named {name!r} (any more)")
     raise AnalysisInputError(f"unknown space {value!r}")
 
 
-def check_spaces(a: Space, b: Space, *, allow_overlap: bool = True, allow_same: bool = False) -> None:
+def check_spaces(a: SpaceChoice, b: SpaceChoice, *, allow_overlap: bool = True, allow_same: bool = False) -> None:
     """Refuse empty spaces, identical ones, or (``allow_overlap=False``) shared columns."""
     for s, name in ((a, "A"), (b, "B")):
         if not s.columns:

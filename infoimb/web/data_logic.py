@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from .. import preprocess
-from ..io import TableError, read_table, summarize_columns
+from ..io import MAX_NAME_LENGTH as MAX_FILENAME  # noqa: F401 - the cap of a shown file name
+from ..io import TableError, clean_filename, read_table, summarize_columns
 from .config import Settings
 from .context import AnalysisInputError, check_roles, clean_groups, default_roles, numeric_columns, parse_time_column
 from .store import InvalidSession, NoDataset, SessionStore
@@ -159,19 +160,19 @@ def ingest_upload(store: SessionStore, sid, contents, filename, settings: Settin
         if report is not None:
             report({"value": value, "label": label})
 
-    name = str(filename or "upload")
+    name = clean_filename(filename or "")
     try:
         store.touch(sid)
     except InvalidSession:
         return {"dataset": None, "message": message("danger", "Your session is not ready or has expired: reload "
                                                                "the page and upload again.")}
-    store.expire(settings.session_ttl)  # opportunistic clean-up of idle sessions
+    store.expire(settings.session_ttl, empty_ttl=settings.empty_session_ttl)  # opportunistic clean-up
     if not contents:
         return {"dataset": None, "message": message("danger", f"{name}: nothing was received (empty upload).")}
     try:
         step(10, f"reading {name}")
         df = read_table(contents, filename=name, max_bytes=settings.max_upload_bytes,
-                        max_columns=settings.max_columns)
+                        max_columns=settings.max_columns, max_cells=settings.max_cells)
         step(60, "describing the columns")
         meta, _ = _finish_load(store, sid, df, filename=name, source="upload", notes=df.attrs.get("read_notes", []))
         step(100, "stored")
@@ -194,23 +195,22 @@ def _loaded_message(meta: dict) -> dict:
     return message(level, text, [p["text"] for p in probs if p["level"] in ("warning", "danger")])
 
 
-def load_request(store: SessionStore, settings: Settings, request, payload, session, client,
+def load_request(store: SessionStore, settings: Settings, request, payload, sid, client,
                  report=None) -> dict | None:
     """What a load request (an upload or an example) changes: ``{"dataset", "message",
-    "client", "session"}`` with None for "unchanged"; None when the request is not one.
+    "client"}`` with None for "unchanged"; None when the request is not one.
 
-    A request from a browser without a valid session (the page had not got its id yet, or it
-    expired) gets a new server-generated session, returned as ``"session"``."""
+    ``sid`` is the session of the browser's cookie (see :mod:`infoimb.web.sessions`); its
+    folder on the server is created here, when it first stores a table."""
     if not isinstance(request, dict) or request.get("kind") not in ("example", "upload"):
         return None
-    sid = (session or {}).get("sid") if isinstance(session, dict) else None
-    new_session = None
-    if not store.exists(sid):  # e.g. a file dropped before the page had its session: make one
-        sid = store.new_session()
-        new_session = {"sid": sid}
-    out = _load(store, settings, request, payload, sid, client, report)
-    out["session"] = new_session
-    return out
+    try:
+        store.open_session(sid)
+    except InvalidSession:
+        return {"dataset": None, "client": None,
+                "message": message("danger", "This browser has no session (cookies may be blocked): "
+                                             "reload the page, allow cookies for this site, and load the data again.")}
+    return _load(store, settings, request, payload, sid, client, report)
 
 
 def _load(store, settings, request, payload, sid, client, report) -> dict:

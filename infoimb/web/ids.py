@@ -2,7 +2,7 @@
 
 App-level components (in ``app.py``'s layout, present on every page):
 
-- ``SESSION_STORE``  local storage ``{"sid": <uuid4 hex>}``: the server-side session.
+- the session is not a component: it is an HttpOnly cookie (:mod:`infoimb.web.sessions`).
 - ``SETTINGS_STORE`` local storage ``{"groups": [{"name", "columns"}], "scaling": ...}``:
   small JSON only, never data. Survives page changes and browser reloads.
 - ``PAGE_LOAD``      memory ``<uuid4 hex>`` new on every page load: passed as State to every
@@ -16,7 +16,6 @@ App-level components (in ``app.py``'s layout, present on every page):
 from __future__ import annotations
 
 # ---- app level ---------------------------------------------------------------------
-SESSION_STORE = "session-store"
 SETTINGS_STORE = "settings-store"
 PAGE_LOAD = "page-load-id"
 DATASET_STORE = "dataset-store"
@@ -38,6 +37,7 @@ PROGRESS_BAR = "job-progress-bar"
 STATUS = "job-status"
 RESULTS = "job-results"
 SHOWN = "job-shown"  # page-level store: the key of the result on display
+CARD_INPUTS = "job-card-inputs"  # page-level store: {"name", "keys"} of the card's controls
 DOWNLOAD_CSV = "job-download-csv"
 DOWNLOAD_JSON = "job-download-json"
 DOWNLOAD = "job-download"
@@ -69,6 +69,7 @@ def fig_download(name: str, fmt: str) -> dict:
 # ---- data page -----------------------------------------------------------------------
 UPLOAD = "upload"
 UPLOAD_LIMIT = "upload-limit"
+DATA_LOAD = "data-load"  # the job name of loading a table (its progress bar: job(PROGRESS_BAR, DATA_LOAD))
 UPLOAD_BUSY = "upload-busy"  # app-level store: bool while a file is parsed
 DATA_REQUEST = "data-request"  # app-level store: {"t", "kind": "upload"|"example", ...}
 DATA_PAYLOAD = "data-payload"  # app-level store: the uploaded file (data URL) until parsed
@@ -180,3 +181,36 @@ SCL_L1 = "scl-l1"
 SCL_ESTIMATOR = "scl-estimator"
 SCL_NQ = "scl-n-queries"
 SCL_HINT = "scl-hint"
+
+# ---- what the pages show (results, messages): the browser tests find them by these ids --------
+CAU_ENTITY_VALUE_WRAP = "cau-entity-value-wrap"
+CAU_IG_XY = "cau-ig-xy"
+CAU_IG_YX = "cau-ig-yx"
+CAU_TABLE = "cau-table"
+CAU_VERDICT = "cau-verdict"
+CAU_VERDICT_TEXT = "cau-verdict-text"
+CMP_DELTA_AB = "cmp-delta-ab"
+CMP_DELTA_BA = "cmp-delta-ba"
+CMP_PAIRS_TABLE = "cmp-pairs-table"
+CMP_RELATION = "cmp-relation"
+CMP_RELATION_TEXT = "cmp-relation-text"
+DATA_COLUMNS_TABLE = "data-columns-table"
+DATA_MESSAGE_ALERT = "data-message"
+DATA_N_COLS = "data-n-cols"
+DATA_N_ROWS = "data-n-rows"
+DATA_PREVIEW_TABLE = "data-preview-table"
+LAG_ARROW = "lag-arrow"
+LAG_BEST = "lag-best"
+LAG_SEL_TABLE = "lag-sel-table"
+LAG_SELECTED = "lag-selected"
+LAG_VERDICT = "lag-verdict"
+PRE_ALERT = "pre-alert"
+ROLE_ALERT = "role-alert"
+SCL_AFTER = "scl-after"
+SCL_BEFORE = "scl-before"
+SCL_TABLE = "scl-table"
+SCL_TEXT = "scl-text"
+SEL_SELECTED = "sel-selected"
+SEL_SUGGESTED = "sel-suggested"
+SEL_TABLE = "sel-table"
+SEL_VALUE = "sel-value"

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from .. import preprocess
-from .context import FULL, AnalysisInputError, Space, clean_groups, feature_columns, resolve_space, space_options
+from .._validation import check_int, check_real
+from .context import FULL, AnalysisInputError, SpaceChoice, clean_groups, feature_columns, resolve_space, space_options
 
 NONE = "none"  # the "no target" / "no conditioning" choice of a dropdown
 
@@ -26,49 +27,45 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _number(value):
+    """A number typed in a box (text) as a number; anything else as it is (the checks say what
+    is wrong with it)."""
+    if isinstance(value, str):
+        try:
+            f = float(value.strip())
+        except ValueError:
+            return value
+        return int(f) if f.is_integer() else f
+    return value
+
+
 def whole(value, what: str, lo: int | None = None, hi: int | None = None, *, default: int | None = None) -> int:
-    """A whole number in [lo, hi]; ``default`` for an empty box (else an error)."""
+    """A whole number in [lo, hi] (:func:`infoimb._validation.check_int`); ``default`` for an
+    empty box (else an error)."""
     if _blank(value):
         if default is not None:
             return default
         raise AnalysisInputError(f"{what}: enter a whole number")
-    if isinstance(value, bool):
-        raise AnalysisInputError(f"{what} must be a whole number, got {value!r}")
     try:
-        f = float(value)
-    except (TypeError, ValueError):
-        raise AnalysisInputError(f"{what} must be a whole number, got {value!r}") from None
-    if not math.isfinite(f) or f != int(f):
-        raise AnalysisInputError(f"{what} must be a whole number, got {value!r}")
-    v = int(f)
-    if lo is not None and hi is not None and not lo <= v <= hi:
-        raise AnalysisInputError(f"{what} must be between {lo} and {hi}, got {v}")
-    if lo is not None and v < lo:
-        raise AnalysisInputError(f"{what} must be at least {lo}, got {v}")
-    if hi is not None and v > hi:
-        raise AnalysisInputError(f"{what} must be at most {hi}, got {v}")
-    return v
+        return check_int(_number(value), what, low=lo, high=hi)
+    except (TypeError, ValueError) as err:
+        raise AnalysisInputError(str(err)) from None
 
 
 def real(value, what: str, lo: float | None = None, hi: float | None = None, *, default: float | None = None) -> float:
-    """A finite number in [lo, hi]; ``default`` for an empty box."""
+    """A finite number in [lo, hi] (:func:`infoimb._validation.check_real`); ``default`` for an
+    empty box."""
     if _blank(value):
         if default is not None:
             return float(default)
         raise AnalysisInputError(f"{what}: enter a number")
-    if isinstance(value, bool):
-        raise AnalysisInputError(f"{what} must be a number, got {value!r}")
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        raise AnalysisInputError(f"{what} must be a number, got {value!r}") from None
-    if not math.isfinite(f):
-        raise AnalysisInputError(f"{what} must be a finite number, got {value!r}")
-    if lo is not None and f < lo:
-        raise AnalysisInputError(f"{what} must be at least {lo:g}, got {f:g}")
-    if hi is not None and f > hi:
-        raise AnalysisInputError(f"{what} must be at most {hi:g}, got {f:g}")
-    return f
+    value = _number(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # shown as typed: "got -1", not "got -1.0"
+    try:  # one bound at a time: the message names the bound that is crossed ("at least 0")
+        return check_real(check_real(value, what, low=lo), what, high=hi)
+    except (TypeError, ValueError) as err:
+        raise AnalysisInputError(str(err)) from None
 
 
 def one_of(value, what: str, options, default=None):
@@ -104,7 +101,7 @@ def flag(value) -> bool:
 # --------------------------------------------------------------------------------------
 # spaces
 # --------------------------------------------------------------------------------------
-def space(value, ctx, what: str) -> Space:
+def space(value, ctx, what: str) -> SpaceChoice:
     """The space of a dropdown; the message says which control is empty or wrong."""
     if _blank(value) or value == NONE:
         raise AnalysisInputError(f"choose the {what} (a group, a feature or the full space)")
@@ -114,13 +111,13 @@ def space(value, ctx, what: str) -> Space:
         raise AnalysisInputError(f"{what}: {err}") from None
 
 
-def optional_space(value, ctx, what: str) -> Space | None:
+def optional_space(value, ctx, what: str) -> SpaceChoice | None:
     if _blank(value) or value == NONE:
         return None
     return space(value, ctx, what)
 
 
-def no_overlap(a: Space, b: Space, a_what: str, b_what: str, hint: str = "") -> None:
+def no_overlap(a: SpaceChoice, b: SpaceChoice, a_what: str, b_what: str, hint: str = "") -> None:
     shared = [c for c in a.columns if c in set(b.columns)]
     if shared:
         more = f" and {len(shared) - 3} more" if len(shared) > 3 else ""
@@ -129,7 +126,7 @@ def no_overlap(a: Space, b: Space, a_what: str, b_what: str, hint: str = "") -> 
             f"{', '.join(map(repr, shared[:3]))}{more}" + (f"; {hint}" if hint else ""))
 
 
-def space_dict(s: Space | None) -> dict | None:
+def space_dict(s: SpaceChoice | None) -> dict | None:
     return None if s is None else {"value": s.value, "label": s.label, "columns": list(s.columns)}
 
 
@@ -400,3 +397,11 @@ __all__ = [
     "k_of", "n_queries_of", "no_overlap", "one_of", "one_series", "optional_space", "panel_frame", "periodic_of",
     "pick", "real", "resolve_controls", "series_length", "space", "space_dict", "time_entity", "whole",
 ]
+
+
+def column_options(meta: dict | None, *, none_label: str | None = None) -> list[dict]:
+    """Dropdown options of every column of the table (``none_label``: a first "none" entry)."""
+    opts = [{"label": none_label, "value": NONE}] if none_label else []
+    for c in (meta or {}).get("columns", []):
+        opts.append({"label": str(c), "value": str(c)})
+    return opts

@@ -43,11 +43,11 @@ def expire_idle_sessions(min_interval: float = 60.0) -> list[str]:
     ``min_interval`` seconds (or half the TTL, if shorter) in this process; their ids."""
     settings = get_settings()
     now = time.monotonic()
-    if now - _state.get("swept", float("-inf")) < min(min_interval, settings.session_ttl / 2):
+    if now - _state.get("swept", float("-inf")) < min(min_interval, settings.empty_session_ttl / 2):
         return []
     _state["swept"] = now
     try:
-        removed = get_store().expire(settings.session_ttl)
+        removed = get_store().expire(settings.session_ttl, empty_ttl=settings.empty_session_ttl)
     except OSError as err:  # another process removing the same folders
         log.warning("expiring idle sessions: %s", err)
         return []

@@ -1,8 +1,8 @@
 """The frame around the pages: navbar, app-level stores, the browser session.
 
 :func:`serve_layout` is ``app.layout`` (a function: every page load gets a new page-load id).
-The callbacks here give each browser a server-side session id (kept in local storage) and
-tell every page which table the session holds.
+The callback here tells every page which table the browser's session holds (the session is
+the HttpOnly cookie of :mod:`infoimb.web.sessions`, never a component).
 """
 
 from __future__ import annotations
@@ -11,11 +11,14 @@ import uuid
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, dcc, html, no_update
+from dash import Input, Output, dcc, html
 
-from . import ids, jobs
+from . import ids
+from .analyses import ANALYSES
+from .jobs.card import app_stores
 from .data_logic import dataset_info
-from .runtime import get_settings, get_store
+from .runtime import get_store
+from .sessions import current_sid
 from .store import InvalidSession
 
 #: the order of the navbar; pages not in it come after, by their registered ``order``
@@ -45,7 +48,6 @@ def navbar():
 def serve_layout():
     return html.Div(
         [
-            dcc.Store(id=ids.SESSION_STORE, storage_type="local"),
             dcc.Store(id=ids.SETTINGS_STORE, storage_type="local"),
             dcc.Store(id=ids.PAGE_LOAD, data=uuid.uuid4().hex, storage_type="memory"),
             # non-null initial data: a memory store mounting with None fires its callbacks
@@ -54,8 +56,8 @@ def serve_layout():
             dcc.Store(id=ids.UPLOAD_BUSY, data=False, storage_type="memory"),
             dcc.Store(id=ids.DATA_REQUEST, data={}, storage_type="memory"),
             dcc.Store(id=ids.DATA_PAYLOAD, data="", storage_type="memory"),
-            dcc.Store(id=ids.job(ids.JOB_PROGRESS, "data-load"), data={}, storage_type="memory"),
-            *jobs.app_stores(),
+            dcc.Store(id=ids.job(ids.JOB_PROGRESS, ids.DATA_LOAD), data={}, storage_type="memory"),
+            *app_stores(ANALYSES),
             navbar(),
             dbc.Container(dash.page_container, fluid=True, className="page-body"),
             html.Footer(
@@ -70,38 +72,24 @@ def serve_layout():
     )
 
 
-def ensure_session(session, store=None, ttl: float | None = None) -> tuple[dict | None, dict | None]:
-    """(new session-store value or None to keep it, dataset info) for a page load.
-
-    A session id the server does not know (malformed, expired, forged) is replaced by a
-    fresh server-generated one; a known one is touched and its table announced.
-    """
+def session_dataset(sid, store=None) -> dict | None:
+    """The dataset info of session ``sid`` for a page load (None: no table, or no session)."""
     store = store or get_store()
-    sid = session.get("sid") if isinstance(session, dict) else None
-    if store.exists(sid):
-        store.touch(sid)
-        return None, dataset_info(store.get_meta(sid))
-    if ttl is not None:
-        store.expire(ttl)
-    return {"sid": store.new_session()}, None
-
-
-@dash.callback(
-    Output(ids.SESSION_STORE, "data"),
-    Output(ids.DATASET_STORE, "data"),
-    Input(ids.PAGE_LOAD, "data"),
-    State(ids.SESSION_STORE, "data"),
-)
-def _ensure_session(_page_load, session):
     try:
-        new, info = ensure_session(session, ttl=get_settings().session_ttl)
-    except InvalidSession:  # pragma: no cover - exists() guards it
-        new, info = {"sid": get_store().new_session()}, None
-    return (new if new is not None else no_update), info
+        return dataset_info(store.get_meta(sid)) if store.exists(sid) else None
+    except InvalidSession:
+        return None
 
 
-@dash.callback(Output(ids.NAV_DATASET, "children"), Input(ids.DATASET_STORE, "data"))
-def _nav_dataset(info):
-    if not info:
-        return "no data loaded"
-    return f"{info.get('filename')} · {info.get('n_rows')} rows × {info.get('n_cols')} columns"
+def register_callbacks(app: dash.Dash) -> None:
+    """The frame's callbacks: the session's table announced on every page load."""
+
+    @app.callback(Output(ids.DATASET_STORE, "data"), Input(ids.PAGE_LOAD, "data"))
+    def _announce_dataset(_page_load):
+        return session_dataset(current_sid())
+
+    @app.callback(Output(ids.NAV_DATASET, "children"), Input(ids.DATASET_STORE, "data"))
+    def _nav_dataset(info):
+        if not info:
+            return "no data loaded"
+        return f"{info.get('filename')} · {info.get('n_rows')} rows × {info.get('n_cols')} columns"

@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
 import os
 import re
 import shutil
@@ -35,8 +34,9 @@ import time
 import uuid
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
+
+from .. import _serialize
 
 __all__ = [
     "InvalidSession",
@@ -68,36 +68,15 @@ class TooManyJobs(RuntimeError):
 # --------------------------------------------------------------------------------------
 # JSON and hashing helpers
 # --------------------------------------------------------------------------------------
-def _plain(obj):
-    """A JSON-safe copy: numpy scalars/arrays to Python, NaN/inf to None."""
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _plain(obj.tolist())
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        f = float(obj)
-        return f if math.isfinite(f) else None
-    if isinstance(obj, (pd.Timestamp,)):
-        return obj.isoformat()
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
-
-
 def dumps(obj, **kw) -> str:
-    """JSON text of ``obj`` (numpy-aware; NaN and infinities become null)."""
-    return json.dumps(_plain(obj), allow_nan=False, **kw)
+    """JSON text of ``obj`` (the package's one encoder, :func:`infoimb._serialize.dumps`:
+    numpy-aware, NaN and infinities become null)."""
+    return _serialize.dumps(obj, **kw)
 
 
 def settings_key(settings: dict) -> str:
     """A stable hash of an analysis's settings (key order does not matter)."""
-    text = json.dumps(_plain(settings), sort_keys=True, separators=(",", ":"))
+    text = _serialize.dumps(settings, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -151,6 +130,17 @@ class SessionStore:
         (d / ".last_access").touch()
         return sid
 
+    def open_session(self, sid) -> Path:
+        """The folder of session ``sid``, created if it does not exist yet (a session stores
+        nothing until it loads a table); InvalidSession for a malformed id."""
+        if not isinstance(sid, str) or not SESSION_RE.fullmatch(sid):
+            raise InvalidSession("invalid session id")
+        d = self.root / sid
+        if not d.is_dir():
+            d.mkdir(parents=True, exist_ok=True)
+            (d / ".last_access").touch()
+        return d
+
     def _dir(self, sid) -> Path:
         """The folder of an existing session; InvalidSession for anything else."""
         if not isinstance(sid, str) or not SESSION_RE.fullmatch(sid):
@@ -182,8 +172,10 @@ class SessionStore:
         except FileNotFoundError:
             return d.stat().st_mtime
 
-    def expire(self, ttl: float, now: float | None = None) -> list[str]:
-        """Remove sessions idle for more than ``ttl`` seconds; return their ids."""
+    def expire(self, ttl: float, now: float | None = None, *, empty_ttl: float | None = None) -> list[str]:
+        """Remove sessions idle for more than ``ttl`` seconds, and sessions without a table
+        idle for more than ``empty_ttl`` (default: ``ttl``); return their ids."""
+        empty_ttl = ttl if empty_ttl is None else min(ttl, empty_ttl)
         now = time.time() if now is None else now
         removed = []
         for d in self.root.iterdir():
@@ -196,7 +188,8 @@ class SessionStore:
                     last = d.stat().st_mtime
                 except FileNotFoundError:
                     continue
-            if now - last > ttl:
+            limit = ttl if (d / "meta.json").exists() else empty_ttl
+            if now - last > limit:
                 shutil.rmtree(d, ignore_errors=True)
                 removed.append(d.name)
         return removed

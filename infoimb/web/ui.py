@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
@@ -64,36 +65,46 @@ def hint(text: str):
 
 def table(columns, rows, *, id=None, max_height: int | None = None, page_size: int | None = None,
           highlight: list[dict] | None = None):
-    """A compact table of text cells, as ONE component (``dash_table.DataTable``).
+    """A compact table of text cells, as ONE component (``dash_ag_grid.AgGrid``).
 
     Dash renders every html element as a component of its own; a table of a few hundred
-    rows made of ``html.Td`` takes the browser tens of seconds, a DataTable a fraction of one.
-    Cells are text (never interpreted as HTML). ``highlight``: DataTable conditional styles.
+    rows made of ``html.Td`` takes the browser tens of seconds, a grid a fraction of one.
+    Cells are text (never interpreted as HTML). ``highlight``: rows to emphasise, each
+    ``{"rows": [row indices], "style": {css}}`` or ``{"column": name, "contains": text,
+    "style": {css}}`` (turned into the grid's row-style conditions, which dash-ag-grid
+    evaluates with its own parser, not ``eval``: the page's CSP holds).
     """
-    import warnings
 
-    from dash import dash_table
 
     cols = [str(c) for c in columns]
-    data = [{c: ("" if r.get(c) is None else str(r.get(c))) for c in cols} for r in rows]
+    fields = [f"c{i}" for i in range(len(cols))]  # safe field names whatever the column names
+    data = [{f: ("" if r.get(c) is None else str(r.get(c))) for f, c in zip(fields, cols)} | {"_row": i}
+            for i, r in enumerate(rows)]
+    conditions = []
+    for rule in highlight or []:
+        if "rows" in rule:
+            wanted = ", ".join(str(int(i)) for i in rule["rows"])
+            conditions.append({"condition": f"[{wanted}].includes(params.data._row)", "style": rule["style"]})
+        elif "column" in rule and str(rule["column"]) in cols:
+            field = fields[cols.index(str(rule["column"]))]
+            text = str(rule["contains"]).replace("\\", "").replace("'", "")
+            conditions.append({"condition": f"params.data.{field}.includes('{text}')", "style": rule["style"]})
+    n = len(data)
+    shown = min(n, page_size) if page_size else n
+    height = min(max_height or 10_000, 46 + 28 * max(shown, 1) + (48 if page_size and n > page_size else 0))
     kwargs = {"id": id} if id else {}
-    style_table = {"overflowX": "auto"}
-    if max_height:
-        style_table.update(maxHeight=f"{max_height}px", overflowY="auto")
-    with warnings.catch_warnings():
-        # DataTable is deprecated in favour of dash-ag-grid (not a dependency of this project)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return dash_table.DataTable(
-            data=data,
-            columns=[{"name": c, "id": c} for c in cols],
-            page_size=page_size or max(len(data), 1),
-            page_action="native" if page_size else "none",
-            style_table=style_table,
-            style_cell={"fontFamily": UI_FONT, "fontSize": "0.82rem", "padding": "3px 8px", "textAlign": "left",
-                        "maxWidth": "16rem", "overflow": "hidden", "textOverflow": "ellipsis",
-                        "whiteSpace": "nowrap", "border": "1px solid #e6e9ed"},
-            style_header={"fontWeight": 600, "backgroundColor": "#f3f5f7"},
-            style_data_conditional=highlight or [],
-            css=[{"selector": ".dash-spreadsheet-menu", "rule": "display: none"}],
-            **kwargs,
-        )
+    return html.Div(dag.AgGrid(
+        rowData=data,
+        columnDefs=[{"headerName": c, "field": f, "tooltipField": f} for c, f in zip(cols, fields)],
+        defaultColDef={"sortable": False, "resizable": True, "suppressMovable": True, "minWidth": 70,
+                       "flex": 1},
+        dashGridOptions={"rowHeight": 28, "headerHeight": 32, "suppressCellFocus": True,
+                         "pagination": bool(page_size and n > page_size),
+                         "paginationPageSize": page_size or 100,
+                         "paginationPageSizeSelector": False, "enableCellTextSelection": True,
+                         "ensureDomOrder": True},
+        getRowStyle={"styleConditions": conditions} if conditions else None,
+        className="compact-grid",
+        style={"height": f"{height}px", "width": "100%", "fontFamily": UI_FONT, "fontSize": "0.82rem"},
+        **kwargs,
+    ), className="grid-wrap")

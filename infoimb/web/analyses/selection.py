@@ -14,11 +14,12 @@ import math
 
 import pandas as pd
 
-from .. import figures
-from ..lags import select_lagged
-from ..selection import _expected_evaluations, n_subsets, select_features
-from .context import AnalysisInputError, prepare_frame
-from .inputs import (
+from ... import figures
+from ...lags import select_lagged
+from ...selection import expected_evaluations, n_subsets, select_features
+from .. import ids
+from ..context import AnalysisInputError, prepare_frame
+from ..inputs import (
     check_lag,
     flag,
     k_of,
@@ -33,7 +34,7 @@ from .inputs import (
     time_entity,
     whole,
 )
-from .jobs import Analysis, JobContext, register_analysis, settings_header
+from ..jobs.runner import Analysis, JobContext, settings_header
 
 NAME = "select"
 METHODS = {
@@ -53,7 +54,7 @@ MAX_RANDOM = 200
 def evaluations(method: str, n_features: int, max_features: int, n_best: int, n_random: int) -> int:
     """How many subsets a search evaluates, the random baseline included."""
     sizes = n_features if method == "backward" else max_features
-    return _expected_evaluations(method, n_features, max_features, n_best) + n_random * sizes
+    return expected_evaluations(method, n_features, max_features, n_best) + n_random * sizes
 
 
 def prepare(inputs: dict, ctx: JobContext) -> dict:
@@ -191,8 +192,6 @@ def to_csv(record: dict) -> str:
     return "\n".join(settings_header(record)) + "\n" + buf.getvalue()
 
 
-ANALYSIS = register_analysis(Analysis(name=NAME, title="Select features", prepare=prepare, run=run,
-                                      to_csv=to_csv, version=1))
 
 
 # --------------------------------------------------------------------------------------
@@ -278,7 +277,7 @@ def render(record: dict):
     import dash_bootstrap_components as dbc
     from dash import html
 
-    from .ui import figure_block, table
+    from ..ui import figure_block, table
 
     s, res = record["settings"], record["result"]
     sm = summary(record)
@@ -300,13 +299,13 @@ def render(record: dict):
     head = dbc.Card(dbc.CardBody([
         html.Div([
             html.Div([html.Div("suggested size", className="metric-label"),
-                      html.Div(f"d = {sm['size']}", className="metric-value", id="sel-suggested")], className="metric"),
+                      html.Div(f"d = {sm['size']}", className="metric-value", id=ids.SEL_SUGGESTED)], className="metric"),
             html.Div([html.Div(f"{crit} at d = {sm['size']}", className="metric-label"),
-                      html.Div(sm["value"], className="metric-value", id="sel-value")], className="metric"),
+                      html.Div(sm["value"], className="metric-value", id=ids.SEL_VALUE)], className="metric"),
             html.Div([
                 html.Div("selected features", className="metric-label"),
                 html.Div([dbc.Badge(f, color="primary", className="me-1 mb-1 feature-badge") for f in sm["features"]],
-                         id="sel-selected"),
+                         id=ids.SEL_SELECTED),
             ], className="relation"),
         ], className="metrics-row"),
         html.Div([
@@ -321,11 +320,7 @@ def render(record: dict):
     ]), className="mb-3 summary-card")
     rows = table_rows(record)
     sug = [i for i, r in enumerate(rows) if r["d"] == res["suggested_size"]]
-    highlight = [*({"if": {"row_index": i}, "backgroundColor": "#e8f1fb", "fontWeight": 600} for i in sug),
-                 {"if": {"column_id": "features"}, "whiteSpace": "normal", "overflowWrap": "anywhere",
-                  "maxWidth": "20rem", "minWidth": "12rem"},
-                 {"if": {"column_id": "change"}, "whiteSpace": "normal", "wordBreak": "break-word",
-                  "maxWidth": "11rem"}]
+    highlight = [{"rows": sug, "style": {"backgroundColor": "#e8f1fb", "fontWeight": 600}}]
     return [
         head,
         dbc.Row([
@@ -334,7 +329,7 @@ def render(record: dict):
         ], className="g-3"),
         html.Div([
             html.H6("Best subset of each size", className="mt-3"),
-            table(list(rows[0]), rows, id="sel-table", max_height=420, highlight=highlight),
+            table(list(rows[0]), rows, id=ids.SEL_TABLE, max_height=420, highlight=highlight),
         ]),
     ]
 
@@ -349,9 +344,9 @@ __all__ = ["ANALYSIS", "CRITERIA", "METHODS", "build_figures", "evaluations", "p
 def control_values(meta: dict, client: dict | None, current: dict, *, restore: bool, data_changed: bool) -> dict:
     """Options and values of the Select page's controls: an example's target and lag (policy
     panel: policies → epidemic_state at t+2), else compression of the full space."""
-    from .context import FULL
-    from .inputs import NONE, default_pair, enabled_spaces, example_roles, resolve_controls
-    from .jobs import last_inputs
+    from ..context import FULL
+    from ..inputs import NONE, default_pair, enabled_spaces, example_roles, resolve_controls
+    from ..jobs.runner import last_inputs
 
     groups = (client or {}).get("groups")
     opts, enabled = enabled_spaces(meta, groups)
@@ -380,3 +375,26 @@ def control_values(meta: dict, client: dict | None, current: dict, *, restore: b
         values["dummy"] = []
     return {"options": opts, "target_options": [{"label": "No target: compression (all candidates)",
                                                  "value": NONE}] + opts, **values}
+
+
+
+def hint(meta: dict) -> str:
+    roles = meta.get("roles") or {}
+    text = f"{meta['filename']}: {meta['n_rows']} rows."
+    if roles.get("time"):
+        text += (f" A target lag δ ≠ 0 pairs each row at t with the target at t + δ (time: {roles['time']}"
+                 + (f", within each {roles['entity']}" if roles.get("entity") else "") + ").")
+    else:
+        text += " A target lag needs a time column (Data page, Roles)."
+    return text
+
+
+def controls(meta: dict, client, current: dict, *, restore: bool, data_changed: bool) -> dict:
+    """The page's control values, options and hint (see ``Analysis.controls``)."""
+    v = control_values(meta, client, current, restore=restore, data_changed=data_changed)
+    return {"values": v, "options": {"candidates": v["options"], "target": v["target_options"]}, "hint": hint(meta)}
+
+#: the declaration the card and the job runner use
+ANALYSIS = Analysis(name=NAME, title="Select features", prepare=prepare, run=run, to_csv=to_csv, version=1,
+                    render=render, controls=controls, run_label='Select',
+                    empty_text='Choose the candidate features and a target (or none, for compression) and press Select.')

@@ -14,12 +14,13 @@ import io
 
 import pandas as pd
 
-from .. import figures
-from ..lags import lag_scan, select_lagged
-from .context import AnalysisInputError
-from .inputs import check_lag, flag, k_of, n_queries_of, no_overlap, panel_frame, space, space_dict, time_entity, whole
-from .jobs import Analysis, JobContext, register_analysis, settings_header
-from .select import evaluations
+from ... import figures, verdicts
+from ...lags import lag_scan, select_lagged
+from .. import ids
+from ..context import AnalysisInputError
+from ..inputs import check_lag, flag, k_of, n_queries_of, no_overlap, panel_frame, space, space_dict, time_entity, whole
+from ..jobs.runner import Analysis, JobContext, settings_header
+from .selection import evaluations
 
 NAME = "lags"
 BEST = "best"
@@ -87,26 +88,6 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
     }
 
 
-def verdict_text(scan: dict, source: str, target: str, step: str | None = None) -> str:
-    """The arrow of time in words."""
-    arrow, f, p, best = scan["arrow"], scan["future_mean"], scan["past_mean"], scan["best_lag"]
-    unit = f" (1 step = {step})" if step else ""
-    if arrow == "future":
-        return (f"The source ({source}) predicts the future of the target ({target}) better than its past (mean Δ "
-                f"{f:.3f} over δ > 0 against {p:.3f} over δ < 0): the arrow of time of the source acting on the "
-                f"target. Δ is smallest at δ = {best}{unit}.")
-    if arrow == "past":
-        return (f"The source ({source}) predicts the past of the target ({target}) better than its future (mean Δ "
-                f"{p:.3f} over δ < 0 against {f:.3f} over δ > 0): the arrow of time of the target acting on the "
-                f"source. Δ is smallest at δ = {best}{unit}.")
-    if f != f:  # NaN: no mirrored lags
-        return (f"No arrow of time can be read: the lags scanned have no pairs δ and −δ. Δ is smallest at "
-                f"δ = {best}{unit}.")
-    return (f"No clear arrow of time between {source} and {target}: future and past are predicted equally well "
-            f"within two standard errors (mean Δ {f:.3f} over δ > 0, {p:.3f} over δ < 0). Δ is smallest at "
-            f"δ = {best}{unit}.")
-
-
 def run(df: pd.DataFrame, settings: dict, progress) -> dict:
     """The lag scan, then (optionally) the lagged greedy selection."""
     src, tgt = settings["source"]["columns"], settings["target"]["columns"]
@@ -121,7 +102,8 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
                     n_queries=settings["n_queries"], random_state=settings["random_state"],
                     progress=_sub(progress, 0.01, share - 0.01))
     out = {"scan": scan.to_dict(), "step": step,
-           "verdict": verdict_text(scan.to_dict(), settings["source"]["label"], settings["target"]["label"], step),
+           "verdict": verdicts.lag_scan(scan, source=settings["source"]["label"], target=settings["target"]["label"],
+                                        step=step),
            "selection": None}
     if sel:
         lag = scan.best_lag if sel["lag"] == BEST else int(sel["lag"])
@@ -161,8 +143,6 @@ def to_csv(record: dict) -> str:
     return text
 
 
-ANALYSIS = register_analysis(Analysis(name=NAME, title="Time lags", prepare=prepare, run=run, to_csv=to_csv,
-                                      version=1))
 
 
 # --------------------------------------------------------------------------------------
@@ -223,7 +203,7 @@ def render(record: dict):
     import dash_bootstrap_components as dbc
     from dash import html
 
-    from .ui import figure_block, table
+    from ..ui import figure_block, table
 
     s, res = record["settings"], record["result"]
     scan = res["scan"]
@@ -233,13 +213,13 @@ def render(record: dict):
     head = dbc.Card(dbc.CardBody([
         html.Div([
             html.Div([html.Div("best lag", className="metric-label"),
-                      html.Div(f"δ = {scan['best_lag']}", className="metric-value", id="lag-best")], className="metric"),
+                      html.Div(f"δ = {scan['best_lag']}", className="metric-value", id=ids.LAG_BEST)], className="metric"),
             html.Div([html.Div(f"Δ(source_t → target_t+δ) at δ = {scan['best_lag']}", className="metric-label"),
                       html.Div(f"{best['forward']:.4f} ± {best['forward_se']:.4f}", className="metric-value")],
                      className="metric"),
             html.Div([
-                dbc.Badge(label, color=color, className="relation-badge", id="lag-arrow"),
-                html.Div(res["verdict"], className="relation-text", id="lag-verdict"),
+                dbc.Badge(label, color=color, className="relation-badge", id=ids.LAG_ARROW),
+                html.Div(res["verdict"], className="relation-text", id=ids.LAG_VERDICT),
             ], className="relation"),
         ], className="metrics-row"),
         html.Div([
@@ -258,15 +238,13 @@ def render(record: dict):
         chosen = [st for st in sel["steps"] if st["size"] == sel["suggested_size"]][0]
         dummy_in = sel.get("dummy") in chosen["features"]
         sug = [i for i, r in enumerate(rows) if r["d"] == sel["suggested_size"]]
-        highlight = [*({"if": {"row_index": i}, "backgroundColor": "#e8f1fb", "fontWeight": 600} for i in sug),
-                     {"if": {"column_id": "added"}, "whiteSpace": "normal", "wordBreak": "break-word",
-                      "maxWidth": "10rem"}]
+        highlight = [{"rows": sug, "style": {"backgroundColor": "#e8f1fb", "fontWeight": 600}}]
         blocks += [
             html.H5(f"Selection with the target at t{'+' if sel['lag'] >= 0 else '−'}{abs(sel['lag'])}",
                     className="mt-4 mb-1"),
             html.Div([
                 html.Span(f"Suggested: d = {sel['suggested_size']}: ", className="fw-semibold"),
-                html.Span(", ".join(chosen["features"]), id="lag-selected"),
+                html.Span(", ".join(chosen["features"]), id=ids.LAG_SELECTED),
                 html.Span(" (the dummy noise feature is among them: within noise)" if dummy_in else
                           " · the dummy noise feature was not chosen", className="text-muted small ms-1"),
             ], className="mb-2"),
@@ -275,14 +253,14 @@ def render(record: dict):
                 dbc.Col([html.Div("Best subset S of each size, at t; the target at t + δ (greedy: each adds one "
                                   "feature to the one before)",
                                   className="small text-muted mb-1"),
-                         table(list(rows[0]), rows, id="lag-sel-table", max_height=440, highlight=highlight)], lg=6),
+                         table(list(rows[0]), rows, id=ids.LAG_SEL_TABLE, max_height=440, highlight=highlight)], lg=6),
             ], className="g-3"),
         ]
     return blocks
 
 
 __all__ = ["ANALYSIS", "BEST", "build_figures", "prepare", "render", "run", "scan_frame", "selection_rows",
-           "to_csv", "verdict_text"]
+           "to_csv"]
 
 
 # --------------------------------------------------------------------------------------
@@ -292,8 +270,8 @@ def control_values(meta: dict, client: dict | None, current: dict, *, restore: b
     """Options and values of the Time lags page: source and target from the example's roles
     (policy panel: policies → epidemic_state), time and entity from the Data page's roles,
     lags −L … L around the example's lag."""
-    from .inputs import NONE, default_pair, enabled_spaces, example_roles, resolve_controls
-    from .jobs import last_inputs
+    from ..inputs import NONE, default_pair, enabled_spaces, example_roles, resolve_controls
+    from ..jobs.runner import last_inputs
 
     groups = (client or {}).get("groups")
     opts, enabled = enabled_spaces(meta, groups)
@@ -321,3 +299,27 @@ def control_values(meta: dict, client: dict | None, current: dict, *, restore: b
     if values["select"] is None:
         values["select"] = []
     return {"options": opts, **values}
+
+
+
+def hint(meta: dict) -> str:
+    roles = meta.get("roles") or {}
+    text = f"{meta['filename']}: {meta['n_rows']} rows."
+    if not roles.get("time"):
+        text += " No time column in the Data page's roles: choose one here."
+    return text + " A lag counts steps of the time column (a week for weekly dates)."
+
+
+def controls(meta: dict, client, current: dict, *, restore: bool, data_changed: bool) -> dict:
+    """The page's control values, options and hint (see ``Analysis.controls``)."""
+    from ..inputs import column_options
+
+    v = control_values(meta, client, current, restore=restore, data_changed=data_changed)
+    return {"values": v, "hint": hint(meta),
+            "options": {"source": v["options"], "target": v["options"], "candidates": v["options"],
+                        "time": column_options(meta), "entity": column_options(meta, none_label="none")}}
+
+#: the declaration the card and the job runner use
+ANALYSIS = Analysis(name=NAME, title="Time lags", prepare=prepare, run=run, to_csv=to_csv, version=1,
+                    render=render, controls=controls, run_label='Scan lags',
+                    empty_text='Choose a source, a target and the time column, and press Scan lags.')

@@ -13,10 +13,11 @@ import io
 import numpy as np
 import pandas as pd
 
-from .. import figures
-from ..causality import causality_test
-from .context import AnalysisInputError
-from .inputs import (
+from ... import figures, verdicts
+from ...causality import causality_test
+from .. import ids
+from ..context import AnalysisInputError
+from ..inputs import (
     column_info,
     k_of,
     n_queries_of,
@@ -29,7 +30,7 @@ from .inputs import (
     time_entity,
     whole,
 )
-from .jobs import Analysis, JobContext, register_analysis, settings_header
+from ..jobs.runner import Analysis, JobContext, settings_header
 
 NAME = "causality"
 RANDOM_STATE = 0
@@ -98,29 +99,6 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
     }
 
 
-def verdict_text(result: dict, cause: str, effect: str, conditioning: str | None = None) -> str:
-    """The verdict in words, with the two gains."""
-    xy, yx = result["x_to_y"], result["y_to_x"]
-    tau = xy["tau"]
-    g1 = f"IG({cause} → {effect}) = {xy['gain']:.3f} ± {xy['gain_se']:.3f}"
-    g2 = f"IG({effect} → {cause}) = {yx['gain']:.3f} ± {yx['gain_se']:.3f}"
-    beyond = f" and {conditioning}" if conditioning else ""
-    v = result["verdict"]
-    if v == "x drives y":
-        return (f"{cause} drives {effect}: adding {cause}'s present to {effect}'s own present{beyond} improves the "
-                f"prediction of {effect} τ = {tau} rows later ({g1}, best at α* = {xy['alpha_star']:.2f}), while "
-                f"{effect} does not help to predict {cause} ({g2}).")
-    if v == "y drives x":
-        return (f"{effect} drives {cause}: adding {effect}'s present to {cause}'s own present{beyond} improves the "
-                f"prediction of {cause} τ = {tau} rows later ({g2}, best at α* = {yx['alpha_star']:.2f}), while "
-                f"{cause} does not help to predict {effect} ({g1}).")
-    if v == "bidirectional":
-        return (f"Coupling both ways: each present helps to predict the other's future ({g1}; {g2}). Strong one-way "
-                "coupling can synchronise two systems and show up like this too: compare the two gains.")
-    return (f"No detectable coupling: neither present helps to predict the other's future beyond its own{beyond} "
-            f"({g1}; {g2}; a gain counts above {result['min_gain']:g} and {result['z']:g} standard errors).")
-
-
 def run(df: pd.DataFrame, settings: dict, progress) -> dict:
     """The imbalance gain both ways on one time series."""
     cause, effect = settings["cause"]["columns"], settings["effect"]["columns"]
@@ -147,8 +125,9 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
     out = res.to_dict()
     out["n_rows"] = n_rows
     out["trimmed_rows"] = info["trimmed"]
-    out["verdict_text"] = verdict_text(out, settings["cause"]["label"], settings["effect"]["label"],
-                                       settings["conditioning"]["label"] if settings["conditioning"] else None)
+    out["verdict_text"] = verdicts.causality(  # the CLI prints the same sentence
+        res, cause=settings["cause"]["label"], effect=settings["effect"]["label"],
+        conditioning=settings["conditioning"]["label"] if settings["conditioning"] else None)
     return out
 
 
@@ -175,8 +154,6 @@ def to_csv(record: dict) -> str:
     return "\n".join(lines) + "\n" + buf.getvalue()
 
 
-ANALYSIS = register_analysis(Analysis(name=NAME, title="Causality (imbalance gain)", prepare=prepare, run=run,
-                                      to_csv=to_csv, version=1))
 
 
 # --------------------------------------------------------------------------------------
@@ -222,7 +199,7 @@ def render(record: dict):
     import dash_bootstrap_components as dbc
     from dash import html
 
-    from .ui import figure_block, table
+    from ..ui import figure_block, table
 
     s, res = record["settings"], record["result"]
     x, y = s["cause"]["label"], s["effect"]["label"]
@@ -231,15 +208,15 @@ def render(record: dict):
     head = dbc.Card(dbc.CardBody([
         html.Div([
             html.Div([html.Div(f"IG({x} → {y})", className="metric-label"),
-                      html.Div(f"{xy['gain']:.3f} ± {xy['gain_se']:.3f}", className="metric-value", id="cau-ig-xy"),
+                      html.Div(f"{xy['gain']:.3f} ± {xy['gain_se']:.3f}", className="metric-value", id=ids.CAU_IG_XY),
                       html.Div(f"α* = {xy['alpha_star']:.2f}", className="small text-muted")], className="metric"),
             html.Div([html.Div(f"IG({y} → {x})", className="metric-label"),
-                      html.Div(f"{yx['gain']:.3f} ± {yx['gain_se']:.3f}", className="metric-value", id="cau-ig-yx"),
+                      html.Div(f"{yx['gain']:.3f} ± {yx['gain_se']:.3f}", className="metric-value", id=ids.CAU_IG_YX),
                       html.Div(f"α* = {yx['alpha_star']:.2f}", className="small text-muted")], className="metric"),
             html.Div([
                 dbc.Badge(verdict_label(record), color=VERDICT_BADGE[res["verdict"]], className="relation-badge",
-                          id="cau-verdict"),
-                html.Div(res["verdict_text"], className="relation-text", id="cau-verdict-text"),
+                          id=ids.CAU_VERDICT),
+                html.Div(res["verdict_text"], className="relation-text", id=ids.CAU_VERDICT_TEXT),
             ], className="relation"),
         ], className="metrics-row"),
         *([html.Div("; ".join(record["warnings"]), className="small text-warning mt-1")]
@@ -251,11 +228,10 @@ def render(record: dict):
              "α*": f"{yx['alpha_star']:.3f}", "IG": f"{yx['gain']:.4f} ± {yx['gain_se']:.4f}"}]
     return [head, figure_block("causality", figs["curves"]),
             html.Div([html.H6("Imbalance gain, both directions", className="mt-3"),
-                      table(list(rows[0]), rows, id="cau-table")])]
+                      table(list(rows[0]), rows, id=ids.CAU_TABLE)])]
 
 
-__all__ = ["ANALYSIS", "build_figures", "curves_frame", "prepare", "render", "run", "to_csv", "verdict_label",
-           "verdict_text"]
+__all__ = ["ANALYSIS", "build_figures", "curves_frame", "prepare", "render", "run", "to_csv", "verdict_label"]
 
 
 # --------------------------------------------------------------------------------------
@@ -264,8 +240,8 @@ __all__ = ["ANALYSIS", "build_figures", "curves_frame", "prepare", "render", "ru
 def control_values(meta: dict, client: dict | None, current: dict, *, restore: bool, data_changed: bool) -> dict:
     """Options and values of the Causality page: cause and effect from the example's groups
     (Rössler: X and Y), τ from its lag, time and entity from the Data page's roles."""
-    from .inputs import NONE, default_pair, enabled_spaces, example_roles, resolve_controls
-    from .jobs import last_inputs
+    from ..inputs import NONE, default_pair, enabled_spaces, example_roles, resolve_controls
+    from ..jobs.runner import last_inputs
 
     groups = (client or {}).get("groups")
     opts, enabled = enabled_spaces(meta, groups)
@@ -297,3 +273,21 @@ def entity_choice(values: list[str], current, last) -> str | None:
         if c is not None and str(c) in values:
             return str(c)
     return values[0] if values else None
+
+
+
+def controls(meta: dict, client, current: dict, *, restore: bool, data_changed: bool) -> dict:
+    """The page's control values and options (see ``Analysis.controls``; the hint follows the
+    time and entity columns, in the page)."""
+    from ..inputs import column_options
+
+    v = control_values(meta, client, current, restore=restore, data_changed=data_changed)
+    return {"values": v, "hint": None,
+            "options": {"cause": v["options"], "effect": v["options"], "cond": v["cond_options"],
+                        "time": column_options(meta, none_label="none"),
+                        "entity": column_options(meta, none_label="none")}}
+
+#: the declaration the card and the job runner use
+ANALYSIS = Analysis(name=NAME, title="Causality (imbalance gain)", prepare=prepare, run=run, to_csv=to_csv, version=1,
+                    render=render, controls=controls, run_label='Test',
+                    empty_text='Choose a putative cause X and effect Y and press Test.')

@@ -11,13 +11,17 @@ import io
 import numpy as np
 import pandas as pd
 
-from .. import figures
-from ..imbalance import RELATION_TEXT, imbalance_pair, rank_samples
-from .context import AnalysisInputError, FULL, check_spaces, clean_groups, feature_columns, prepare_frame, resolve_space
-from .jobs import Analysis, JobContext, register_analysis, settings_header
+from ... import figures
+from ..._validation import FEATURE_METRICS
+from ...imbalance import imbalance_pair, rank_samples
+from ...verdicts import RELATION_TEXT
+from .. import ids
+from ..context import AnalysisInputError, FULL, space_options, check_spaces, clean_groups, feature_columns, prepare_frame, resolve_space
+from ..inputs import n_queries_of, one_of, whole
+from ..jobs.runner import Analysis, JobContext, last_inputs, settings_header
 
 NAME = "compare"
-METRICS = ("euclidean", "manhattan", "chebyshev")
+METRICS = FEATURE_METRICS  # the metrics a page offers (one list, in infoimb._validation)
 EXTRAS = {
     "features": "full space ↔ each feature",
     "groups": "full space ↔ each group",
@@ -28,40 +32,15 @@ N_PARTNERS = 50
 RANDOM_STATE = 0
 
 
-def _int(value, what, lo, hi=None) -> int:
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        raise AnalysisInputError(f"{what} must be a whole number, got {value!r}") from None
-    if not np.isfinite(f) or f != int(f):
-        raise AnalysisInputError(f"{what} must be a whole number, got {value!r}")
-    v = int(f)
-    if v < lo or (hi is not None and v > hi):
-        raise AnalysisInputError(f"{what} must be between {lo} and {hi}, got {v}" if hi is not None
-                                 else f"{what} must be at least {lo}, got {v}")
-    return v
-
-
 def prepare(inputs: dict, ctx: JobContext) -> dict:
     """Canonical settings of a comparison from the page's inputs."""
     a = resolve_space(inputs.get("a"), ctx.meta, ctx.groups)
     b = resolve_space(inputs.get("b"), ctx.meta, ctx.groups)
     check_spaces(a, b, allow_overlap=True, allow_same=False)
     n = ctx.n_rows
-    k = _int(inputs.get("k", 1) if inputs.get("k") not in (None, "") else 1, "k", 1, max(n - 1, 1))
-    metric = inputs.get("metric") or "euclidean"
-    if metric not in METRICS:
-        raise AnalysisInputError(f"metric must be one of {', '.join(METRICS)}")
-    estimator = inputs.get("estimator") or "exact"
-    if estimator == "exact":
-        n_queries = None
-    elif estimator == "subsampled":
-        n_queries = _int(inputs.get("n_queries") if inputs.get("n_queries") not in (None, "") else 1000,
-                         "the number of query points", 10, None)
-        if n_queries >= n:
-            n_queries = None  # as many queries as points: that is the exact estimator
-    else:
-        raise AnalysisInputError(f"unknown estimator {estimator!r}")
+    k = whole(inputs.get("k"), "k", 1, max(n - 1, 1), default=1)
+    metric = one_of(inputs.get("metric"), "metric", METRICS, default="euclidean")
+    n_queries = n_queries_of(inputs, n)  # None: exact (also when as many queries as points)
     extras = [e for e in (inputs.get("extras") or []) if e in EXTRAS]
     full = feature_columns(ctx.meta)
     columns = set(a.columns) | set(b.columns)
@@ -191,8 +170,6 @@ def to_csv(record: dict) -> str:
     return "\n".join(settings_header(record)) + "\n" + buf.getvalue()
 
 
-ANALYSIS = register_analysis(Analysis(name=NAME, title="Compare two spaces", prepare=prepare, run=run,
-                                      to_csv=to_csv, version=1))
 
 
 # --------------------------------------------------------------------------------------
@@ -250,7 +227,7 @@ def render(record: dict):
     import dash_bootstrap_components as dbc
     from dash import html
 
-    from .ui import figure_block, table
+    from ..ui import figure_block, table
 
     sm = summary(record)
     figs = build_figures(record)
@@ -261,13 +238,13 @@ def render(record: dict):
     head = dbc.Card(dbc.CardBody([
         html.Div([
             html.Div([html.Div("Δ(A → B)", className="metric-label"),
-                      html.Div(sm["a_to_b"], className="metric-value", id="cmp-delta-ab")], className="metric"),
+                      html.Div(sm["a_to_b"], className="metric-value", id=ids.CMP_DELTA_AB)], className="metric"),
             html.Div([html.Div("Δ(B → A)", className="metric-label"),
-                      html.Div(sm["b_to_a"], className="metric-value", id="cmp-delta-ba")], className="metric"),
+                      html.Div(sm["b_to_a"], className="metric-value", id=ids.CMP_DELTA_BA)], className="metric"),
             html.Div([
                 dbc.Badge(figures.REGION_NAMES[sm["relation"]], color=colors[sm["relation"]],
-                          className="relation-badge", id="cmp-relation"),
-                html.Div(sm["relation_text"], className="relation-text", id="cmp-relation-text"),
+                          className="relation-badge", id=ids.CMP_RELATION),
+                html.Div(sm["relation_text"], className="relation-text", id=ids.CMP_RELATION_TEXT),
             ], className="relation"),
         ], className="metrics-row"),
         html.Div([
@@ -296,9 +273,64 @@ def render(record: dict):
                 for p in res["pairs"]]
         blocks.append(html.Div([
             html.H6("All pairs on the plane", className="mt-3"),
-            table(list(rows[0]), rows, max_height=320, id="cmp-pairs-table"),
+            table(list(rows[0]), rows, max_height=320, id=ids.CMP_PAIRS_TABLE),
         ]))
     return blocks
 
 
 __all__ = ["ANALYSIS", "EXTRAS", "FULL", "METRICS", "build_figures", "prepare", "render", "run", "summary", "to_csv"]
+
+
+
+# ---- the page's controls ------------------------------------------------------------
+def choices(meta, groups) -> tuple[list, str | None, str | None]:
+    """Space options and sensible defaults: B = the full space, A = the first group (or else
+    feature) that is not the full space itself."""
+    opts = space_options(meta, groups)
+    enabled = [o["value"] for o in opts if not o.get("disabled")]
+    default_b = FULL if FULL in enabled else None
+    full = set(feature_columns(meta))
+    by_name = {f"group:{g['name']}": set(g["columns"]) for g in clean_groups(groups)}
+    candidates = [v for v in enabled if v.startswith("group:") and by_name.get(v) != full] + \
+        [v for v in enabled if v.startswith("col:")]
+    default_a = candidates[0] if candidates else None
+    return opts, default_a, default_b
+
+
+def control_values(meta, client, current: dict, restore: bool) -> dict:
+    """The values of the page's controls: on mount (``restore``) those of the last run when
+    still valid; later the current ones while valid; else sensible defaults."""
+    opts, da, db = choices(meta, (client or {}).get("groups"))
+    valid = {o["value"] for o in opts if not o.get("disabled")}
+    last = last_inputs(client, NAME) if restore else {}
+    out = {}
+    for key, default in (("a", da), ("b", db)):
+        for candidate in (last.get(key), current.get(key), default):
+            if candidate in valid:
+                out[key] = candidate
+                break
+        else:
+            out[key] = None
+    if out["a"] == out["b"]:
+        out["a"] = da if da != out["b"] else next((v for v in valid if v != out["b"]), None)
+    for key in ("k", "metric", "estimator", "n_queries", "extras"):
+        out[key] = last[key] if key in last and last[key] is not None else current.get(key)
+    if out["metric"] not in METRICS:
+        out["metric"] = "euclidean"
+    if out["estimator"] not in ("exact", "subsampled"):
+        out["estimator"] = "exact"
+    out["extras"] = [e for e in (out["extras"] or []) if e in EXTRAS]
+    return {"options": opts, **out}
+
+
+
+def controls(meta: dict, client, current: dict, *, restore: bool, data_changed: bool) -> dict:
+    """The page's control values, options and hint (see ``Analysis.controls``)."""
+    v = control_values(meta, client, current, restore)
+    return {"values": v, "options": {"a": v["options"], "b": v["options"]},
+            "hint": f"{meta['filename']}: {meta['n_rows']} points"}
+
+#: the declaration the card and the job runner use
+ANALYSIS = Analysis(name=NAME, title="Compare two spaces", prepare=prepare, run=run, to_csv=to_csv, version=1,
+                    render=render, controls=controls, run_label='Compare',
+                    empty_text='Choose spaces A and B and press Compare.')

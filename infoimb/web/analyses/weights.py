@@ -10,11 +10,12 @@ import io
 import numpy as np
 import pandas as pd
 
-from .. import figures
-from ..weights import optimize_weights
-from .context import AnalysisInputError, prepare_frame
-from .inputs import k_of, n_queries_of, one_of, periodic_of, real, space, space_dict, whole
-from .jobs import Analysis, JobContext, register_analysis, settings_header
+from ... import figures
+from ...weights import optimize_weights
+from .. import ids
+from ..context import AnalysisInputError, prepare_frame
+from ..inputs import k_of, n_queries_of, one_of, periodic_of, real, space, space_dict, whole
+from ..jobs.runner import Analysis, JobContext, settings_header
 
 NAME = "scales"
 METHODS = {
@@ -110,8 +111,6 @@ def to_csv(record: dict) -> str:
     return "\n".join(lines) + "\n" + buf.getvalue()
 
 
-ANALYSIS = register_analysis(Analysis(name=NAME, title="Scales of features", prepare=prepare, run=run,
-                                      to_csv=to_csv, version=1))
 
 
 # --------------------------------------------------------------------------------------
@@ -141,17 +140,17 @@ def render(record: dict):
     import dash_bootstrap_components as dbc
     from dash import html
 
-    from .ui import figure_block, table
+    from ..ui import figure_block, table
 
     s, res = record["settings"], record["result"]
     figs = build_figures(record)
     head = dbc.Card(dbc.CardBody([
         html.Div([
             html.Div([html.Div("Δ(A → B), unit weights", className="metric-label"),
-                      html.Div(f"{res['delta_before']:.4f}", className="metric-value", id="scl-before")],
+                      html.Div(f"{res['delta_before']:.4f}", className="metric-value", id=ids.SCL_BEFORE)],
                      className="metric"),
             html.Div([html.Div("Δ(weighted A → B)", className="metric-label"),
-                      html.Div(f"{res['delta_after']:.4f}", className="metric-value", id="scl-after")],
+                      html.Div(f"{res['delta_after']:.4f}", className="metric-value", id=ids.SCL_AFTER)],
                      className="metric"),
             html.Div([
                 html.Div("what it means", className="metric-label"),
@@ -159,7 +158,7 @@ def render(record: dict):
                          f"agree better with those in B ({s['b']['label']}): Δ "
                          + ("falls by " + f"{100 * res['improvement']:.0f}%." if res["improvement"] > 0 else
                             "does not improve on the features as given."),
-                         className="relation-text", id="scl-text"),
+                         className="relation-text", id=ids.SCL_TEXT),
             ], className="relation"),
         ], className="metrics-row"),
         html.Div("Weights multiply the features as they enter the distance (after the Data page's scaling, "
@@ -173,7 +172,7 @@ def render(record: dict):
             dbc.Row([dbc.Col(figure_block("weights", figs["bars"]), lg=6),
                      dbc.Col(figure_block("weights-history", figs["history"]), lg=6)], className="g-3"),
             html.Div([html.H6("Weights (largest = 1)", className="mt-3"),
-                      table(list(rows[0]), rows, id="scl-table", max_height=320)])]
+                      table(list(rows[0]), rows, id=ids.SCL_TABLE, max_height=320)])]
 
 
 __all__ = ["ANALYSIS", "METHODS", "build_figures", "prepare", "render", "run", "to_csv", "weights_frame"]
@@ -185,8 +184,8 @@ __all__ = ["ANALYSIS", "METHODS", "build_figures", "prepare", "render", "run", "
 def default_spaces(meta: dict, groups) -> tuple[str | None, str | None]:
     """B: the example's target, else the first group short of the full space; A: the first
     group of two or more features apart from B, else the full space."""
-    from .context import FULL, clean_groups, feature_columns
-    from .inputs import enabled_spaces, example_roles
+    from ..context import FULL, clean_groups, feature_columns
+    from ..inputs import enabled_spaces, example_roles
 
     _, enabled = enabled_spaces(meta, groups)
     full = set(feature_columns(meta))
@@ -203,8 +202,8 @@ def default_spaces(meta: dict, groups) -> tuple[str | None, str | None]:
 
 
 def control_values(meta: dict, client: dict | None, current: dict, *, restore: bool, data_changed: bool) -> dict:
-    from .inputs import enabled_spaces, resolve_controls
-    from .jobs import last_inputs
+    from ..inputs import enabled_spaces, resolve_controls
+    from ..jobs.runner import last_inputs
 
     groups = (client or {}).get("groups")
     opts, enabled = enabled_spaces(meta, groups)
@@ -221,3 +220,16 @@ def control_values(meta: dict, client: dict | None, current: dict, *, restore: b
     }
     values = resolve_controls(spec, current, last_inputs(client, NAME), restore=restore, data_changed=data_changed)
     return {"options": opts, **values}
+
+
+
+def controls(meta: dict, client, current: dict, *, restore: bool, data_changed: bool) -> dict:
+    """The page's control values, options and hint (see ``Analysis.controls``)."""
+    v = control_values(meta, client, current, restore=restore, data_changed=data_changed)
+    return {"values": v, "options": {"a": v["options"], "b": v["options"]},
+            "hint": f"{meta['filename']}: {meta['n_rows']} points"}
+
+#: the declaration the card and the job runner use
+ANALYSIS = Analysis(name=NAME, title="Scales of features", prepare=prepare, run=run, to_csv=to_csv, version=1,
+                    render=render, controls=controls, run_label='Optimise',
+                    empty_text='Choose the features to weight (A) and the target space (B) and press Optimise.')

@@ -1,0 +1,484 @@
+"""The Dash card of an analysis: Run / Cancel / progress / results / downloads.
+
+:class:`AnalysisCard` builds the layout of the standard card from an
+:class:`~infoimb.web.jobs.runner.Analysis` and the page's controls, and registers its
+callbacks explicitly with :meth:`AnalysisCard.register_callbacks` (``app.create_app`` calls it
+once per card): the background job (``running`` disables Run and enables Cancel, ``progress``
+feeds the bar, ``cancel`` stops the job), the display (memo lookup whenever an input changes)
+and the downloads. The job's result, running flag and progress live in *app-level* stores
+(:func:`app_stores`), so changing page while a job runs breaks nothing; the page's components
+follow those stores through the clientside functions of ``assets/infoimb_jobs.js``.
+
+The session is never part of a callback's payload: it is the HttpOnly cookie read by
+:func:`infoimb.web.sessions.current_sid` in the web process, and handed to a background job by
+the job manager (:data:`infoimb.web.sessions.SESSION_ARG`).
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
+
+from .. import ids
+from ..config import Settings
+from ..store import InvalidSession, SessionStore, dumps
+from .runner import Analysis, check_job, get_analysis, lookup, record_to_csv, run_job, sentence
+
+log = logging.getLogger(__name__)
+
+__all__ = ["AnalysisCard", "JobOutput", "JobOutputs", "app_stores", "cancelled_status", "display_logic",
+           "progress_bar", "progress_callback", "register_figure_downloads"]
+
+#: the namespace of the clientside functions in assets/infoimb_jobs.js
+JS = "infoimb"
+
+
+@dataclass(frozen=True)
+class JobOutput:
+    """What a job manager needs to know about a background callback, named by its first output
+    (``"<component id>.<property>"``).
+
+    - ``report(message, args)``: the callback's return value that shows ``message`` as an
+      error (the process running the job died, the job waited too long, the session's share of
+      jobs is taken);
+    - ``admit(args)`` (optional): checked in the web process before the job is queued; a
+      final return value (a refusal with its message, a memo hit) or None to queue the job.
+
+    ``args`` are the callback's keyword arguments (its inputs and states by name, and the
+    session under :data:`infoimb.web.sessions.SESSION_ARG`).
+    """
+
+    report: Callable[[str, dict], object]
+    admit: Callable[[dict], object] | None = None
+
+
+class JobOutputs:
+    """The app's background callbacks by first output: one object per app, made by
+    ``create_app`` and shared by the cards (which add to it) and the job manager (which reads it)."""
+
+    def __init__(self):
+        self._specs: dict[str, JobOutput] = {}
+
+    def add(self, output: str, spec: JobOutput) -> JobOutput:
+        self._specs[output] = spec
+        return spec
+
+    def get(self, output: str | None) -> JobOutput | None:
+        return self._specs.get(output) if output else None
+
+    def __contains__(self, output) -> bool:
+        return output in self._specs
+
+
+def app_stores(analyses) -> list:
+    """The app-level stores of every analysis (in the app layout, present on every page).
+
+    Every store starts with non-null data: a memory dcc.Store whose data is None or unset
+    "changes" it to null when it mounts, and that would start every job on page load.
+    """
+    out = []
+    for name in analyses:
+        out += [
+            dcc.Store(id=ids.job(ids.JOB_RESULT, name), data={}, storage_type="memory"),
+            dcc.Store(id=ids.job(ids.JOB_RUNNING, name), data=False, storage_type="memory"),
+            dcc.Store(id=ids.job(ids.JOB_PROGRESS, name), data={}, storage_type="memory"),
+            dcc.Store(id=ids.job(ids.JOB_REQUEST, name), data={}, storage_type="memory"),
+            dcc.Store(id=ids.job(ids.JOB_CANCEL, name), data={}, storage_type="memory"),
+        ]
+    return out
+
+
+def progress_bar(name: str, className: str = "job-progress mt-2"):
+    """The progress bar of job ``name`` (hidden until it runs), fed by the clientside functions
+    ``infoimb.progress`` and ``infoimb.running`` / ``infoimb.loading``; the analysis cards and the
+    Data page's table loading share it."""
+    return html.Div(
+        dbc.Progress(id=ids.job(ids.PROGRESS_BAR, name), value=0, label="", className=className,
+                     style={"height": "1.35rem"}),
+        id=ids.job(ids.PROGRESS_WRAP, name),
+        style={"display": "none"},
+    )
+
+
+def progress_callback(app_or_dash, name: str) -> None:
+    """The clientside callback that moves job ``name``'s progress store to its bar."""
+    app_or_dash.clientside_callback(
+        ClientsideFunction(JS, "progress"),
+        Output(ids.job(ids.PROGRESS_BAR, name), "value"),
+        Output(ids.job(ids.PROGRESS_BAR, name), "label"),
+        Input(ids.job(ids.JOB_PROGRESS, name), "data"),
+    )
+
+
+class AnalysisCard:
+    """The standard Run / Cancel / progress / results card of one analysis.
+
+    Parameters
+    ----------
+    analysis : Analysis or str
+        The declaration (:mod:`infoimb.web.analyses`), or its name.
+    state : dict name -> dash.State
+        The page's controls; their values are the ``inputs`` of ``prepare``.
+    options : dict name -> component id, optional
+        The dropdowns whose options the analysis's ``controls`` fills from the session's table.
+    hint : component id, optional
+        Where the analysis's hint about the table goes.
+    synced : names, optional
+        The controls whose values follow the table and the last run (default: all of ``state``).
+    get_store, get_settings : callables, optional
+        Return the app's SessionStore and Settings (default: :mod:`infoimb.web.runtime`).
+
+    Nothing is registered by the constructor; ``create_app`` calls :meth:`register_callbacks`.
+    """
+
+    def __init__(self, analysis: Analysis | str, *, state: dict, options: dict | None = None, hint=None,
+                 synced=None, get_store: Callable[[], SessionStore] | None = None,
+                 get_settings: Callable[[], Settings] | None = None):
+        from .. import runtime
+
+        self.analysis = get_analysis(analysis)
+        self.name = self.analysis.name
+        self.state = dict(state)
+        self.options = dict(options or {})
+        self.hint = hint
+        self.synced = tuple(synced) if synced is not None else tuple(self.state)
+        self.get_store = get_store or runtime.get_store
+        self.get_settings = get_settings or runtime.get_settings
+
+    @property
+    def run_label(self) -> str:
+        return self.analysis.run_label
+
+    @property
+    def empty_text(self) -> str:
+        return self.analysis.empty_text
+
+    def render(self, record: dict):
+        return self.analysis.render(record)
+
+    # ---- layout ---------------------------------------------------------------------
+    def controls(self):
+        """Run and Cancel buttons, the progress bar and the status line."""
+        n = self.name
+        return html.Div(
+            [
+                html.Div(
+                    [
+                        dbc.Button(self.run_label, id=ids.job(ids.RUN, n), color="primary", n_clicks=0,
+                                   className="me-2"),
+                        dbc.Button("Cancel", id=ids.job(ids.CANCEL, n), color="secondary", outline=True,
+                                   n_clicks=0, disabled=True),
+                    ],
+                    className="d-flex align-items-center",
+                ),
+                progress_bar(n, className="job-progress mt-3"),
+                html.Div(id=ids.job(ids.STATUS, n), className="mt-3"),
+                # what the clientside Run function packs: the names of the inputs, in order
+                dcc.Store(id=ids.job(ids.CARD_INPUTS, n), data={"name": n, "keys": list(self.state)},
+                          storage_type="memory"),
+            ],
+            className="analysis-controls",
+        )
+
+    def results(self):
+        """The results area with its download buttons."""
+        n = self.name
+        return html.Div(
+            [
+                html.Div(id=ids.job(ids.RESULTS, n), className="analysis-results"),
+                html.Div(
+                    [
+                        html.Span("Download the numbers:", className="me-2 text-muted small"),
+                        dbc.Button("CSV", id=ids.job(ids.DOWNLOAD_CSV, n), size="sm", color="secondary",
+                                   outline=True, className="me-1", disabled=True),
+                        dbc.Button("JSON", id=ids.job(ids.DOWNLOAD_JSON, n), size="sm", color="secondary",
+                                   outline=True, disabled=True),
+                        html.Span(" · figures: PNG / SVG buttons under each, or the camera in its toolbar",
+                                  className="ms-2 text-muted small"),
+                    ],
+                    className="d-flex align-items-center mt-2 download-row",
+                ),
+                dcc.Download(id=ids.job(ids.DOWNLOAD, n)),
+                dcc.Store(id=ids.job(ids.SHOWN, n), storage_type="memory"),
+            ]
+        )
+
+    # ---- callbacks ------------------------------------------------------------------
+    def register_callbacks(self, app: dash.Dash, outputs: JobOutputs | None = None) -> None:
+        """Register the card's callbacks on ``app`` (once).
+
+        The page's Run and Cancel buttons do not start or stop the job directly: clientside
+        functions turn their clicks into app-level request stores (Run also packs the control
+        values). The background callback listens to those stores only. So a page that is
+        mounted again (navigating back to it) never triggers the job, and never makes Dash
+        cancel a job still running as "outdated".
+        """
+        from ..sessions import current_sid, job_session
+
+        n = self.name
+        card = self
+
+        app.clientside_callback(
+            ClientsideFunction(JS, "request"),
+            Output(ids.job(ids.JOB_REQUEST, n), "data"),
+            Output(ids.SETTINGS_STORE, "data", allow_duplicate=True),  # remembers the inputs of the run
+            Input(ids.job(ids.RUN, n), "n_clicks"),
+            State(ids.job(ids.CARD_INPUTS, n), "data"),
+            State(ids.SETTINGS_STORE, "data"),
+            *self.state.values(),
+            prevent_initial_call=True,
+        )
+        app.clientside_callback(
+            ClientsideFunction(JS, "stamp"),
+            Output(ids.job(ids.JOB_CANCEL, n), "data"),
+            Input(ids.job(ids.CANCEL, n), "n_clicks"),
+            prevent_initial_call=True,
+        )
+
+        @app.callback(
+            output=Output(ids.job(ids.JOB_RESULT, n), "data"),
+            inputs=dict(request=Input(ids.job(ids.JOB_REQUEST, n), "data")),
+            state=dict(client=State(ids.SETTINGS_STORE, "data"), page_load=State(ids.PAGE_LOAD, "data")),
+            background=True,
+            running=[(Output(ids.job(ids.JOB_RUNNING, n), "data"), True, False)],
+            progress=[Output(ids.job(ids.JOB_PROGRESS, n), "data")],
+            progress_default=[None],
+            cancel=[Input(ids.job(ids.JOB_CANCEL, n), "data")],
+            interval=300,
+            prevent_initial_call=True,
+        )
+        def _job(set_progress, request, client, page_load, **session):
+            if not isinstance(request, dict) or not isinstance(request.get("values"), dict):
+                raise dash.exceptions.PreventUpdate
+            from .queue import server_slot
+
+            status = run_job(card.get_store(), card.analysis, job_session(session), request["values"], client,
+                             card.get_settings(), report=set_progress, server_slot=server_slot)
+            status["request"] = request.get("t")
+            return status
+
+        app.clientside_callback(
+            ClientsideFunction(JS, "running"),
+            Output(ids.job(ids.RUN, n), "disabled"),
+            Output(ids.job(ids.CANCEL, n), "disabled"),
+            Output(ids.job(ids.PROGRESS_WRAP, n), "style"),
+            Input(ids.job(ids.JOB_RUNNING, n), "data"),
+        )
+        progress_callback(app, n)
+
+        @app.callback(
+            Output(ids.job(ids.JOB_RESULT, n), "data", allow_duplicate=True),
+            Input(ids.job(ids.JOB_CANCEL, n), "data"),
+            prevent_initial_call=True,
+        )
+        def _cancelled(request):
+            if not request:
+                return no_update
+            return cancelled_status(n, card.run_label)
+
+        display_inputs = {k: Input(s.component_id, s.component_property) for k, s in self.state.items()}
+
+        @app.callback(
+            output=dict(results=Output(ids.job(ids.RESULTS, n), "children"),
+                        status=Output(ids.job(ids.STATUS, n), "children"),
+                        shown=Output(ids.job(ids.SHOWN, n), "data"),
+                        csv=Output(ids.job(ids.DOWNLOAD_CSV, n), "disabled"),
+                        json=Output(ids.job(ids.DOWNLOAD_JSON, n), "disabled")),
+            inputs=dict(job=Input(ids.job(ids.JOB_RESULT, n), "data"),
+                        dataset=Input(ids.DATASET_STORE, "data"),
+                        client=Input(ids.SETTINGS_STORE, "data"),
+                        values=display_inputs),
+            state=dict(shown=State(ids.job(ids.SHOWN, n), "data")),
+        )
+        def _display(job, dataset, client, values, shown):
+            return card.display(job, client, values, {"sid": current_sid()}, shown=shown,
+                                triggered=_triggered_ids())
+
+        @app.callback(
+            Output(ids.job(ids.DOWNLOAD, n), "data"),
+            Input(ids.job(ids.DOWNLOAD_CSV, n), "n_clicks"),
+            Input(ids.job(ids.DOWNLOAD_JSON, n), "n_clicks"),
+            State(ids.job(ids.SHOWN, n), "data"),
+            prevent_initial_call=True,
+        )
+        def _download(n_csv, n_json, shown):
+            if not (n_csv or n_json):
+                return no_update
+            fmt = "json" if ids.DOWNLOAD_JSON in str(dash.ctx.triggered_id) else "csv"
+            payload = card.download(fmt, shown, current_sid())
+            return payload if payload is not None else no_update
+
+        if self.analysis.controls is not None:
+            self._register_controls(app)
+        if outputs is not None:
+            outputs.add(f"{ids.job(ids.JOB_RESULT, n)}.data", JobOutput(
+                report=lambda message, args: {"analysis": n, "status": "error", "message": message,
+                                              "request": ((args or {}).get("request") or {}).get("t")},
+                admit=self.admit,
+            ))
+
+    def _register_controls(self, app: dash.Dash) -> None:
+        """The settings sync: the controls' values, options and hint follow the session's table
+        and settings (on mount: the inputs of the last run, when still valid)."""
+        card = self
+        output = dict(values={k: Output(self.state[k].component_id, "value") for k in self.synced},
+                      options={k: Output(cid, "options") for k, cid in self.options.items()})
+        if self.hint is not None:
+            output["hint"] = Output(self.hint, "children")
+
+        @app.callback(
+            output=output,
+            inputs=dict(info=Input(ids.DATASET_STORE, "data"), client=Input(ids.SETTINGS_STORE, "data")),
+            state=dict(current={k: State(self.state[k].component_id, "value") for k in self.synced}),
+        )
+        def _controls(info, client, current):
+            return card.sync_controls(info, client, current, dash.ctx.triggered_id)
+
+    # ---- callback logic (plain functions, tested without a browser) ---------------
+    def sync_controls(self, info, client, current: dict, trigger) -> dict:
+        """The outputs of the settings sync (``trigger``: the id of the store that changed; None
+        when the page was just mounted)."""
+        from ..sessions import current_sid
+
+        meta = None
+        if info:
+            try:
+                meta = self.get_store().get_meta(current_sid())
+            except InvalidSession:
+                meta = None
+        if not meta:
+            out = dict(values={k: (None if k in self.options else no_update) for k in self.synced},
+                       options={k: [] for k in self.options})
+            if self.hint is not None:
+                out["hint"] = "Load a table on the Data page first."
+            return out
+        restore = trigger is None
+        filled = self.analysis.controls(meta, client, current or {}, restore=restore,
+                                        data_changed=trigger == ids.DATASET_STORE)
+        values = filled["values"]
+        out = dict(values={k: (no_update if not restore and values[k] == (current or {}).get(k) else values[k])
+                           for k in self.synced},
+                   options={k: filled["options"][k] for k in self.options})
+        if self.hint is not None:
+            out["hint"] = filled.get("hint")
+        return out
+
+    def admit(self, args: dict) -> dict | None:
+        """Before the job is queued (Celery): its final status if it need not run (refused, or
+        in the memo), else None. ``args`` are the background callback's arguments."""
+        from ..sessions import job_session
+
+        request = (args or {}).get("request")
+        if not isinstance(request, dict) or not isinstance(request.get("values"), dict):
+            return None  # the job itself ignores it (PreventUpdate)
+        status = check_job(self.get_store(), self.analysis, job_session(args), request["values"],
+                           args.get("client"), self.get_settings())
+        if status is not None:
+            status["request"] = request.get("t")
+        return status
+
+    def display(self, job, client, values, session, shown=None, triggered=()) -> dict:
+        """What the results area shows (see :func:`display_logic`)."""
+        return display_logic(self, job, client, values, session, shown=shown, triggered=triggered)
+
+    def download(self, fmt: str, shown, sid):
+        """A dcc.Download payload for the record on display, or None."""
+        record = self._load_shown(shown, sid)
+        if record is None:
+            return None
+        base = f"infoimb_{self.name}_{record['key'][:8]}"
+        if fmt == "json":
+            return dcc.send_string(dumps(record, indent=2), f"{base}.json")
+        text = self.analysis.to_csv(record) if self.analysis.to_csv else record_to_csv(record)
+        return dcc.send_string(text, f"{base}.csv")
+
+    def _load_shown(self, shown, sid):
+        if not isinstance(shown, dict) or not shown.get("key") or not shown.get("content_hash"):
+            return None
+        try:
+            return self.get_store().get_result(sid, shown["content_hash"], self.name, shown["key"])
+        except (InvalidSession, ValueError):
+            return None
+
+
+def _triggered_ids() -> tuple:
+    try:
+        return tuple(t["prop_id"] for t in dash.ctx.triggered)
+    except Exception:  # noqa: BLE001
+        return ()
+
+
+def cancelled_status(analysis: str, run_label: str = "Run") -> dict:
+    return {"analysis": analysis, "status": "cancelled",
+            "message": f"Cancelled: the job was stopped and nothing was stored. Press {run_label} to start again."}
+
+
+def display_logic(card: AnalysisCard, job, client, values, session, *, shown=None, triggered=()) -> dict:
+    """Decide what the results area of ``card`` shows.
+
+    - A failed or cancelled job: its message (the previous results stay).
+    - Otherwise the memo for the *current* inputs: shown at once if present.
+    - Else, the result of the last job if its record exists (the inputs changed since):
+      shown with a note; else a hint what to do.
+    """
+    sid = (session or {}).get("sid") if isinstance(session, dict) else None
+    store = card.get_store()
+    job_triggered = any(t.startswith(f"{ids.JOB_RESULT}-{card.name}.") for t in triggered)
+    if isinstance(job, dict) and job_triggered and job.get("status") in ("error", "cancelled", "queued"):
+        color = {"cancelled": "warning", "queued": "info"}.get(job["status"], "danger")
+        return dict(results=no_update, status=dbc.Alert(job.get("message", "Stopped."), color=color,
+                                                        className="mb-0 job-message", dismissable=False),
+                    shown=no_update, csv=no_update, json=no_update)
+    record, key, why = lookup(store, card.analysis, sid, values or {}, client, card.get_settings())
+    note = None
+    if record is None and isinstance(job, dict) and job.get("status") == "ok":
+        try:
+            record = store.get_result(sid, job["content_hash"], card.name, job["key"])
+        except (InvalidSession, ValueError, KeyError):
+            record = None
+        if record is not None and job.get("key") != key:
+            note = "These results are for the settings listed under them; the inputs have changed since."
+    if record is None:
+        text = sentence(why or card.empty_text)
+        placeholder = html.Div(text, className="results-placeholder")
+        return dict(results=placeholder, status=None, shown=None, csv=True, json=True)
+    cached = isinstance(job, dict) and job.get("cached") and job.get("key") == record["key"] and job_triggered
+    if note:
+        text = note
+    elif not job_triggered:
+        when = record.get("created", "")[:16].replace("T", " ")
+        text = f"From the memo: computed {when} UTC with these data and settings."
+    elif cached:
+        text = "From the memo: computed earlier with the same data and settings."
+    else:
+        text = f"Done in {record.get('elapsed_s', 0):.2f} s."
+    status = dbc.Alert(text, color="warning" if note else "success", className="mb-0 job-message")
+    new_shown = {"key": record["key"], "content_hash": record["dataset"]["content_hash"]}
+    if isinstance(shown, dict) and shown == new_shown:
+        # the same record is on display already: keep the figures, update the status only
+        return dict(results=no_update, status=status, shown=no_update, csv=False, json=False)
+    try:
+        children = card.render(record)
+    except Exception as err:  # noqa: BLE001 - a broken record must not break the page
+        log.error("rendering %s failed:\n%s", card.name, traceback.format_exc())
+        return dict(results=[], status=dbc.Alert(f"Could not draw the result ({err}).", color="danger"),
+                    shown=None, csv=True, json=True)
+    return dict(results=children, status=status, shown=new_shown, csv=False, json=False)
+
+
+def register_figure_downloads(app: dash.Dash) -> None:
+    """One clientside callback serving every PNG / SVG button under a figure (once per app)."""
+    from dash import MATCH
+
+    app.clientside_callback(
+        ClientsideFunction(JS, "figureDownload"),
+        Input({"type": ids.FIG_DOWNLOAD, "fig": MATCH, "fmt": MATCH}, "n_clicks"),
+        State({"type": ids.FIG_DOWNLOAD, "fig": MATCH, "fmt": MATCH}, "id"),
+        prevent_initial_call=True,
+    )
