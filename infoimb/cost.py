@@ -8,6 +8,10 @@ the numba cache warm) and kept in a small JSON file (``$INFOIMB_CACHE_DIR``, els
 and infoimb version. The estimate is for tie-free data; heavily tied spaces (many points at
 the k-th distance) take longer.
 
+The estimate is for the brute-force engine (``algorithm="brute"``, every metric); where
+``algorithm="auto"`` takes the k-d trees (at most 4 features per space, large N) the run is
+much faster than estimated.
+
 Above :data:`SUBSAMPLE_ABOVE_SECONDS` (30 s) :func:`cost_estimate` proposes the subsampled
 estimator (``n_queries=m``: unbiased, with a standard error) with m chosen to take about
 :data:`TARGET_SECONDS` (10 s).

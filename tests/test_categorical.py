@@ -197,3 +197,19 @@ def test_out_of_range_options_are_refused_not_corrected():
         infoimb.rank_samples(x, x, n_scatter=-1)
     with pytest.raises(ValueError, match="n_partners must be at least 1, got 0"):
         infoimb.rank_samples(x, x, n_partners=0)
+
+
+def test_the_tree_algorithm_never_serves_categorical_spaces():
+    rng = np.random.default_rng(4)
+    n = 4000  # above the tree's crossover for d <= 2: "auto" would take it for numbers
+    a = pd.DataFrame({"arm": rng.choice(["x", "y", "z"], n)})
+    b = pd.DataFrame({"y": rng.normal(size=n)})
+    with pytest.raises(ValueError, match="algorithm='tree' does not support metric 'categorical'"):
+        infoimb.imbalance_pair(a, b, algorithm="tree", n_bootstrap=0)
+    with pytest.raises(ValueError, match="does not support metric 'categorical'"):
+        infoimb.imbalance_pair(b, a, algorithm="tree", n_bootstrap=0)  # on B's side too
+    auto = infoimb.imbalance_pair(a, b, n_bootstrap=0)
+    brute = infoimb.imbalance_pair(a, b, algorithm="brute", n_bootstrap=0)
+    assert (auto.a_to_b, auto.b_to_a) == (brute.a_to_b, brute.b_to_a)
+    with pytest.raises(ValueError, match="does not support metric 'gower'"):
+        infoimb.select_features(a.assign(v=rng.normal(size=n)), b["y"], algorithm="tree")

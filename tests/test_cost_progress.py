@@ -102,15 +102,21 @@ def test_progress_from_inside_the_work_gives_identical_terms(streamed, every_chu
 def test_imbalance_pair_progress_and_interrupt(every_chunk):
     X = np.random.default_rng(1).normal(size=(8000, 2))
     calls = []
-    p = infoimb.imbalance_pair(X, X[:, :1], progress=lambda f, m: calls.append(f), random_state=0)
+    p = infoimb.imbalance_pair(X, X[:, :1], progress=lambda f, m: calls.append(f), random_state=0,
+                               algorithm="brute")
     assert len(calls) == 101  # 100 chunks: at least 20 updates in any job of 100 s or more
-    assert p == infoimb.imbalance_pair(X, X[:, :1], random_state=0)
+    assert p == infoimb.imbalance_pair(X, X[:, :1], random_state=0, algorithm="brute")
+    # the k-d tree (low dimensions, large N) runs in one piece: a start and the end
+    calls = []
+    tree = infoimb.imbalance_pair(X, X[:, :1], progress=lambda f, m: calls.append(f),
+                                  random_state=0, algorithm="tree")
+    assert calls == [0.0, 1.0] and (tree.a_to_b, tree.b_to_a) == (p.a_to_b, p.b_to_a)
 
     def stop(fraction, message):
         if fraction > 0.3:
             raise Cancelled()
     with pytest.raises(Cancelled):
-        infoimb.imbalance_pair(X, X[:, :1], progress=stop)
+        infoimb.imbalance_pair(X, X[:, :1], progress=stop, algorithm="brute")
     with pytest.raises(TypeError, match="progress must be a callable"):
         infoimb.imbalance_pair(X, X[:, :1], progress=3)
 
@@ -121,7 +127,8 @@ def test_a_short_job_is_not_cut_into_pieces(monkeypatch):
     monkeypatch.setattr(imb, "_PROGRESS_CHUNK_SECONDS", 1e9)  # any job is short against this
     X = np.random.default_rng(2).normal(size=(3000, 2))
     calls = []
-    p = infoimb.imbalance_pair(X, X[:, :1], progress=lambda f, m: calls.append(f), random_state=0)
+    p = infoimb.imbalance_pair(X, X[:, :1], progress=lambda f, m: calls.append(f), random_state=0,
+                               algorithm="brute")
     # the first chunk (1/100 of the queries, at least 64) tells the rate; the rest fits in one
     assert calls == [0.0, 64 / 3000, 1.0]
-    assert p == infoimb.imbalance_pair(X, X[:, :1], random_state=0)
+    assert p == infoimb.imbalance_pair(X, X[:, :1], random_state=0, algorithm="brute")
