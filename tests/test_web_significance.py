@@ -342,3 +342,30 @@ def test_selection_stability_heatmap_values():
     assert fig.layout.title.subtitle.text == "4 disjoint splits of the data, the selection repeated on each"
     with pytest.raises(ValueError, match="missing column"):
         figures.selection_stability_heatmap(stab.drop(columns="frequency"))
+
+
+# --------------------------------------------------------------------------------------
+# the command line's downloads
+# --------------------------------------------------------------------------------------
+def test_cli_pair_q_and_causality_csv_p(tmp_path, capsys):
+    import json
+
+    from infoimb import datasets
+    from infoimb.cli import main
+
+    path = tmp_path / "g.csv"
+    datasets.gauss3d(150).to_csv(path, index=False)
+    assert main(["pair", str(path), "--a", "x,y", "--b", "x", "--permutations", "19", "--seed", "0",
+                 "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert [d["q_a_to_b"], d["q_b_to_a"]] == pytest.approx(list(bh_qvalues([d["p_a_to_b"], d["p_b_to_a"]])))
+    ross = tmp_path / "r.csv"
+    datasets.rossler(400).to_csv(ross, index=False)
+    out = tmp_path / "c.csv"
+    args = ["causality", str(ross), "--cause", "x1,y1,z1", "--effect", "x2,y2,z2", "--tau", "5",
+            "--n-alphas", "4", "--surrogates", "9", "--seed", "0"]
+    assert main([*args, "--csv", "-o", str(out)]) == 0
+    table = pd.read_csv(out)
+    assert main([*args, "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert set(table["p_x_to_y"]) == {d["p_x_to_y"]} and set(table["p_y_to_x"]) == {d["p_y_to_x"]}
