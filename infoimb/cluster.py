@@ -10,7 +10,10 @@ cluster:
 * :func:`infoimb.imbalance_gain` / :func:`infoimb.causality_test`: one task per alpha (both
   directions' scans at once);
 * :func:`infoimb.imbalance_pair`: blocks of query points, when the work is large
-  (``n_queries * N >= SHARD_MIN_WORK``).
+  (``n_queries * N >= SHARD_MIN_WORK``), and blocks of its permutations
+  (``n_permutations * N**2 >= SHARD_MIN_WORK``);
+* :func:`infoimb.causal_graph`: one task per effect for the pairwise tests (its ordered
+  pairs, lags and surrogate batch), then one per effect for the conditioning phase.
 
 The data go to the workers once per analysis (``client.scatter(..., broadcast=True)``), the
 tasks carry only small items (subsets, a lag, an alpha, a block of query indices). All
