@@ -22,7 +22,8 @@ as in the local run, so results are identical to the local run (same numbers). P
 reported as tasks complete; a progress callback that raises cancels the outstanding tasks and
 the exception propagates. A worker that dies has its tasks rerun on the others (Dask's
 scheduler); if no worker is left, or a task keeps killing workers, the analysis stops with a
-RuntimeError that says so. Nothing here is imported, and no Dask process is contacted, on the
+RuntimeError that says so (no worker: after ``INFOIMB_DASK_NO_WORKER_TIMEOUT`` seconds,
+default 60). Nothing here is imported, and no Dask process is contacted, on the
 local path.
 
 Plugging in another analysis
@@ -60,8 +61,27 @@ ENV_ADDRESS = "INFOIMB_DASK_ADDRESS"
 # imbalance_pair shards its queries only above this much work (query points x points):
 # below it, one machine answers in about a second and the round trips would dominate.
 SHARD_MIN_WORK = 4 * 10**9
-# how long the cluster may be without any worker before an analysis gives up (seconds)
+# how long the cluster may be without any worker before an analysis gives up (seconds);
+# INFOIMB_DASK_NO_WORKER_TIMEOUT overrides it
 NO_WORKER_TIMEOUT = 60.0
+ENV_NO_WORKER_TIMEOUT = "INFOIMB_DASK_NO_WORKER_TIMEOUT"
+
+
+def no_worker_timeout() -> float:
+    """Seconds an analysis waits for a worker when the cluster has none:
+    ``$INFOIMB_DASK_NO_WORKER_TIMEOUT`` when set (a positive number), else
+    :data:`NO_WORKER_TIMEOUT` (60 s)."""
+    raw = os.environ.get(ENV_NO_WORKER_TIMEOUT, "").strip()
+    if not raw:
+        return float(NO_WORKER_TIMEOUT)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"{ENV_NO_WORKER_TIMEOUT} must be a positive number of seconds, "
+                         f"got {raw!r}")
+    return value
 
 
 class LocalExecutor:
@@ -137,6 +157,8 @@ class DaskExecutor:
         from distributed.client import FutureCancelledError
 
         items = list(items)
+        timeout = no_worker_timeout()
+        check_every = min(1.0, timeout / 4)
         futures = [self.client.submit(fn, shared, item, pure=False) for item in items]
         index = {f.key: i for i, f in enumerate(futures)}
         out: list = [None] * len(items)
@@ -149,14 +171,14 @@ class DaskExecutor:
                 finished = pending.next_batch(block=False)
                 if not finished:
                     time.sleep(0.005)
-                    if time.monotonic() - checked < 1.0:
+                    if time.monotonic() - checked < check_every:
                         continue
                     checked = time.monotonic()
                     if not self.client.scheduler_info().get("workers"):
                         idle_since = idle_since or time.monotonic()
-                        if time.monotonic() - idle_since > NO_WORKER_TIMEOUT:
+                        if time.monotonic() - idle_since > timeout:
                             raise RuntimeError(
-                                f"the Dask cluster has had no worker for {NO_WORKER_TIMEOUT:.0f} s "
+                                f"the Dask cluster has had no worker for {timeout:g} s "
                                 f"({len(items) - done_count} task(s) of {fn.__name__} left); the "
                                 "analysis was stopped")
                     else:

@@ -200,3 +200,134 @@ def test_local_executor_and_blocks(monkeypatch):
     assert cluster.blocks(10, 3) == [(0, 3), (3, 7), (7, 10)]
     assert cluster.blocks(2, 8) == [(0, 1), (1, 2)]
     assert "distributed" not in sys.modules or cluster.cluster_configured() is False
+
+
+# --------------------------------------------------------------------------------------
+# permutations, surrogates, the dashboard's job runner (before the test that kills w2)
+# --------------------------------------------------------------------------------------
+def test_permutation_pvalues_identical(dask_cluster, monkeypatch):
+    client, _ = dask_cluster
+    rng = np.random.default_rng(5)
+    a = np.round(rng.normal(size=(300, 2)), 1)  # ties: the general (tied) null kernel
+    b = a[:, :1] + 0.3 * rng.normal(size=(300, 1))
+    kw = dict(n_permutations=29, random_state=11)
+    local = infoimb.imbalance_pair(a, b, **kw)
+    monkeypatch.setattr(cluster, "SHARD_MIN_WORK", 0)
+    calls = []
+    shared_calls = []
+    real_share = cluster.DaskExecutor.share
+
+    def counting_share(self, data):
+        shared_calls.append(type(data).__name__)
+        return real_share(self, data)
+
+    monkeypatch.setattr(cluster.DaskExecutor, "share", counting_share)
+    from infoimb import significance as S
+    real = S.null_deltas_sharded
+    monkeypatch.setattr(S, "null_deltas_sharded", lambda *a_, **k_: calls.append(1) or real(*a_, **k_))
+    remote = infoimb.imbalance_pair(a, b, client=client, **kw)
+    assert calls == [1]  # the null went to the cluster
+    assert shared_calls == ["tuple", "tuple"]  # once for the query blocks, once for the null
+    assert remote == local
+    assert (remote.p_a_to_b, remote.p_b_to_a) == (local.p_a_to_b, local.p_b_to_a)
+    assert remote.p_a_to_b == pytest.approx(1 / 30)  # b is a noisy copy of a's first column
+    # the blocks reproduce the local null exactly, permutation by permutation
+    sa, sb = infoimb.imbalance._pair_spaces(a, b, metric="euclidean", period=None, weights=None)
+    perms = S.permutations(300, 29, np.random.default_rng(3), canon=S.canonical_order(sa, sb))
+    here = S.null_deltas(sa, sb, 1, perms, S.no_theiler(300))
+    there = S.null_deltas_sharded(sa, sb, 1, perms, S.no_theiler(300), client)
+    np.testing.assert_array_equal(there[0], here[0])
+    np.testing.assert_array_equal(there[1], here[1])
+
+
+def _graph_data():
+    rng = np.random.default_rng(2)
+    n = 300
+    X, Y, Z = rng.normal(size=n), np.zeros(n), np.zeros(n)
+    for t in range(1, n):
+        Y[t] = 0.5 * Y[t - 1] + X[t - 1] + 0.1 * rng.normal()
+        Z[t] = 0.5 * Z[t - 1] + Y[t - 1] + 0.1 * rng.normal()
+    return pd.DataFrame({"X": X, "Y": Y, "Z": Z})
+
+
+def test_causal_graph_identical(dask_cluster):
+    client, _ = dask_cluster
+    df = _graph_data()
+    kw = dict(n_surrogates=39, alpha=0.1, alphas=[0, 0.5, 1], random_state=0)
+    local = infoimb.causal_graph(df, **kw)
+    calls = []
+    remote = infoimb.causal_graph(df, client=client, progress=lambda f, m: calls.append((f, m)),
+                                  **kw)
+    pd.testing.assert_frame_equal(remote.tested, local.tested, check_exact=True)
+    pd.testing.assert_frame_equal(remote.edges, local.edges, check_exact=True)
+    assert json.dumps(remote.to_dict(), sort_keys=True, default=str) == \
+        json.dumps(local.to_dict(), sort_keys=True, default=str)
+    assert sorted(map(tuple, remote.edges[["cause", "effect"]].values.tolist())) == \
+        [("X", "Y"), ("Y", "Z")]
+    fractions = [f for f, _ in calls]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert sum("pairwise: drivers of" in m for _, m in calls) == 3
+    assert sum("conditioning: drivers of" in m for _, m in calls) == 3
+
+
+def _web_job(tmp_path, report):
+    """A Select job of the dashboard through its job runner (own cache: no memo hit)."""
+    from infoimb.web import data_logic
+    from infoimb.web.config import Settings
+    from infoimb.web.jobs import run_job
+    from infoimb.web.store import SessionStore
+
+    settings = Settings(cache_dir=tmp_path, job_timeout=300)
+    settings.ensure_dirs()
+    store = SessionStore(settings.sessions_dir)
+    sid = store.new_session()
+    out = data_logic.ingest_example(store, sid, "gauss3d", 400, settings)
+    assert out["dataset"] is not None, out["message"]
+    client = {"groups": out["groups"], "scaling": "none"}
+    from infoimb.web.analyses import selection
+    inputs = selection.control_values(store.get_meta(sid), client, {}, restore=True,
+                                      data_changed=False)
+    inputs = {k: v for k, v in inputs.items() if "options" not in k} | {"method": "greedy"}
+    status = run_job(store, "select", sid, inputs, client, settings, report=report)
+    record = (store.get_result(sid, status["content_hash"], "select", status["key"])
+              if status["status"] == "ok" else None)
+    return status, record
+
+
+def test_dashboard_job_runs_on_the_cluster_and_cancels(dask_cluster, monkeypatch, tmp_path):
+    client, _ = dask_cluster
+    monkeypatch.delenv(cluster.ENV_ADDRESS, raising=False)
+    local_status, local_record = _web_job(tmp_path / "local", None)
+    assert local_status["status"] == "ok", local_status
+    monkeypatch.setenv(cluster.ENV_ADDRESS, client.scheduler.address)
+    submitted = []
+    real_map = cluster.DaskExecutor.map
+    monkeypatch.setattr(cluster.DaskExecutor, "map",
+                        lambda self, fn, items, **kw: submitted.append(fn.__name__)
+                        or real_map(self, fn, items, **kw))
+    reports = []
+    status, record = _web_job(tmp_path / "cluster", reports.append)
+    assert status["status"] == "ok" and not status["cached"], status
+    assert set(submitted) == {"_cluster_values"}  # every step's subsets ran on Dask
+    n_maps = len(submitted)
+    assert record["result"] == local_record["result"]
+    assert len(reports) > 2 and reports[-1] == {"value": 100.0, "label": "100% · done"}
+    assert any("subsets evaluated" in r["label"] for r in reports)
+
+    # Cancel: the progress report raises once the cluster is computing
+    def cancel(report):
+        if submitted_before < len(submitted):
+            raise infoimb.Cancelled("cancelled by the user")
+    submitted_before = len(submitted)
+    status, record = _web_job(tmp_path / "cancel", cancel)
+    assert status["status"] == "error" and record is None, status
+    assert 1 <= len(submitted) - submitted_before < n_maps  # stopped before the end
+    assert "cancelled by the user" in status["message"]
+
+    def n_tasks(dask_scheduler=None):  # defined here: pickled by value for the scheduler
+        return len(dask_scheduler.tasks)
+
+    deadline = time.monotonic() + 20
+    while client.run_on_scheduler(n_tasks) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert client.run_on_scheduler(n_tasks) == 0
