@@ -23,7 +23,8 @@ reported as tasks complete; a progress callback that raises cancels the outstand
 the exception propagates. A worker that dies has its tasks rerun on the others (Dask's
 scheduler); if no worker is left, or a task keeps killing workers, the analysis stops with a
 RuntimeError that says so (no worker: after ``INFOIMB_DASK_NO_WORKER_TIMEOUT`` seconds,
-default 60). Nothing here is imported, and no Dask process is contacted, on the
+default 60; a worker that dies holding the only copy of the analysis's shared data ends
+the analysis with a RuntimeError too). Nothing here is imported, and no Dask process is contacted, on the
 local path.
 
 Plugging in another analysis
@@ -164,33 +165,51 @@ class DaskExecutor:
         out: list = [None] * len(items)
         pending = as_completed(futures, loop=self.client.loop)
         done_count = 0
-        idle_since = None
-        checked = time.monotonic()
+        state = {"idle_since": None, "checked": time.monotonic()}
+
+        def check_workers():
+            """Raise once the cluster has had no worker for ``timeout`` seconds."""
+            if time.monotonic() - state["checked"] < check_every:
+                return
+            state["checked"] = time.monotonic()
+            if self.client.scheduler_info().get("workers"):
+                state["idle_since"] = None
+                return
+            state["idle_since"] = state["idle_since"] or time.monotonic()
+            if time.monotonic() - state["idle_since"] > timeout:
+                raise RuntimeError(
+                    f"the Dask cluster has had no worker for {timeout:g} s "
+                    f"({len(items) - done_count} task(s) of {fn.__name__} left); the "
+                    "analysis was stopped")
+
+        def result(f):
+            # a finished task's result lives on its worker: if that worker dies before it is
+            # fetched, the task is recomputed, which waits for a worker
+            while True:
+                try:
+                    return f.result(timeout=check_every)
+                except TimeoutError:
+                    check_workers()
+
         try:
             while not pending.is_empty():
                 finished = pending.next_batch(block=False)
                 if not finished:
                     time.sleep(0.005)
-                    if time.monotonic() - checked < check_every:
-                        continue
-                    checked = time.monotonic()
-                    if not self.client.scheduler_info().get("workers"):
-                        idle_since = idle_since or time.monotonic()
-                        if time.monotonic() - idle_since > timeout:
-                            raise RuntimeError(
-                                f"the Dask cluster has had no worker for {timeout:g} s "
-                                f"({len(items) - done_count} task(s) of {fn.__name__} left); the "
-                                "analysis was stopped")
-                    else:
-                        idle_since = None
+                    check_workers()
                     continue
                 for f in finished:
                     i = index[f.key]
                     try:
-                        out[i] = f.result()
-                    except FutureCancelledError:
-                        raise RuntimeError(f"a task of {fn.__name__} was cancelled on the Dask "
-                                           "cluster; the analysis was stopped") from None
+                        out[i] = result(f)
+                    except FutureCancelledError as exc:
+                        why = getattr(exc, "reason", "unknown")
+                        if getattr(exc, "msg", None):
+                            why += f": {exc.msg}"
+                        raise RuntimeError(
+                            f"a task of {fn.__name__} was cancelled on the Dask cluster ({why}; "
+                            "a worker that died may have taken the analysis's data with it); "
+                            "the analysis was stopped") from None
                     except Exception as exc:
                         if type(exc).__name__ == "KilledWorker":
                             raise RuntimeError(

@@ -331,3 +331,88 @@ def test_dashboard_job_runs_on_the_cluster_and_cancels(dask_cluster, monkeypatch
     while client.run_on_scheduler(n_tasks) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert client.run_on_scheduler(n_tasks) == 0
+
+
+# --------------------------------------------------------------------------------------
+# failure paths, on a cluster of their own (its workers die)
+# --------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def fragile_cluster():
+    """A scheduler that gives a task up after it killed 2 workers, and one worker under a
+    nanny (a killed worker is restarted). (address, {name: process})."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NUMBA_NUM_THREADS="1",
+               DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="1")
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    common = dict(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs = {"scheduler": subprocess.Popen(
+        [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        **common)}
+    try:
+        procs["f1"] = subprocess.Popen(
+            [str(DASK), "worker", address, "--nthreads", "1", "--no-dashboard",
+             "--host", "127.0.0.1", "--name", "f1", "--death-timeout", "30"], **common)
+        yield address, procs
+    finally:
+        for name in ("f1", "scheduler"):
+            if name in procs:
+                _stop_gently(procs[name])
+
+
+def _stop_gently(proc: subprocess.Popen) -> None:
+    """SIGTERM (a nanny then closes its worker), SIGKILL if that does not do it."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            _stop(proc)
+
+
+def test_a_task_that_keeps_killing_workers_stops_the_analysis(fragile_cluster, monkeypatch):
+    address, procs = fragile_cluster
+    monkeypatch.setenv(cluster.ENV_NO_WORKER_TIMEOUT, "20")  # a restart takes a few seconds
+    client = distributed.Client(address, timeout=30, set_as_default=False)
+    try:
+        client.wait_for_workers(1, timeout=60)
+
+        def crash(shared, item):  # defined here: pickled by value
+            if item == 2:
+                os._exit(1)  # the worker process dies (its nanny starts a new one)
+            return item
+
+        with cluster.get_executor(client) as ex, \
+                pytest.raises(RuntimeError, match="a task of crash killed the Dask workers"):
+            ex.map(crash, [0, 1, 2, 3])  # no shared data: the worker's death loses none
+    finally:
+        client.close(timeout=5)
+
+
+def test_no_worker_left_is_a_clear_error(fragile_cluster, monkeypatch):
+    address, procs = fragile_cluster
+    monkeypatch.setenv(cluster.ENV_NO_WORKER_TIMEOUT, "1.5")
+    monkeypatch.setenv(cluster.ENV_ADDRESS, address)
+    with cluster.get_executor() as ex:
+        ex.client.wait_for_workers(1, timeout=60)
+        _stop_gently(procs["f1"])  # the cluster's only worker goes away for good
+
+        def slow(shared, item):
+            time.sleep(30)
+            return item
+
+        t0 = time.monotonic()
+        with pytest.raises(RuntimeError,
+                           match=r"had no worker for 1\.5 s \(2 task\(s\) of slow left\)"):
+            ex.map(slow, [0, 1])
+        assert time.monotonic() - t0 < 25  # the timeout ended it, not the tasks
+
+
+def test_no_worker_timeout_setting(monkeypatch):
+    monkeypatch.delenv(cluster.ENV_NO_WORKER_TIMEOUT, raising=False)
+    assert cluster.no_worker_timeout() == 60.0
+    monkeypatch.setenv(cluster.ENV_NO_WORKER_TIMEOUT, "2.5")
+    assert cluster.no_worker_timeout() == 2.5
+    for bad in ("0", "-1", "soon", "inf"):
+        monkeypatch.setenv(cluster.ENV_NO_WORKER_TIMEOUT, bad)
+        with pytest.raises(ValueError, match="INFOIMB_DASK_NO_WORKER_TIMEOUT must be a positive"):
+            cluster.no_worker_timeout()
