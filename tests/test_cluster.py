@@ -166,28 +166,6 @@ def test_bad_client_is_refused():
         infoimb.select_features(np.zeros((10, 2)), np.arange(10.0), client="tcp://x:1")
 
 
-def test_a_killed_worker_does_not_stop_the_analysis(dask_cluster):
-    """Runs last in this module: it kills worker w2."""
-    client, procs = dask_cluster
-    rng = np.random.default_rng(9)
-    X = rng.normal(size=(1500, 12))
-    y = X[:, 3] - X[:, 7]
-    kw = dict(method="greedy", max_features=4, random_state=0)
-    local = infoimb.select_features(X, y, **kw)
-    killed = []
-
-    def kill_once(fraction, message):
-        if not killed:
-            os.kill(procs["w2"].pid, signal.SIGKILL)
-            killed.append(fraction)
-
-    remote = infoimb.select_features(X, y, client=client, progress=kill_once, **kw)
-    assert killed and killed[0] < 1.0
-    assert remote.steps == local.steps
-    pd.testing.assert_frame_equal(remote.candidates, local.candidates, check_exact=True)
-    procs["w2"].wait(timeout=10)
-
-
 def test_local_executor_and_blocks(monkeypatch):
     monkeypatch.delenv(cluster.ENV_ADDRESS, raising=False)
     calls = []
@@ -224,7 +202,8 @@ def test_permutation_pvalues_identical(dask_cluster, monkeypatch):
     monkeypatch.setattr(cluster.DaskExecutor, "share", counting_share)
     from infoimb import significance as S
     real = S.null_deltas_sharded
-    monkeypatch.setattr(S, "null_deltas_sharded", lambda *a_, **k_: calls.append(1) or real(*a_, **k_))
+    monkeypatch.setattr(S, "null_deltas_sharded",
+                        lambda *a_, **k_: calls.append(1) or real(*a_, **k_))
     remote = infoimb.imbalance_pair(a, b, client=client, **kw)
     assert calls == [1]  # the null went to the cluster
     assert shared_calls == ["tuple", "tuple"]  # once for the query blocks, once for the null
@@ -314,7 +293,10 @@ def test_dashboard_job_runs_on_the_cluster_and_cancels(dask_cluster, monkeypatch
     assert len(reports) > 2 and reports[-1] == {"value": 100.0, "label": "100% · done"}
     assert any("subsets evaluated" in r["label"] for r in reports)
 
-    # Cancel: the progress report raises once the cluster is computing
+    # Cancel: the progress report raises once the cluster is computing (the runner's
+    # throttle of the reports set to 0, so that the first task's report reaches it)
+    from infoimb.web.jobs import runner
+    monkeypatch.setattr(runner.Progress.__init__, "__defaults__", (0.0,))
     def cancel(report):
         if submitted_before < len(submitted):
             raise infoimb.Cancelled("cancelled by the user")
@@ -416,3 +398,56 @@ def test_no_worker_timeout_setting(monkeypatch):
         monkeypatch.setenv(cluster.ENV_NO_WORKER_TIMEOUT, bad)
         with pytest.raises(ValueError, match="INFOIMB_DASK_NO_WORKER_TIMEOUT must be a positive"):
             cluster.no_worker_timeout()
+
+
+def test_cli_algorithm_and_dask(dask_cluster, tmp_path, capsys):
+    from infoimb.cli import main
+
+    client, _ = dask_cluster
+    rng = np.random.default_rng(4)
+    X = np.round(rng.normal(size=(400, 3)), 1)
+    path = tmp_path / "t.csv"
+    pd.DataFrame(X, columns=["a", "b", "c"]).to_csv(path, index=False)
+    outs = []
+    for extra in ([], ["--algorithm", "tree"], ["--algorithm", "brute"],
+                  ["--dask", client.scheduler.address]):
+        assert main(["pair", str(path), "--a", "a,b", "--b", "c", "--json", "--seed", "1",
+                     "--permutations", "9", *extra]) == 0
+        outs.append(json.loads(capsys.readouterr().out))
+    assert outs[2] == outs[0] and outs[3] == outs[0]  # brute (auto at this N); on the cluster
+    for key in ("a_to_b", "b_to_a"):  # the exact tree: the same Delta to rounding
+        assert abs(outs[1][key] - outs[0][key]) < 1e-12
+    assert (outs[1]["p_a_to_b"], outs[1]["p_b_to_a"]) == (outs[0]["p_a_to_b"], outs[0]["p_b_to_a"])
+    assert cluster.ENV_ADDRESS not in os.environ  # --dask does not leak into the process
+    with pytest.raises(SystemExit):
+        main(["lags", str(path), "--source", "a", "--target", "b", "--time", "c",
+              "--algorithm", "sideways"])
+    assert "invalid choice: 'sideways'" in capsys.readouterr().err
+    select = ["select", str(path), "--target", "c", "--json", "--quiet", "--seed", "2",
+              "--algorithm", "tree"]
+    assert main([*select, "--dask", client.scheduler.address]) == 0
+    remote = json.loads(capsys.readouterr().out)
+    assert main(select) == 0
+    assert remote == json.loads(capsys.readouterr().out)
+
+
+def test_a_killed_worker_does_not_stop_the_analysis(dask_cluster):
+    """Runs last in this module: it kills worker w2."""
+    client, procs = dask_cluster
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(1500, 12))
+    y = X[:, 3] - X[:, 7]
+    kw = dict(method="greedy", max_features=4, random_state=0)
+    local = infoimb.select_features(X, y, **kw)
+    killed = []
+
+    def kill_once(fraction, message):
+        if not killed:
+            os.kill(procs["w2"].pid, signal.SIGKILL)
+            killed.append(fraction)
+
+    remote = infoimb.select_features(X, y, client=client, progress=kill_once, **kw)
+    assert killed and killed[0] < 1.0
+    assert remote.steps == local.steps
+    pd.testing.assert_frame_equal(remote.candidates, local.candidates, check_exact=True)
+    procs["w2"].wait(timeout=10)
