@@ -24,7 +24,8 @@ the exception propagates. A worker that dies has its tasks rerun on the others (
 scheduler); if no worker is left, or a task keeps killing workers, the analysis stops with a
 RuntimeError that says so (no worker: after ``INFOIMB_DASK_NO_WORKER_TIMEOUT`` seconds,
 default 60; a worker that dies holding the only copy of the analysis's shared data ends
-the analysis with a RuntimeError too). Nothing here is imported, and no Dask process is contacted, on the
+the analysis with a RuntimeError too). Nothing here is imported, and no Dask process is
+contacted, on the
 local path.
 
 Plugging in another analysis
