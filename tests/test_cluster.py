@@ -315,6 +315,43 @@ def test_dashboard_job_runs_on_the_cluster_and_cancels(dask_cluster, monkeypatch
     assert client.run_on_scheduler(n_tasks) == 0
 
 
+JOB = """
+import os, sys, numpy as np, infoimb
+rng = np.random.default_rng(9)
+X = rng.normal(size=(3000, 12))
+def progress(fraction, message):
+    print("progress", flush=True)
+infoimb.select_features(X, X[:, 3] - X[:, 7], method="greedy", max_features=6,
+                        progress=progress)
+print("finished", flush=True)
+"""
+
+
+def test_killing_the_job_process_releases_its_cluster_tasks(dask_cluster):
+    """The dashboard's Cancel kills the job's process: its tasks leave the scheduler."""
+    client, _ = dask_cluster
+
+    def n_tasks(dask_scheduler=None):
+        return len(dask_scheduler.tasks)
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env[cluster.ENV_ADDRESS] = client.scheduler.address
+    job = subprocess.Popen([sys.executable, "-c", JOB], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert job.stdout.readline().strip() == "progress"  # the cluster is computing
+        running = client.run_on_scheduler(n_tasks)
+        assert job.poll() is None and running > 0
+        job.kill()
+        job.wait(timeout=10)
+    finally:
+        _stop(job)
+    deadline = time.monotonic() + 20
+    while client.run_on_scheduler(n_tasks) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert client.run_on_scheduler(n_tasks) == 0
+
+
 # --------------------------------------------------------------------------------------
 # failure paths, on a cluster of their own (its workers die)
 # --------------------------------------------------------------------------------------
