@@ -20,11 +20,14 @@ Modules
                        the job, the end-of-job race closed, a job that died reported
 - :mod:`.context`      roles, feature groups and space choices (``SpaceChoice``), the numbers
                        an analysis runs on (pure)
-- :mod:`.inputs`       control values -> validated numbers and spaces (``infoimb._validation``)
+- :mod:`.fields`       typed input fields (IntField, RealField, ChoiceField, SpaceField,
+                       ColumnField, FlagField, ...) with limits, defaults and help text, the
+                       layout items of a form, and the settings sync (pure, no Dash at import)
+- :mod:`.inputs`       control values -> validated spaces, the tables analyses run on
 - :mod:`.data_logic`   the Data page's logic: loading, describing, roles, preprocessing (pure)
-- :mod:`.ids`          every component id; :mod:`.ui` and :mod:`.analysis_ui` layout helpers;
-  :mod:`.shell` the frame (navbar, app-level stores); :mod:`.runtime` the process's settings,
-  store handle and numba warm-up
+- :mod:`.ids`          every component id; :mod:`.ui` layout helpers; :mod:`.shell` the frame
+  (navbar, app-level stores); :mod:`.runtime` the process's settings, store handle, the
+  request's table and numba warm-up
 
 How a job runs
 --------------
@@ -46,25 +49,17 @@ the job process and says so.
 
 Adding an analysis page
 -----------------------
-1. ``infoimb/web/analyses/<core module>.py``: ``prepare(inputs, ctx) -> settings`` (resolve
-   spaces with :func:`.context.resolve_space`, numbers with :func:`.inputs.whole` /
-   :func:`.inputs.real`, raise :class:`.context.AnalysisInputError`), ``run(df, settings,
-   progress) -> result`` (a call of the public API; JSON-able; call ``progress`` between
-   steps), ``to_csv(record)``, ``render(record)``, and ``ANALYSIS = Analysis(name, title,
-   prepare, run, to_csv, render=render, run_label=..., empty_text=...)``; list the module in
-   :data:`.analyses.ANALYSES`.
+1. ``infoimb/web/analyses/<core module>.py``: declare the analysis (see
+   :mod:`infoimb.web.analyses`: its fields, ``prepare``, ``run``, ``render``, ``to_csv``) and
+   list it in :data:`.analyses.ANALYSES`.
 2. ``pages/<name>.py``::
 
        dash.register_page(__name__, path="/<name>", name="...", order=...)
-       CARD = AnalysisCard(<module>.ANALYSIS, state={"a": State(ids.X_A, "value"), ...})
-       def layout(**_):
-           return dbc.Row([dbc.Col([...controls..., CARD.controls()], lg=3),
-                           dbc.Col(CARD.results(), lg=9)])
+       CARD = AnalysisCard(<module>.ANALYSIS)
+       layout = CARD.layout
 
-   (``create_app`` registers the callbacks of every page's ``CARD``), plus a callback filling
-   the controls' options from ``ids.DATASET_STORE`` / ``ids.SETTINGS_STORE`` (see
-   ``pages/select.py``; restore the last run's inputs with :func:`.jobs.runner.last_inputs`
-   when the page mounts).
+   (``create_app`` registers the callbacks of every page's ``CARD``: the job, the display, the
+   downloads and the settings sync of the fields).
 3. Figures: pure builders in ``infoimb/figures.py`` using ``base_layout``, ``COLORS``, ``esc``.
 
 Rules that keep it working: a page's callbacks that write app-level stores must not have
@@ -76,12 +71,12 @@ wildcard (ALL) inputs on the page (leaving the page would fire them with empty l
 
 __all__ = [
     "analyses",
-    "analysis_ui",
     "celery_manager",
     "config",
     "context",
     "data_logic",
     "embedded_manager",
+    "fields",
     "hardening",
     "ids",
     "inputs",

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .. import preprocess
 from .._validation import check_int, check_real
+from .fields import resolve_values
 from .context import FULL, AnalysisInputError, SpaceChoice, clean_groups, feature_columns, resolve_space, space_options
 
 NONE = "none"  # the "no target" / "no conditioning" choice of a dropdown
@@ -357,39 +358,7 @@ def pick(*candidates, valid) -> object:
     return None
 
 
-def _acceptable(value, valid) -> bool:
-    if value is None:
-        return False
-    if valid is None:
-        return True
-    if isinstance(value, list):
-        return all(v in valid for v in value)
-    return value in valid
-
-
-def resolve_controls(spec: dict, current: dict | None, last: dict | None, *, restore: bool,
-                     data_changed: bool) -> dict:
-    """The values of a page's controls.
-
-    ``spec``: name -> (default, valid values or None for "any value but None", depends on the
-    data). On mount (``restore``) the inputs of the last run are shown again when its spaces are
-    valid for this table; when the table changes, the data-dependent controls go back to their
-    defaults (an example's roles) and the others keep their values; otherwise (the groups were
-    edited, a run was started) every control keeps its value while it is still valid.
-    """
-    current, last = dict(current or {}), dict(last or {})
-    checked = [k for k, (_, valid, dep) in spec.items() if dep and valid is not None and k in last]
-    use_last = restore and bool(last) and bool(checked) and all(_acceptable(last[k], spec[k][1]) for k in checked)
-    out = {}
-    for key, (default, valid, dep) in spec.items():
-        candidates = []
-        if use_last and key in last:
-            candidates.append(last[key])
-        elif not ((restore or data_changed) and dep):
-            candidates.append(current.get(key))
-        candidates.append(default)
-        out[key] = next((c for c in candidates if _acceptable(c, valid)), None)
-    return out
+resolve_controls = resolve_values  # one copy: infoimb.web.fields.resolve_values
 
 
 __all__ = [
@@ -398,10 +367,3 @@ __all__ = [
     "pick", "real", "resolve_controls", "series_length", "space", "space_dict", "time_entity", "whole",
 ]
 
-
-def column_options(meta: dict | None, *, none_label: str | None = None) -> list[dict]:
-    """Dropdown options of every column of the table (``none_label``: a first "none" entry)."""
-    opts = [{"label": none_label, "value": NONE}] if none_label else []
-    for c in (meta or {}).get("columns", []):
-        opts.append({"label": str(c), "value": str(c)})
-    return opts

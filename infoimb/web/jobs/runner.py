@@ -70,14 +70,18 @@ class JobTimeout(Exception):
 
 @dataclass(frozen=True)
 class Analysis:
-    """One analysis, declared once (see the module docstring).
+    """One analysis, declared once (see the module docstring and
+    :mod:`infoimb.web.analyses` for how to declare one).
 
-    ``run_label`` names the card's Run button; ``empty_text`` is what the results area says
-    before there is a result. ``controls(meta, client, current, *, restore, data_changed)``
-    gives the page's control values, dropdown options and hint for the session's table:
-    ``{"values": {name: value}, "options": {name: [options]}, "hint": text or None}`` (on
-    mount, ``restore``: the inputs of the last run when still valid). ``version`` is part of the memo key: raise it when ``run``
-    changes its results.
+    The page: ``form`` lists its input fields and layout items (:mod:`infoimb.web.fields`);
+    ``defaults(meta, groups) -> {name: value}`` the defaults of the data-dependent fields for
+    a table (an example's roles); ``finish(values, meta, groups) -> values`` (optional) a last
+    adjustment of the synced values; ``hint(meta) -> text`` the line under the inputs (in
+    ``hint_id``); ``restore_each``: on mount, each of the last run's inputs comes back on its
+    own while valid (else all data-dependent ones or none). ``section``, ``step``,
+    ``heading``, ``intro`` and ``page_class`` word and style the page. ``run_label`` names the
+    card's Run button; ``empty_text`` is what the results area says before there is a result.
+    ``version`` is part of the memo key: raise it when ``run`` changes its results.
     """
 
     name: str
@@ -89,7 +93,36 @@ class Analysis:
     render: Callable[[dict], object] | None = None
     run_label: str = "Run"
     empty_text: str = "Choose the inputs and press Run."
-    controls: Callable[..., dict] | None = None
+    form: tuple = ()
+    defaults: Callable[[dict, object], dict] | None = None
+    finish: Callable[[dict, dict, object], dict] | None = None
+    hint: Callable[[dict], str] | None = None
+    hint_id: str | None = None
+    restore_each: bool = False
+    section: str = ""
+    step: str = ""
+    heading: str = ""
+    intro: str = ""
+    page_class: str = ""
+
+    @property
+    def fields(self) -> tuple:
+        """The input fields of ``form``, in order (:class:`infoimb.web.fields.Field`)."""
+        from ..fields import form_fields
+
+        return form_fields(self.form)
+
+    def field(self, name: str):
+        """The field called ``name``."""
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def check(self, inputs: dict, name: str):
+        """The validated value of input ``name`` (its field's limits; AnalysisInputError if
+        refused)."""
+        return self.field(name).check((inputs or {}).get(name))
 
 
 def get_analysis(analysis: Analysis | str) -> Analysis:
