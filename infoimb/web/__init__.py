@@ -8,11 +8,13 @@ Modules
 - :mod:`.sessions`     the browser session: a signed HttpOnly SameSite=Lax cookie, minted on a
                        page load at a limited rate, read by callbacks from the request
 - :mod:`.hardening`    security headers, the CSP, 400 for malformed callback requests
-- :mod:`.jobs`         analyses as jobs: :mod:`.jobs.runner` (no Dash: the memo preamble,
-                       ``run_job`` with progress, time limit and slots, never raises),
-                       :mod:`.jobs.queue` (the server-wide job cap, INFOIMB_MAX_JOBS) and
-                       :mod:`.jobs.card` (``AnalysisCard``: Run / Cancel / progress / results /
-                       downloads, callbacks registered by ``register_callbacks(app)``)
+- :mod:`.jobs`         analyses and data loads as jobs: :mod:`.jobs.runner` (no Dash: the
+                       memo preamble, ``run_job`` / ``run_load`` with progress, time limit and
+                       slots, never raises), :mod:`.jobs.queue` (the server-wide job cap,
+                       INFOIMB_MAX_JOBS), :mod:`.jobs.card` (``AnalysisCard``: the page of an
+                       analysis built from its fields, Run / Cancel / progress / results /
+                       downloads, callbacks registered by ``register_callbacks(app)``) and
+                       :mod:`.jobs.loader` (the Data page's load job, on the same runner and cap)
 - :mod:`.analyses`     one declaration per analysis, named after the core module it serves
                        (imbalance, selection, lags, causality, weights)
 - :mod:`.embedded_manager`, :mod:`.celery_manager`  the job managers (forked processes on a
@@ -45,7 +47,9 @@ folder, and a small status goes back to ``job-result-<name>``. The page's displa
 the record by key (its own session only) and draws it with the analysis's ``render``; it also
 shows the memo at once whenever the inputs match a stored result. Running flag, progress and
 result live in app-level stores, so changing page while a job runs breaks nothing; Cancel kills
-the job process and says so.
+the job process and says so. Loading a table on the Data page is a job of the same kind
+(:mod:`.jobs.loader`, :func:`.jobs.runner.run_load`): it holds a server slot too, and waits in
+the same line.
 
 Adding an analysis page
 -----------------------

@@ -50,13 +50,14 @@ from .context import AnalysisInputError, space_options
 
 __all__ = [
     "HINT", "RULE", "RUN", "Block", "ChoiceField", "ColumnField", "DropdownField", "Field", "FlagField", "IntField", "Note",
-    "RealField", "Row", "SpaceField", "Subhead", "estimator_fields", "form_fields", "form_values", "resolve_values",
+    "RealField", "Row", "SpaceField", "Subhead", "estimator_fields", "form_fields", "form_values", "is_blank",
+    "resolve_values",
 ]
 
 NONE = "none"  # the "no target" / "no column" choice of a dropdown (as infoimb.web.inputs.NONE)
 
 
-def _blank(value) -> bool:
+def is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
@@ -120,7 +121,7 @@ class Field:
 
     def check(self, value):
         """The value, validated (an empty control: the default); raises AnalysisInputError."""
-        return self.default if _blank(value) else value
+        return self.default if is_blank(value) else value
 
     def control(self):
         raise NotImplementedError
@@ -142,7 +143,7 @@ class IntField(Field):
     step: float = 1
 
     def check(self, value):
-        if _blank(value):
+        if is_blank(value):
             if self.optional or self.default is not None:
                 return self.default
             raise AnalysisInputError(f"{self.noun}: enter a whole number")
@@ -171,7 +172,7 @@ class RealField(IntField):
     step: float = 0.01
 
     def check(self, value):
-        if _blank(value):
+        if is_blank(value):
             if self.optional or self.default is not None:
                 return None if self.default is None else float(self.default)
             raise AnalysisInputError(f"{self.noun}: enter a number")
@@ -199,7 +200,7 @@ class ChoiceField(Field):
         return set(self.choices)
 
     def check(self, value):
-        if _blank(value) and self.default is not None:
+        if is_blank(value) and self.default is not None:
             return self.default
         try:
             return check_choice(value, self.noun, tuple(self.choices))

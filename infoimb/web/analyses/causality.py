@@ -28,7 +28,6 @@ from ..inputs import (
     space,
     space_dict,
     time_entity,
-    whole,
 )
 from ..jobs.runner import Analysis, JobContext, settings_header
 

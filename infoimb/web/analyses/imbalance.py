@@ -19,7 +19,7 @@ from .. import fields
 from .. import ids
 from ..context import AnalysisInputError, FULL, space_options, check_spaces, clean_groups, feature_columns, prepare_frame, resolve_space
 from ..inputs import n_queries_of, one_of, whole
-from ..jobs.runner import Analysis, JobContext, last_inputs, settings_header
+from ..jobs.runner import Analysis, JobContext, settings_header
 
 NAME = "compare"
 METRICS = FEATURE_METRICS  # the metrics a page offers (one list, in infoimb._validation)

@@ -14,7 +14,7 @@ from ... import figures
 from ...weights import optimize_weights
 from .. import fields, ids
 from ..context import AnalysisInputError, prepare_frame
-from ..inputs import k_of, n_queries_of, one_of, periodic_of, real, space, space_dict, whole
+from ..inputs import k_of, n_queries_of, one_of, periodic_of, space, space_dict
 from ..jobs.runner import Analysis, JobContext, settings_header
 
 NAME = "scales"

@@ -16,7 +16,8 @@ serves), as an :class:`Analysis`:
 the stored record if any), written once and used by :func:`lookup` (what the page shows while
 inputs change), :func:`check_job` (what a job queue asks before it queues a job) and
 :func:`run_job` (the whole job: a slot of the session and of the server, the run with progress
-and time limit, an atomic store of the record). ``run_job`` returns a small JSON status; the
+and time limit, an atomic store of the record). :func:`run_load` runs the Data page's loading
+of a table as a job of the same kind: it too holds a slot of the server (INFOIMB_MAX_JOBS). ``run_job`` returns a small JSON status; the
 record itself stays on the server and is read back by key. The Dash side is
 :mod:`infoimb.web.jobs.card`.
 """
@@ -59,6 +60,7 @@ __all__ = [
     "prepare_job",
     "record_to_csv",
     "run_job",
+    "run_load",
     "sentence",
     "settings_header",
 ]
@@ -347,6 +349,31 @@ def run_job(store: SessionStore, analysis: Analysis | str, sid, inputs: dict, cl
         return _ok(job, False, elapsed)
     except Exception as err:  # noqa: BLE001 - a job must end with a message, not a traceback
         return _failed(base, err, settings)
+
+
+def run_load(store: SessionStore, settings: Settings, request, payload, sid, client, *,
+             report: Callable[[dict], object] | None = None, server_slot: Callable | None = None) -> dict | None:
+    """Load a table (an upload or a built-in example) for one session, as a job; never raises.
+
+    The load holds one of the server's job slots, like an analysis: ``server_slot(report)``
+    (:func:`infoimb.web.jobs.queue.server_slot`) waits while ``INFOIMB_MAX_JOBS`` jobs run,
+    reporting the queue position through ``report``. Returns what
+    :func:`infoimb.web.data_logic.load_request` returns: ``{"dataset", "message", "client"}``
+    (None for "unchanged"), or None when ``request`` is not a load request.
+    """
+    from ..data_logic import load_request, message
+
+    if not isinstance(request, dict) or request.get("kind") not in ("example", "upload"):
+        return None
+    try:
+        if server_slot is None:
+            return load_request(store, settings, request, payload, sid, client, report=report)
+        with server_slot(report):
+            return load_request(store, settings, request, payload, sid, client, report=report)
+    except Exception as err:  # noqa: BLE001 - a job must end with a message, not a traceback
+        log.error("loading a table failed:\n%s", "".join(traceback.format_exception(type(err), err, err.__traceback__)))
+        return {"dataset": None, "client": None,
+                "message": message("danger", f"Loading failed unexpectedly ({type(err).__name__}: {err}).")}
 
 
 def _run_and_store(store: SessionStore, job: PreparedJob, sid, settings: Settings,
