@@ -200,3 +200,26 @@ def test_form_values_defaults_restore_and_data_change():
     current = dict(out["values"], k=7, b="col:y")
     out = fields.form_values(weights.ANALYSIS, META, client, current, restore=False, data_changed=True)
     assert out["values"]["k"] == 7 and out["values"]["b"] == "group:xy"  # data field back to its default
+
+
+def test_an_out_of_range_input_is_refused_on_the_page_with_its_message(dash_app):
+    """The card shows the field's message where the results go, and a run is refused with it
+    (nothing is clipped into range and run)."""
+    import sys
+
+    from infoimb.web import data_logic, runtime
+    from infoimb.web.jobs.runner import run_job
+
+    store, settings = runtime.get_store(), runtime.get_settings()
+    sid = store.new_session()
+    out = data_logic.ingest_example(store, sid, "rossler", 300, settings)
+    client = {"groups": out["groups"], "scaling": "none"}
+    inputs = {"cause": "group:X", "effect": "group:Y", "tau": 5, "n_alpha": 501, "time": "t", "entity": "none"}
+    card = sys.modules["pages.causality"].CARD
+    shown = card.display(None, client, inputs, {"sid": sid})
+    assert shown["results"].children == "The number of α values must be between 2 and 500, got 501."
+    assert shown["csv"] is True and shown["shown"] is None
+    status = run_job(store, "causality", sid, inputs, client, settings)
+    assert status == {"analysis": "causality", "status": "error",
+                      "message": "The number of α values must be between 2 and 500, got 501."}
+    store.delete_session(sid)

@@ -193,7 +193,7 @@ class AnalysisCard:
             elif item is fields.RULE:
                 out.append(html.Hr())
             elif isinstance(item, fields.Subhead):
-                out.append(html.Div(item.text, className="fw-semibold mb-1"))
+                out.append(html.Div(item.text, className="fw-semibold mb-1 mt-2"))
             elif isinstance(item, fields.Note):
                 out.append(html.Div(item.text, className="small mt-2" if item.small else "form-text"))
             elif isinstance(item, fields.Row):
