@@ -6,17 +6,15 @@ to the control. From a tuple of fields and layout items (an analysis's ``form``)
 (:class:`infoimb.web.jobs.card.AnalysisCard`) builds the controls, the list of their States,
 the settings sync (options, defaults, the last run's inputs) and the defaults.
 
-=================  ===========================================  =============================
-field              control                                      value checked by
-=================  ===========================================  =============================
-:class:`IntField`  a number box (``prefix [n] suffix``)         ``_validation.check_int``
-:class:`RealField` a number box                                 ``_validation.check_real``
-:class:`ChoiceField` a select or radio items                    ``_validation.check_choice``
-:class:`SpaceField`  a dropdown of groups, features, full space  the session's table
-:class:`ColumnField` a dropdown of the table's columns           the session's table
-:class:`DropdownField` a dropdown a page fills itself           the page
-:class:`FlagField`   a checklist or a switch (a list of values)  its options
-=================  ===========================================  =============================
+Kinds (control; what checks the value):
+
+- :class:`IntField`: a number box ``prefix [n] suffix``; ``_validation.check_int``
+- :class:`RealField`: a number box; ``_validation.check_real``
+- :class:`ChoiceField`: a select or radio items; ``_validation.check_choice``
+- :class:`SpaceField`: a dropdown of the table's groups, features and full space
+- :class:`ColumnField`: a dropdown of the table's columns
+- :class:`DropdownField`: a dropdown whose options a page fills itself
+- :class:`FlagField`: check boxes or a switch (the value is the list of checked options)
 
 Out-of-range values are refused with a message that names the control (``check``), never
 corrected. Layout items: :data:`HINT` (the analysis's hint), :data:`RUN` (Run / Cancel /
@@ -43,6 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 from types import MappingProxyType
 
 from .._validation import check_choice, check_int, check_real
@@ -114,6 +113,9 @@ class Field:
     def valid(self, meta: dict, groups) -> set | None:
         """The values the control may hold for this table (None: any value but None)."""
         return None
+
+    #: whether the settings sync fills the control's options from the table (:meth:`options`)
+    has_options: ClassVar[bool] = False
 
     def options(self, meta: dict, groups) -> list | None:
         """The dropdown's options for this table (None: the control has no options to fill)."""
@@ -244,6 +246,7 @@ class SpaceField(DropdownField):
     placeholder: str = "a group or a feature"
     none_label: str | None = None
     data: bool = True
+    has_options: ClassVar[bool] = True
 
     def options(self, meta, groups):
         opts = space_options(meta, groups)
@@ -260,6 +263,7 @@ class ColumnField(DropdownField):
     placeholder: str = "a column"
     none_label: str | None = None
     data: bool = True
+    has_options: ClassVar[bool] = True
 
     def options(self, meta, groups):
         opts = [{"label": self.none_label, "value": NONE}] if self.none_label else []
@@ -449,5 +453,5 @@ def form_values(analysis, meta: dict, client: dict | None, current: dict | None,
             values[f.name] = []
     if analysis.finish:
         values = analysis.finish(values, meta, groups)
-    options = {f.name: f.options(meta, groups) for f in fields if f.options(meta, groups) is not None}
+    options = {f.name: f.options(meta, groups) for f in fields if f.has_options}
     return {"values": values, "options": options, "hint": analysis.hint(meta) if analysis.hint else None}

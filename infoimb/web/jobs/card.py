@@ -30,13 +30,10 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 from .. import ids
 from ..config import Settings
 from ..store import InvalidSession, SessionStore, dumps
-from ..fields import Field
 from ..ui import section
 from .runner import Analysis, check_job, get_analysis, lookup, record_to_csv, run_job, sentence
 
 log = logging.getLogger(__name__)
-
-_NO_OPTIONS = Field.options  # a field kind without options to fill keeps the base method
 
 __all__ = ["AnalysisCard", "JobOutput", "JobOutputs", "app_stores", "cancelled_status", "display_logic",
            "progress_bar", "progress_callback", "register_figure_downloads"]
@@ -146,7 +143,7 @@ class AnalysisCard:
         fields = self.analysis.fields
         self.state = {f.name: State(f.id, "value") for f in fields}
         self.synced = tuple(f.name for f in fields if f.sync)
-        self.options = {f.name: f.id for f in fields if f.sync and type(f).options is not _NO_OPTIONS}
+        self.options = {f.name: f.id for f in fields if f.sync and f.has_options}
         self.hint_id = self.analysis.hint_id
         self.hint = self.analysis.hint_id if self.analysis.hint is not None else None  # the sync's output
         self.get_store = get_store or runtime.get_store
