@@ -142,7 +142,17 @@ class IntField(Field):
     suffix: str | None = None
     placeholder: str | None = None
     optional: bool = False
-    step: float = 1
+
+    def limits_text(self) -> str:
+        """The limits in words (the field's tooltip), e.g. "a whole number from 1 to 1000"."""
+        kind = "a whole number" if type(self) is IntField else "a number"
+        if self.low is not None and self.high is not None:
+            return f"{kind} from {self.low:g} to {self.high:g}"
+        if self.low is not None:
+            return f"{kind}, at least {self.low:g}"
+        if self.high is not None:
+            return f"{kind}, at most {self.high:g}"
+        return kind
 
     def check(self, value):
         if is_blank(value):
@@ -158,20 +168,21 @@ class IntField(Field):
         import dash_bootstrap_components as dbc
         from dash import html
 
+        # no min / max / step on the box: a browser turns a number outside them into an empty
+        # value (dbc.Input sends null), which would silently become the default; the server's
+        # check refuses it with a message instead
         parts = [dbc.InputGroupText(self.prefix or self.label),
-                 dbc.Input(id=self.id, type="number", min=self.low, max=self.high, step=self.step,
-                           value=self.default, debounce=True, placeholder=self.placeholder)]
+                 dbc.Input(id=self.id, type="number", step="any", value=self.default, debounce=True,
+                           placeholder=self.placeholder)]
         if self.suffix:
             parts.append(dbc.InputGroupText(self.suffix))
         group = dbc.InputGroup(parts, size="sm")
-        return html.Div([group, *self.help_block()], className="field")
+        return html.Div([group, *self.help_block()], className="field", title=self.limits_text())
 
 
 @dataclass(frozen=True)
 class RealField(IntField):
     """A finite number in [low, high]."""
-
-    step: float = 0.01
 
     def check(self, value):
         if is_blank(value):
