@@ -97,3 +97,15 @@ def test_the_data_page_loads_through_the_runner(dash_app):
     spec = dash_app._background_manager.outputs.get(f"{ids.DATASET_STORE}.data")
     out = spec.report("The process loading the table stopped.", {})
     assert out["message"]["color"] == "danger" and out["message"]["text"] == "The process loading the table stopped."
+
+
+def test_an_example_size_is_checked_not_cut(store, settings):
+    """The example's size box has no min (a browser would send an empty value): the size is
+    checked on the server, a fraction refused rather than cut."""
+    from infoimb.web import data_logic
+
+    sid = store.new_session()
+    out = data_logic.ingest_example(store, sid, "gauss3d", 12.5, settings)
+    assert out["dataset"] is None
+    assert out["message"]["text"] == "Example gauss3d: the size n must be a whole number, got 12.5"
+    assert data_logic.ingest_example(store, sid, "gauss3d", "40", settings)["dataset"]["n_rows"] == 40
