@@ -498,7 +498,8 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
     if n_splits:
         extra = _selection_stability(
             X, target, n_splits=n_splits, codes=codes, rng=S.child_rng(random_state, 6),
-            kwargs=dict(method=method, max_features=max_features, criterion=criterion, k=k,
+            kwargs=dict(method=method, max_features=min(max_features, len(columns)),  # no dummy in the splits
+                        criterion=criterion, k=k,
                         metric=metric, period=period, n_best=n_best, max_subsets=max_subsets,
                         tolerance=tolerance, theiler=theiler, categorical=categorical),
             times=times)

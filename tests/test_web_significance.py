@@ -369,3 +369,16 @@ def test_cli_pair_q_and_causality_csv_p(tmp_path, capsys):
     assert main([*args, "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert set(table["p_x_to_y"]) == {d["p_x_to_y"]} and set(table["p_y_to_x"]) == {d["p_y_to_x"]}
+
+
+def test_select_stability_with_the_dummy_feature(store, settings, gauss):
+    """The dummy noise feature counts towards max features, but the splits have no dummy: they
+    select among the real candidates only (this failed with max_features > candidates)."""
+    sid, client = gauss
+    inputs = {"candidates": "full", "target": "none", "lag": 0, "method": "greedy", "max_features": 8,
+              "criterion": "a_to_b", "k": 1, "estimator": "exact", "n_random": 0, "dummy": ["dummy"],
+              "n_splits": 2}
+    rec = run_ok(store, settings, "select", sid, client, inputs)
+    curves = pd.DataFrame(rec["result"]["stability_curves"])
+    assert sorted(curves["size"].unique()) == [1, 2, 3]
+    assert [st["size"] for st in rec["result"]["steps"]] == [1, 2, 3, 4]
