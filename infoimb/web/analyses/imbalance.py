@@ -18,6 +18,7 @@ from ...verdicts import RELATION_TEXT
 from .. import ids
 from ..context import AnalysisInputError, FULL, space_options, check_spaces, clean_groups, feature_columns, prepare_frame, resolve_space
 from ..inputs import n_queries_of, one_of, whole
+from ..matrices import load_matrices, matrix_space
 from ..jobs.runner import Analysis, JobContext, last_inputs, settings_header
 
 NAME = "compare"
@@ -57,9 +58,11 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
     ctx.check_subsets(n_pairs, "pairs of spaces")
     ctx.check_cells(len(columns))
     periodic = {c: p for c, p in ctx.periodic.items() if c in columns}
+    if a.matrix is not None and b.matrix is not None:
+        periodic = {}
     return {
-        "a": {"value": a.value, "label": a.label, "columns": list(a.columns)},
-        "b": {"value": b.value, "label": b.label, "columns": list(b.columns)},
+        "a": a.to_dict(),
+        "b": b.to_dict(),
         "k": k,
         "metric": metric,
         "n_queries": n_queries,
@@ -81,7 +84,8 @@ def full_is_a(settings: dict) -> bool:
 
 def _pairs(settings: dict) -> list[dict]:
     pairs = [{"series": "A vs B", "label": f"{settings['a']['label']} vs {settings['b']['label']}",
-              "a": settings["a"]["columns"], "b": settings["b"]["columns"]}]
+              "a": settings["a"]["columns"], "b": settings["b"]["columns"],
+              "a_matrix": settings["a"].get("matrix"), "b_matrix": settings["b"].get("matrix")}]
     full = settings.get("full") or []
     full_a = full_is_a(settings)
 
@@ -101,12 +105,42 @@ def _pairs(settings: dict) -> list[dict]:
     return pairs
 
 
-def run(df: pd.DataFrame, settings: dict, progress) -> dict:
-    """Δ both ways for the main pair (and the extra pairs), and the rank samples."""
+def load(store, sid, settings: dict) -> dict:
+    """The uploaded distance matrices the comparison uses (read in the job, from the store)."""
+    ids = [s.get("matrix") for s in (settings["a"], settings["b"]) if s.get("matrix")]
+    return {"matrices": load_matrices(store, sid, ids)} if ids else {}
+
+
+def _usable_rows(df: pd.DataFrame, columns) -> np.ndarray:
+    """The rows ``prepare_frame`` keeps: finite in every one of ``columns``."""
+    if not columns:
+        return np.ones(df.shape[0], dtype=bool)
+    values = df[list(columns)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    return np.isfinite(values).all(axis=1)
+
+
+def run(df: pd.DataFrame, settings: dict, progress, matrices: dict | None = None) -> dict:
+    """Δ both ways for the main pair (and the extra pairs), and the rank samples. ``matrices``:
+    ``{id: (N, N) array}`` of the uploaded distance matrices the spaces name."""
     pairs = _pairs(settings)
     columns = list(dict.fromkeys(c for p in pairs for c in p["a"] + p["b"]))
     periodic = settings.get("periodic") or {}
-    frame, dropped = prepare_frame(df, columns, settings["scaling"], periodic)
+    if columns:
+        frame, dropped = prepare_frame(df, columns, settings["scaling"], periodic)
+    else:  # two distance matrices: no features at all
+        frame, dropped = pd.DataFrame(index=range(df.shape[0])), 0
+    keep = _usable_rows(df, columns)
+    if int(keep.sum()) != frame.shape[0]:  # pragma: no cover - the two row rules must agree
+        raise AnalysisInputError("the rows with missing values could not be matched to the distance matrix")
+
+    def side(p, which):
+        mid = p.get(f"{which}_matrix")
+        if mid:
+            if not matrices or mid not in matrices:
+                raise AnalysisInputError("the distance matrix is no longer stored: upload it again on the Data page")
+            return matrix_space(matrices[mid], settings[which]["label"], keep)
+        return frame[p[which]]
+
     n = int(frame.shape[0])
     k = settings["k"]
     if k >= n:
@@ -117,8 +151,8 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
         nq = None
     m = nq or n
     rank_q = min(settings.get("rank_queries", RANK_QUERIES), n)
-    costs = [m * n * (len(p["a"]) + len(p["b"])) for p in pairs]
-    main_d = len(pairs[0]["a"]) + len(pairs[0]["b"])
+    costs = [m * n * (len(p["a"]) + len(p["b"]) + 1) for p in pairs]
+    main_d = len(pairs[0]["a"]) + len(pairs[0]["b"]) + 1
     costs.append(rank_q * n * main_d * 1.2)
     total = float(sum(costs))
     done = 0.0
@@ -126,7 +160,7 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
     progress(0.01, f"Δ for {pairs[0]['label']}")
     for i, p in enumerate(pairs):
         per = {c: v for c, v in periodic.items() if c in p["a"] or c in p["b"]} or None
-        res = imbalance_pair(frame[p["a"]], frame[p["b"]], k=k, metric=settings["metric"], period=per,
+        res = imbalance_pair(side(p, "a"), side(p, "b"), k=k, metric=settings["metric"], period=per,
                              n_queries=nq, random_state=settings["random_state"])
         out_pairs.append({**{kk: p[kk] for kk in ("series", "label")}, "a_columns": p["a"], "b_columns": p["b"],
                           **res.to_dict()})
@@ -135,7 +169,7 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
         progress(done / total, f"pair {i + 1} of {len(pairs)} done; next: {nxt}")
     a_cols, b_cols = pairs[0]["a"], pairs[0]["b"]
     per = {c: v for c, v in periodic.items() if c in a_cols or c in b_cols} or None
-    rs = rank_samples(frame[a_cols], frame[b_cols], n_queries=rank_q, n_scatter=N_SCATTER,
+    rs = rank_samples(side(pairs[0], "a"), side(pairs[0], "b"), n_queries=rank_q, n_scatter=N_SCATTER,
                       n_partners=N_PARTNERS, metric=settings["metric"], period=per,
                       random_state=settings["random_state"])
     progress(1.0, "done")
@@ -218,6 +252,8 @@ def summary(record: dict) -> dict:
 
 
 def _n_columns(space: dict) -> str:
+    if space.get("matrix"):
+        return "distance matrix"
     n = len(space["columns"])
     return f"{n} column{'s' if n != 1 else ''}"
 
@@ -332,5 +368,5 @@ def controls(meta: dict, client, current: dict, *, restore: bool, data_changed: 
 
 #: the declaration the card and the job runner use
 ANALYSIS = Analysis(name=NAME, title="Compare two spaces", prepare=prepare, run=run, to_csv=to_csv, version=1,
-                    render=render, controls=controls, run_label='Compare',
+                    render=render, controls=controls, run_label='Compare', load=load,
                     empty_text='Choose spaces A and B and press Compare.')
