@@ -18,6 +18,7 @@ FIELDS = {
     "candidates": ids.SEL_CANDIDATES, "target": ids.SEL_TARGET, "lag": ids.SEL_LAG, "method": ids.SEL_METHOD,
     "n_best": ids.SEL_NBEST, "max_features": ids.SEL_MAX, "criterion": ids.SEL_CRITERION, "k": ids.SEL_K,
     "estimator": ids.SEL_ESTIMATOR, "n_queries": ids.SEL_NQ, "n_random": ids.SEL_RANDOM, "dummy": ids.SEL_DUMMY,
+    "baselines": ids.SEL_BASELINES,
 }
 
 CARD = AnalysisCard(
@@ -56,6 +57,7 @@ def layout(**_):
         analysis_ui.number(ids.SEL_RANDOM, "random subsets", 0, min=0, suffix="per size"),
         dbc.Checklist(id=ids.SEL_DUMMY, value=["dummy"], className="mt-2 small",
                       options=[{"label": "add a dummy noise feature (must never be chosen)", "value": "dummy"}]),
+        _baselines(),
     ], step="S", class_name="controls-card")
 
     return dbc.Row([
@@ -66,3 +68,15 @@ def layout(**_):
             CARD.results(),
         ]), lg=9),
     ], className="g-3 select-page")
+
+
+
+def _baselines():
+    """FPS / CUR from scikit-matter beside the curve (hidden, with a note, when not installed)."""
+    if selection.skmatter_available():
+        return dbc.Checklist(id=ids.SEL_BASELINES, value=[], className="mt-1 small",
+                             options=[{"label": f"{v}, no target or lag 0", "value": k}
+                                      for k, v in selection.BASELINES.items()])
+    return html.Div([dbc.Checklist(id=ids.SEL_BASELINES, value=[], options=[], style={"display": "none"}),
+                     html.Div("FPS / CUR baselines need scikit-matter (pip install 'infoimb[materials]').",
+                              className="form-text")])

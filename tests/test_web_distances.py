@@ -18,6 +18,7 @@ from infoimb.web.analyses import matrix as matrix_analysis
 from infoimb.web.config import Settings
 from infoimb.web.context import AnalysisInputError, resolve_space, space_options
 from infoimb.web.jobs import lookup, run_job
+from infoimb.web.inputs import NONE
 from infoimb.web.matrices import ORDER, ingest_matrix, matrix_rows
 from infoimb.web.store import NoDataset, SessionStore
 
@@ -78,7 +79,8 @@ def test_upload_is_stored_and_offered_as_a_space(store, settings):
     files = list((settings.sessions_dir / sid / "matrices").glob("*.npy"))
     assert [f.stem for f in files] == [entry["id"]]
     np.testing.assert_array_equal(store.get_matrix(sid, entry["id"]), D)
-    opts = space_options(meta, client["groups"])
+    assert not [o for o in space_options(meta, client["groups"]) if o["value"].startswith("dist:")]
+    opts = space_options(meta, client["groups"], matrices=True)
     mine = [o for o in opts if o["value"] == f"dist:{entry['id']}"]
     assert mine == [{"label": "⧉ squares (distances)", "value": f"dist:{entry['id']}"}]
     space = resolve_space(mine[0]["value"], meta, client["groups"])
@@ -87,7 +89,7 @@ def test_upload_is_stored_and_offered_as_a_space(store, settings):
     # a changed table (rows dropped): the matrix is offered disabled, and refused with a message
     store.put_dataset(sid, df.iloc[:50], dict(meta, filename="fewer"), original=False)
     meta2 = store.get_meta(sid)
-    opt = [o for o in space_options(meta2, []) if o["value"] == mine[0]["value"]][0]
+    opt = [o for o in space_options(meta2, [], matrices=True) if o["value"] == mine[0]["value"]][0]
     assert opt["disabled"] and "another version of the table" in opt["label"]
     with pytest.raises(AnalysisInputError, match="uploaded for another version of the table"):
         resolve_space(mine[0]["value"], meta2, [])
@@ -173,7 +175,7 @@ def test_a_second_session_cannot_see_it(store, settings):
     sid2, _, _ = table_session(store, settings)  # the same table in another browser
     meta2 = store.get_meta(sid2)
     assert not meta2.get("matrices")
-    assert not [o for o in space_options(meta2, []) if o["value"].startswith("dist:")]
+    assert not [o for o in space_options(meta2, [], matrices=True) if o["value"].startswith("dist:")]
     with pytest.raises(AnalysisInputError, match="no longer stored"):
         resolve_space(f"dist:{mid}", meta2, [])
     with pytest.raises(NoDataset, match="no longer stored"):
@@ -284,3 +286,46 @@ def test_carbon_example_groups():
     assert groups["neighbour distances"][0] == "nd_00"
     assert ex.roles["target"] == "energy" and ex.n_unit == "structures"
     assert "carbon" in [e["name"] for e in data_logic.examples()]
+
+
+def test_other_pages_refuse_a_matrix_space(store, settings):
+    sid, df, client = table_session(store, settings)
+    mid = ingest_matrix(store, sid, npy(euclid(df[["x"]].to_numpy())), "m.npy", settings)["matrix"]["id"]
+    inputs = {"candidates": f"dist:{mid}", "target": NONE, "method": "greedy", "max_features": 2}
+    status = run_job(store, "select", sid, inputs, client, settings)
+    assert status["status"] == "error"
+    assert "Candidate group: a distance matrix (m) has no features to use here" in status["message"]
+
+
+def test_select_shows_the_fps_and_cur_baselines(store, settings):
+    pytest.importorskip("skmatter")
+    from skmatter.feature_selection import FPS
+
+    from infoimb.selection import evaluate_subsets
+    from infoimb.web.analyses import selection
+
+    sid = store.new_session()
+    out = data_logic.ingest_example(store, sid, "descriptors", 300, settings)
+    client = {"groups": out["groups"], "scaling": "none"}
+    inputs = {"candidates": "group:features", "target": NONE, "method": "greedy", "max_features": 3,
+              "criterion": "symmetric", "k": 1, "estimator": "exact", "dummy": [], "baselines": ["fps", "cur"]}
+    status = run_job(store, "select", sid, inputs, client, settings)
+    assert status["status"] == "ok", status
+    record = lookup(store, "select", sid, inputs, client, settings)[0]
+    base = record["result"]["baselines"]
+    assert list(base) == ["fps", "cur"] and base["fps"]["size"] == [1, 2, 3]
+    df = store.get_dataset(sid)
+    cols = out["groups"][0]["columns"] if out["groups"][0]["name"] == "features" else \
+        [g for g in out["groups"] if g["name"] == "features"][0]["columns"]
+    X = df[cols]
+    order = [cols[i] for i in FPS(n_to_select=3, initialize=0).fit(X.to_numpy()).selected_idx_]
+    assert base["fps"]["order"] == order
+    ref = evaluate_subsets(X, [order[:1], order[:2], order[:3]], criterion="symmetric", random_state=0)
+    np.testing.assert_allclose(base["fps"]["criterion"], ref["criterion"].to_numpy(), atol=1e-12)
+    curve = selection.build_figures(record)["curve"]
+    assert [t.name for t in curve.data][-2:] == ["FPS (scikit-matter)", "CUR (scikit-matter)"]
+    # without the option, the settings (and so earlier memo keys) are unchanged
+    ctx = _ctx(store, sid, client, settings)
+    assert "baselines" not in selection.prepare(dict(inputs, baselines=[]), ctx)
+    with pytest.raises(AnalysisInputError, match="unknown baseline 'pca'"):
+        selection.prepare(dict(inputs, baselines=["pca"]), ctx)

@@ -166,8 +166,9 @@ def clean_groups(groups) -> list[dict]:
     return out
 
 
-def space_options(meta: dict | None, groups) -> list[dict]:
-    """Dropdown options: the full space, the groups, then single features."""
+def space_options(meta: dict | None, groups, *, matrices: bool = False) -> list[dict]:
+    """Dropdown options: the full space, the groups, (``matrices``: the uploaded distance
+    matrices, for the pages that take them), then single features."""
     if not meta:
         return []
     features = feature_columns(meta)
@@ -182,7 +183,8 @@ def space_options(meta: dict | None, groups) -> list[dict]:
                          "value": f"group:{g['name']}", "disabled": True})
         else:
             opts.append({"label": label, "value": f"group:{g['name']}"})
-    opts += matrix_options(meta)
+    if matrices:
+        opts += matrix_options(meta)
     for c in features[:MAX_SINGLE_OPTIONS]:
         opts.append({"label": f"Feature: {c}", "value": f"col:{c}"})
     return opts

@@ -229,3 +229,4 @@ MATRIX_ESTIMATOR = "matrix-estimator"
 MATRIX_NQ = "matrix-n-queries"
 MATRIX_HINT = "matrix-hint"
 MATRIX_PAIRS_TABLE = "matrix-pairs-table"
+SEL_BASELINES = "sel-baselines"  # FPS / CUR (scikit-matter) beside the selection curve

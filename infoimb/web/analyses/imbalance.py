@@ -322,7 +322,7 @@ __all__ = ["ANALYSIS", "EXTRAS", "FULL", "METRICS", "build_figures", "prepare", 
 def choices(meta, groups) -> tuple[list, str | None, str | None]:
     """Space options and sensible defaults: B = the full space, A = the first group (or else
     feature) that is not the full space itself."""
-    opts = space_options(meta, groups)
+    opts = space_options(meta, groups, matrices=True)
     enabled = [o["value"] for o in opts if not o.get("disabled")]
     default_b = FULL if FULL in enabled else None
     full = set(feature_columns(meta))

@@ -163,7 +163,7 @@ def render(record: dict):
 
 def controls(meta: dict, client, current: dict, *, restore: bool, data_changed: bool) -> dict:
     """Options: every space (distance matrices included); default: the groups and matrices."""
-    opts = space_options(meta, (client or {}).get("groups"))
+    opts = space_options(meta, (client or {}).get("groups"), matrices=True)
     valid = [o["value"] for o in opts if not o.get("disabled")]
     last = last_inputs(client, NAME) if restore else {}
     chosen = [v for v in (last.get("spaces") or current.get("spaces") or []) if v in valid]

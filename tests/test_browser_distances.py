@@ -1,0 +1,83 @@
+"""Distance matrices in headless Chromium (dash_duo): upload a table and a matrix, compare the
+matrix with a group, and the Δ matrix of several spaces. Ends with an empty console."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from infoimb.distances import DistanceMatrix, imbalance_matrix
+from infoimb.imbalance import imbalance_pair
+
+from test_browser_data_compare import TIMEOUT, click, goto, pick, pm, shot, start, upload
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("kill_jobs")]
+
+
+def _data(tmp_path: Path):
+    rng = np.random.default_rng(3)
+    n = 300
+    df = pd.DataFrame(rng.normal(size=(n, 3)), columns=["x", "y", "z"])
+    X = df[["x", "y"]].to_numpy() ** 3
+    D = np.sqrt(((X[:, None] - X[None]) ** 2).sum(-1))
+    table = tmp_path / "points.csv"
+    df.to_csv(table, index=False)
+    mat = tmp_path / "cubes.npy"
+    np.save(mat, D)
+    return df, D, table, mat
+
+
+def test_upload_a_matrix_and_compare_it_with_a_group(dash_duo, dash_app, tmp_path):
+    df, D, table, mat = _data(tmp_path)
+    start(dash_duo, dash_app)
+    upload(dash_duo, table)
+    dash_duo.wait_for_contains_text("#data-message", "Loaded points.csv: 300 rows × 3 columns", timeout=TIMEOUT)
+    # a bad matrix first: its message, nothing stored
+    bad = tmp_path / "bad.npy"
+    np.save(bad, D[:200, :200])
+    dash_duo.find_element("#matrix-upload input[type=file]").send_keys(str(bad))
+    dash_duo.wait_for_contains_text("#matrix-message", "the matrix is 200 x 200 but the table has 300 rows",
+                                    timeout=TIMEOUT)
+    dash_duo.find_element("#matrix-upload input[type=file]").send_keys(str(mat))
+    dash_duo.wait_for_contains_text("#matrix-message", "Added the distance matrix “cubes”: 300 × 300",
+                                    timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text("#matrix-list", "⧉ cubes (distances)", timeout=TIMEOUT)
+    time.sleep(0.5)
+    el = dash_duo.find_element("#matrix-message")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
+    shot(dash_duo, "data_matrices")
+
+    goto(dash_duo, "compare")
+    dash_duo.wait_for_contains_text("#cmp-hint", "points.csv: 300 points", timeout=TIMEOUT)
+    pick(dash_duo, "#cmp-a", "⧉ cubes (distances)")
+    pick(dash_duo, "#cmp-b", "Feature: x")
+    dash_duo.wait_for_element(pm("job-run") + ":not([disabled])", timeout=TIMEOUT)
+    click(dash_duo, pm("job-run"))
+    ref = imbalance_pair(DistanceMatrix(D), df[["x"]].to_numpy())
+    dash_duo.wait_for_text_to_equal("#cmp-relation", {"a_contains_b": "A contains B"}.get(ref.relation, "A contains B"),
+                                    timeout=TIMEOUT)
+    assert dash_duo.find_element("#cmp-delta-ab").text.startswith(f"{ref.a_to_b:.4f} ± ")
+    assert dash_duo.find_element("#cmp-delta-ba").text.startswith(f"{ref.b_to_a:.4f} ± ")
+    time.sleep(0.5)
+    shot(dash_duo, "compare_matrix", height=1300)
+
+    goto(dash_duo, "matrix")
+    dash_duo.wait_for_contains_text("#matrix-hint", "points.csv: 300 points", timeout=TIMEOUT)
+    # offered by default: the first spaces other than the full space (the matrix and x, y, z)
+    for label in ("⧉ cubes (distances)", "Feature: x", "Feature: y", "Feature: z"):
+        dash_duo.wait_for_contains_text("#matrix-spaces", label, timeout=TIMEOUT)
+    dash_duo.wait_for_element(pm("job-run", "matrix") + ":not([disabled])", timeout=TIMEOUT)
+    click(dash_duo, pm("job-run", "matrix"))
+    dash_duo.wait_for_contains_text("#matrix-pairs-table", "cubes", timeout=TIMEOUT)
+    dash_duo.wait_for_element("""[id='{"fig":"heatmap","type":"graph"}'] .main-svg""", timeout=TIMEOUT)
+    ref_m = imbalance_matrix({"cubes": DistanceMatrix(D), "x": df[["x"]].to_numpy(), "y": df[["y"]].to_numpy(),
+                              "z": df[["z"]].to_numpy()})
+    dash_duo.wait_for_contains_text("#matrix-pairs-table", f"{ref_m.delta.loc['cubes', 'x']:.4f}".rstrip("0"),
+                                    timeout=TIMEOUT)
+    time.sleep(0.8)
+    shot(dash_duo, "matrix", height=1400)
+    assert dash_duo.get_logs() == []
