@@ -487,7 +487,7 @@ def _save_groups(draft, client):
 def _matrix_card(settings):
     return section("Distance matrices (optional)", [
         hint("Points compared by a distance alone (an alignment score, an RMSD, an edit distance): upload an "
-             "N × N matrix for the table's rows. Each becomes a space “⧉ name (distances)” on the Compare and "
+             "N × N matrix for the table's rows. Each becomes a space “Distances: name” on the Compare and "
              "Matrix pages. It stays on the server, in this session only."),
         dbc.Row([
             dbc.Col([

@@ -28,7 +28,7 @@ def layout(**_):
     controls = section("Spaces", [
         analysis_ui.label("Two or more spaces", ids.MATRIX_SPACES, first=True),
         dcc.Dropdown(id=ids.MATRIX_SPACES, multi=True,
-                     placeholder="groups, features, distance matrices (⧉)"),
+                     placeholder="groups, features, distance matrices"),
         html.Div(id=ids.MATRIX_HINT, className="form-text mb-2"),
         CARD.controls(),
         html.Hr(),
@@ -38,7 +38,7 @@ def layout(**_):
             dbc.Col(dbc.Select(id=ids.MATRIX_METRIC, value="euclidean", size="sm",
                                options=[{"label": m, "value": m} for m in matrix.METRICS]), width=7),
         ], className="g-2"),
-        html.Div("The metric applies to the feature spaces; a distance matrix (⧉) is its own distance.",
+        html.Div("The metric applies to the feature spaces; a distance matrix is its own distance.",
                  className="form-text"),
         analysis_ui.estimator(ids.MATRIX_ESTIMATOR, ids.MATRIX_NQ),
     ], step="M", class_name="controls-card")

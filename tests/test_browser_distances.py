@@ -45,7 +45,7 @@ def test_upload_a_matrix_and_compare_it_with_a_group(dash_duo, dash_app, tmp_pat
     dash_duo.find_element("#matrix-upload input[type=file]").send_keys(str(mat))
     dash_duo.wait_for_contains_text("#matrix-message", "Added the distance matrix “cubes”: 300 × 300",
                                     timeout=TIMEOUT)
-    dash_duo.wait_for_contains_text("#matrix-list", "⧉ cubes (distances)", timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text("#matrix-list", "Distances: cubes", timeout=TIMEOUT)
     time.sleep(0.5)
     el = dash_duo.find_element("#matrix-message")
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
@@ -53,7 +53,7 @@ def test_upload_a_matrix_and_compare_it_with_a_group(dash_duo, dash_app, tmp_pat
 
     goto(dash_duo, "compare")
     dash_duo.wait_for_contains_text("#cmp-hint", "points.csv: 300 points", timeout=TIMEOUT)
-    pick(dash_duo, "#cmp-a", "⧉ cubes (distances)")
+    pick(dash_duo, "#cmp-a", "Distances: cubes (300 × 300)")
     pick(dash_duo, "#cmp-b", "Feature: x")
     dash_duo.wait_for_element(pm("job-run") + ":not([disabled])", timeout=TIMEOUT)
     click(dash_duo, pm("job-run"))
@@ -67,17 +67,17 @@ def test_upload_a_matrix_and_compare_it_with_a_group(dash_duo, dash_app, tmp_pat
 
     goto(dash_duo, "matrix")
     dash_duo.wait_for_contains_text("#matrix-hint", "points.csv: 300 points", timeout=TIMEOUT)
-    # offered by default: the first spaces other than the full space (the matrix and x, y, z)
-    for label in ("⧉ cubes (distances)", "Feature: x", "Feature: y", "Feature: z"):
-        dash_duo.wait_for_contains_text("#matrix-spaces", label, timeout=TIMEOUT)
+    # chosen by default: the first spaces other than the full space (the matrix and x, y, z)
+    dash_duo.wait_for_contains_text("#matrix-spaces", "4 selected", timeout=TIMEOUT)
     dash_duo.wait_for_element(pm("job-run", "matrix") + ":not([disabled])", timeout=TIMEOUT)
     click(dash_duo, pm("job-run", "matrix"))
     dash_duo.wait_for_contains_text("#matrix-pairs-table", "cubes", timeout=TIMEOUT)
     dash_duo.wait_for_element("""[id='{"fig":"heatmap","type":"graph"}'] .main-svg""", timeout=TIMEOUT)
     ref_m = imbalance_matrix({"cubes": DistanceMatrix(D), "x": df[["x"]].to_numpy(), "y": df[["y"]].to_numpy(),
                               "z": df[["z"]].to_numpy()})
-    dash_duo.wait_for_contains_text("#matrix-pairs-table", f"{ref_m.delta.loc['cubes', 'x']:.4f}".rstrip("0"),
-                                    timeout=TIMEOUT)
+    for a, b in (("cubes", "x"), ("cubes", "z"), ("y", "z")):
+        dash_duo.wait_for_contains_text("#matrix-pairs-table", f"{round(ref_m.delta.loc[a, b], 4):g}",
+                                        timeout=TIMEOUT)
     time.sleep(0.8)
     shot(dash_duo, "matrix", height=1400)
     assert dash_duo.get_logs() == []

@@ -82,7 +82,7 @@ def test_upload_is_stored_and_offered_as_a_space(store, settings):
     assert not [o for o in space_options(meta, client["groups"]) if o["value"].startswith("dist:")]
     opts = space_options(meta, client["groups"], matrices=True)
     mine = [o for o in opts if o["value"] == f"dist:{entry['id']}"]
-    assert mine == [{"label": "⧉ squares (distances)", "value": f"dist:{entry['id']}"}]
+    assert mine == [{"label": "Distances: squares (60 × 60)", "value": f"dist:{entry['id']}"}]
     space = resolve_space(mine[0]["value"], meta, client["groups"])
     assert space.matrix == entry["id"] and space.columns == () and space.label == "squares"
     assert matrix_rows(meta)[0]["status"] == "usable"
@@ -205,6 +205,7 @@ def test_compare_matrix_vs_group_equals_the_api(store, settings):
     assert record["settings"]["a"] == {"value": f"dist:{mid}", "label": "cubes", "columns": [], "matrix": mid}
     # the page draws it, the summary names the matrix
     assert compare.summary(record)["a"] == "cubes"
+    assert "k = 2 · A: distance matrix, B: manhattan · " in compare.caption(record)
     assert compare.render(record)
     # two matrices
     D2 = euclid(df[["y"]].to_numpy())

@@ -194,7 +194,7 @@ MATRIX = "dist"
 
 
 def matrix_label(entry: dict) -> str:
-    return f"⧉ {entry.get('name')} (distances)"
+    return f"Distances: {entry.get('name')} ({entry.get('n')} × {entry.get('n')})"
 
 
 def matrix_options(meta: dict | None) -> list[dict]:

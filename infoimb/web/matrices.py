@@ -113,7 +113,7 @@ def ingest_matrix(store: SessionStore, sid, contents, filename, settings: Settin
     text = (f"Added the distance matrix “{label}”: {dm.n} × {dm.n} ({info['dtype']}, "
             f"{dm.nbytes / 1024**2:.1f} MB), rows tied by {info['tie']}"
             f"{'' if dm.symmetric else ', asymmetric (row i: distances from point i)'}. "
-            f"Choose “⧉ {label} (distances)” as a space on the Compare or Matrix page.")
+            f"Choose “Distances: {label}” as a space on the Compare or Matrix page.")
     return {"matrix": entry, "message": message("success", text)}
 
 
@@ -122,7 +122,7 @@ def matrix_rows(meta: dict | None) -> list[dict]:
     out = []
     for m in (meta or {}).get("matrices") or []:
         current = m.get("table_hash") == (meta or {}).get("content_hash")
-        out.append({"space": f"⧉ {m.get('name')} (distances)", "N": m.get("n"), "dtype": m.get("dtype"),
+        out.append({"space": f"Distances: {m.get('name')}", "N": m.get("n"), "dtype": m.get("dtype"),
                     "symmetric": "yes" if m.get("symmetric") else "no (declared)",
                     "rows tied by": m.get("tie"),
                     "status": "usable" if current else "for another version of the table"})

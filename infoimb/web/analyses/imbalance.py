@@ -211,6 +211,9 @@ def to_csv(record: dict) -> str:
 # --------------------------------------------------------------------------------------
 def caption(record: dict) -> str:
     s, res = record["settings"], record["result"]
+    if s["a"].get("matrix") or s["b"].get("matrix"):  # say which side is a distance matrix
+        s = dict(s, metric=", ".join(f"{side}: {'distance matrix' if s[side.lower()].get('matrix') else s['metric']}"
+                                     for side in ("A", "B")))
     text = figures.settings_caption(s, {"filename": record["dataset"].get("filename") or "", "n_rows": res["n"]})
     if res.get("dropped_rows"):
         text += f" · {res['dropped_rows']} rows with missing values left out"
