@@ -50,7 +50,7 @@ def layout(**_):
         dbc.InputGroup([
             dbc.Select(id=ids.EXAMPLE_SELECT, options=_example_options(),
                        value=first["name"] if first else None),
-            dbc.Input(id=ids.EXAMPLE_N, type="number", min=10, step=1, placeholder="size",
+            dbc.Input(id=ids.EXAMPLE_N, type="number", min=1, step=1, placeholder="size",
                       value=first["n_default"] if first else None, style={"maxWidth": "6.5rem"},
                       debounce=True),
             dbc.Button("Load example", id=ids.EXAMPLE_LOAD, color="primary", n_clicks=0),
