@@ -101,8 +101,8 @@ def test_carbon_example_and_the_fps_baseline(dash_duo, dash_app):
     dash_duo.wait_for_contains_text("#data-message", "Its feature groups were added: SOAP, energy, forces, "
                                                      "neighbour distances", timeout=120)
     goto(dash_duo, "select")
-    dash_duo.wait_for_contains_text("#sel-candidates", "Group: SOAP (324 columns)", timeout=TIMEOUT)
     dash_duo.wait_for_contains_text("#sel-target", "Group: energy", timeout=TIMEOUT)
+    pick(dash_duo, "#sel-candidates", "Group: SOAP (324 columns)")
     box = dash_duo.find_element("#sel-max-features")
     box.send_keys(Keys.CONTROL, "a")
     box.send_keys("4", Keys.TAB)
