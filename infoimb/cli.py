@@ -1,12 +1,15 @@
 """The command line: a thin layer over the Python API.
 
     infoimb pair data.csv --a x,y,z --b x,y
+    infoimb pair trial.csv --a arm --b response        (text columns are categorical)
+    infoimb pair trial.csv --a arm,age --b response --metric-b manhattan
     infoimb pair data.csv --a-distances rmsd.npy --b x,y
     infoimb matrix data.csv --spaces 'soap=s0,s1,s2;radial=r0,r1;rmsd=@rmsd.npy'
     infoimb select data.csv --target energy --method beam --max-features 5
     infoimb lags panel.csv --source stay_home --target cases --time date --group id --lags=-5:5
     infoimb causality traj.csv --cause x1,y1,z1 --effect x2,y2,z2 --tau 20
     infoimb weights data.csv --a a,b,c --b target --method dii
+    infoimb graph series.csv --variables 'X=a,b;Y=c' --tau 1,2 --surrogates 199
     infoimb example gauss3d -o gauss3d.csv
 """
 
@@ -65,7 +68,7 @@ def _cols(spec: str | None, df, what: str, default=None) -> list[str]:
             raise ValueError(f"--{what}: give column names")
         return default
     if spec.strip() == "*":
-        return [c for c in df.columns if np.issubdtype(df[c].dtype, np.number)]
+        return [c for c in df.columns if _is_numeric(df[c])]
     names = [c.strip() for c in spec.split(",") if c.strip()]
     if not names:
         raise ValueError(f"--{what}: no column names given")
@@ -73,6 +76,12 @@ def _cols(spec: str | None, df, what: str, default=None) -> list[str]:
     if missing:
         raise ValueError(f"--{what}: column(s) {missing} not in the table; columns are {list(df.columns)}")
     return names
+
+
+def _is_numeric(col) -> bool:
+    import pandas as pd
+
+    return pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype)
 
 
 def _periods(spec: str | None) -> dict | None:
@@ -109,6 +118,20 @@ def _lags(spec: str) -> list[int]:
         raise ValueError(f"--lags: expected LO:HI or a comma list of whole numbers, got {spec!r}") from None
 
 
+def _metric(args):
+    """--metric for both spaces, or --metric-a / --metric-b for one each."""
+    ma = getattr(args, "metric_a", None) or args.metric
+    mb = getattr(args, "metric_b", None) or args.metric
+    return ma if ma == mb else (ma, mb)
+
+
+def _categorical(args):
+    spec = getattr(args, "categorical", None)
+    if not spec:
+        return None
+    return [c.strip() for c in spec.split(",") if c.strip()]
+
+
 def _read(path: str):
     from .io import read_table
 
@@ -142,13 +165,29 @@ def cmd_pair(args) -> None:
     if getattr(args, "a_distances", None) or getattr(args, "b_distances", None):
         return _pair_with_distances(args, df)
     a, b = _cols(args.a, df, "a"), _cols(args.b, df, "b")
+    from ._spaces import make_pair
+
+    metric, categorical = _metric(args), _categorical(args)
+    n = len(df)
+    if not args.quiet and n * (args.n_queries or n) > 4e9:  # a long run: say what it costs
+        from .cost import cost_estimate
+
+        c = cost_estimate(n, len(a), len(b), k=args.k, n_queries=args.n_queries)
+        print(f"infoimb pair: {c.message}" + (f"; add --n-queries {c.suggested_n_queries}"
+                                             if c.propose_subsample else ""), file=sys.stderr)
     groups, times = _significance_columns(args, df)
-    p = imbalance_pair(df[a], df[b], k=args.k, metric=args.metric, period=_periods(args.period),
-                       n_queries=args.n_queries, random_state=args.seed,
-                       n_permutations=args.permutations, groups=groups, times=times,
-                       theiler=args.theiler)
-    payload = p.to_dict() | {"a": a, "b": b, "file": args.file, "metric": args.metric}
-    text = (f"A = {', '.join(a)}\nB = {', '.join(b)}\n"
+    with progress_bar(args) as bar:
+        p = imbalance_pair(df[a], df[b], k=args.k, metric=metric, period=_periods(args.period),
+                           n_queries=args.n_queries, random_state=args.seed,
+                           n_permutations=args.permutations, groups=groups, times=times,
+                           theiler=args.theiler, categorical=categorical,
+                           progress=bar if bar.enabled else None)
+    sa, sb = make_pair(df[a], df[b], metric=metric, period=_periods(args.period),
+                       categorical=categorical)
+    payload = p.to_dict() | {"a": a, "b": b, "file": args.file, "metric": args.metric,
+                             "metric_a": sa.metric, "metric_b": sb.metric,
+                             "categorical": list(sa.categorical + sb.categorical)}
+    text = (f"A = {', '.join(a)}  [{_describe(sa)}]\nB = {', '.join(b)}  [{_describe(sb)}]\n"
             f"N = {p.n}, k = {p.k}, {'exact' if p.exact else f'{p.n_queries} random queries'}\n"
             f"Δ(A→B) = {p.a_to_b:.6f} ± {p.a_to_b_se:.6f}{_ci_text(p.a_to_b_ci, p.confidence)}"
             f"{_p_text(p.p_a_to_b)}\n"
@@ -164,6 +203,11 @@ def cmd_pair(args) -> None:
         _emit(args, payload, pd.DataFrame([_flat(payload)]), text)
         return
     _emit(args, payload, None, text)
+
+
+def _describe(space) -> str:
+    cat = f"; categorical: {', '.join(space.categorical)}" if space.categorical else ""
+    return f"{space.metric}{cat}"
 
 
 def _load_matrix(path: str, df, args, what: str):
@@ -324,7 +368,7 @@ def cmd_select(args) -> None:
 
     df = _read(args.file)
     target = _cols(args.target, df, "target", default=[]) if args.target else None
-    numeric = [c for c in df.columns if np.issubdtype(df[c].dtype, np.number)]
+    numeric = [c for c in df.columns if _is_numeric(df[c])]
     default_cands = [c for c in numeric if c not in (target or [])]
     cands = _cols(args.candidates, df, "candidates", default=default_cands)
     groups, times = _significance_columns(args, df)
@@ -332,12 +376,12 @@ def cmd_select(args) -> None:
     with progress_bar(args) as bar:
         r = select_features(df[cands], None if target is None else df[target], method=args.method,
                             max_features=args.max_features, criterion=args.criterion, k=args.k,
-                            metric=args.metric, period=_periods(args.period),
+                            metric=_metric(args), period=_periods(args.period),
                             n_queries=args.n_queries, n_best=args.n_best,
                             max_subsets=args.max_subsets, n_random=args.n_random,
                             dummy=args.dummy, random_state=args.seed, progress=bar,
                             groups=groups, times=times, theiler=args.theiler,
-                            n_splits=args.splits)
+                            n_splits=args.splits, categorical=_categorical(args))
     frame = r.to_frame()
     table = frame[["size", "features", "a_to_b", "a_to_b_se", "b_to_a", "b_to_a_se",
                    "criterion", "random_mean", "random_sd", "n_evaluated",
@@ -400,17 +444,72 @@ def cmd_causality(args) -> None:
                            k=args.k,
                            conditioning=None if cond is None else df[cond],
                            n_queries=args.n_queries, random_state=args.seed,
-                           embedding=embedding, progress=bar)
+                           embedding=embedding, n_surrogates=args.surrogates, progress=bar)
     import pandas as pd
 
     table = pd.DataFrame({"alpha": r.x_to_y.alphas, "delta_x_to_y": r.x_to_y.delta,
                           "delta_y_to_x": r.y_to_x.delta})
     text = (f"X = {', '.join(cause)}; Y = {', '.join(effect)}"
             + (f"; Z = {', '.join(cond)}" if cond else "") + f"; tau = {args.tau}, k = {args.k}\n"
-            f"imbalance gain X→Y = {r.x_to_y.gain:.4f} (α* = {r.x_to_y.alpha_star:.3f})\n"
-            f"imbalance gain Y→X = {r.y_to_x.gain:.4f} (α* = {r.y_to_x.alpha_star:.3f})\n"
+            f"imbalance gain X→Y = {r.x_to_y.gain:.4f} (α* = {r.x_to_y.alpha_star:.3f})"
+            + (f", p = {r.p_x_to_y:.4g}" if r.p_x_to_y is not None else "") + "\n"
+            f"imbalance gain Y→X = {r.y_to_x.gain:.4f} (α* = {r.y_to_x.alpha_star:.3f})"
+            + (f", p = {r.p_y_to_x:.4g}" if r.p_y_to_x is not None else "") + "\n"
             f"verdict: {r.verdict}\n{verdicts.causality(r)}")
     _emit(args, r.to_dict(), table, text)
+
+
+def _graph_variables(spec: str | None, df) -> dict | None:
+    """'X=a,b;Y=c' -> {'X': ['a', 'b'], 'Y': ['c']}; a bare name is a one-column variable."""
+    if not spec:
+        return None
+    out = {}
+    for item in spec.split(";"):
+        item = item.strip()
+        if not item:
+            continue
+        name, sep, cols = item.partition("=")
+        name = name.strip()
+        if not sep:
+            cols = name
+        names = [c.strip() for c in cols.split(",") if c.strip()]
+        missing = [c for c in names if c not in df.columns]
+        if missing:
+            raise ValueError(f"--variables: column(s) {missing} of {name!r} not in the table; "
+                             f"columns are {list(df.columns)}")
+        out[name] = names
+    return out
+
+
+def cmd_graph(args) -> None:
+    from .graph import causal_graph
+
+    df = _read(args.file)
+    variables = _graph_variables(args.variables, df)
+    embedding = None
+    if args.embedding:
+        dim, _, delay = args.embedding.partition(",")
+        embedding = (check_int(_parse(dim, int, "--embedding DIM"), "--embedding DIM", low=1),
+                     check_int(_parse(delay or "1", int, "--embedding DELAY"), "--embedding DELAY",
+                               low=1))
+    with progress_bar(args) as bar:
+        g = causal_graph(df, variables, taus=_lags(args.tau), embedding=embedding, k=args.k,
+                         alphas=np.linspace(0, 1, check_int(args.n_alphas, "--n-alphas", low=2)),
+                         group=args.group, time=args.time, n_surrogates=args.surrogates,
+                         alpha=args.alpha, n_queries=args.n_queries, random_state=args.seed,
+                         progress=bar)
+    table = g.tested if args.all else g.edges
+    text = (f"{len(g.variables)} variables, {len(g.tested)} ordered pairs, N = {g.n}"
+            + (f" in {g.n_entities} entities" if g.n_entities > 1 else "")
+            + f", lags {list(g.taus)}, k = {g.k}, {g.n_surrogates} surrogates\n"
+            f"{len(g.edges)} direct link(s) at q <= {g.alpha}:")
+    if not args.all:
+        lines = [f"  {r.cause} -> {r.effect}   gain {r.gain:.4f}  lag {r.lag}  p {r.p:.4g}  "
+                 f"q {r.q:.4g}" for r in g.edges.itertuples()]
+        text += "\n" + ("\n".join(lines) if lines else "  (none)")
+        _emit(args, g.to_dict(), table if args.csv else None, text)
+    else:
+        _emit(args, g.to_dict(), table, text)
 
 
 def cmd_weights(args) -> None:
@@ -488,13 +587,20 @@ def build_parser() -> argparse.ArgumentParser:
                                  "feature spaces (Glielmo et al. 2022).")
     ap.add_argument("--version", action="version", version=f"infoimb {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
-    metrics = list(FEATURE_METRICS)
+    metrics = ["auto", *FEATURE_METRICS, "categorical", "gower"]
+    metric_help = ("distance: auto (default) = Euclidean for numeric columns, categorical "
+                   "(0 equal / 1 different, mismatches counted) when all are text, gower "
+                   "(numeric / range + mismatches) when mixed")
 
     p = sub.add_parser("pair", help="Δ(A→B) and Δ(B→A) between two groups of columns")
     _common(p)
     p.add_argument("--a", help="columns of A, comma-separated ('*' = all numeric)")
     p.add_argument("--b", help="columns of B")
-    p.add_argument("--metric", choices=metrics, default="euclidean")
+    p.add_argument("--metric", choices=metrics, default="auto", help=metric_help)
+    p.add_argument("--metric-a", choices=metrics, default=None, help="metric of A only")
+    p.add_argument("--metric-b", choices=metrics, default=None, help="metric of B only")
+    p.add_argument("--categorical", help="numeric columns to compare as categories: name,name "
+                   "(text columns are categorical anyway)")
     p.add_argument("--period", help="periodic columns: name=period,name=period")
     _add_significance(p)
     _matrix_options(p, pair=True)
@@ -520,7 +626,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-subsets", type=int, default=100_000, help="cap of the exhaustive search")
     p.add_argument("--n-random", type=int, default=0, help="random subsets per size (baseline)")
     p.add_argument("--dummy", action="store_true", help="add a noise feature that must never be chosen")
-    p.add_argument("--metric", choices=metrics, default="euclidean")
+    p.add_argument("--metric", choices=metrics, default="auto", help=metric_help)
+    p.add_argument("--metric-a", choices=metrics, default=None, help="metric of the candidates only")
+    p.add_argument("--metric-b", choices=metrics, default=None, help="metric of the target only")
+    p.add_argument("--categorical", help="numeric columns to compare as categories: name,name")
     p.add_argument("--period", help="periodic columns: name=period,...")
     _add_significance(p, permutations=False, splits=True)
     p.set_defaults(func=cmd_select)
@@ -533,7 +642,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--group", help="entity column (e.g. country id)")
     p.add_argument("--lags", default="-5:5", help="LO:HI or a comma list (default -5:5; "
                    "write --lags=-5:5 for negative values)")
-    p.add_argument("--metric", choices=metrics, default="euclidean")
+    p.add_argument("--metric", choices=metrics, default="auto", help=metric_help)
     p.add_argument("--select-lag", type=int, default=None,
                    help="also select source features against the target at t+LAG")
     _add_significance(p, groups=None, splits=True, times=False)
@@ -547,7 +656,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-alphas", type=int, default=50, help="α values in [0, 1]")
     p.add_argument("--conditioning", help="columns of Z to condition on")
     p.add_argument("--embedding", help="time-delay embedding of scalar series: DIM,DELAY")
+    p.add_argument("--surrogates", type=int, default=0,
+                   help="circular-shift surrogates of the cause for p-values (default 0: none)")
     p.set_defaults(func=cmd_causality)
+
+    p = sub.add_parser("graph", help="causal graph: direct links among many time series")
+    _common(p, k_default=5)
+    p.add_argument("--variables", help="variables: 'X=a,b;Y=c' (default: one per numeric column)")
+    p.add_argument("--tau", default="1", help="lags of the links: 1, or LO:HI, or a comma list")
+    p.add_argument("--surrogates", type=int, default=199, help="circular-shift surrogates per test")
+    p.add_argument("--alpha", type=float, default=0.05, help="level of the edges (BH q-values)")
+    p.add_argument("--n-alphas", type=int, default=21, help="α values scanned in [0, 1]")
+    p.add_argument("--embedding", help="time-delay embedding of every variable: DIM,DELAY")
+    p.add_argument("--group", help="entity column of a panel")
+    p.add_argument("--time", help="time column (default: rows in time order)")
+    p.add_argument("--all", action="store_true", help="print every tested pair, not just the edges")
+    p.set_defaults(func=cmd_graph)
 
     p = sub.add_parser("weights", help="relative scales of A's features that best predict B")
     _common(p)

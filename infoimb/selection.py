@@ -16,7 +16,10 @@ import pandas as pd
 
 from . import _kernels as K
 from ._progress import ProgressCallback, report
-from ._spaces import _frame, check_k, check_metric, check_n_queries, make_space
+from ._spaces import (_frame_mixed, check_k, check_n_queries, make_space, split_metric,
+                      warn_small_n)
+from ._trees import check_algorithm, choose_algorithm, tree_pair_terms, tree_unsupported
+from .cluster import get_executor
 from ._serialize import Result
 from ._validation import check_choice, check_int
 from .imbalance import chunk_bounds, mean_se, query_indices
@@ -123,12 +126,41 @@ class SelectionResult(Result):
 class _Evaluator:
     """Evaluates batches of candidate subsets (tuples of feature indices) against the target."""
 
-    def __init__(self, XT, period_x, target, metric_code, queries, k, progress, total):
+    def __init__(self, XT, period_x, target, metric_code, queries, k, progress, total,
+                 algorithm="brute", metric="euclidean", executor=None):
         self.XT, self.period_x, self.target = XT, period_x, target
         self.metric_code, self.queries, self.k = metric_code, queries, k
         self.progress, self.total, self.done = progress, max(total, 1), 0
         self.bounds = chunk_bounds(queries.shape[0], XT.shape[1])
         self.records: list[tuple] = []
+        self.algorithm, self.metric = algorithm, metric
+        self.target_tree = None  # built once, on the first batch that uses the tree
+        self.executor = executor
+        self.shared = None  # the data on the cluster's workers (sent once)
+
+    def _algorithm(self, batch) -> str:
+        if self.algorithm == "brute":
+            return "brute"
+        used = sorted({f for s in batch for f in s})
+        return choose_algorithm(self.algorithm, metric=self.metric,
+                                periods=(self.period_x[used], self.target.period),
+                                dims=(max(len(s) for s in batch), self.target.d),
+                                n=self.XT.shape[1], n_queries=self.queries.shape[0])
+
+    def _tree_terms(self, batch):
+        """Per-candidate terms with k-d trees (the target's tree is built once)."""
+        from . import _tree_kernels as T
+        if self.target_tree is None:
+            self.target_tree = T.make_tree(self.target.XT)
+        n = self.XT.shape[1]
+        t_sb = np.empty((len(batch), self.queries.shape[0]))
+        t_bs = np.empty_like(t_sb)
+        for c, subset in enumerate(batch):
+            XS = np.ascontiguousarray(self.XT[list(subset)])  # in subset order, as the brute sum
+            t_sb[c], t_bs[c] = tree_pair_terms(XS, self.metric_code, self.target.XT,
+                                               self.target.metric_code, self.k, self.queries,
+                                               2.0 / (n * self.k), tree_b=self.target_tree)
+        return t_sb, t_bs
 
     theiler_args = None  # (series, times, w, True): evaluate with a Theiler window
 
@@ -146,26 +178,66 @@ class _Evaluator:
                 series, times, w, _ = self.theiler_args
                 t_sb[c], t_bs[c] = PK.pair_terms_theiler(
                     ST, np.ascontiguousarray(self.period_x[list(sub)]), self.metric_code, empty,
-                    self.target.XT, self.target.period, self.metric_code, empty, self.queries,
+                    self.target.XT, self.target.period, self.target.metric_code, empty, self.queries,
                     self.k, series, times, w, self.bounds)
             return t_sb, t_bs
+        if self._algorithm(batch) == "tree":
+            return self._tree_terms(batch)
         parents, parent_len, cand_parent, cand_feature = _encode(batch)
         return K.subset_terms(self.XT, self.period_x, parents, parent_len, cand_parent,
                               cand_feature, self.target.XT, self.target.period,
-                              self.metric_code, self.queries, self.k, self.bounds)
+                              self.metric_code, self.queries, self.k, self.bounds,
+                              self.target.metric_code)
 
     def __call__(self, subsets: list[tuple[int, ...]], label: str) -> np.ndarray:
         """Return an array (len(subsets), 4): a_to_b, a_to_b_se, b_to_a, b_to_a_se."""
+        if self.executor is not None and not self.executor.local:
+            return self._on_cluster(subsets, label)
         out = np.empty((len(subsets), 4))
         for start in range(0, len(subsets), _BATCH):
             batch = subsets[start:start + _BATCH]
-            t_sb, t_bs = self.terms(batch)
-            for c in range(len(batch)):
-                out[start + c, :2] = mean_se(t_sb[c])
-                out[start + c, 2:] = mean_se(t_bs[c])
+            out[start:start + len(batch)] = self._values(batch)
             self.done += len(batch)
             report(self.progress, self.done / self.total, f"{label}: {self.done} subsets evaluated")
         return out
+
+    def _values(self, batch: list[tuple[int, ...]]) -> np.ndarray:
+        """(len(batch), 4) values of one batch of candidates (at most _BATCH)."""
+        out = np.empty((len(batch), 4))
+        t_sb, t_bs = self.terms(batch)
+        for c in range(len(batch)):
+            out[c, :2] = mean_se(t_sb[c])
+            out[c, 2:] = mean_se(t_bs[c])
+        return out
+
+    # -- the same on a Dask cluster: blocks of candidates as tasks, the data sent once ----
+    def _on_cluster(self, subsets, label):
+        ex = self.executor
+        if self.shared is None:
+            self.shared = ex.share((self.XT, self.period_x, self.target, self.metric_code,
+                                    self.queries, self.k, self.algorithm, self.metric,
+                                    self.theiler_args))
+        size = max(1, min(_BATCH, -(-len(subsets) // (3 * ex.n_workers))))
+        items = [subsets[i:i + size] for i in range(0, len(subsets), size)]
+        done0 = self.done
+
+        def message(item, res):
+            self.done += len(item)
+            return f"{label}: {self.done} subsets evaluated"
+
+        parts = ex.map(_cluster_values, items, shared=self.shared, progress=self.progress,
+                       message=message, start=done0 / self.total,
+                       width=len(subsets) / self.total)
+        self.done = done0 + len(subsets)
+        return np.vstack(parts)
+
+
+def _cluster_values(shared, batch):
+    """A Dask task: the values of a block of candidates (see ``_Evaluator._values``)."""
+    XT, period_x, target, metric_code, queries, k, algorithm, metric, theiler_args = shared
+    ev = _Evaluator(XT, period_x, target, metric_code, queries, k, None, 1, algorithm, metric)
+    ev.theiler_args = theiler_args
+    return np.vstack([ev._values(batch[i:i + _BATCH]) for i in range(0, len(batch), _BATCH)])
 
 
 def _encode(subsets: list[tuple[int, ...]]):
@@ -206,13 +278,14 @@ def n_subsets(n_features: int, max_features: int) -> int:
 
 
 def select_features(X, target=None, *, method: str = "greedy", max_features: int | None = None,
-                    criterion: str = "a_to_b", k: int = 1, metric: str = "euclidean",
+                    criterion: str = "a_to_b", k: int = 1, metric="auto",
                     period=None, n_queries: int | None = None, n_best: int = 10,
                     max_subsets: int = 100_000, n_random: int = 0, dummy: bool = False,
                     random_state=None, progress: ProgressCallback | None = None,
                     groups=None, times=None, theiler: float | None = None,
                     confidence: float = 0.95, n_bootstrap: int = 1000,
-                    tolerance: float = 0.01, n_splits: int = 0) -> SelectionResult:
+                    tolerance: float = 0.01, n_splits: int = 0, algorithm: str = "auto",
+                    client=None, categorical=None) -> SelectionResult:
     """Select the features of X that carry the most information about a target.
 
     Parameters
@@ -230,9 +303,11 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
         Largest subset size (default: all for greedy/beam/backward, 3 for exhaustive).
     criterion : {"a_to_b", "symmetric"}
         Minimise Delta(subset -> target), or (Delta(S->T) + Delta(T->S)) / sqrt(2).
-    k, metric, period, n_queries
-        As in :func:`infoimb.information_imbalance` (``metric`` applies to both spaces;
-        ``period`` to X's features). With ``n_queries`` every candidate uses the same queries.
+    k, metric, period, n_queries, categorical
+        As in :func:`infoimb.information_imbalance` (``metric``: one name for the candidates
+        and the target, or a pair (for_candidates, for_target); "auto" chooses from the
+        features, so text columns are categorical and mixed sets use Gower; ``period``
+        applies to X's features). With ``n_queries`` every candidate uses the same queries.
     n_best : int
         Beam width.
     n_random : int
@@ -263,6 +338,13 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
         random subsets of the entities (``groups``) or of the points; ``stability`` gives how
         often each feature is in the best subset of each size, ``stability_curves`` the
         curve of each split.
+    algorithm : {"auto", "brute", "tree"}
+        As in :func:`infoimb.information_imbalance`, decided per step from the candidates'
+        size: "auto" evaluates small subsets with k-d trees at large N (the target's tree
+        is built once) and larger ones with the brute kernel. Results are identical.
+    client : distributed.Client, optional
+        Evaluate the candidates of each step on a Dask cluster (also used when
+        ``INFOIMB_DASK_ADDRESS`` is set; see :mod:`infoimb.cluster`). Identical results.
 
     Examples
     --------
@@ -275,10 +357,11 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
     """
     method = check_choice(method, "method", METHODS)
     criterion = check_choice(criterion, "criterion", CRITERIA)
-    metric = check_metric(metric)
-    if metric == "precomputed":
+    metric_x, metric_t = split_metric(metric)
+    if metric_x == "precomputed":
         raise ValueError("feature selection needs features; metric='precomputed' does not apply")
-    values, columns = _frame(X, "x")
+    framed = _frame_mixed(X, "x", categorical)
+    values, columns = framed[0], framed[1]
     if values.shape[1] == 0:
         raise ValueError("x: no candidate features (the feature list is empty)")
     if target is not None and isinstance(X, pd.DataFrame) and isinstance(target, (pd.DataFrame, pd.Series)):
@@ -287,21 +370,24 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
         if inside:
             raise ValueError(f"target column(s) {inside} are inside the candidate set; remove them "
                              "from the candidates (or select without a target for compression)")
-    space = make_space(X, name="x", metric=metric, period=period, framed=(values, columns))
+    space = make_space(X, name="x", metric=metric_x, period=period, framed=framed)
     rng = np.random.default_rng(random_state)
     if target is None:
-        tspace = make_space(X, name="target", metric=metric, period=period, framed=(values, columns))
+        tspace = make_space(X, name="target", metric=metric_x, period=period, framed=framed)
         target_columns = None
     else:
-        tspace = make_space(target, name="target", metric=metric)
+        tspace = make_space(target, name="target", metric=metric_t, categorical=categorical)
         target_columns = tspace.columns
         if tspace.n != space.n:
             raise ValueError(f"x has {space.n} points but target has {tspace.n}")
+    # a metric per space: the one the tree cannot serve (if any) decides the algorithm
+    tree_metric = tspace.metric if tree_unsupported(tspace.metric, ()) else space.metric
     n = space.n
     if n < 3:
         raise ValueError(f"need at least 3 points, got {n}")
     k = check_k(k, n)
     n_queries = check_n_queries(n_queries, n)
+    warn_small_n(n, "feature selection")
     n_best = check_int(n_best, "n_best", low=1)
     n_random = check_int(n_random, "n_random", low=0)
     max_subsets = check_int(max_subsets, "max_subsets", low=1)
@@ -317,6 +403,13 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
     th = None
     if theiler is not None:
         th = S.Theiler(theiler, None if times is None else S.time_values(times, n), groups, n)
+    algorithm = check_algorithm(algorithm)
+    if algorithm == "tree":  # refuse periodic features (and the window) up front
+        choose_algorithm("tree", metric=tree_metric, periods=(space.period, tspace.period),
+                         dims=(1, 1), n=n)
+        if theiler is not None:
+            raise ValueError("algorithm='tree' does not support a Theiler window; use "
+                             "algorithm='brute' (or 'auto', which falls back to it)")
 
     XT, period_x, names = space.XT, space.period, list(space.columns)
     dummy_name = None
@@ -332,7 +425,10 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
     D = len(names)
     if max_features is None:
         max_features = min(D, 3) if method == "exhaustive" else D
-    max_features = min(check_int(max_features, "max_features", low=1), D)
+    max_features = check_int(max_features, "max_features", low=1)
+    if max_features > D:  # refused, never clipped
+        raise ValueError(f"max_features={max_features} is larger than the number of "
+                         f"candidate features ({D})")
     if method == "exhaustive":
         total = n_subsets(D, max_features)
         if total > max_subsets:
@@ -342,24 +438,26 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
                 "'greedy', lower max_features, or raise max_subsets")
     queries = query_indices(n, n_queries, rng)
     expected = expected_evaluations(method, D, max_features, n_best) + n_random * max_features
-    evaluate = _Evaluator(XT, period_x, tspace, space.metric_code, queries, k, progress, expected)
-    if th is not None:
-        from .imbalance import _theiler_references
+    with get_executor(client) as executor:
+        evaluate = _Evaluator(XT, period_x, tspace, space.metric_code, queries, k, progress,
+                              expected, algorithm, tree_metric, executor)
+        if th is not None:
+            from .imbalance import _theiler_references
 
-        S.check_references(_theiler_references(th.args(), queries), k)
-        evaluate.theiler_args = th.args()
-    search = {"exhaustive": _exhaustive, "greedy": _greedy, "beam": _beam, "backward": _backward}[method]
-    best, evaluated = search(evaluate, D, max_features, criterion, n_best)
+            S.check_references(_theiler_references(th.args(), queries), k)
+            evaluate.theiler_args = th.args()
+        search = {"exhaustive": _exhaustive, "greedy": _greedy, "beam": _beam, "backward": _backward}[method]
+        best, evaluated = search(evaluate, D, max_features, criterion, n_best)
 
-    baseline = {}
-    if n_random > 0:
-        for d in range(1, max_features + 1):
-            pool = min(n_random, math.comb(D, d))
-            subsets = {tuple(sorted(rng.choice(D, size=d, replace=False).tolist())) for _ in range(4 * pool)}
-            subsets = sorted(subsets)[:pool]
-            vals = evaluate(subsets, f"random baseline, size {d}")
-            crit, _ = _score(vals, criterion)
-            baseline[d] = (float(crit.mean()), float(crit.std(ddof=1)) if len(crit) > 1 else 0.0)
+        baseline = {}
+        if n_random > 0:
+            for d in range(1, max_features + 1):
+                pool = min(n_random, math.comb(D, d))
+                subsets = {tuple(sorted(rng.choice(D, size=d, replace=False).tolist())) for _ in range(4 * pool)}
+                subsets = sorted(subsets)[:pool]
+                vals = evaluate(subsets, f"random baseline, size {d}")
+                crit, _ = _score(vals, criterion)
+                baseline[d] = (float(crit.mean()), float(crit.std(ddof=1)) if len(crit) > 1 else 0.0)
 
     steps = []
     for d in sorted(best):
@@ -402,10 +500,11 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
             X, target, n_splits=n_splits, codes=codes, rng=S.child_rng(random_state, 6),
             kwargs=dict(method=method, max_features=max_features, criterion=criterion, k=k,
                         metric=metric, period=period, n_best=n_best, max_subsets=max_subsets,
-                        tolerance=tolerance, theiler=theiler), times=times)
+                        tolerance=tolerance, theiler=theiler, categorical=categorical),
+            times=times)
     report(progress, 1.0, "selection done")
     return SelectionResult(method, criterion, tuple(names), target_columns, tuple(steps), cand,
-                           suggested, dummy_name, n, k, int(queries.shape[0]), metric,
+                           suggested, dummy_name, n, k, int(queries.shape[0]), space.metric,
                            confidence if n_bootstrap else None, tolerance, **extra)
 
 
@@ -536,7 +635,7 @@ def _backward(evaluate, D, max_features, criterion, n_best):
 
 
 def evaluate_subsets(X, subsets, target=None, *, criterion: str = "symmetric", k: int = 1,
-                     metric: str = "euclidean", period=None, n_queries: int | None = None,
+                     metric="auto", period=None, n_queries: int | None = None,
                      random_state=None, progress: ProgressCallback | None = None) -> pd.DataFrame:
     """Δ between given feature subsets of X and a target (default: all of X), in one pass.
 
@@ -572,13 +671,14 @@ def evaluate_subsets(X, subsets, target=None, *, criterion: str = "symmetric", k
     """
     if criterion not in CRITERIA:
         raise ValueError(f"criterion must be one of {', '.join(CRITERIA)}; got {criterion!r}")
-    metric = check_metric(metric)
-    if metric == "precomputed":
+    metric_x, metric_t = split_metric(metric)
+    if metric_x == "precomputed":
         raise ValueError("evaluate_subsets needs features; metric='precomputed' does not apply")
-    values, columns = _frame(X, "x")
-    space = make_space(X, name="x", metric=metric, period=period, framed=(values, columns))
-    tspace = (make_space(X, name="target", metric=metric, period=period, framed=(values, columns))
-              if target is None else make_space(target, name="target", metric=metric))
+    framed = _frame_mixed(X, "x")
+    columns = framed[1]
+    space = make_space(X, name="x", metric=metric_x, period=period, framed=framed)
+    tspace = (make_space(X, name="target", metric=metric_x, period=period, framed=framed)
+              if target is None else make_space(target, name="target", metric=metric_t))
     if tspace.n != space.n:
         raise ValueError(f"x has {space.n} points but target has {tspace.n}")
     n = space.n
