@@ -74,9 +74,12 @@ def layout(**_):
 def _baselines():
     """FPS / CUR from scikit-matter beside the curve (hidden, with a note, when not installed)."""
     if selection.skmatter_available():
-        return dbc.Checklist(id=ids.SEL_BASELINES, value=[], className="mt-1 small",
-                             options=[{"label": f"{v}, no target or lag 0", "value": k}
-                                      for k, v in selection.BASELINES.items()])
+        return html.Div([
+            dbc.Checklist(id=ids.SEL_BASELINES, value=[], className="mt-1 small",
+                          options=[{"label": f"{v} beside the curve", "value": k}
+                                   for k, v in selection.BASELINES.items()]),
+            html.Div("Unsupervised selections of the candidates, scored like the search (target at lag 0).",
+                     className="form-text")])
     return html.Div([dbc.Checklist(id=ids.SEL_BASELINES, value=[], options=[], style={"display": "none"}),
                      html.Div("FPS / CUR baselines need scikit-matter (pip install 'infoimb[materials]').",
                               className="form-text")])

@@ -325,6 +325,9 @@ def test_select_shows_the_fps_and_cur_baselines(store, settings):
     np.testing.assert_allclose(base["fps"]["criterion"], ref["criterion"].to_numpy(), atol=1e-12)
     curve = selection.build_figures(record)["curve"]
     assert [t.name for t in curve.data][-2:] == ["FPS (scikit-matter)", "CUR (scikit-matter)"]
+    top = max(np.add(base["fps"]["criterion"], base["fps"]["criterion_se"]).max(),
+              np.add(base["cur"]["criterion"], base["cur"]["criterion_se"]).max())
+    assert curve.layout.yaxis.range[1] >= top  # the baselines are inside the plot
     # without the option, the settings (and so earlier memo keys) are unchanged
     ctx = _ctx(store, sid, client, settings)
     assert "baselines" not in selection.prepare(dict(inputs, baselines=[]), ctx)

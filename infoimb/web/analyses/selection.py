@@ -474,7 +474,13 @@ def add_baselines(fig, result: dict) -> None:
     """The baselines' curves on the selection curve (dashed, beside the random band)."""
     import plotly.graph_objects as go
 
-    for i, (name, b) in enumerate((result.get("baselines") or {}).items()):
+    base = result.get("baselines") or {}
+    tops = [v + (e if math.isfinite(e) else 0.0) for b in base.values()
+            for v, e in zip(b["criterion"], b["criterion_se"]) if math.isfinite(v)]
+    current = fig.layout.yaxis.range
+    if tops and current is not None and max(tops) * 1.15 > current[1]:
+        fig.update_yaxes(range=[current[0], max(tops) * 1.15])  # the baselines stay inside the plot
+    for i, (name, b) in enumerate(base.items()):
         fig.add_trace(go.Scatter(
             x=b["size"], y=b["criterion"], mode="lines+markers", name=b["label"],
             error_y=dict(type="data", array=b["criterion_se"], visible=True, thickness=1),
