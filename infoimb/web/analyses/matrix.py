@@ -17,10 +17,10 @@ import pandas as pd
 from ... import figures
 from ..._validation import FEATURE_METRICS
 from ...distances import ImbalanceMatrix, imbalance_matrix
-from .. import ids
+from .. import fields, ids
 from ..context import AnalysisInputError, FULL, clean_groups, prepare_frame, resolve_space, space_options
 from ..inputs import n_queries_of, one_of, whole
-from ..jobs.runner import Analysis, JobContext, last_inputs, settings_header
+from ..jobs.runner import Analysis, JobContext, settings_header
 from ..matrices import load_matrices, matrix_space
 from .imbalance import _usable_rows
 
@@ -29,7 +29,7 @@ METRICS = FEATURE_METRICS
 RANDOM_STATE = 0
 MAX_SPACES = 12
 
-__all__ = ["ANALYSIS", "METRICS", "build_figures", "controls", "prepare", "render", "run", "to_csv"]
+__all__ = ["ANALYSIS", "FORM", "METRICS", "build_figures", "defaults", "prepare", "render", "run", "to_csv"]
 
 
 def prepare(inputs: dict, ctx: JobContext) -> dict:
@@ -161,27 +161,44 @@ def render(record: dict):
     ]
 
 
-def controls(meta: dict, client, current: dict, *, restore: bool, data_changed: bool) -> dict:
-    """Options: every space (distance matrices included); default: the groups and matrices."""
-    opts = space_options(meta, (client or {}).get("groups"), matrices=True)
+# --------------------------------------------------------------------------------------
+# the page (typed fields: infoimb.web.fields)
+# --------------------------------------------------------------------------------------
+def defaults(meta: dict, groups) -> dict:
+    """Chosen at first: the groups and the distance matrices (else the first four spaces
+    other than the full space)."""
+    opts = space_options(meta, groups, matrices=True)
     valid = [o["value"] for o in opts if not o.get("disabled")]
-    last = last_inputs(client, NAME) if restore else {}
-    chosen = [v for v in (last.get("spaces") or current.get("spaces") or []) if v in valid]
+    names = {f"group:{g['name']}" for g in clean_groups(groups)}
+    chosen = [v for v in valid if v in names or v.startswith("dist:")][:6]
     if len(chosen) < 2:
-        groups = {f"group:{g['name']}" for g in clean_groups((client or {}).get("groups"))}
-        chosen = [v for v in valid if v in groups or v.startswith("dist:")][:6]
-        if len(chosen) < 2:
-            chosen = [v for v in valid if v != FULL][:4]
-    values = {"spaces": chosen}
-    for key, default in (("k", 1), ("metric", "euclidean"), ("estimator", "exact"), ("n_queries", 1000)):
-        v = last.get(key) if last.get(key) is not None else current.get(key)
-        values[key] = v if v is not None else default
-    if values["metric"] not in METRICS:
-        values["metric"] = "euclidean"
-    return {"values": values, "options": {"spaces": opts},
-            "hint": f"{meta['filename']}: {meta['n_rows']} points"}
+        chosen = [v for v in valid if v != FULL][:4]
+    return {"spaces": chosen}
 
 
-ANALYSIS = Analysis(name=NAME, title="Information imbalance between many spaces", prepare=prepare, run=run,
-                    to_csv=to_csv, version=1, render=render, controls=controls, run_label="Compute the matrix",
-                    empty_text="Choose two or more spaces and press Compute the matrix.", load=load)
+def hint(meta: dict) -> str:
+    return f"{meta['filename']}: {meta['n_rows']} points"
+
+
+FORM = (
+    fields.SpacesField("spaces", ids.MATRIX_SPACES, "Two or more spaces", first=True,
+                       placeholder="groups, features, distance matrices"),
+    fields.HINT,
+    fields.RUN,
+    fields.RULE,
+    fields.Subhead("Options"),
+    fields.Row(fields.IntField("k", ids.MATRIX_K, "k", 1, low=1, width=5, what="the number of neighbours k"),
+               fields.ChoiceField("metric", ids.MATRIX_METRIC, "metric", "euclidean",
+                                  choices={m: m for m in METRICS}, width=7)),
+    fields.Note("The metric applies to the feature spaces; a distance matrix is its own distance."),
+    *fields.estimator_fields(ids.MATRIX_ESTIMATOR, ids.MATRIX_NQ),
+)
+
+ANALYSIS = Analysis(
+    name=NAME, title="Information imbalance between many spaces", prepare=prepare, run=run, to_csv=to_csv,
+    version=1, render=render, run_label="Compute the matrix",
+    empty_text="Choose two or more spaces and press Compute the matrix.", load=load,
+    form=FORM, defaults=defaults, hint=hint, hint_id=ids.MATRIX_HINT, restore_each=True,
+    section="Spaces", step="M", heading="Many spaces at once", page_class="matrix-page",
+    intro="Δ(row → column) for every pair of the chosen spaces, and every pair on the information imbalance plane.",
+)
