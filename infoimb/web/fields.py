@@ -49,7 +49,7 @@ from .context import AnalysisInputError, space_options
 
 __all__ = [
     "HINT", "RULE", "RUN", "Block", "ChoiceField", "ColumnField", "DropdownField", "Field", "FlagField", "IntField", "Note",
-    "RealField", "Row", "SpaceField", "Subhead", "estimator_fields", "form_fields", "form_values", "is_blank",
+    "RealField", "Row", "SpaceField", "SpacesField", "Subhead", "estimator_fields", "form_fields", "form_values", "is_blank",
     "resolve_values",
 ]
 
@@ -257,14 +257,37 @@ class SpaceField(DropdownField):
     placeholder: str = "a group or a feature"
     none_label: str | None = None
     data: bool = True
+    matrices: bool = False  # also the uploaded distance matrices (Compare, Matrix)
     has_options: ClassVar[bool] = True
 
     def options(self, meta, groups):
-        opts = space_options(meta, groups)
+        opts = space_options(meta, groups, matrices=self.matrices)
         return ([{"label": self.none_label, "value": NONE}] if self.none_label else []) + opts
 
     def valid(self, meta, groups):
         return {o["value"] for o in self.options(meta, groups) if not o.get("disabled")}
+
+
+@dataclass(frozen=True)
+class SpacesField(SpaceField):
+    """Several spaces of the session's table at once (a multi-select; the value is a list),
+    uploaded distance matrices included."""
+
+    placeholder: str = "groups, features, distance matrices"
+    matrices: bool = True
+    default: tuple = ()
+
+    def check(self, value):
+        if value is None:
+            return []
+        return [value] if isinstance(value, str) else list(value)
+
+    def control(self):
+        from dash import dcc, html
+
+        return html.Div([_label(self.label, self.id, self.first),
+                         dcc.Dropdown(id=self.id, placeholder=self.placeholder, multi=True),
+                         *self.help_block()], className="field")
 
 
 @dataclass(frozen=True)

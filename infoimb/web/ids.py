@@ -242,3 +242,19 @@ SEL_STABILITY = "sel-stability"
 CAU_SURROGATES = "cau-surrogates"
 CAU_P_XY = "cau-p-xy"
 CAU_P_YX = "cau-p-yx"
+
+# ---- distance matrices (Data page) and the Matrix page ----------------------------------
+MATRIX_UPLOAD = "matrix-upload"
+MATRIX_TIE = "matrix-tie"  # "by row order" or the table's id column
+MATRIX_ASYM = "matrix-asymmetric"
+MATRIX_MESSAGE = "matrix-message"
+MATRIX_LIST = "matrix-list"
+MATRIX_CLEAR = "matrix-clear"
+MATRIX_SPACES = "matrix-spaces"
+MATRIX_K = "matrix-k"
+MATRIX_METRIC = "matrix-metric"
+MATRIX_ESTIMATOR = "matrix-estimator"
+MATRIX_NQ = "matrix-n-queries"
+MATRIX_HINT = "matrix-hint"
+MATRIX_PAIRS_TABLE = "matrix-pairs-table"
+SEL_BASELINES = "sel-baselines"  # FPS / CUR (scikit-matter) beside the selection curve

@@ -8,6 +8,7 @@ module                 page                       core API it calls
 :mod:`.lags`           Time lags (``lags``)       ``lag_scan``, ``select_lagged``
 :mod:`.causality`      Causality (``causality``)  ``causality_test``
 :mod:`.weights`        Scales (``scales``)        ``optimize_weights``
+:mod:`.matrix`         Matrix (``matrix``)        ``imbalance_matrix``
 =====================  =========================  ==========================================
 
 Each module declares ``ANALYSIS``, an :class:`~infoimb.web.jobs.runner.Analysis`: its input
@@ -61,9 +62,9 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from . import causality, imbalance, lags, selection, weights
+from . import causality, imbalance, lags, matrix, selection, weights
 
-__all__ = ["ANALYSES", "causality", "imbalance", "lags", "selection", "weights"]
+__all__ = ["ANALYSES", "causality", "imbalance", "lags", "matrix", "selection", "weights"]
 
 #: name -> declaration, in the order of the navigation bar
-ANALYSES = MappingProxyType({m.ANALYSIS.name: m.ANALYSIS for m in (imbalance, selection, lags, causality, weights)})
+ANALYSES = MappingProxyType({m.ANALYSIS.name: m.ANALYSIS for m in (imbalance, selection, lags, causality, weights, matrix)})
