@@ -44,6 +44,7 @@ test-fast: venv-test
 bench: venv-test
 	$(PY) bench/bench_engine.py
 	$(PY) bench/bench_analyses.py
+	$(PY) bench/bench_graph.py --skip-graph
 
 bench-serve: venv-test
 	$(PY) bench/bench_serve.py

@@ -11,6 +11,7 @@ The analyses (imported on first use, so ``import infoimb`` stays light)::
     select_features        exhaustive / greedy / beam / backward selection
     lag_scan, select_lagged   time lags on panel data
     imbalance_gain, causality_test, time_delay_embedding   causality (imbalance gain)
+    causal_graph           direct causal links among many time series (imbalance gain)
     optimize_weights       relative scales of heterogeneous features (grid, coordinate, DII)
     load_distance_matrix, imbalance_matrix   N x N distance matrices as spaces; Δ between many
     Cancelled, warmup      stop a running analysis from its progress callback; compile kernels
@@ -59,13 +60,15 @@ _LAZY = {
     "CausalityResult": "causality",
     "optimize_weights": "weights",
     "WeightsResult": "weights",
+    "causal_graph": "graph",
+    "CausalGraph": "graph",
     "load_distance_matrix": "distances",
     "imbalance_matrix": "distances",
     "DistanceMatrix": "distances",
     "ImbalanceMatrix": "distances",
 }
 _SUBMODULES = ("datasets", "preprocess", "selection", "lags", "causality", "weights", "io",
-               "figures", "sklearn", "verdicts", "distances", "materials")
+               "figures", "sklearn", "verdicts", "distances", "materials", "graph")
 
 __all__ = [
     "RELATIONS",

@@ -44,7 +44,7 @@ def warmup() -> float:
     K.rank_pairs(AT, pa, K.EUCLIDEAN, BT, pb, K.EUCLIDEAN, queries[:2], partners)
     K._midranks(D[0].copy(), np.empty(n))
     # analysis modules that carry kernels of their own expose a ``_warmup()``
-    for name in ("infoimb.weights",):
+    for name in ("infoimb.weights", "infoimb.causality"):
         try:
             module = importlib.import_module(name)
         except ImportError:  # pragma: no cover - optional module missing

@@ -7,6 +7,7 @@
     infoimb lags panel.csv --source stay_home --target cases --time date --group id --lags=-5:5
     infoimb causality traj.csv --cause x1,y1,z1 --effect x2,y2,z2 --tau 20
     infoimb weights data.csv --a a,b,c --b target --method dii
+    infoimb graph series.csv --variables 'X=a,b;Y=c' --tau 1,2 --surrogates 199
     infoimb example gauss3d -o gauss3d.csv
 """
 
@@ -400,17 +401,72 @@ def cmd_causality(args) -> None:
                            k=args.k,
                            conditioning=None if cond is None else df[cond],
                            n_queries=args.n_queries, random_state=args.seed,
-                           embedding=embedding, progress=bar)
+                           embedding=embedding, n_surrogates=args.surrogates, progress=bar)
     import pandas as pd
 
     table = pd.DataFrame({"alpha": r.x_to_y.alphas, "delta_x_to_y": r.x_to_y.delta,
                           "delta_y_to_x": r.y_to_x.delta})
     text = (f"X = {', '.join(cause)}; Y = {', '.join(effect)}"
             + (f"; Z = {', '.join(cond)}" if cond else "") + f"; tau = {args.tau}, k = {args.k}\n"
-            f"imbalance gain X→Y = {r.x_to_y.gain:.4f} (α* = {r.x_to_y.alpha_star:.3f})\n"
-            f"imbalance gain Y→X = {r.y_to_x.gain:.4f} (α* = {r.y_to_x.alpha_star:.3f})\n"
+            f"imbalance gain X→Y = {r.x_to_y.gain:.4f} (α* = {r.x_to_y.alpha_star:.3f})"
+            + (f", p = {r.p_x_to_y:.4g}" if r.p_x_to_y is not None else "") + "\n"
+            f"imbalance gain Y→X = {r.y_to_x.gain:.4f} (α* = {r.y_to_x.alpha_star:.3f})"
+            + (f", p = {r.p_y_to_x:.4g}" if r.p_y_to_x is not None else "") + "\n"
             f"verdict: {r.verdict}\n{verdicts.causality(r)}")
     _emit(args, r.to_dict(), table, text)
+
+
+def _graph_variables(spec: str | None, df) -> dict | None:
+    """'X=a,b;Y=c' -> {'X': ['a', 'b'], 'Y': ['c']}; a bare name is a one-column variable."""
+    if not spec:
+        return None
+    out = {}
+    for item in spec.split(";"):
+        item = item.strip()
+        if not item:
+            continue
+        name, sep, cols = item.partition("=")
+        name = name.strip()
+        if not sep:
+            cols = name
+        names = [c.strip() for c in cols.split(",") if c.strip()]
+        missing = [c for c in names if c not in df.columns]
+        if missing:
+            raise ValueError(f"--variables: column(s) {missing} of {name!r} not in the table; "
+                             f"columns are {list(df.columns)}")
+        out[name] = names
+    return out
+
+
+def cmd_graph(args) -> None:
+    from .graph import causal_graph
+
+    df = _read(args.file)
+    variables = _graph_variables(args.variables, df)
+    embedding = None
+    if args.embedding:
+        dim, _, delay = args.embedding.partition(",")
+        embedding = (check_int(_parse(dim, int, "--embedding DIM"), "--embedding DIM", low=1),
+                     check_int(_parse(delay or "1", int, "--embedding DELAY"), "--embedding DELAY",
+                               low=1))
+    with progress_bar(args) as bar:
+        g = causal_graph(df, variables, taus=_lags(args.tau), embedding=embedding, k=args.k,
+                         alphas=np.linspace(0, 1, check_int(args.n_alphas, "--n-alphas", low=2)),
+                         group=args.group, time=args.time, n_surrogates=args.surrogates,
+                         alpha=args.alpha, n_queries=args.n_queries, random_state=args.seed,
+                         progress=bar)
+    table = g.tested if args.all else g.edges
+    text = (f"{len(g.variables)} variables, {len(g.tested)} ordered pairs, N = {g.n}"
+            + (f" in {g.n_entities} entities" if g.n_entities > 1 else "")
+            + f", lags {list(g.taus)}, k = {g.k}, {g.n_surrogates} surrogates\n"
+            f"{len(g.edges)} direct link(s) at q <= {g.alpha}:")
+    if not args.all:
+        lines = [f"  {r.cause} -> {r.effect}   gain {r.gain:.4f}  lag {r.lag}  p {r.p:.4g}  "
+                 f"q {r.q:.4g}" for r in g.edges.itertuples()]
+        text += "\n" + ("\n".join(lines) if lines else "  (none)")
+        _emit(args, g.to_dict(), table if args.csv else None, text)
+    else:
+        _emit(args, g.to_dict(), table, text)
 
 
 def cmd_weights(args) -> None:
@@ -547,7 +603,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-alphas", type=int, default=50, help="α values in [0, 1]")
     p.add_argument("--conditioning", help="columns of Z to condition on")
     p.add_argument("--embedding", help="time-delay embedding of scalar series: DIM,DELAY")
+    p.add_argument("--surrogates", type=int, default=0,
+                   help="circular-shift surrogates of the cause for p-values (default 0: none)")
     p.set_defaults(func=cmd_causality)
+
+    p = sub.add_parser("graph", help="causal graph: direct links among many time series")
+    _common(p, k_default=5)
+    p.add_argument("--variables", help="variables: 'X=a,b;Y=c' (default: one per numeric column)")
+    p.add_argument("--tau", default="1", help="lags of the links: 1, or LO:HI, or a comma list")
+    p.add_argument("--surrogates", type=int, default=199, help="circular-shift surrogates per test")
+    p.add_argument("--alpha", type=float, default=0.05, help="level of the edges (BH q-values)")
+    p.add_argument("--n-alphas", type=int, default=21, help="α values scanned in [0, 1]")
+    p.add_argument("--embedding", help="time-delay embedding of every variable: DIM,DELAY")
+    p.add_argument("--group", help="entity column of a panel")
+    p.add_argument("--time", help="time column (default: rows in time order)")
+    p.add_argument("--all", action="store_true", help="print every tested pair, not just the edges")
+    p.set_defaults(func=cmd_graph)
 
     p = sub.add_parser("weights", help="relative scales of A's features that best predict B")
     _common(p)
