@@ -7,6 +7,7 @@ module                 page                       core API it calls
 :mod:`.selection`      Select (``select``)        ``select_features``, ``select_lagged``
 :mod:`.lags`           Time lags (``lags``)       ``lag_scan``, ``select_lagged``
 :mod:`.causality`      Causality (``causality``)  ``causality_test``
+:mod:`.graph`          Causal graph (``graph``)   ``causal_graph``
 :mod:`.weights`        Scales (``scales``)        ``optimize_weights``
 =====================  =========================  ==========================================
 
@@ -20,9 +21,9 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from . import causality, imbalance, lags, selection, weights
+from . import causality, graph, imbalance, lags, selection, weights
 
-__all__ = ["ANALYSES", "causality", "imbalance", "lags", "selection", "weights"]
+__all__ = ["ANALYSES", "causality", "graph", "imbalance", "lags", "selection", "weights"]
 
 #: name -> declaration, in the order of the navigation bar
-ANALYSES = MappingProxyType({m.ANALYSIS.name: m.ANALYSIS for m in (imbalance, selection, lags, causality, weights)})
+ANALYSES = MappingProxyType({m.ANALYSIS.name: m.ANALYSIS for m in (imbalance, selection, lags, causality, graph, weights)})
