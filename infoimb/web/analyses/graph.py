@@ -249,18 +249,18 @@ def render(record: dict):
     kept = [i for i, r in enumerate(tested) if r["edge"] == "yes"]
     return [
         head,
-        figure_block("causal-graph", figs["graph"], height=600),
+        figure_block("causal-graph", figs["graph"], height=560),
         html.H6("Direct links", className="mt-3"),
         html.Div("Gain: the imbalance gain of the cause given the effect's own present and its other drivers "
                  "(“given”); lag: the cause at t + 1 − lag acts on the effect at t + 1.",
                  className="small text-muted mb-1"),
-        table(edge_cols, edges, id=ids.GRA_EDGES, max_height=360) if edges else
+        table(edge_cols, edges, id=ids.GRA_EDGES, max_height=360, flex={"given": 3}) if edges else
         html.Div("No direct link at this level.", className="text-muted small", id=ids.GRA_EDGES),
         html.H6("Every ordered pair tested", className="mt-3"),
         html.Div("Kept or removed, and why: not significant on its own, explained by other drivers (an indirect "
                  "link or a common cause), a gain below the minimum, or not significant after the "
                  "Benjamini–Hochberg correction.", className="small text-muted mb-1"),
-        table(list(tested[0]), tested, id=ids.GRA_TESTED, max_height=480, page_size=50,
+        table(list(tested[0]), tested, id=ids.GRA_TESTED, max_height=480, page_size=50, flex={"why": 6},
               highlight=[{"rows": kept, "style": {"backgroundColor": "#e8f1fb", "fontWeight": 600}}]),
     ]
 
