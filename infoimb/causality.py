@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _gain_kernels as GK
+from .cluster import cluster_configured
 from ._serialize import Result
 from ._spaces import _frame, check_finite, check_k, check_n_queries
 from ._stats import circular_shifts, permutation_pvalue
@@ -370,7 +371,7 @@ def _t(a: np.ndarray) -> np.ndarray:
 
 
 def gain_scan(causes, base, target, alphas, k, queries, src=None, progress=None,
-              share=(0.0, 1.0), label=""):
+              share=(0.0, 1.0), label="", bounds=None):
     """The alpha scan of several causes against one effect, with surrogates of the causes.
 
     ``causes``: list of (n, d_c) arrays; ``base``: (n, d_B) effect present and conditioning;
@@ -378,6 +379,8 @@ def gain_scan(causes, base, target, alphas, k, queries, src=None, progress=None,
     per-query terms of the observed data, and ``null_delta`` (n_causes, n_surrogates, n_alpha),
     Delta(alpha) of each surrogate (None without surrogates). The surrogates run in up to ten
     batches when ``progress`` is given, which is called between them (raise to cancel).
+    ``bounds``: the query chunks (default: by this machine's threads); the surrogates' Delta
+    sums the chunks' partial sums, so a Dask task uses the client's chunks to be identical.
     """
     n = base.shape[0]
     CT = _t(np.hstack(causes))
@@ -387,7 +390,8 @@ def gain_scan(causes, base, target, alphas, k, queries, src=None, progress=None,
     BT, TT = _t(base), _t(target)
     a2 = np.asarray(alphas, dtype=np.float64) ** 2
     scale = 2.0 / (n * k)
-    bounds = chunk_bounds(queries.shape[0], n)
+    if bounds is None:
+        bounds = chunk_bounds(queries.shape[0], n)
     nq = queries.shape[0]
     lo, width = share
     n_sur = 0 if src is None else src.shape[0] - 1
@@ -417,6 +421,40 @@ def gain_scan(causes, base, target, alphas, k, queries, src=None, progress=None,
             progress(lo + obs_share + (width - obs_share) * done / n_sur,
                      f"{label}surrogates {done}/{n_sur}")
     return terms, null
+
+
+def _gain_task(shared, item):
+    """A Dask task: :func:`gain_scan` of one direction for one alpha (terms, null)."""
+    directions, alphas, k, queries, src, bounds = shared
+    name, s = item
+    causes, base, target = directions[name]
+    return gain_scan(causes, base, target, alphas[s:s + 1], k, queries, src, None,
+                     bounds=bounds)
+
+
+def _scans_on_cluster(directions, alphas, k, queries, src, progress, client) -> dict:
+    """:func:`gain_scan` of every direction, one Dask task per (direction, alpha); the
+    surrogates' shifts (``src``) are drawn by the caller, as in the local run."""
+    from .cluster import get_executor
+
+    labels = {"xy": "X -> Y, ", "yx": "Y -> X, "} if len(directions) > 1 else {"xy": ""}
+    items = [(name, s) for name in directions for s in range(alphas.shape[0])]
+    with get_executor(client) as ex:
+        n = next(iter(directions.values()))[1].shape[0]
+        bounds = chunk_bounds(queries.shape[0], n)  # the client's chunks: identical sums
+        shared = ex.share((directions, alphas, k, queries, src, bounds))
+        parts = ex.map(_gain_task, items, shared=shared, progress=progress,
+                       message=lambda item, res: f"{labels[item[0]]}alpha = "
+                                                 f"{alphas[item[1]]:.3g}: "
+                                                 f"Delta = {res[0][0, 0].mean():.4f}")
+    n_alpha = alphas.shape[0]
+    out = {}
+    for j, name in enumerate(directions):
+        mine = parts[j * n_alpha:(j + 1) * n_alpha]
+        terms = np.concatenate([t for t, _ in mine], axis=1)
+        null = None if mine[0][1] is None else np.concatenate([m for _, m in mine], axis=2)
+        out[name] = (terms, null)
+    return out
 
 
 def null_gains(null_delta: np.ndarray) -> np.ndarray:
@@ -463,7 +501,8 @@ def imbalance_gain(cause, effect, *, tau: int, alphas=None, k: int = 5, conditio
                    embedding: tuple[int, int] | None = None, times=None,
                    n_queries: int | None = None, n_surrogates: int = 0,
                    min_shift: int | None = None, random_state=None,
-                   progress: Callable[[float, str], object] | None = None) -> ImbalanceGain:
+                   progress: Callable[[float, str], object] | None = None,
+                   client=None) -> ImbalanceGain:
     """Imbalance gain of the putative cause X on the effect Y at lag tau.
 
     Delta(alpha) = Delta((alpha X_0, Y_0) -> Y_tau) for each alpha, with X_0 = cause[t],
@@ -516,6 +555,10 @@ def imbalance_gain(cause, effect, *, tau: int, alphas=None, k: int = 5, conditio
         Called after each alpha (and between batches of surrogates) with the fraction done
         in (0, 1] and a short message. Its return value is ignored; to cancel, raise from
         it (e.g. ``InterruptedError``): the exception propagates and no result is returned.
+    client : distributed.Client, optional
+        Scan the alphas on a Dask cluster, one task per alpha (also when
+        ``INFOIMB_DASK_ADDRESS`` is set; :mod:`infoimb.cluster`). Identical results: the
+        queries and the surrogates' shifts are drawn here.
 
     Returns
     -------
@@ -557,7 +600,11 @@ def imbalance_gain(cause, effect, *, tau: int, alphas=None, k: int = 5, conditio
     rng = np.random.default_rng(random_state)
     queries = query_indices(n, n_queries, rng)
     src = shift_sources(n, n_surrogates, min_shift, rng) if n_surrogates else None
-    terms, null = gain_scan([X0], _base(Y0, Z0), Yt, alphas, k, queries, src, progress)
+    if cluster_configured(client):
+        terms, null = _scans_on_cluster({"xy": ([X0], _base(Y0, Z0), Yt)}, alphas, k, queries,
+                                        src, progress, client)["xy"]
+    else:
+        terms, null = gain_scan([X0], _base(Y0, Z0), Yt, alphas, k, queries, src, progress)
     return _gain_result(terms[0], alphas, tau, k, n, Z0 is not None,
                         None if null is None else null[0], min_shift)
 
@@ -603,7 +650,8 @@ def causality_test(x, y, *, tau: int, alphas=None, k: int = 5, conditioning=None
                    n_queries: int | None = None, n_surrogates: int = 0,
                    min_shift: int | None = None, random_state=None, min_gain: float = 0.05,
                    z: float = 3.0, level: float = 0.05,
-                   progress: Callable[[float, str], object] | None = None) -> CausalityResult:
+                   progress: Callable[[float, str], object] | None = None,
+                   client=None) -> CausalityResult:
     """Imbalance gain in both directions, X -> Y and Y -> X, and a verdict.
 
     X -> Y uses ``cause=x, effect=y``; Y -> X the reverse. Both directions use the same
@@ -644,10 +692,16 @@ def causality_test(x, y, *, tau: int, alphas=None, k: int = 5, conditioning=None
     rng = np.random.default_rng(random_state)
     queries = query_indices(n, n_queries, rng)
     src = shift_sources(n, n_surrogates, min_shift, rng) if n_surrogates else None
-    t_xy, n_xy = gain_scan([X0], _base(Y0, Z0), Yt, alphas, k, queries, src, progress,
-                           (0.0, 0.5), "X -> Y, ")
-    t_yx, n_yx = gain_scan([Y0], _base(X0, Z0), Xt, alphas, k, queries, src, progress,
-                           (0.5, 0.5), "Y -> X, ")
+    if cluster_configured(client):
+        scans = _scans_on_cluster({"xy": ([X0], _base(Y0, Z0), Yt),
+                                   "yx": ([Y0], _base(X0, Z0), Xt)}, alphas, k, queries, src,
+                                  progress, client)
+        (t_xy, n_xy), (t_yx, n_yx) = scans["xy"], scans["yx"]
+    else:
+        t_xy, n_xy = gain_scan([X0], _base(Y0, Z0), Yt, alphas, k, queries, src, progress,
+                               (0.0, 0.5), "X -> Y, ")
+        t_yx, n_yx = gain_scan([Y0], _base(X0, Z0), Xt, alphas, k, queries, src, progress,
+                               (0.5, 0.5), "Y -> X, ")
     xy = _gain_result(t_xy[0], alphas, tau, k, n, Z0 is not None,
                       None if n_xy is None else n_xy[0], min_shift)
     yx = _gain_result(t_yx[0], alphas, tau, k, n, Z0 is not None,

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ._progress import ProgressCallback, report
+from .cluster import cluster_configured, get_executor
 from ._serialize import Result
 from .imbalance import imbalance_pair
 from .preprocess import check_panel, lagged_pairs
@@ -145,7 +146,8 @@ def lag_scan(df: pd.DataFrame, source: str | Sequence[str], target: str | Sequen
              progress: ProgressCallback | None = None, n_permutations: int = 0,
              theiler: float | None = None, confidence: float = 0.95,
              n_bootstrap: int = 1000, alpha: float = 0.05, n_splits: int = 0,
-             min_shift: int | None = None) -> LagScanResult:
+             min_shift: int | None = None, algorithm: str = "auto",
+             client=None) -> LagScanResult:
     """Scan Delta(source_t -> target_{t+lag}) and the reverse over a range of lags.
 
     Pairs (source at t, target at t+lag) are formed within each entity of ``group`` only, by
@@ -164,7 +166,7 @@ def lag_scan(df: pd.DataFrame, source: str | Sequence[str], target: str | Sequen
         Time column (numeric, datetime, or parseable text).
     group : str, optional
         Entity column; None for a single series.
-    k, metric, n_queries, random_state
+    k, metric, n_queries, random_state, algorithm
         As in :func:`infoimb.imbalance_pair`.
     progress : callable(fraction, message), optional
     n_permutations : int, default 0
@@ -188,6 +190,13 @@ def lag_scan(df: pd.DataFrame, source: str | Sequence[str], target: str | Sequen
         Robustness (METHOD.md section 3): repeat the scan on ``n_splits`` disjoint random
         subsets of the entities (``group``) or contiguous time segments (one series) and
         return the curves in ``stability``.
+    algorithm : {"auto", "brute", "tree"}
+        As in :func:`infoimb.imbalance_pair`.
+    client : distributed.Client, optional
+        Compute the lags on a Dask cluster, one task per lag (also when
+        ``INFOIMB_DASK_ADDRESS`` is set; :mod:`infoimb.cluster`). Identical results. With a
+        ``numpy.random.Generator`` as ``random_state`` (one stream consumed lag after lag)
+        the scan stays local.
 
     Examples
     --------
@@ -226,34 +235,23 @@ def lag_scan(df: pd.DataFrame, source: str | Sequence[str], target: str | Sequen
     if overlap:
         notes.append(f"source and target share column(s) {overlap}: at lag 0 Delta is trivially small")
     null_kind = None
-    for step, lag in enumerate(lag_list):
-        src, tgt, info = lagged_pairs(panel, source, target, lag=lag, time=time, entity=entity)
-        if len(src) < 3:
-            raise ValueError(f"lag {lag}: only {len(src)} (t, t+lag) pairs can be formed; "
-                             "the lag is too long for the series")
-        if k >= len(src):
-            raise ValueError(f"lag {lag}: k={k} must be smaller than the number of pairs ({len(src)})")
-        nq = min(n_queries, len(src)) if n_queries else None
-        keys = info["keys"]
-        ptimes = S.time_values(keys["time"].to_numpy(), len(src))
-        pgroups = keys["entity"].astype(str).to_numpy() if group else None
-        p, t_ab, t_ba, queries = _pair_full(
-            src, tgt, k=k, metric=metric, period=None, weights=None, n_queries=nq,
-            random_state=_lag_seed(random_state, step), n_permutations=n_permutations,
-            groups=pgroups, times=ptimes, theiler=theiler, confidence=confidence,
-            n_bootstrap=0, alpha=alpha, null="auto" if group else "shift",
-            min_shift=min_shift)
-        null_kind = p.null
-        if group:
-            clusters = np.searchsorted(entity_labels, pgroups)[queries]
-        else:
-            clusters = (np.searchsorted(uniq_times, ptimes) // block_len)[queries]
-        terms.append((t_ab, t_ba, clusters))
-        rows.append((lag, p.a_to_b, p.a_to_b_se, p.b_to_a, p.b_to_a_se, len(src),
-                     int(info.get("n_dropped_missing", 0)),
-                     math.nan if p.p_a_to_b is None else p.p_a_to_b,
-                     math.nan if p.p_b_to_a is None else p.p_b_to_a))
-        report(progress, (step + 1) / len(lag_list), f"lag {lag}: {len(src)} pairs")
+    args = (panel, tuple(source), tuple(target), time, entity, group, k, metric, n_queries,
+            n_permutations, theiler, confidence, alpha, min_shift, algorithm, entity_labels,
+            uniq_times, block_len)
+    items = [(step, lag, _lag_seed(random_state, step)) for step, lag in enumerate(lag_list)]
+    if cluster_configured(client) and not isinstance(random_state, np.random.Generator):
+        with get_executor(client) as ex:
+            steps = ex.map(_lag_step, items, shared=ex.share(args), progress=progress,
+                           message=lambda item, res: f"lag {item[1]}: {res[0][5]} pairs")
+    else:
+        steps = []
+        for item in items:
+            steps.append(_lag_step(args, item))
+            report(progress, (item[0] + 1) / len(lag_list),
+                   f"lag {item[1]}: {steps[-1][0][5]} pairs")
+    for row, term, null_kind in steps:
+        rows.append(row)
+        terms.append(term)
     arr = np.array(rows, dtype=float)
     lags_arr = arr[:, 0].astype(int)
     fwd, fwd_se = arr[:, 1], arr[:, 2]
@@ -353,6 +351,43 @@ def _lag_stability(panel, source, target, lag_list, *, time, group, entity, k, m
                                     "backward": r.backward, "is_best": r.lags == r.best_lag,
                                     "n_pairs": r.n_pairs}))
     return pd.concat(frames, ignore_index=True)
+
+
+def _lag_step(args, item):
+    """One lag of :func:`lag_scan`: (row, (t_ab, t_ba, clusters), null kind). A Dask task
+    on a cluster; called in order by the local run."""
+    from . import significance as S
+    from .imbalance import _pair_full
+
+    (panel, source, target, time, entity, group, k, metric, n_queries, n_permutations, theiler,
+     confidence, alpha, min_shift, algorithm, entity_labels, uniq_times, block_len) = args
+    step, lag, seed = item
+    src, tgt, info = lagged_pairs(panel, list(source), list(target), lag=lag, time=time,
+                                  entity=entity)
+    if len(src) < 3:
+        raise ValueError(f"lag {lag}: only {len(src)} (t, t+lag) pairs can be formed; "
+                         "the lag is too long for the series")
+    if k >= len(src):
+        raise ValueError(f"lag {lag}: k={k} must be smaller than the number of pairs ({len(src)})")
+    nq = min(n_queries, len(src)) if n_queries else None
+    keys = info["keys"]
+    ptimes = S.time_values(keys["time"].to_numpy(), len(src))
+    pgroups = keys["entity"].astype(str).to_numpy() if group else None
+    p, t_ab, t_ba, queries = _pair_full(
+        src, tgt, k=k, metric=metric, period=None, weights=None, n_queries=nq,
+        random_state=seed, n_permutations=n_permutations,
+        groups=pgroups, times=ptimes, theiler=theiler, confidence=confidence,
+        n_bootstrap=0, alpha=alpha, null="auto" if group else "shift",
+        min_shift=min_shift, algorithm=algorithm)
+    if group:
+        clusters = np.searchsorted(entity_labels, pgroups)[queries]
+    else:
+        clusters = (np.searchsorted(uniq_times, ptimes) // block_len)[queries]
+    row = (lag, p.a_to_b, p.a_to_b_se, p.b_to_a, p.b_to_a_se, len(src),
+           int(info.get("n_dropped_missing", 0)),
+           math.nan if p.p_a_to_b is None else p.p_a_to_b,
+           math.nan if p.p_b_to_a is None else p.p_b_to_a)
+    return row, (t_ab, t_ba, clusters), p.null
 
 
 def _arrow(lags: np.ndarray, fwd: np.ndarray, se: np.ndarray) -> tuple[str, float, float]:

@@ -17,6 +17,8 @@ import pandas as pd
 from . import _kernels as K
 from ._progress import ProgressCallback, report
 from ._spaces import _frame, check_k, check_metric, check_n_queries, make_space
+from ._trees import check_algorithm, choose_algorithm, tree_pair_terms
+from .cluster import get_executor
 from ._serialize import Result
 from ._validation import check_choice, check_int
 from .imbalance import chunk_bounds, mean_se, query_indices
@@ -123,12 +125,41 @@ class SelectionResult(Result):
 class _Evaluator:
     """Evaluates batches of candidate subsets (tuples of feature indices) against the target."""
 
-    def __init__(self, XT, period_x, target, metric_code, queries, k, progress, total):
+    def __init__(self, XT, period_x, target, metric_code, queries, k, progress, total,
+                 algorithm="brute", metric="euclidean", executor=None):
         self.XT, self.period_x, self.target = XT, period_x, target
         self.metric_code, self.queries, self.k = metric_code, queries, k
         self.progress, self.total, self.done = progress, max(total, 1), 0
         self.bounds = chunk_bounds(queries.shape[0], XT.shape[1])
         self.records: list[tuple] = []
+        self.algorithm, self.metric = algorithm, metric
+        self.target_tree = None  # built once, on the first batch that uses the tree
+        self.executor = executor
+        self.shared = None  # the data on the cluster's workers (sent once)
+
+    def _algorithm(self, batch) -> str:
+        if self.algorithm == "brute":
+            return "brute"
+        used = sorted({f for s in batch for f in s})
+        return choose_algorithm(self.algorithm, metric=self.metric,
+                                periods=(self.period_x[used], self.target.period),
+                                dims=(max(len(s) for s in batch), self.target.d),
+                                n=self.XT.shape[1], n_queries=self.queries.shape[0])
+
+    def _tree_terms(self, batch):
+        """Per-candidate terms with k-d trees (the target's tree is built once)."""
+        from . import _tree_kernels as T
+        if self.target_tree is None:
+            self.target_tree = T.make_tree(self.target.XT)
+        n = self.XT.shape[1]
+        t_sb = np.empty((len(batch), self.queries.shape[0]))
+        t_bs = np.empty_like(t_sb)
+        for c, subset in enumerate(batch):
+            XS = np.ascontiguousarray(self.XT[list(subset)])  # in subset order, as the brute sum
+            t_sb[c], t_bs[c] = tree_pair_terms(XS, self.metric_code, self.target.XT,
+                                               self.metric_code, self.k, self.queries,
+                                               2.0 / (n * self.k), tree_b=self.target_tree)
+        return t_sb, t_bs
 
     theiler_args = None  # (series, times, w, True): evaluate with a Theiler window
 
@@ -149,6 +180,8 @@ class _Evaluator:
                     self.target.XT, self.target.period, self.metric_code, empty, self.queries,
                     self.k, series, times, w, self.bounds)
             return t_sb, t_bs
+        if self._algorithm(batch) == "tree":
+            return self._tree_terms(batch)
         parents, parent_len, cand_parent, cand_feature = _encode(batch)
         return K.subset_terms(self.XT, self.period_x, parents, parent_len, cand_parent,
                               cand_feature, self.target.XT, self.target.period,
@@ -156,16 +189,53 @@ class _Evaluator:
 
     def __call__(self, subsets: list[tuple[int, ...]], label: str) -> np.ndarray:
         """Return an array (len(subsets), 4): a_to_b, a_to_b_se, b_to_a, b_to_a_se."""
+        if self.executor is not None and not self.executor.local:
+            return self._on_cluster(subsets, label)
         out = np.empty((len(subsets), 4))
         for start in range(0, len(subsets), _BATCH):
             batch = subsets[start:start + _BATCH]
-            t_sb, t_bs = self.terms(batch)
-            for c in range(len(batch)):
-                out[start + c, :2] = mean_se(t_sb[c])
-                out[start + c, 2:] = mean_se(t_bs[c])
+            out[start:start + len(batch)] = self._values(batch)
             self.done += len(batch)
             report(self.progress, self.done / self.total, f"{label}: {self.done} subsets evaluated")
         return out
+
+    def _values(self, batch: list[tuple[int, ...]]) -> np.ndarray:
+        """(len(batch), 4) values of one batch of candidates (at most _BATCH)."""
+        out = np.empty((len(batch), 4))
+        t_sb, t_bs = self.terms(batch)
+        for c in range(len(batch)):
+            out[c, :2] = mean_se(t_sb[c])
+            out[c, 2:] = mean_se(t_bs[c])
+        return out
+
+    # -- the same on a Dask cluster: blocks of candidates as tasks, the data sent once ----
+    def _on_cluster(self, subsets, label):
+        ex = self.executor
+        if self.shared is None:
+            self.shared = ex.share((self.XT, self.period_x, self.target, self.metric_code,
+                                    self.queries, self.k, self.algorithm, self.metric,
+                                    self.theiler_args))
+        size = max(1, min(_BATCH, -(-len(subsets) // (3 * ex.n_workers))))
+        items = [subsets[i:i + size] for i in range(0, len(subsets), size)]
+        done0 = self.done
+
+        def message(item, res):
+            self.done += len(item)
+            return f"{label}: {self.done} subsets evaluated"
+
+        parts = ex.map(_cluster_values, items, shared=self.shared, progress=self.progress,
+                       message=message, start=done0 / self.total,
+                       width=len(subsets) / self.total)
+        self.done = done0 + len(subsets)
+        return np.vstack(parts)
+
+
+def _cluster_values(shared, batch):
+    """A Dask task: the values of a block of candidates (see ``_Evaluator._values``)."""
+    XT, period_x, target, metric_code, queries, k, algorithm, metric, theiler_args = shared
+    ev = _Evaluator(XT, period_x, target, metric_code, queries, k, None, 1, algorithm, metric)
+    ev.theiler_args = theiler_args
+    return np.vstack([ev._values(batch[i:i + _BATCH]) for i in range(0, len(batch), _BATCH)])
 
 
 def _encode(subsets: list[tuple[int, ...]]):
@@ -212,7 +282,8 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
                     random_state=None, progress: ProgressCallback | None = None,
                     groups=None, times=None, theiler: float | None = None,
                     confidence: float = 0.95, n_bootstrap: int = 1000,
-                    tolerance: float = 0.01, n_splits: int = 0) -> SelectionResult:
+                    tolerance: float = 0.01, n_splits: int = 0, algorithm: str = "auto",
+                    client=None) -> SelectionResult:
     """Select the features of X that carry the most information about a target.
 
     Parameters
@@ -263,6 +334,13 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
         random subsets of the entities (``groups``) or of the points; ``stability`` gives how
         often each feature is in the best subset of each size, ``stability_curves`` the
         curve of each split.
+    algorithm : {"auto", "brute", "tree"}
+        As in :func:`infoimb.information_imbalance`, decided per step from the candidates'
+        size: "auto" evaluates small subsets with k-d trees at large N (the target's tree
+        is built once) and larger ones with the brute kernel. Results are identical.
+    client : distributed.Client, optional
+        Evaluate the candidates of each step on a Dask cluster (also used when
+        ``INFOIMB_DASK_ADDRESS`` is set; see :mod:`infoimb.cluster`). Identical results.
 
     Examples
     --------
@@ -317,6 +395,13 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
     th = None
     if theiler is not None:
         th = S.Theiler(theiler, None if times is None else S.time_values(times, n), groups, n)
+    algorithm = check_algorithm(algorithm)
+    if algorithm == "tree":  # refuse periodic features (and the window) up front
+        choose_algorithm("tree", metric=metric, periods=(space.period, tspace.period),
+                         dims=(1, 1), n=n)
+        if theiler is not None:
+            raise ValueError("algorithm='tree' does not support a Theiler window; use "
+                             "algorithm='brute' (or 'auto', which falls back to it)")
 
     XT, period_x, names = space.XT, space.period, list(space.columns)
     dummy_name = None
@@ -342,24 +427,26 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
                 "'greedy', lower max_features, or raise max_subsets")
     queries = query_indices(n, n_queries, rng)
     expected = expected_evaluations(method, D, max_features, n_best) + n_random * max_features
-    evaluate = _Evaluator(XT, period_x, tspace, space.metric_code, queries, k, progress, expected)
-    if th is not None:
-        from .imbalance import _theiler_references
+    with get_executor(client) as executor:
+        evaluate = _Evaluator(XT, period_x, tspace, space.metric_code, queries, k, progress,
+                              expected, algorithm, metric, executor)
+        if th is not None:
+            from .imbalance import _theiler_references
 
-        S.check_references(_theiler_references(th.args(), queries), k)
-        evaluate.theiler_args = th.args()
-    search = {"exhaustive": _exhaustive, "greedy": _greedy, "beam": _beam, "backward": _backward}[method]
-    best, evaluated = search(evaluate, D, max_features, criterion, n_best)
+            S.check_references(_theiler_references(th.args(), queries), k)
+            evaluate.theiler_args = th.args()
+        search = {"exhaustive": _exhaustive, "greedy": _greedy, "beam": _beam, "backward": _backward}[method]
+        best, evaluated = search(evaluate, D, max_features, criterion, n_best)
 
-    baseline = {}
-    if n_random > 0:
-        for d in range(1, max_features + 1):
-            pool = min(n_random, math.comb(D, d))
-            subsets = {tuple(sorted(rng.choice(D, size=d, replace=False).tolist())) for _ in range(4 * pool)}
-            subsets = sorted(subsets)[:pool]
-            vals = evaluate(subsets, f"random baseline, size {d}")
-            crit, _ = _score(vals, criterion)
-            baseline[d] = (float(crit.mean()), float(crit.std(ddof=1)) if len(crit) > 1 else 0.0)
+        baseline = {}
+        if n_random > 0:
+            for d in range(1, max_features + 1):
+                pool = min(n_random, math.comb(D, d))
+                subsets = {tuple(sorted(rng.choice(D, size=d, replace=False).tolist())) for _ in range(4 * pool)}
+                subsets = sorted(subsets)[:pool]
+                vals = evaluate(subsets, f"random baseline, size {d}")
+                crit, _ = _score(vals, criterion)
+                baseline[d] = (float(crit.mean()), float(crit.std(ddof=1)) if len(crit) > 1 else 0.0)
 
     steps = []
     for d in sorted(best):

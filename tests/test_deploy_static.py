@@ -92,7 +92,7 @@ def test_cmd_is_gunicorn_and_the_process_tests_run_exactly_it(steps):
 def test_compose_web_worker_redis_share_image_and_volume():
     spec = compose()
     services = spec["services"]
-    assert set(services) == {"web", "worker", "redis"}
+    assert set(services) == {"web", "worker", "redis", "dask-scheduler", "dask-worker"}
     web, worker, redis = services["web"], services["worker"], services["redis"]
     # the same image for web and worker, built from this Dockerfile
     assert web["image"] == worker["image"] and web["build"] == worker["build"] == "."
@@ -115,6 +115,13 @@ def test_compose_web_worker_redis_share_image_and_volume():
     assert worker["healthcheck"] == {"disable": True}  # the image's check asks gunicorn, not Celery
     # every limit of the README's table is set the same way for both
     assert web["environment"].items() >= worker["environment"].items()
+    # the Dask cluster: the same image, one scheduler, two one-thread workers it reaches
+    sched, dworker = services["dask-scheduler"], services["dask-worker"]
+    assert sched["image"] == dworker["image"] == web["image"]
+    assert sched["command"][:2] == ["dask", "scheduler"] and "8786" in sched["command"]
+    assert dworker["command"][:3] == ["dask", "worker", "tcp://dask-scheduler:8786"]
+    assert dworker["command"][3:5] == ["--nthreads", "1"] and dworker["deploy"]["replicas"] == 2
+    assert worker["environment"]["INFOIMB_DASK_ADDRESS"] == "tcp://dask-scheduler:8786"
 
 
 def test_dockerignore_keeps_the_build_context_small_and_sufficient():
