@@ -5,6 +5,7 @@ fresh subprocess so peak memory (ru_maxrss of that process) is the whole process
 
     python bench/bench_engine.py            # the table of the README
     python bench/bench_engine.py --quick    # small sizes only
+    python bench/bench_engine.py --progress # with and without a progress callback
 
 DADApy is looked for in the interpreter given by DADAPY_PYTHON (a separate virtualenv with
 dadapy==0.3.4), or in this one.
@@ -29,13 +30,15 @@ kind, n, nq = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 X = np.random.default_rng(0).normal(size=(n, 3)) * [1, 1, 0.1]
 A, B = X, X[:, :2]
 t_import = time.perf_counter()
-if kind == "infoimb":
+updates = []
+if kind in ("infoimb", "infoimb-progress"):
     import infoimb
     t0 = time.perf_counter()
     infoimb.imbalance_pair(A[:50], B[:50])  # load the kernel from numba's cache (compiles once)
     t_warm = time.perf_counter() - t0
     t0 = time.perf_counter()
-    p = infoimb.imbalance_pair(A, B, n_queries=nq or None, random_state=0)
+    progress = (lambda f, m: updates.append(f)) if kind == "infoimb-progress" else None
+    p = infoimb.imbalance_pair(A, B, n_queries=nq or None, random_state=0, progress=progress)
     ab, ba = p.a_to_b, p.b_to_a
 elif kind == "numpy-fullsort":
     t_warm = 0.0
@@ -58,7 +61,8 @@ elif kind == "dadapy":
     ab, ba = float(imb[0]), float(imb[1])
 dt = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"seconds": dt, "peak_mb": peak, "ab": float(ab), "ba": float(ba), "warm": t_warm}))
+print(json.dumps({"seconds": dt, "peak_mb": peak, "ab": float(ab), "ba": float(ba), "warm": t_warm,
+                  "updates": len(updates)}))
 """)
 
 
@@ -97,7 +101,21 @@ def dadapy_python() -> str | None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes only")
+    ap.add_argument("--progress", action="store_true",
+                    help="only infoimb without and with a progress callback (chunked calls), "
+                         "interleaved, to show the chunking costs nothing measurable")
+    ap.add_argument("--sizes", default="20000,100000", help="N values for --progress")
+    ap.add_argument("--repeats", type=int, default=2, help="repeats for --progress")
     args = ap.parse_args()
+    if args.progress:
+        print(f"{'implementation':<18}{'N':>9}{'seconds':>10}{'updates':>9}{'Δ(xyz→xy)':>12}")
+        for n in (int(x) for x in args.sizes.split(",")):
+            for rep in range(args.repeats):
+                for kind in ("infoimb", "infoimb-progress"):
+                    r = run(kind, n)
+                    print(f"{kind:<18}{n:>9}{r['seconds']:>10.2f}{r['updates']:>9}{r['ab']:>12.6f}",
+                          flush=True)
+        return
     dpy = dadapy_python()
     sizes = [2000, 5000] if args.quick else [2000, 5000, 20000]
     cases = [("infoimb", n, 0) for n in sizes]

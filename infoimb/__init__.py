@@ -66,9 +66,13 @@ _LAZY = {
     "imbalance_matrix": "distances",
     "DistanceMatrix": "distances",
     "ImbalanceMatrix": "distances",
+    "estimate_seconds": "cost",
+    "cost_estimate": "cost",
+    "CostEstimate": "cost",
+    "SmallSampleWarning": "_spaces",
 }
 _SUBMODULES = ("datasets", "preprocess", "selection", "lags", "causality", "weights", "io",
-               "figures", "sklearn", "verdicts", "distances", "materials", "graph")
+               "figures", "sklearn", "verdicts", "distances", "materials", "graph", "cost")
 
 __all__ = [
     "RELATIONS",

@@ -8,7 +8,10 @@ Conventions
 -----------
 * A *space* is stored transposed and C-contiguous: ``XT`` has shape ``(d, N)``, so the inner
   loops run over points and vectorise.
-* ``period`` has one entry per feature of a space; ``0`` means "not periodic".
+* ``period`` has one entry per feature of a space; ``0`` means "not periodic", a negative
+  entry marks a *categorical* feature (category codes stored as floats): it contributes 0
+  when the codes are equal and 1 otherwise, combined as the metric combines features (for
+  Euclidean the square of 0/1 is itself). Metric ``CATEGORICAL`` treats every feature so.
 * Distances are compared, never reported: the Euclidean kernels work on squared distances.
 * Ties follow METHOD.md: the points tied at the k-th neighbour distance share the remaining
   neighbour slots equally, and ranks in the other space are mid-ranks among the other points.
@@ -25,7 +28,13 @@ from numba import njit, prange
 EUCLIDEAN = 0
 MANHATTAN = 1
 CHEBYSHEV = 2
-METRIC_CODES = {"euclidean": EUCLIDEAN, "manhattan": MANHATTAN, "chebyshev": CHEBYSHEV}
+# every feature compared by equality (0 equal, 1 different), mismatches counted (Hamming)
+CATEGORICAL = 3
+# Gower: sum of |x - y| over numeric features (divided by their ranges beforehand, in
+# _spaces.py) plus the mismatches of the categorical features
+GOWER = 4
+METRIC_CODES = {"euclidean": EUCLIDEAN, "manhattan": MANHATTAN, "chebyshev": CHEBYSHEV,
+                "categorical": CATEGORICAL, "gower": GOWER}
 
 # Neighbour sets up to this size are ranked with a linear scan; larger (tied) sets are
 # sorted once and ranked by binary search.
@@ -42,7 +51,14 @@ def _accumulate(col, xq, p, metric, base, out):
     ``base`` and ``out`` may be the same array (in-place accumulation).
     """
     n = col.shape[0]
-    if p > 0.0:
+    if p < 0.0 or metric == CATEGORICAL:  # categorical: 0 equal, 1 different
+        if metric == CHEBYSHEV:
+            for j in range(n):
+                out[j] = max(base[j], 0.0 if col[j] == xq else 1.0)
+        else:
+            for j in range(n):
+                out[j] = base[j] + (0.0 if col[j] == xq else 1.0)
+    elif p > 0.0:
         for j in range(n):
             t = abs(col[j] - xq)
             t = t - p * np.floor(t / p)
@@ -50,7 +66,7 @@ def _accumulate(col, xq, p, metric, base, out):
                 t = p - t
             if metric == EUCLIDEAN:
                 out[j] = base[j] + t * t
-            elif metric == MANHATTAN:
+            elif metric == MANHATTAN or metric == GOWER:
                 out[j] = base[j] + t
             else:
                 out[j] = max(base[j], t)
@@ -58,7 +74,7 @@ def _accumulate(col, xq, p, metric, base, out):
         for j in range(n):
             t = col[j] - xq
             out[j] = base[j] + t * t
-    elif metric == MANHATTAN:
+    elif metric == MANHATTAN or metric == GOWER:
         for j in range(n):
             out[j] = base[j] + abs(col[j] - xq)
     else:
@@ -228,7 +244,14 @@ def _block_row(XT, period, metric, i, start, stop, out):
         if f == 0:
             for j in range(L):
                 out[j] = 0.0
-        if p > 0.0:
+        if p < 0.0 or metric == CATEGORICAL:  # categorical: 0 equal, 1 different
+            if metric == CHEBYSHEV:
+                for j in range(L):
+                    out[j] = max(out[j], 0.0 if col[j] == xq else 1.0)
+            else:
+                for j in range(L):
+                    out[j] += 0.0 if col[j] == xq else 1.0
+        elif p > 0.0:
             for j in range(L):
                 t = abs(col[j] - xq)
                 t = t - p * np.floor(t / p)
@@ -236,7 +259,7 @@ def _block_row(XT, period, metric, i, start, stop, out):
                     t = p - t
                 if metric == EUCLIDEAN:
                     out[j] += t * t
-                elif metric == MANHATTAN:
+                elif metric == MANHATTAN or metric == GOWER:
                     out[j] += t
                 else:
                     out[j] = max(out[j], t)
@@ -244,7 +267,7 @@ def _block_row(XT, period, metric, i, start, stop, out):
             for j in range(L):
                 t = col[j] - xq
                 out[j] += t * t
-        elif metric == MANHATTAN:
+        elif metric == MANHATTAN or metric == GOWER:
             for j in range(L):
                 out[j] += abs(col[j] - xq)
         else:
@@ -464,13 +487,14 @@ def pair_terms_precomputed(DA, DB, queries, k, scale, bounds):
 # --------------------------------------------------------------------------------------
 @njit(cache=True, parallel=True)
 def subset_terms(XT, period_x, parents, parent_len, cand_parent, cand_feature,
-                 BT, period_b, metric, queries, k, bounds):
+                 BT, period_b, metric, queries, k, bounds, metric_b):
     """Per-query terms of Delta(S_c -> B) and Delta(B -> S_c) for many candidate subsets S_c.
 
     Candidate c is the parent subset ``parents[cand_parent[c], :parent_len[p]]`` plus the
     feature ``cand_feature[c]`` (-1: none). Candidates must be grouped by parent (all
     candidates of a parent consecutive) so each parent's partial distances are computed once
     per query; the target's distances and neighbours are computed once per query.
+    ``metric`` applies to the candidates, ``metric_b`` to the target.
     Returns two arrays of shape (n_candidates, n_queries).
     """
     n = XT.shape[1]
@@ -494,7 +518,7 @@ def subset_terms(XT, period_x, parents, parent_len, cand_parent, cand_feature,
         rank_b = np.empty(n)
         for qi in range(bounds[c], bounds[c + 1]):
             i = queries[qi]
-            _row_distances(BT, period_b, metric, i, dB)
+            _row_distances(BT, period_b, metric_b, i, dB)
             dB[i] = np.inf
             # the target's (tied) neighbours, once per query: positions and weights
             mb = _neighbour_values(dB, idx_as_float, k, best, best_idx, b_pos, b_wts)

@@ -47,11 +47,13 @@ def tree_unsupported(metric: str, periods) -> str | None:
     """Why the tree cannot serve these spaces (None if it can)."""
     if metric == "precomputed":
         return "precomputed distances"
-    if metric not in K.METRIC_CODES:
+    if metric not in K.METRIC_CODES or metric in ("categorical", "gower"):
         return f"metric {metric!r}"
     for p in periods:
         if p is not None and np.any(np.asarray(p) > 0):
             return "periodic features"
+        if p is not None and np.any(np.asarray(p) < 0):  # the kernels' mark of a category
+            return "categorical features"
     return None
 
 

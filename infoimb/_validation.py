@@ -21,6 +21,9 @@ from collections.abc import Iterable
 # every metric the engine knows, in the order the user interfaces list them
 METRICS = ("euclidean", "manhattan", "chebyshev", "precomputed")
 FEATURE_METRICS = METRICS[:3]
+# for categorical features (text, categories): equality per feature, alone or with numeric
+# features by Gower's combination (infoimb._spaces)
+CATEGORICAL_METRICS = ("categorical", "gower")
 
 
 def _fmt(x) -> str:

@@ -39,7 +39,8 @@ def warmup() -> float:
     K.pair_terms_mixed(D32, BT, pb, K.EUCLIDEAN, queries, 1, 1.0, bounds)
     parents = np.array([[0], [1]], dtype=np.int64)
     K.subset_terms(AT, pa, parents, np.array([0, 1], dtype=np.int64), np.array([0, 1], dtype=np.int64),
-                   np.array([1, 0], dtype=np.int64), BT, pb, K.EUCLIDEAN, queries, 1, bounds)
+                   np.array([1, 0], dtype=np.int64), BT, pb, K.EUCLIDEAN, queries, 1, bounds,
+                   K.EUCLIDEAN)
     partners = np.array([[1, 2], [0, 3]], dtype=np.int64)
     K.rank_pairs(AT, pa, K.EUCLIDEAN, BT, pb, K.EUCLIDEAN, queries[:2], partners)
     K._midranks(D[0].copy(), np.empty(n))

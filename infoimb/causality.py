@@ -26,9 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _gain_kernels as GK
+from . import _spaces
 from .cluster import cluster_configured
 from ._serialize import Result
-from ._spaces import _frame, check_finite, check_k, check_n_queries
+from ._spaces import _frame, check_finite, check_k, check_n_queries, warn_small_n
 from ._stats import circular_shifts, permutation_pvalue
 from ._validation import check_int, check_real
 from .imbalance import chunk_bounds, query_indices
@@ -383,6 +384,15 @@ def gain_scan(causes, base, target, alphas, k, queries, src=None, progress=None,
     sums the chunks' partial sums, so a Dask task uses the client's chunks to be identical.
     """
     n = base.shape[0]
+    # any magnitude (as infoimb._spaces.rescale_magnitude): the space [alpha X, Y, Z] by one
+    # power of two, the target by another, so the squared distances neither overflow nor
+    # underflow; ranks, and so Delta, do not change
+    e = _spaces._power_of_two(np.hstack([*causes, base]), np.zeros(0))
+    if e:
+        causes, base = [np.ldexp(c, e) for c in causes], np.ldexp(base, e)
+    e = _spaces._power_of_two(np.asarray(target, dtype=np.float64), np.zeros(0))
+    if e:
+        target = np.ldexp(target, e)
     CT = _t(np.hstack(causes))
     widths = np.array([c.shape[1] for c in causes], dtype=np.int64)
     c_stop = np.cumsum(widths)
@@ -595,6 +605,7 @@ def imbalance_gain(cause, effect, *, tau: int, alphas=None, k: int = 5, conditio
     n = X0.shape[0]
     k = check_k(k, n)
     n_queries = check_n_queries(n_queries, n)
+    warn_small_n(n, "the imbalance gain")
     n_surrogates, min_shift = _check_surrogates(n_surrogates, min_shift, n, tau,
                                                 _span(embedding))
     rng = np.random.default_rng(random_state)
@@ -687,6 +698,7 @@ def causality_test(x, y, *, tau: int, alphas=None, k: int = 5, conditioning=None
     n = X0.shape[0]
     k = check_k(k, n)
     n_queries = check_n_queries(n_queries, n)
+    warn_small_n(n, "the imbalance gain")
     n_surrogates, min_shift = _check_surrogates(n_surrogates, min_shift, n, tau,
                                                 _span(embedding))
     rng = np.random.default_rng(random_state)

@@ -1,6 +1,8 @@
 """The command line: a thin layer over the Python API.
 
     infoimb pair data.csv --a x,y,z --b x,y
+    infoimb pair trial.csv --a arm --b response        (text columns are categorical)
+    infoimb pair trial.csv --a arm,age --b response --metric-b manhattan
     infoimb pair data.csv --a-distances rmsd.npy --b x,y
     infoimb matrix data.csv --spaces 'soap=s0,s1,s2;radial=r0,r1;rmsd=@rmsd.npy'
     infoimb select data.csv --target energy --method beam --max-features 5
@@ -66,7 +68,7 @@ def _cols(spec: str | None, df, what: str, default=None) -> list[str]:
             raise ValueError(f"--{what}: give column names")
         return default
     if spec.strip() == "*":
-        return [c for c in df.columns if np.issubdtype(df[c].dtype, np.number)]
+        return [c for c in df.columns if _is_numeric(df[c])]
     names = [c.strip() for c in spec.split(",") if c.strip()]
     if not names:
         raise ValueError(f"--{what}: no column names given")
@@ -74,6 +76,12 @@ def _cols(spec: str | None, df, what: str, default=None) -> list[str]:
     if missing:
         raise ValueError(f"--{what}: column(s) {missing} not in the table; columns are {list(df.columns)}")
     return names
+
+
+def _is_numeric(col) -> bool:
+    import pandas as pd
+
+    return pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype)
 
 
 def _periods(spec: str | None) -> dict | None:
@@ -110,6 +118,20 @@ def _lags(spec: str) -> list[int]:
         raise ValueError(f"--lags: expected LO:HI or a comma list of whole numbers, got {spec!r}") from None
 
 
+def _metric(args):
+    """--metric for both spaces, or --metric-a / --metric-b for one each."""
+    ma = getattr(args, "metric_a", None) or args.metric
+    mb = getattr(args, "metric_b", None) or args.metric
+    return ma if ma == mb else (ma, mb)
+
+
+def _categorical(args):
+    spec = getattr(args, "categorical", None)
+    if not spec:
+        return None
+    return [c.strip() for c in spec.split(",") if c.strip()]
+
+
 def _read(path: str):
     from .io import read_table
 
@@ -143,13 +165,29 @@ def cmd_pair(args) -> None:
     if getattr(args, "a_distances", None) or getattr(args, "b_distances", None):
         return _pair_with_distances(args, df)
     a, b = _cols(args.a, df, "a"), _cols(args.b, df, "b")
+    from ._spaces import make_pair
+
+    metric, categorical = _metric(args), _categorical(args)
+    n = len(df)
+    if not args.quiet and n * (args.n_queries or n) > 4e9:  # a long run: say what it costs
+        from .cost import cost_estimate
+
+        c = cost_estimate(n, len(a), len(b), k=args.k, n_queries=args.n_queries)
+        print(f"infoimb pair: {c.message}" + (f"; add --n-queries {c.suggested_n_queries}"
+                                             if c.propose_subsample else ""), file=sys.stderr)
     groups, times = _significance_columns(args, df)
-    p = imbalance_pair(df[a], df[b], k=args.k, metric=args.metric, period=_periods(args.period),
-                       n_queries=args.n_queries, random_state=args.seed,
-                       n_permutations=args.permutations, groups=groups, times=times,
-                       theiler=args.theiler)
-    payload = p.to_dict() | {"a": a, "b": b, "file": args.file, "metric": args.metric}
-    text = (f"A = {', '.join(a)}\nB = {', '.join(b)}\n"
+    with progress_bar(args) as bar:
+        p = imbalance_pair(df[a], df[b], k=args.k, metric=metric, period=_periods(args.period),
+                           n_queries=args.n_queries, random_state=args.seed,
+                           n_permutations=args.permutations, groups=groups, times=times,
+                           theiler=args.theiler, categorical=categorical,
+                           progress=bar if bar.enabled else None)
+    sa, sb = make_pair(df[a], df[b], metric=metric, period=_periods(args.period),
+                       categorical=categorical)
+    payload = p.to_dict() | {"a": a, "b": b, "file": args.file, "metric": args.metric,
+                             "metric_a": sa.metric, "metric_b": sb.metric,
+                             "categorical": list(sa.categorical + sb.categorical)}
+    text = (f"A = {', '.join(a)}  [{_describe(sa)}]\nB = {', '.join(b)}  [{_describe(sb)}]\n"
             f"N = {p.n}, k = {p.k}, {'exact' if p.exact else f'{p.n_queries} random queries'}\n"
             f"Δ(A→B) = {p.a_to_b:.6f} ± {p.a_to_b_se:.6f}{_ci_text(p.a_to_b_ci, p.confidence)}"
             f"{_p_text(p.p_a_to_b)}\n"
@@ -165,6 +203,11 @@ def cmd_pair(args) -> None:
         _emit(args, payload, pd.DataFrame([_flat(payload)]), text)
         return
     _emit(args, payload, None, text)
+
+
+def _describe(space) -> str:
+    cat = f"; categorical: {', '.join(space.categorical)}" if space.categorical else ""
+    return f"{space.metric}{cat}"
 
 
 def _load_matrix(path: str, df, args, what: str):
@@ -325,7 +368,7 @@ def cmd_select(args) -> None:
 
     df = _read(args.file)
     target = _cols(args.target, df, "target", default=[]) if args.target else None
-    numeric = [c for c in df.columns if np.issubdtype(df[c].dtype, np.number)]
+    numeric = [c for c in df.columns if _is_numeric(df[c])]
     default_cands = [c for c in numeric if c not in (target or [])]
     cands = _cols(args.candidates, df, "candidates", default=default_cands)
     groups, times = _significance_columns(args, df)
@@ -333,12 +376,12 @@ def cmd_select(args) -> None:
     with progress_bar(args) as bar:
         r = select_features(df[cands], None if target is None else df[target], method=args.method,
                             max_features=args.max_features, criterion=args.criterion, k=args.k,
-                            metric=args.metric, period=_periods(args.period),
+                            metric=_metric(args), period=_periods(args.period),
                             n_queries=args.n_queries, n_best=args.n_best,
                             max_subsets=args.max_subsets, n_random=args.n_random,
                             dummy=args.dummy, random_state=args.seed, progress=bar,
                             groups=groups, times=times, theiler=args.theiler,
-                            n_splits=args.splits)
+                            n_splits=args.splits, categorical=_categorical(args))
     frame = r.to_frame()
     table = frame[["size", "features", "a_to_b", "a_to_b_se", "b_to_a", "b_to_a_se",
                    "criterion", "random_mean", "random_sd", "n_evaluated",
@@ -545,13 +588,20 @@ def build_parser() -> argparse.ArgumentParser:
                                  "feature spaces (Glielmo et al. 2022).")
     ap.add_argument("--version", action="version", version=f"infoimb {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
-    metrics = list(FEATURE_METRICS)
+    metrics = ["auto", *FEATURE_METRICS, "categorical", "gower"]
+    metric_help = ("distance: auto (default) = Euclidean for numeric columns, categorical "
+                   "(0 equal / 1 different, mismatches counted) when all are text, gower "
+                   "(numeric / range + mismatches) when mixed")
 
     p = sub.add_parser("pair", help="Δ(A→B) and Δ(B→A) between two groups of columns")
     _common(p)
     p.add_argument("--a", help="columns of A, comma-separated ('*' = all numeric)")
     p.add_argument("--b", help="columns of B")
-    p.add_argument("--metric", choices=metrics, default="euclidean")
+    p.add_argument("--metric", choices=metrics, default="auto", help=metric_help)
+    p.add_argument("--metric-a", choices=metrics, default=None, help="metric of A only")
+    p.add_argument("--metric-b", choices=metrics, default=None, help="metric of B only")
+    p.add_argument("--categorical", help="numeric columns to compare as categories: name,name "
+                   "(text columns are categorical anyway)")
     p.add_argument("--period", help="periodic columns: name=period,name=period")
     _add_significance(p)
     _matrix_options(p, pair=True)
@@ -577,7 +627,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-subsets", type=int, default=100_000, help="cap of the exhaustive search")
     p.add_argument("--n-random", type=int, default=0, help="random subsets per size (baseline)")
     p.add_argument("--dummy", action="store_true", help="add a noise feature that must never be chosen")
-    p.add_argument("--metric", choices=metrics, default="euclidean")
+    p.add_argument("--metric", choices=metrics, default="auto", help=metric_help)
+    p.add_argument("--metric-a", choices=metrics, default=None, help="metric of the candidates only")
+    p.add_argument("--metric-b", choices=metrics, default=None, help="metric of the target only")
+    p.add_argument("--categorical", help="numeric columns to compare as categories: name,name")
     p.add_argument("--period", help="periodic columns: name=period,...")
     _add_significance(p, permutations=False, splits=True)
     p.set_defaults(func=cmd_select)
@@ -590,7 +643,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--group", help="entity column (e.g. country id)")
     p.add_argument("--lags", default="-5:5", help="LO:HI or a comma list (default -5:5; "
                    "write --lags=-5:5 for negative values)")
-    p.add_argument("--metric", choices=metrics, default="euclidean")
+    p.add_argument("--metric", choices=metrics, default="auto", help=metric_help)
     p.add_argument("--select-lag", type=int, default=None,
                    help="also select source features against the target at t+LAG")
     _add_significance(p, groups=None, splits=True, times=False)

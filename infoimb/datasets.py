@@ -315,25 +315,6 @@ _REACTION = 3.0
 _MAX_CHANGE = 0.6
 
 
-def _dummy_levels(rng: np.random.Generator, n_entities: int, n_steps: int,
-                  rates: np.ndarray | None = None) -> np.ndarray:
-    """Persistent random levels 0..4 (n_steps, n_entities), unrelated to anything: at each
-    step, with probability ``rate`` per entity, jump to a uniform level (half the time) or
-    move 1-2 levels up or down."""
-    if rates is None:
-        rates = rng.uniform(*_CHANGE_RATE, size=n_entities)
-    out = np.empty((n_steps, n_entities), dtype=np.int64)
-    out[0] = rng.integers(0, 5, size=n_entities)
-    for w in range(1, n_steps):
-        change = rng.random(n_entities) < rates
-        jump = rng.random(n_entities) < 0.5
-        uniform = rng.integers(0, 5, size=n_entities)
-        moved = np.clip(out[w - 1] + rng.choice([-1, 1], size=n_entities)
-                        * rng.integers(1, 3, size=n_entities), 0, 4)
-        out[w] = np.where(change, np.where(jump, uniform, moved), out[w - 1])
-    return out
-
-
 def policy_panel(n: int = 40, *, n_weeks: int = 80, random_state=0,
                  derived: bool = True) -> pd.DataFrame:
     """A synthetic policy-epidemic panel standing in for the Covid-19 Data Hub (Fig. 3).
@@ -354,9 +335,8 @@ def policy_panel(n: int = 40, *, n_weeks: int = 80, random_state=0,
       the direction that answers the epidemic (tighten when above ``theta_i``) with
       probability 0.8 for the four effective policies and 0.7 for the others, the other way
       otherwise. So governments react to the epidemic, which keeps it bounded, and a policy
-      changes in about a quarter of the weeks. ``dummy_policy`` starts at a random level and
-      changes with probability ``rho ~ U(1/25, 1/10)`` per week, to a uniform random level or
-      by 1-2 levels, ignoring everything.
+      changes in about a quarter of the weeks. ``dummy_policy`` is a uniform level 0..4 drawn
+      independently for every nation and week, ignoring everything (information-free).
     - Infections: ``log I_w = log I_{w-1} + g0_i - sum_j beta_j P_{j, w-2} + N(0, 0.04^2)``
       with ``beta = 0.08`` for each of the four effective policies (testing_policy,
       stay_home_restrictions, international_movement_restrictions, gatherings_restrictions),
@@ -379,19 +359,19 @@ def policy_panel(n: int = 40, *, n_weeks: int = 80, random_state=0,
     policies at t plus noise.
 
     **Ground truth** (n = 40 nations, 80 weeks, random_state = 0; 3120 pairs formed within
-    nations; exact, k = 1): Delta(P_t -> E_{t+2}) = 0.288 for the four effective policies
-    (0.540 back), 0.331 for all ten, 0.74-0.77 for any one effective policy alone, 0.575 for
-    the best pair, 0.431 for the best triple, 0.90-0.93 for a weak policy alone and 0.997
+    nations; exact, k = 1): Delta(P_t -> E_{t+2}) = 0.274 for the four effective policies
+    (0.544 back), 0.325 for all ten, 0.75-0.76 for any one effective policy alone, 0.571 for
+    the best pair, 0.423 for the best triple, 0.91-0.93 for a weak policy alone and 0.999
     for the dummy. Of all 210 sets of four policies the effective four are the best (next
-    best 0.411); adding the dummy to them does not help (0.289). Lag scan of
-    Delta(4 policies_t -> E_{t+delta}) for delta = -5..5: 0.92, 0.89, 0.85, 0.79, 0.71,
-    0.60, 0.46, **0.29**, 0.47, 0.61, 0.73 -- best at +2 weeks, and at every |delta| the
-    future is better predicted than the past (with all ten policies too: 0.44 vs 0.53 at
-    |delta| = 1). Arrow of time as in Fig. 3a: with rank-scaled columns,
-    Delta([tests, cases per 100k]_t -> deaths per 100k_{t+delta}) is smallest at
-    delta = +3 (0.27) and always smaller for +delta than for -delta. The policy levels are
-    persistent, so even the dummy tells a little about *which nation and when*: added to a
-    policy set it behaves like a real policy without effect, not like pure noise.
+    best 0.403); adding the dummy to them does not help (0.280), and greedy selection picks
+    it last of ten. Lag scan of Delta(4 policies_t -> E_{t+delta}) for delta = -5..5: 0.92,
+    0.91, 0.86, 0.79, 0.71, 0.60, 0.47, **0.27**, 0.48, 0.62, 0.72 -- best at +2 weeks, and
+    at every |delta| the future is better predicted than the past (with all ten policies
+    too: 0.47 vs 0.63 at |delta| = 1). Arrow of time as in Fig. 3a: with rank-scaled
+    columns, Delta([tests, cases per 100k]_t -> deaths per 100k_{t+delta}) is smallest at
+    delta = +3 (0.25) and always smaller for +delta than for -delta. The dummy is drawn
+    independently for every row (nation x week), so it carries no information at all, not
+    even which nation or when: Delta(dummy -> anything) is 1 up to sampling noise.
 
     Parameters
     ----------
@@ -433,7 +413,6 @@ def policy_panel(n: int = 40, *, n_weeks: int = 80, random_state=0,
 
     P = np.zeros((n_weeks, n, n_pol), dtype=np.int64)
     P[0] = rng.integers(0, 2, size=(n, n_pol))
-    P[:, :, dummy] = _dummy_levels(rng, n, n_weeks, rates[:, dummy])
     log_i = np.empty((n_weeks, n))
     log_i[0] = log_theta + rng.normal(-1.5, 0.5, size=n)
     for w in range(1, n_weeks):
@@ -445,7 +424,6 @@ def policy_panel(n: int = 40, *, n_weeks: int = 80, random_state=0,
         step = rng.integers(1, 3, size=(n, n_pol))
         moved = np.clip(P[w - 1] + direction * step, 0, 4)
         new = np.where(change, moved, P[w - 1])
-        new[:, dummy] = P[w, :, dummy]  # the dummy was drawn beforehand
         P[w] = new
         growth = g0 - P[max(w - 2, 0)] @ beta
         log_i[w] = log_i[w - 1] + growth + rng.normal(0, 0.04, size=n)
@@ -458,6 +436,9 @@ def policy_panel(n: int = 40, *, n_weeks: int = 80, random_state=0,
                         * np.exp(rng.normal(0, 0.1, size=(n_weeks, n))) + 5 * cases)
     lagged_inf = np.vstack([np.repeat(infections[:1], 3, axis=0), infections[:-3]])
     deaths = rng.poisson(ifr * lagged_inf)
+    # the dummy: a level 0..4 drawn independently for every row (nation x week), so it
+    # carries no information at all (not even which nation or when): the sanity check
+    P[:, :, dummy] = rng.integers(0, 5, size=(n_weeks, n))
 
     dates = pd.date_range("2020-03-01", periods=n_weeks, freq="W")
     ids = np.array([f"N{i + 1:0{max(2, len(str(n)))}d}" for i in range(n)])
@@ -530,8 +511,9 @@ def load_covid_datahub(path, *, period: str | None = "W", policies: str = "paper
     5. resamples each country to ``period`` (default weekly, weeks ending on Sunday) keeping
        the last value of each week: the cumulative counts at the end of the week and the
        policy levels in force then;
-    6. adds ``dummy_policy``, a persistent random level 0..4 unrelated to anything, generated
-       as in :func:`policy_panel` (``dummy=False`` to skip), the paper's sanity check.
+    6. adds ``dummy_policy``, a uniform random level 0..4 drawn independently for every row
+       (country x period), so it carries no information, not even which country it is
+       (``dummy=False`` to skip): the paper's sanity check, as in :func:`policy_panel`.
 
     The result has the columns of ``policy_panel(..., derived=False)``: id, date, population
     (when in the file), the policies, confirmed, tests, deaths. Policy levels are
@@ -623,13 +605,89 @@ def load_covid_datahub(path, *, period: str | None = "W", policies: str = "paper
                             columns=[c for c in df.columns if c not in ("id", "date")])
     if dummy:
         rng = np.random.default_rng(random_state)
-        counts = df.groupby("id", sort=False).size().to_numpy()
-        levels = _dummy_levels(rng, len(counts), int(counts.max()))
-        position = df.groupby("id", sort=False).cumcount().to_numpy()
-        entity_index = np.repeat(np.arange(len(counts)), counts)
         at = df.columns.get_loc(wanted_policies[-1]) + 1
-        df.insert(at, "dummy_policy", levels[position, entity_index])
+        df.insert(at, "dummy_policy", rng.integers(0, 5, size=len(df)))
     return df.reset_index(drop=True)
+
+
+def covid_datahub_layout(n: int = 40, *, n_weeks: int = 80, random_state=0,
+                         path=None) -> pd.DataFrame:
+    """The synthetic panel of :func:`policy_panel` written in the Covid-19 Data Hub's
+    level-1 layout: one row per country and **day**, with known effects.
+
+    Columns as in the Data Hub's country file: ``id``, ``date`` (ISO text in the CSV),
+    cumulative ``confirmed``, ``deaths``, ``recovered``, ``tests``, ``vaccines``, the
+    fourteen OxCGRT policy columns of ``DATAHUB_POLICIES`` (negative levels mark targeted
+    measures, as in the Data Hub: about a fifth of the non-zero levels), the
+    ``administrative_area_level`` (1) and ``administrative_area_level_1`` (a country name),
+    ``population`` and ``iso_alpha_3``.
+
+    Built from ``policy_panel(n, n_weeks=n_weeks, random_state=random_state, derived=False)``:
+    each week's policy levels hold on its seven days (weeks end on Sunday), the cumulative
+    counts rise linearly (in whole numbers) through the week to the panel's value on Sunday,
+    and the five Data Hub policies the panel does not model are random steps. So the Data Hub
+    pipeline (:func:`load_covid_datahub` or :func:`infoimb.preprocess.datahub_weekly`, then
+    :func:`epidemic_state`) gives back the panel's weekly values exactly, and with them its
+    documented ground truth (the four effective policies act two weeks later).
+
+    Parameters
+    ----------
+    n, n_weeks, random_state
+        As in :func:`policy_panel`.
+    path : str or path, optional
+        Also write the table there as CSV.
+
+    Returns
+    -------
+    DataFrame
+
+    Examples
+    --------
+    >>> df = covid_datahub_layout(2, n_weeks=8)
+    >>> df.shape[0], int(df["date"].min().day_of_week), bool((df["school_closing"] < 0).any())
+    (100, 6, True)
+    """
+    weekly = policy_panel(n, n_weeks=n_weeks, random_state=random_state, derived=False)
+    rng = np.random.default_rng([int(random_state) if isinstance(random_state, numbers.Integral) else 0, 9])
+    ids = weekly["id"].unique()
+    frames = []
+    for e, (code, g) in enumerate(weekly.groupby("id", sort=True)):
+        g = g.sort_values("date").reset_index(drop=True)
+        days = pd.date_range(g["date"].iloc[0], g["date"].iloc[-1], freq="D")
+        week = np.searchsorted(g["date"].to_numpy(), days.to_numpy())  # the week each day ends in
+        d = pd.DataFrame({"id": f"{code.lower()}{e:02d}", "date": days})
+        prev = g[list(CUMULATIVE)].shift(1).fillna(0).to_numpy()
+        cur = g[list(CUMULATIVE)].to_numpy()
+        day_in_week = np.where(week == 0, 7, 7 - (g["date"].to_numpy()[week] - days.to_numpy())
+                               // np.timedelta64(1, "D"))
+        frac = day_in_week / 7.0
+        cum = np.floor(prev[week] + (cur[week] - prev[week]) * frac[:, None] + 1e-9)
+        cum[week == 0] = cur[0]
+        for j, c in enumerate(CUMULATIVE):
+            d[c] = cum[:, j].astype(np.int64)
+        d["recovered"] = 0
+        d["vaccines"] = np.nan
+        for p in DATAHUB_POLICIES:
+            if p in weekly.columns:
+                level = g[p].to_numpy()[week]
+            else:  # the Data Hub policies the panel does not model: random steps
+                steps = rng.integers(0, 4, size=len(g))
+                level = np.maximum.accumulate(steps)[week] if p == "vaccination_policy" else steps[week]
+            targeted = (level > 0) & (rng.random(len(level)) < 0.2)
+            d[p] = np.where(targeted, -level, level).astype(np.int64)
+        d["administrative_area_level"] = 1
+        d["administrative_area_level_1"] = f"Country {code}"
+        d["population"] = g["population"].iloc[0]
+        d["iso_alpha_3"] = code
+        frames.append(d)
+    out = pd.DataFrame(pd.concat(frames, ignore_index=True))
+    cols = ["id", "date", "confirmed", "deaths", "recovered", "tests", "vaccines",
+            *DATAHUB_POLICIES, "administrative_area_level", "administrative_area_level_1",
+            "population", "iso_alpha_3"]
+    out = out[cols]
+    if path is not None:
+        out.to_csv(path, index=False, date_format="%Y-%m-%d")
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -869,8 +927,8 @@ EXAMPLES: dict[str, Example] = {
             "international movement, gatherings) together set the growth of cases two weeks "
             "later; five others barely matter and dummy_policy not at all. With the weekly "
             "growth of cases two weeks ahead as the epidemic state E, the four effective "
-            "policies give Δ(P_t → E_t+2) = 0.29, any one of them alone 0.74-0.77, the "
-            "dummy 1.0, and no other set of four does better. A lag scan shows the future "
+            "policies give Δ(P_t → E_t+2) = 0.27, any one of them alone 0.75-0.76, the "
+            "dummy (drawn afresh for every row) 1.0, and no other set of four does better. A lag scan shows the future "
             "predicted better than the past at every lag, best at +2 weeks; deaths follow "
             "cases by three weeks.",
             "panel", {"time": "date", "entity": "id",

@@ -10,7 +10,8 @@ import numpy as np
 
 from . import _kernels as K
 from ._serialize import Result
-from ._spaces import Space, check_k, check_n_queries, make_pair, make_space
+from ._spaces import Space, check_k, check_n_queries, make_pair, make_space, warn_small_n
+from ._validation import check_int
 from . import cluster as _cluster
 from ._trees import ALGORITHMS, check_algorithm, choose_algorithm, tree_pair_terms  # noqa: F401
 from .cluster import cluster_configured
@@ -74,12 +75,65 @@ def pair_terms(sa: Space, sb: Space, k: int, queries: np.ndarray, raw_ranks: boo
                         queries, k, scale, bounds)
 
 
+# With a progress callback the queries go to the kernel in chunks, with a report between
+# chunks. A chunk is at least 1/100 of the queries (so a long job reports 100 times: at least
+# 20 updates in a 100 s job) and, once the rate is known, takes about _PROGRESS_CHUNK_SECONDS
+# (so a short job is not cut into pieces whose parallel start-up and end would show).
+_PROGRESS_CHUNKS = 100
+_PROGRESS_MIN_QUERIES = 64
+_PROGRESS_CHUNK_SECONDS = 1.0
+
+
+def pair_terms_with_progress(sa: Space, sb: Space, k: int, queries: np.ndarray, progress,
+                             streamed: bool | None = None,
+                             algorithm: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """As :func:`pair_terms`, the queries in chunks with ``progress(fraction, message)``
+    between them (the message says how many queries are done and the time left). The terms
+    are identical: each query's term does not depend on the others. The tree algorithm
+    (fast, and built once per call) runs in one piece."""
+    import time
+
+    from ._progress import report
+
+    nq = queries.shape[0]
+    if pair_algorithm(sa, sb, algorithm, nq) == "tree":
+        report(progress, 0.0, f"Δ both ways: {nq:,} query points against N = {sa.n:,} (trees)")
+        out = pair_terms(sa, sb, k, queries, algorithm="tree")
+        report(progress, 1.0, f"Δ both ways: {nq:,} of {nq:,} query points · done")
+        return out
+    if streamed is None:
+        streamed = sa.metric != "precomputed" and sa.n >= STREAM_MIN_N
+    t_ab = np.empty(nq)
+    t_ba = np.empty(nq)
+    report(progress, 0.0, f"Δ both ways: {nq:,} query points against N = {sa.n:,}")
+    smallest = max(_PROGRESS_MIN_QUERIES, -(-nq // _PROGRESS_CHUNKS))
+    size, done = smallest, 0
+    t0 = time.perf_counter()
+    while done < nq:
+        hi = min(nq, done + size)
+        t_ab[done:hi], t_ba[done:hi] = pair_terms(sa, sb, k, queries[done:hi], streamed=streamed,
+                                                  algorithm="brute")
+        done = hi
+        elapsed = time.perf_counter() - t0
+        per_query = elapsed / done
+        if per_query > 0:
+            size = max(smallest, int(_PROGRESS_CHUNK_SECONDS / per_query))
+        left = per_query * (nq - done)
+        report(progress, done / nq, f"Δ both ways: {done:,} of {nq:,} query points · "
+                                    f"{'about ' + format(left, '.0f') + ' s left' if done < nq else 'done'}")
+    return t_ab, t_ba
+
+
 def pair_algorithm(sa: Space, sb: Space, algorithm: str, n_queries: int | None = None) -> str:
     """"brute" or "tree" for this pair of spaces (see :func:`infoimb._trees.choose_algorithm`)."""
     if sa.D is not None or sb.D is not None:  # precomputed on either side: brute only
         return choose_algorithm(algorithm, metric="precomputed", periods=(), dims=(0, 0),
                                 n=sa.n, n_queries=n_queries)
-    return choose_algorithm(algorithm, metric=sa.metric, periods=(sa.period, sb.period),
+    # a metric per space: the one the tree cannot serve (if any) decides
+    from ._trees import tree_unsupported
+
+    metric = sb.metric if tree_unsupported(sb.metric, ()) else sa.metric
+    return choose_algorithm(algorithm, metric=metric, periods=(sa.period, sb.period),
                             dims=(sa.d, sb.d), n=sa.n, n_queries=n_queries)
 
 
@@ -239,7 +293,7 @@ def classify_relation(a_to_b: float, b_to_a: float, a_to_b_se: float = 0.0,
 from .verdicts import RELATION_TEXT  # noqa: E402  (worded in verdicts.py; kept here for callers)
 
 
-def _pair_spaces(a, b, *, metric, period, weights) -> tuple[Space, Space]:
+def _pair_spaces(a, b, *, metric, period, weights, categorical=None) -> tuple[Space, Space]:
     """:func:`make_pair`, except that a :class:`infoimb.distances.DistanceMatrix` on either
     side is that side's precomputed distances while the other side keeps ``metric`` (and
     ``period`` / ``weights``, which apply to the feature side only)."""
@@ -247,7 +301,8 @@ def _pair_spaces(a, b, *, metric, period, weights) -> tuple[Space, Space]:
     is_a = dm is not None and isinstance(a, dm.DistanceMatrix)
     is_b = dm is not None and isinstance(b, dm.DistanceMatrix)
     if not (is_a or is_b):
-        return make_pair(a, b, metric=metric, period=period, weights=weights)
+        return make_pair(a, b, metric=metric, period=period, weights=weights,
+                         categorical=categorical)
     other = "b" if is_a else "a"
     if (period is not None or weights is not None) and is_a and is_b:
         raise ValueError("period and weights do not apply to precomputed distances")
@@ -256,7 +311,8 @@ def _pair_spaces(a, b, *, metric, period, weights) -> tuple[Space, Space]:
         if is_dm:
             spaces[name] = make_space(x.values, name=name, metric="precomputed")
         else:
-            spaces[name] = make_space(x, name=name, metric=metric, period=period, weights=weights)
+            spaces[name] = make_space(x, name=name, metric=metric, period=period, weights=weights,
+                                      categorical=categorical)
     sa, sb = spaces["a"], spaces["b"]
     if sa.n != sb.n:
         raise ValueError(f"a has {sa.n} points but b has {sb.n}: both spaces must describe the "
@@ -266,13 +322,13 @@ def _pair_spaces(a, b, *, metric, period, weights) -> tuple[Space, Space]:
     return sa, sb
 
 
-def imbalance_pair(a, b, *, k: int = 1, metric: str = "euclidean", period=None, weights=None,
+def imbalance_pair(a, b, *, k: int = 1, metric="auto", period=None, weights=None,
                    n_queries: int | None = None, random_state=None, n_permutations: int = 0,
                    groups=None, times=None, theiler: float | None = None,
                    confidence: float = 0.95, n_bootstrap: int = 1000,
                    alpha: float = 0.05, null: str = "auto",
                    min_shift: int | None = None, algorithm: str = "auto",
-                   client=None) -> ImbalancePair:
+                   client=None, categorical=None, progress=None) -> ImbalancePair:
     """Delta(A->B) and Delta(B->A) with standard errors, intervals, p-values and the relation.
 
     Parameters
@@ -315,6 +371,13 @@ def imbalance_pair(a, b, *, k: int = 1, metric: str = "euclidean", period=None, 
         With it (or with ``INFOIMB_DASK_ADDRESS`` set) a large problem (n_queries * N >=
         ``infoimb.cluster.SHARD_MIN_WORK``, no Theiler window) is computed on the Dask
         cluster in blocks of query points, with identical results.
+    categorical : True or list of column names, optional
+        As in :func:`information_imbalance`.
+    progress : callable(fraction, message), optional
+        Called from inside the work (the queries go to the kernel in chunks of about a
+        second, at least 1/100 of them each) with the time left; raise from it to interrupt.
+        The result is identical with or without it. Estimate the cost first with
+        :func:`infoimb.cost.cost_estimate`.
 
     Notes
     -----
@@ -339,21 +402,25 @@ def imbalance_pair(a, b, *, k: int = 1, metric: str = "euclidean", period=None, 
                       n_permutations=n_permutations, groups=groups, times=times,
                       theiler=theiler, confidence=confidence, n_bootstrap=n_bootstrap,
                       alpha=alpha, null=null, min_shift=min_shift, algorithm=algorithm,
-                      client=client)[0]
+                      client=client, categorical=categorical, progress=progress)[0]
 
 
 def _pair_full(a, b, *, k, metric, period, weights, n_queries, random_state, n_permutations,
                groups, times, theiler, confidence, n_bootstrap, alpha, null, min_shift,
-               algorithm="auto", client=None):
+               algorithm="auto", client=None, categorical=None, progress=None):
     """:func:`imbalance_pair`, also returning the per-query terms and the queries."""
     from . import significance as S
     from ._stats import circular_shifts
     from ._validation import check_choice, check_int
 
     null = check_choice(null, "null", ("auto", "rows", "entities", "shift"))
-    sa, sb = _pair_spaces(a, b, metric=metric, period=period, weights=weights)
+    sa, sb = _pair_spaces(a, b, metric=metric, period=period, weights=weights,
+                          categorical=categorical)
     k = check_k(k, sa.n)
     n_queries = check_n_queries(n_queries, sa.n)
+    warn_small_n(sa.n, stacklevel=4)
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be a callable progress(fraction, message), got {progress!r}")
     n_permutations, n_bootstrap, confidence, alpha = S.check_significance_args(
         n_permutations, n_bootstrap, confidence, alpha)
     n = sa.n
@@ -369,6 +436,9 @@ def _pair_full(a, b, *, k, metric, period, weights, n_queries, random_state, n_p
     if th is None:
         if cluster_configured(client) and queries.shape[0] * n >= _cluster.SHARD_MIN_WORK:
             t_ab, t_ba = _pair_terms_on_cluster(sa, sb, k, queries, algorithm, client)
+        elif progress is not None:
+            t_ab, t_ba = pair_terms_with_progress(sa, sb, k, queries, progress,
+                                                  algorithm=algorithm)
         else:
             t_ab, t_ba = pair_terms(sa, sb, k, queries, algorithm=algorithm)
         targs = S.no_theiler(n)
@@ -446,9 +516,10 @@ def _theiler_references(targs, queries) -> np.ndarray:
     return out
 
 
-def information_imbalance(a, b, *, k: int = 1, metric: str = "euclidean", period=None,
+def information_imbalance(a, b, *, k: int = 1, metric="auto", period=None,
                           weights=None, n_queries: int | None = None,
-                          random_state=None, algorithm: str = "auto") -> float:
+                          random_state=None, algorithm: str = "auto",
+                          categorical=None) -> float:
     """The information imbalance Delta(A->B) = 2/N <r^B | r^A <= k>.
 
     Exact and tie-aware: points tied at the k-th neighbour distance in A share the remaining
@@ -462,7 +533,15 @@ def information_imbalance(a, b, *, k: int = 1, metric: str = "euclidean", period
         ``metric="precomputed"``).
     k : int, default 1
         Number of nearest neighbours in A.
-    metric : {"euclidean", "manhattan", "chebyshev", "precomputed"}
+    metric : str or pair (for_a, for_b), default "auto"
+        "euclidean", "manhattan", "chebyshev", "precomputed", "categorical" (every feature
+        compared by equality: 0 equal, 1 different, mismatches counted) or "gower" (numeric
+        features divided by their range plus categorical mismatches, summed: Gower's
+        coefficient, an L1 combination, up to the factor 1/d that does not change ranks).
+        A pair gives each space its own metric. "auto": from the features of each
+        space: Euclidean when all are numeric, "categorical" when all are categorical,
+        "gower" when mixed. Euclidean/Manhattan/Chebyshev are refused on a mixed space
+        (a category mismatch and a numeric difference have no common unit).
     period : None, float, mapping {column: period}, pair (for_a, for_b) or d_A + d_B values
         Periods of periodic features (minimum-image distances); absent = not periodic.
     weights : same forms as ``period``
@@ -483,10 +562,19 @@ def information_imbalance(a, b, *, k: int = 1, metric: str = "euclidean", period
         ``infoimb._trees.TREE_MIN_N``) and, for the subsampled estimator, enough queries to
         pay for building the trees; brute otherwise, and always for periodic features and
         precomputed distances.
+    categorical : True or list of column names, optional
+        Columns (of either space) to compare by equality although numeric (e.g. integer
+        codes of a treatment arm). Text, category and boolean columns of a DataFrame are
+        categorical without being listed.
 
     Returns
     -------
     float
+
+    Warns
+    -----
+    SmallSampleWarning
+        With fewer than ``SMALL_N`` = 20 points.
 
     Examples
     --------
@@ -494,10 +582,18 @@ def information_imbalance(a, b, *, k: int = 1, metric: str = "euclidean", period
     >>> X = np.random.default_rng(0).normal(size=(1000, 3)) * [1, 1, 0.1]
     >>> round(infoimb.information_imbalance(X[:, 0], X[:, 1]), 4)
     0.9928
+
+    A text column is categorical (0 equal, 1 different); here the arm fixes the response, and
+    every point's 49 same-arm neighbours are tied, so Delta is their mid-rank 25 times 2/N:
+
+    >>> import pandas as pd
+    >>> trial = pd.DataFrame({"arm": ["A", "B"] * 50, "response": [0.0, 1.0] * 50})
+    >>> round(infoimb.information_imbalance(trial[["arm"]], trial[["response"]]), 12)
+    0.5
     """
     return imbalance_pair(a, b, k=k, metric=metric, period=period, weights=weights,
                           n_queries=n_queries, random_state=random_state,
-                          algorithm=algorithm, n_bootstrap=0).a_to_b
+                          algorithm=algorithm, categorical=categorical, n_bootstrap=0).a_to_b
 
 
 @dataclass(frozen=True)
@@ -543,11 +639,11 @@ class RankSample(Result):
 
 
 def rank_samples(a, b, *, n_queries: int | None = 2000, n_scatter: int = 100,
-                 n_partners: int = 100, metric: str = "euclidean", period=None, weights=None,
-                 random_state=None) -> RankSample:
+                 n_partners: int = 100, metric="auto", period=None, weights=None,
+                 random_state=None, categorical=None) -> RankSample:
     """Ranks for the rank scatter and the conditional rank distributions.
 
-    ``n_queries`` query points (None: all) give p(r_B | r_A = 1) and p(r_A | r_B = 1);
+    ``n_queries`` query points (None: all; at most N) give p(r_B | r_A = 1) and p(r_A | r_B = 1);
     ``n_scatter`` of them, each with ``n_partners`` random other points, give the scatter of
     r_A against r_B. Memory is O(N (d_A + d_B) + n_scatter * n_partners).
 
@@ -559,15 +655,19 @@ def rank_samples(a, b, *, n_queries: int | None = 2000, n_scatter: int = 100,
     >>> rs.rank_b_given_a1.shape, rs.rank_a.shape
     ((200,), (100, 100))
     """
-    sa, sb = _pair_spaces(a, b, metric=metric, period=period, weights=weights)
+    sa, sb = _pair_spaces(a, b, metric=metric, period=period, weights=weights,
+                          categorical=categorical)
     n = sa.n
-    n_queries = check_n_queries(min(n_queries, n) if n_queries else None, n)
+    if n_queries is not None:
+        n_queries = min(check_int(n_queries, "n_queries", low=1), n)  # a cap: at most N
+    n_queries = check_n_queries(n_queries, n)
     rng = np.random.default_rng(random_state)
     queries = query_indices(n, n_queries, rng)
     rank_b, rank_a = pair_terms(sa, sb, 1, queries, raw_ranks=True)
 
-    n_scatter = int(min(max(n_scatter, 0), queries.shape[0]))
-    n_partners = int(min(max(n_partners, 1), n - 1))
+    # at most as many as there are (these are caps, documented), never below the minimum
+    n_scatter = min(check_int(n_scatter, "n_scatter", low=0), queries.shape[0])
+    n_partners = min(check_int(n_partners, "n_partners", low=1), n - 1)
     sq = np.sort(rng.choice(queries, size=n_scatter, replace=False)).astype(np.int64)
     # partners: distinct random points other than the query
     partners = np.empty((n_scatter, n_partners), dtype=np.int64)

@@ -31,11 +31,13 @@ from __future__ import annotations
 import base64
 import binascii
 import csv
+import hashlib
 import io
 import os
 import re
 import warnings
 import zipfile
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +46,8 @@ import pandas as pd
 from ._serialize import to_jsonable
 
 __all__ = ["TableError", "read_table", "summarize_columns", "clean_filename", "SUPPORTED_EXTENSIONS",
-           "MIN_ROWS", "EXPANSION", "MAX_EXPANDED_BYTES", "MAX_NAME_LENGTH"]
+           "MIN_ROWS", "EXPANSION", "MAX_EXPANDED_BYTES", "MAX_NAME_LENGTH",
+           "propose_roles", "RoleProposal", "dataset_fingerprint", "detect_dates"]
 
 #: file extensions read_table accepts, and the format each means
 SUPPORTED_EXTENSIONS = {
@@ -207,6 +210,12 @@ def _check_header(names: list, name: str, max_columns: int | None) -> list[str]:
     cols = ["" if (c is None or (isinstance(c, float) and np.isnan(c))) else str(c).strip() for c in names]
     if max_columns is not None and len(cols) > max_columns:
         raise TableError(f"{name} has {len(cols)} columns; the limit is {max_columns}")
+    empty = [i + 1 for i, c in enumerate(cols) if c == ""]
+    if empty:
+        where = ", ".join(map(str, empty[:5])) + (" ..." if len(empty) > 5 else "")
+        raise TableError(f"{name}: column{'s' if len(empty) > 1 else ''} {where} (counting from 1) "
+                         f"{'have' if len(empty) > 1 else 'has'} no name (an empty header cell). "
+                         "Give every column a name in the first row.")
     seen, dups = set(), []
     for c in cols:
         if c in seen and c not in dups:
@@ -251,7 +260,8 @@ def _read_text(data: bytes, name: str, fmt: str, max_columns, notes: list[str],
     if sep != ",":
         notes.append(f"columns separated by {'a tab' if sep == chr(9) else repr(sep)}")
     header = next(csv.reader([lines[0]], delimiter=sep))
-    _check_header(header, name, max_columns)
+    # limits and duplicates now; unnamed columns (placeholders here) once the body is read
+    _check_header([c if c.strip() else f"\x00{j}" for j, c in enumerate(header)], name, max_columns)
     if max_cells is not None:  # an upper bound on the rows: every line but the header
         n_lines = max(text.count("\n"), text.count("\r")) + (not text.endswith(("\n", "\r")))
         _check_cells(n_lines - 1, len(header), name, max_cells, "counted from its lines")
@@ -267,7 +277,60 @@ def _read_text(data: bytes, name: str, fmt: str, max_columns, notes: list[str],
     except pd.errors.ParserError as err:
         msg = str(err).replace("Error tokenizing data. C error: ", "").strip()
         raise TableError(f"{name} is not a regular table: {msg}") from None
+    # unnamed columns: empty ones (a trailing separator) are dropped, others refused by position
+    unnamed = [j for j, c in enumerate(header) if not c.strip()]
+    if unnamed and all(df.iloc[:, j].isna().all() for j in unnamed):
+        df = df.drop(columns=[df.columns[j] for j in unnamed])
+        notes.append(f"dropped {len(unnamed)} empty column(s) without a name")
+        header = [c for j, c in enumerate(header) if j not in unnamed]
+    _check_header(header, name, max_columns)
+    if sep != "," and _has_decimal_comma(df):
+        raw = pd.read_csv(io.StringIO(text), sep=sep, skip_blank_lines=True, low_memory=False,
+                          index_col=False, dtype=str)[list(df.columns)]
+        df = _parse_decimal_comma(df, raw, notes)
     return df
+
+
+# a number as written with a decimal comma: 1234,5  1.234,5  -0,25  12  1.234.567
+_EURO_NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?(?:[eE][+-]?\d+)?$")
+_EURO_DECIMAL = re.compile(r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d*),\d+(?:[eE][+-]?\d+)?$")
+
+
+def _has_decimal_comma(df: pd.DataFrame) -> bool:
+    """A text column whose values are all numbers written with a decimal comma (some with
+    decimals): the file writes numbers the European way."""
+    for c in df.columns:
+        if df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype):
+            v = df[c].dropna().astype(str).str.strip()
+            v = v[v != ""]
+            if len(v) and v.str.match(_EURO_NUMBER).all() and v.str.match(_EURO_DECIMAL).any():
+                return True
+    return False
+
+
+def _parse_decimal_comma(df: pd.DataFrame, raw: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """Every column whose raw text is all European numbers (``1.234,5``: '.' groups
+    thousands, ',' marks decimals) becomes numeric; the others keep pandas' reading."""
+    df = df.copy()
+    converted = []
+    for c in raw.columns:
+        v = raw[c].str.strip()
+        present = v.notna() & (v != "")
+        if not present.any() or not v[present].str.match(_EURO_NUMBER).all():
+            continue
+        num = pd.to_numeric(v.where(present).str.replace(".", "", regex=False)
+                            .str.replace(",", ".", regex=False), errors="coerce")
+        df[c] = _as_int_if_whole(num, v[present])
+        converted.append(str(c))
+    notes.append("numbers written with a decimal comma ('.' groups thousands) in: "
+                 + ", ".join(converted))
+    return df
+
+
+def _as_int_if_whole(num: pd.Series, text: pd.Series) -> pd.Series:
+    if num.notna().all() and not text.str.contains(",").any():
+        return num.astype(np.int64)
+    return num
 
 
 def _check_row_lengths(text: str, sep: str, n_header: int, name: str) -> None:
@@ -519,8 +582,211 @@ def read_table(source, *, filename: str | None = None, max_bytes: int | None = N
                          f"the information imbalance needs at least {MIN_ROWS}")
     df = _normalise(df)
     _check_header(list(df.columns), name, max_columns)  # Excel: 1 and "1" both become "1"
+    df = detect_dates(df, notes=notes)
     df.attrs["read_notes"] = notes
     return df
+
+
+# --------------------------------------------------------------------------------------
+# dates, roles, fingerprints
+# --------------------------------------------------------------------------------------
+_ISO = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_YMD_SLASH = re.compile(r"^\d{4}/\d{1,2}/\d{1,2}$")
+_YEAR_MONTH = re.compile(r"^\d{4}-\d{2}$")
+_DMY = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2(\d{4})$")
+
+
+def _date_format(values: pd.Series) -> tuple[str | None, str]:
+    """(format for pd.to_datetime, description) of a text column that holds dates, or
+    (None, reason) when it does not (or day and month cannot be told apart)."""
+    if values.str.match(_ISO).all():
+        return "ISO8601", "year-month-day"
+    if values.str.match(_YMD_SLASH).all():
+        return "%Y/%m/%d", "year/month/day"
+    if values.str.match(_YEAR_MONTH).all():
+        return "%Y-%m", "year-month"
+    parts = values.str.extract(_DMY)
+    if parts.notna().all().all() and parts[1].nunique() == 1:
+        sep = parts[1].iloc[0]
+        first, second = parts[0].astype(int), parts[2].astype(int)
+        if (first > 12).any() and (second <= 12).all():
+            order = "day-first"
+        elif (second > 12).any() and (first <= 12).all():
+            order = "month-first"
+        elif sep == "." and (second <= 12).all():
+            order = "day-first"  # dotted dates are day.month.year wherever they are written
+        else:
+            return None, "day and month cannot be told apart (no value above 12)"
+        if order == "day-first":
+            return f"%d{sep}%m{sep}%Y", f"day{sep}month{sep}year"
+        return f"%m{sep}%d{sep}%Y", f"month{sep}day{sep}year"
+    return None, ""
+
+
+def detect_dates(df: pd.DataFrame, *, notes: list[str] | None = None) -> pd.DataFrame:
+    """Text columns that hold dates, parsed to datetime.
+
+    Recognised: ISO ``2021-03-01`` (with an optional time), ``2021/03/01``, ``2021-03``,
+    and ``01/03/2021``, ``01-03-2021``, ``01.03.2021`` when the order is unambiguous: a
+    first field above 12 means day-first, a second field above 12 month-first, and dotted
+    dates are day-first. Every non-missing value must parse in one format; a column where
+    day and month cannot be told apart stays text (and a note says why). ``notes`` (a list)
+    receives one line per column converted or left.
+
+    Examples
+    --------
+    >>> df = detect_dates(pd.DataFrame({"d": ["13/03/2021", "01/04/2021", "02/04/2021"]}))
+    >>> str(df["d"].dtype), df["d"].dt.month.tolist()
+    ('datetime64[us]', [3, 4, 4])
+    """
+    out = None
+    for c in df.columns:
+        s = df[c]
+        if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
+            continue
+        present = s.dropna()
+        if len(present) == 0 or not all(isinstance(v, str) for v in present.head(1000)):
+            continue
+        v = present.astype(str).str.strip()
+        fmt, what = _date_format(v)
+        if fmt is None:
+            if what and notes is not None:
+                notes.append(f"column '{c}' looks like dates but stays text: {what}")
+            continue
+        parsed = pd.to_datetime(s.astype(object).where(s.notna()).map(
+            lambda x: x.strip() if isinstance(x, str) else x), format=fmt, errors="coerce")
+        if parsed[s.notna()].isna().any():
+            continue  # e.g. 31.02.2021: not a date after all
+        out = df.copy() if out is None else out
+        out[c] = parsed
+        if notes is not None:
+            notes.append(f"column '{c}' read as dates ({what})")
+    return df if out is None else out
+
+
+@dataclass(frozen=True)
+class RoleProposal:
+    """Proposed time and entity columns of a long panel, each with the reason.
+
+    ``time`` / ``entity``: column names or None; ``reasons``: {"time": ..., "entity": ...}
+    in words; ``panel``: True when the table is one row per entity and time.
+    """
+
+    time: str | None
+    entity: str | None
+    reasons: dict
+    panel: bool
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+_TIME_NAMES = ("date", "time", "day", "week", "month", "year", "datum", "fecha", "period", "t")
+_ENTITY_NAMES = ("id", "country", "nation", "entity", "region", "site", "subject", "patient",
+                 "iso", "code", "land", "state", "unit", "group", "name")
+
+
+def propose_roles(df: pd.DataFrame) -> RoleProposal:
+    """Propose the time and entity columns of a long panel (one row per entity and time).
+
+    Time: a datetime column (see :func:`detect_dates`), else an integer column named like a
+    time (year, week, t, ...). Entity: a text, category or integer column with at least two
+    values, each repeated (entities are observed several times), such that (entity, time)
+    identifies the rows; among several, the one with the fewest values, a name like "id" or
+    "country" first. Returns a :class:`RoleProposal`; roles that cannot be found are None
+    with the reason.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"country": ["IT", "IT", "FR", "FR"],
+    ...                    "date": pd.to_datetime(["2021-03-01", "2021-03-08"] * 2),
+    ...                    "cases": [1, 2, 3, 4]})
+    >>> r = propose_roles(df)
+    >>> r.time, r.entity, r.panel
+    ('date', 'country', True)
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"df must be a DataFrame, got {type(df).__name__}")
+    n = len(df)
+    reasons: dict = {}
+    times = [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c].dtype)]
+    if not times:
+        times = [c for c in df.columns if str(c).strip().lower() in _TIME_NAMES
+                 and pd.api.types.is_integer_dtype(df[c].dtype)]
+    time = None
+    if times:
+        # the time column with the most distinct values (dates of observation, not of birth)
+        time = max(times, key=lambda c: (df[c].nunique(), -list(df.columns).index(c)))
+        kind = "dates" if pd.api.types.is_datetime64_any_dtype(df[time].dtype) else "whole numbers named like a time"
+        reasons["time"] = f"'{time}' holds {kind} ({df[time].nunique()} distinct values)"
+    else:
+        reasons["time"] = "no column of dates (or whole numbers named like a time)"
+
+    def name_rank(c) -> int:
+        low = str(c).strip().lower()
+        return 0 if any(low == k or low.startswith(k + "_") or low.endswith("_" + k) for k in _ENTITY_NAMES) else 1
+
+    candidates = []
+    for c in df.columns:
+        if c == time:
+            continue
+        s = df[c]
+        textual = s.dtype == object or pd.api.types.is_string_dtype(s.dtype) or \
+            isinstance(s.dtype, pd.CategoricalDtype)
+        if not (textual or pd.api.types.is_integer_dtype(s.dtype)) or s.isna().any():
+            continue
+        k = s.nunique()
+        if not 2 <= k <= n // 2:
+            continue
+        if time is not None and df.duplicated([c, time]).any():
+            continue
+        if time is None and not textual:
+            continue
+        candidates.append((name_rank(c), 0 if textual else 1, k, list(df.columns).index(c), c))
+    entity = None
+    if candidates:
+        entity = min(candidates)[-1]
+        per = df.groupby(entity, sort=False).size()
+        reasons["entity"] = (f"'{entity}' has {per.shape[0]} values, each on {int(per.min())}-"
+                             f"{int(per.max())} rows" + (f", one row per '{entity}' and '{time}'"
+                                                          if time is not None else ""))
+    else:
+        reasons["entity"] = ("no text or integer column repeats its values with "
+                             + (f"one row per value and '{time}'" if time else "a few values"))
+    panel = time is not None and entity is not None
+    return RoleProposal(time, entity, reasons, panel)
+
+
+def dataset_fingerprint(df: pd.DataFrame) -> str:
+    """A stable content hash of a table: its column names, dtypes and values, in order.
+
+    The same content gives the same fingerprint in every process and session (so settings
+    such as the roles can be remembered per dataset); any change of a value, a name or the
+    column order changes it. The row index is ignored.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"x": [1, 2], "y": ["u", "v"]})
+    >>> dataset_fingerprint(a) == dataset_fingerprint(a.copy())
+    True
+    >>> dataset_fingerprint(a) == dataset_fingerprint(a.assign(x=[1, 3]))
+    False
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"df must be a DataFrame, got {type(df).__name__}")
+    h = hashlib.sha256()
+    h.update(f"{df.shape[0]}x{df.shape[1]}".encode())
+    for c in df.columns:
+        col = df[c]
+        text = col.dtype == object or pd.api.types.is_string_dtype(col.dtype)
+        kind = "text" if text else str(col.dtype)  # object and pandas' str dtype alike
+        h.update(b"\x00" + str(c).encode("utf-8") + b"\x01" + kind.encode())
+        if text:
+            col = col.astype(object).where(col.notna(), None).map(
+                lambda v: None if v is None else str(v))
+        values = pd.util.hash_pandas_object(col, index=False, categorize=False).to_numpy()
+        h.update(values.tobytes())
+    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------------------

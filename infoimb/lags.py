@@ -142,7 +142,7 @@ def _panel(df: pd.DataFrame, columns: list[str], time: str, group: str | None) -
 
 def lag_scan(df: pd.DataFrame, source: str | Sequence[str], target: str | Sequence[str], *,
              lags: Sequence[int], time: str, group: str | None = None, k: int = 1,
-             metric: str = "euclidean", n_queries: int | None = None, random_state=None,
+             metric="auto", n_queries: int | None = None, random_state=None,
              progress: ProgressCallback | None = None, n_permutations: int = 0,
              theiler: float | None = None, confidence: float = 0.95,
              n_bootstrap: int = 1000, alpha: float = 0.05, n_splits: int = 0,

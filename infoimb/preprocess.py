@@ -24,6 +24,7 @@ __all__ = [
     "RESAMPLE_HOW",
     "add_ratio",
     "check_panel",
+    "datahub_weekly",
     "difference_cumulative",
     "drop_missing",
     "lagged_pairs",
@@ -738,3 +739,85 @@ def lagged_pairs(df: pd.DataFrame, source, target, *, lag, time: str, entity: st
         "keys": keys,
     }
     return src, tgt, info
+
+
+# --------------------------------------------------------------------------------------
+# the Covid-19 Data Hub pipeline (Fig. 3 of the paper), on a table already loaded
+# --------------------------------------------------------------------------------------
+def datahub_weekly(df: pd.DataFrame, *, time: str = "date", entity: str = "id",
+                   cumulative=("confirmed", "tests", "deaths"), policies=None,
+                   period="W", negative: str = "nan") -> pd.DataFrame:
+    """From a Covid-19 Data Hub table (one row per country and day) to the weekly panel the
+    paper analyses: the steps a user would take on the Data page, in one call.
+
+    1. keeps country rows (``administrative_area_level == 1``) when that column exists;
+    2. takes the absolute value of the policy levels (the Data Hub writes targeted measures,
+       in force in part of a country, as negative levels: -2 is level 2 targeted);
+    3. resamples each entity to ``period`` (weeks ending on Sunday), keeping the last value
+       of each week: the cumulative counts at the end of the week, the levels then in force
+       (:func:`resample_panel`);
+    4. weekly new counts ``<column>_new`` from the cumulative ones
+       (:func:`difference_cumulative`; downward corrections become NaN with a warning);
+    5. the positivity ratio ``positivity = confirmed_new / tests_new`` (:func:`add_ratio`)
+       and the weekly growth of cases ``cases_growth = log((C_t + 1) / (C_{t-1} + 1))``
+       (:func:`log_growth`), when confirmed (and tests) are among ``cumulative``.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The Data Hub table (e.g. from :func:`infoimb.io.read_table`, which parses the dates).
+    time, entity : str
+        Date and country columns (``entity="iso_alpha_3"`` for readable codes).
+    cumulative : sequence of str
+        Cumulative count columns.
+    policies : sequence of str, optional
+        Policy columns; default every OxCGRT column of the Data Hub present in ``df``.
+    period : pandas offset alias, default "W"
+    negative : {"nan", "keep", "clip"}
+        What to do with negative weekly counts (see :func:`difference_cumulative`).
+
+    Returns
+    -------
+    DataFrame
+        entity, time, population (if present), the policies, the cumulative counts, then
+        the derived columns, sorted by (entity, time).
+
+    Examples
+    --------
+    >>> from infoimb.datasets import covid_datahub_layout
+    >>> w = datahub_weekly(covid_datahub_layout(2, n_weeks=8), entity="iso_alpha_3")
+    >>> w.shape[0], int(w["school_closing"].min()) >= 0, "positivity" in w.columns
+    (16, True, True)
+    """
+    from .datasets import DATAHUB_POLICIES
+
+    _require_frame(df)
+    cumulative = _as_list(cumulative, "cumulative")
+    if policies is None:
+        policies = [c for c in DATAHUB_POLICIES if c in df.columns]
+    policies = _as_list(policies, "policies") if len(policies) else []
+    _require_columns(df, [time, entity, *cumulative, *policies], "the Data Hub pipeline")
+    d = df
+    if "administrative_area_level" in d.columns:
+        level = pd.to_numeric(d["administrative_area_level"], errors="coerce")
+        d = d.loc[level == 1]
+        if d.empty:
+            raise ValueError("no country-level rows (administrative_area_level == 1)")
+    keep = [entity, time] + (["population"] if "population" in d.columns else [])
+    d = d[keep + list(policies) + list(cumulative)].copy()
+    for c in (*policies, *cumulative):
+        d[c] = pd.to_numeric(d[c], errors="coerce")
+    _require_numeric(d, list(policies) + list(cumulative), "the Data Hub pipeline")
+    for c in policies:
+        d[c] = d[c].abs()
+    d = check_panel(d, time=time, entity=entity, min_rows=1)
+    if period is not None:
+        d = resample_panel(d, time=time, entity=entity, period=period, how="last",
+                           columns=[c for c in d.columns if c not in (entity, time)])
+    d = difference_cumulative(d, cumulative, time=time, entity=entity, negative=negative)
+    if "confirmed" in cumulative and "tests" in cumulative:
+        d = add_ratio(d, "confirmed_new", "tests_new", name="positivity")
+    if "confirmed" in cumulative:
+        d = log_growth(d, "confirmed_new", time=time, entity=entity, suffix="_growth")
+        d = d.rename(columns={"confirmed_new_growth": "cases_growth"})
+    return d

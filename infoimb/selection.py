@@ -16,8 +16,9 @@ import pandas as pd
 
 from . import _kernels as K
 from ._progress import ProgressCallback, report
-from ._spaces import _frame, check_k, check_metric, check_n_queries, make_space
-from ._trees import check_algorithm, choose_algorithm, tree_pair_terms
+from ._spaces import (_frame_mixed, check_k, check_n_queries, make_space, split_metric,
+                      warn_small_n)
+from ._trees import check_algorithm, choose_algorithm, tree_pair_terms, tree_unsupported
 from .cluster import get_executor
 from ._serialize import Result
 from ._validation import check_choice, check_int
@@ -157,7 +158,7 @@ class _Evaluator:
         for c, subset in enumerate(batch):
             XS = np.ascontiguousarray(self.XT[list(subset)])  # in subset order, as the brute sum
             t_sb[c], t_bs[c] = tree_pair_terms(XS, self.metric_code, self.target.XT,
-                                               self.metric_code, self.k, self.queries,
+                                               self.target.metric_code, self.k, self.queries,
                                                2.0 / (n * self.k), tree_b=self.target_tree)
         return t_sb, t_bs
 
@@ -177,7 +178,7 @@ class _Evaluator:
                 series, times, w, _ = self.theiler_args
                 t_sb[c], t_bs[c] = PK.pair_terms_theiler(
                     ST, np.ascontiguousarray(self.period_x[list(sub)]), self.metric_code, empty,
-                    self.target.XT, self.target.period, self.metric_code, empty, self.queries,
+                    self.target.XT, self.target.period, self.target.metric_code, empty, self.queries,
                     self.k, series, times, w, self.bounds)
             return t_sb, t_bs
         if self._algorithm(batch) == "tree":
@@ -185,7 +186,8 @@ class _Evaluator:
         parents, parent_len, cand_parent, cand_feature = _encode(batch)
         return K.subset_terms(self.XT, self.period_x, parents, parent_len, cand_parent,
                               cand_feature, self.target.XT, self.target.period,
-                              self.metric_code, self.queries, self.k, self.bounds)
+                              self.metric_code, self.queries, self.k, self.bounds,
+                              self.target.metric_code)
 
     def __call__(self, subsets: list[tuple[int, ...]], label: str) -> np.ndarray:
         """Return an array (len(subsets), 4): a_to_b, a_to_b_se, b_to_a, b_to_a_se."""
@@ -276,14 +278,14 @@ def n_subsets(n_features: int, max_features: int) -> int:
 
 
 def select_features(X, target=None, *, method: str = "greedy", max_features: int | None = None,
-                    criterion: str = "a_to_b", k: int = 1, metric: str = "euclidean",
+                    criterion: str = "a_to_b", k: int = 1, metric="auto",
                     period=None, n_queries: int | None = None, n_best: int = 10,
                     max_subsets: int = 100_000, n_random: int = 0, dummy: bool = False,
                     random_state=None, progress: ProgressCallback | None = None,
                     groups=None, times=None, theiler: float | None = None,
                     confidence: float = 0.95, n_bootstrap: int = 1000,
                     tolerance: float = 0.01, n_splits: int = 0, algorithm: str = "auto",
-                    client=None) -> SelectionResult:
+                    client=None, categorical=None) -> SelectionResult:
     """Select the features of X that carry the most information about a target.
 
     Parameters
@@ -301,9 +303,11 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
         Largest subset size (default: all for greedy/beam/backward, 3 for exhaustive).
     criterion : {"a_to_b", "symmetric"}
         Minimise Delta(subset -> target), or (Delta(S->T) + Delta(T->S)) / sqrt(2).
-    k, metric, period, n_queries
-        As in :func:`infoimb.information_imbalance` (``metric`` applies to both spaces;
-        ``period`` to X's features). With ``n_queries`` every candidate uses the same queries.
+    k, metric, period, n_queries, categorical
+        As in :func:`infoimb.information_imbalance` (``metric``: one name for the candidates
+        and the target, or a pair (for_candidates, for_target); "auto" chooses from the
+        features, so text columns are categorical and mixed sets use Gower; ``period``
+        applies to X's features). With ``n_queries`` every candidate uses the same queries.
     n_best : int
         Beam width.
     n_random : int
@@ -353,10 +357,11 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
     """
     method = check_choice(method, "method", METHODS)
     criterion = check_choice(criterion, "criterion", CRITERIA)
-    metric = check_metric(metric)
-    if metric == "precomputed":
+    metric_x, metric_t = split_metric(metric)
+    if metric_x == "precomputed":
         raise ValueError("feature selection needs features; metric='precomputed' does not apply")
-    values, columns = _frame(X, "x")
+    framed = _frame_mixed(X, "x", categorical)
+    values, columns = framed[0], framed[1]
     if values.shape[1] == 0:
         raise ValueError("x: no candidate features (the feature list is empty)")
     if target is not None and isinstance(X, pd.DataFrame) and isinstance(target, (pd.DataFrame, pd.Series)):
@@ -365,21 +370,24 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
         if inside:
             raise ValueError(f"target column(s) {inside} are inside the candidate set; remove them "
                              "from the candidates (or select without a target for compression)")
-    space = make_space(X, name="x", metric=metric, period=period, framed=(values, columns))
+    space = make_space(X, name="x", metric=metric_x, period=period, framed=framed)
     rng = np.random.default_rng(random_state)
     if target is None:
-        tspace = make_space(X, name="target", metric=metric, period=period, framed=(values, columns))
+        tspace = make_space(X, name="target", metric=metric_x, period=period, framed=framed)
         target_columns = None
     else:
-        tspace = make_space(target, name="target", metric=metric)
+        tspace = make_space(target, name="target", metric=metric_t, categorical=categorical)
         target_columns = tspace.columns
         if tspace.n != space.n:
             raise ValueError(f"x has {space.n} points but target has {tspace.n}")
+    # a metric per space: the one the tree cannot serve (if any) decides the algorithm
+    tree_metric = tspace.metric if tree_unsupported(tspace.metric, ()) else space.metric
     n = space.n
     if n < 3:
         raise ValueError(f"need at least 3 points, got {n}")
     k = check_k(k, n)
     n_queries = check_n_queries(n_queries, n)
+    warn_small_n(n, "feature selection")
     n_best = check_int(n_best, "n_best", low=1)
     n_random = check_int(n_random, "n_random", low=0)
     max_subsets = check_int(max_subsets, "max_subsets", low=1)
@@ -397,7 +405,7 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
         th = S.Theiler(theiler, None if times is None else S.time_values(times, n), groups, n)
     algorithm = check_algorithm(algorithm)
     if algorithm == "tree":  # refuse periodic features (and the window) up front
-        choose_algorithm("tree", metric=metric, periods=(space.period, tspace.period),
+        choose_algorithm("tree", metric=tree_metric, periods=(space.period, tspace.period),
                          dims=(1, 1), n=n)
         if theiler is not None:
             raise ValueError("algorithm='tree' does not support a Theiler window; use "
@@ -417,7 +425,10 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
     D = len(names)
     if max_features is None:
         max_features = min(D, 3) if method == "exhaustive" else D
-    max_features = min(check_int(max_features, "max_features", low=1), D)
+    max_features = check_int(max_features, "max_features", low=1)
+    if max_features > D:  # refused, never clipped
+        raise ValueError(f"max_features={max_features} is larger than the number of "
+                         f"candidate features ({D})")
     if method == "exhaustive":
         total = n_subsets(D, max_features)
         if total > max_subsets:
@@ -429,7 +440,7 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
     expected = expected_evaluations(method, D, max_features, n_best) + n_random * max_features
     with get_executor(client) as executor:
         evaluate = _Evaluator(XT, period_x, tspace, space.metric_code, queries, k, progress,
-                              expected, algorithm, metric, executor)
+                              expected, algorithm, tree_metric, executor)
         if th is not None:
             from .imbalance import _theiler_references
 
@@ -489,10 +500,11 @@ def select_features(X, target=None, *, method: str = "greedy", max_features: int
             X, target, n_splits=n_splits, codes=codes, rng=S.child_rng(random_state, 6),
             kwargs=dict(method=method, max_features=max_features, criterion=criterion, k=k,
                         metric=metric, period=period, n_best=n_best, max_subsets=max_subsets,
-                        tolerance=tolerance, theiler=theiler), times=times)
+                        tolerance=tolerance, theiler=theiler, categorical=categorical),
+            times=times)
     report(progress, 1.0, "selection done")
     return SelectionResult(method, criterion, tuple(names), target_columns, tuple(steps), cand,
-                           suggested, dummy_name, n, k, int(queries.shape[0]), metric,
+                           suggested, dummy_name, n, k, int(queries.shape[0]), space.metric,
                            confidence if n_bootstrap else None, tolerance, **extra)
 
 
@@ -623,7 +635,7 @@ def _backward(evaluate, D, max_features, criterion, n_best):
 
 
 def evaluate_subsets(X, subsets, target=None, *, criterion: str = "symmetric", k: int = 1,
-                     metric: str = "euclidean", period=None, n_queries: int | None = None,
+                     metric="auto", period=None, n_queries: int | None = None,
                      random_state=None, progress: ProgressCallback | None = None) -> pd.DataFrame:
     """Δ between given feature subsets of X and a target (default: all of X), in one pass.
 
@@ -659,13 +671,14 @@ def evaluate_subsets(X, subsets, target=None, *, criterion: str = "symmetric", k
     """
     if criterion not in CRITERIA:
         raise ValueError(f"criterion must be one of {', '.join(CRITERIA)}; got {criterion!r}")
-    metric = check_metric(metric)
-    if metric == "precomputed":
+    metric_x, metric_t = split_metric(metric)
+    if metric_x == "precomputed":
         raise ValueError("evaluate_subsets needs features; metric='precomputed' does not apply")
-    values, columns = _frame(X, "x")
-    space = make_space(X, name="x", metric=metric, period=period, framed=(values, columns))
-    tspace = (make_space(X, name="target", metric=metric, period=period, framed=(values, columns))
-              if target is None else make_space(target, name="target", metric=metric))
+    framed = _frame_mixed(X, "x")
+    columns = framed[1]
+    space = make_space(X, name="x", metric=metric_x, period=period, framed=framed)
+    tspace = (make_space(X, name="target", metric=metric_x, period=period, framed=framed)
+              if target is None else make_space(target, name="target", metric=metric_t))
     if tspace.n != space.n:
         raise ValueError(f"x has {space.n} points but target has {tspace.n}")
     n = space.n

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import _dii_kernels as DK
-from ._spaces import Space, check_k, check_n_queries, make_pair
+from ._spaces import Space, check_k, check_n_queries, make_pair, warn_small_n
 from ._serialize import Result
 from ._validation import check_choice, check_int, check_real
 from .imbalance import chunk_bounds, pair_terms, query_indices
@@ -339,7 +339,14 @@ def optimize_weights(a, b, *, method: str = "dii", k: int = 1, period=None, init
         raise TypeError("progress must be a callable progress(fraction, message), "
                         f"got {progress!r}")
     sa, sb = make_pair(a, b, period=period)
+    if sa.categorical:
+        raise ValueError(f"weights apply to numeric features; {list(sa.categorical)} are "
+                         "categorical (remove them from A)")
+    if method == "dii" and sb.categorical:
+        raise ValueError(f"method='dii' needs a numeric B; {list(sb.categorical)} are "
+                         "categorical (use method='coordinate' or 'grid')")
     n, d = sa.n, sa.d
+    warn_small_n(n, "weight optimisation")
     k = check_k(k, n)
     n_queries = check_n_queries(n_queries, n)
     values = sa.XT.T
@@ -355,7 +362,7 @@ def optimize_weights(a, b, *, method: str = "dii", k: int = 1, period=None, init
         raise TypeError(f"lambda_k must be a pair (k_init, k_final), got {lambda_k!r}") from None
     k_init = check_int(k_init, "lambda_k[0]", low=1, strict=True)
     k_final = check_int(k_final, "lambda_k[1]", low=1, strict=True)
-    k_init, k_final = min(k_init, n - 1), min(k_final, n - 1)
+    k_init, k_final = min(k_init, n - 1), min(k_final, n - 1)  # a documented cap
     scales = _check_scales(scales, np.logspace(-1.0, 1.0, 9))
 
     queries = query_indices(n, n_queries, random_state)
@@ -383,5 +390,5 @@ def optimize_weights(a, b, *, method: str = "dii", k: int = 1, period=None, init
 def _warmup() -> None:
     """Compile the DII kernels (called by :func:`infoimb.warmup`)."""
     rng = np.random.default_rng(0)
-    a = rng.normal(size=(16, 2))
+    a = rng.normal(size=(24, 2))
     optimize_weights(a, a[:, :1], method="dii", n_iter=2)

@@ -6,7 +6,8 @@ N (a few hundred points).
 
 The contract it implements
 --------------------------
-* Distances: Euclidean, Manhattan or Chebyshev on the features, or a precomputed matrix.
+* Distances: Euclidean, Manhattan or Chebyshev on the features, or a precomputed matrix;
+  categorical features (0 equal / 1 different) and Gower's mixed distance.
   Periodic features use the minimum image ``t = |x_i - x_j| mod p; min(t, p - t)``.
   Per-feature weights multiply the features (and their periods) before distances.
 * Ties in A: the points tied at the k-th neighbour distance share the remaining neighbour
@@ -44,31 +45,45 @@ def per_feature(value, d: int, default: float) -> np.ndarray:
     return np.array(values)
 
 
-def distance_matrix(x, metric: str = "euclidean", period=None, weights=None) -> np.ndarray:
+def distance_matrix(x, metric: str = "euclidean", period=None, weights=None,
+                    categorical=None) -> np.ndarray:
     """Full N x N distance matrix.
 
     ``period``: None, a scalar, or one value per feature (0 or None = not periodic).
     ``weights``: None, a scalar, or one value per feature; they multiply the features and
     the periods before distances are taken.
+    ``categorical``: None or one bool per feature: such features (category codes) contribute
+    0 when equal and 1 otherwise, combined as the metric combines features.
+    Extra metrics: ``"categorical"`` (every feature by equality, mismatches counted) and
+    ``"gower"`` (Gower's coefficient times d: sum over numeric features of |x_i - x_j| / range,
+    a constant feature contributing 0, plus the categorical mismatches).
     """
     X = as_features(x)
     n, d = X.shape
     w = per_feature(weights, d, 1.0)
     p = per_feature(period, d, 0.0)
+    cat = np.zeros(d, dtype=bool) if categorical is None else np.asarray(categorical, dtype=bool)
+    if metric == "categorical":
+        cat = np.ones(d, dtype=bool)
     Xw = X * w
     pw = p * w
+    rng_ = np.ptp(X, axis=0)
 
     D = np.zeros((n, n))
     for i in range(n):
         # per-feature absolute differences from point i to every point, shape (n, d)
         diff = np.abs(Xw - Xw[i])
         for f in range(d):
-            if pw[f] > 0:
+            if cat[f]:
+                diff[:, f] = (X[:, f] != X[i, f]).astype(float)
+            elif pw[f] > 0:
                 t = np.mod(diff[:, f], pw[f])
                 diff[:, f] = np.minimum(t, pw[f] - t)
+            if metric == "gower" and not cat[f]:
+                diff[:, f] = diff[:, f] / rng_[f] if rng_[f] > 0 else 0.0
         if metric == "euclidean":
             D[i] = np.sqrt(np.sum(diff**2, axis=1))
-        elif metric == "manhattan":
+        elif metric in ("manhattan", "categorical", "gower"):
             D[i] = np.sum(diff, axis=1)
         elif metric == "chebyshev":
             D[i] = np.max(diff, axis=1)
@@ -131,14 +146,18 @@ def imbalance_from_matrices(DA: np.ndarray, DB: np.ndarray, k: int = 1) -> float
 
 
 def imbalance(a, b, k: int = 1, metric: str = "euclidean", period_a=None, period_b=None,
-              weights_a=None, weights_b=None) -> float:
-    """Delta(A->B) from features (or from matrices when ``metric="precomputed"``)."""
+              weights_a=None, weights_b=None, metric_b: str | None = None, categorical_a=None,
+              categorical_b=None) -> float:
+    """Delta(A->B) from features (or from matrices when ``metric="precomputed"``).
+
+    ``metric_b``: B's metric when it differs from A's; ``categorical_a/_b``: per-feature
+    bools (see :func:`distance_matrix`)."""
     if metric == "precomputed":
         DA = np.asarray(a, dtype=np.float64)
         DB = np.asarray(b, dtype=np.float64)
     else:
-        DA = distance_matrix(a, metric, period_a, weights_a)
-        DB = distance_matrix(b, metric, period_b, weights_b)
+        DA = distance_matrix(a, metric, period_a, weights_a, categorical_a)
+        DB = distance_matrix(b, metric_b or metric, period_b, weights_b, categorical_b)
     return imbalance_from_matrices(DA, DB, k)
 
 

@@ -227,8 +227,11 @@ def test_policy_panel_structure(panel):
         assert pd.api.types.is_integer_dtype(panel[c])
         assert (g[c].diff().dropna() >= 0).all()
     # persistent steps, not noise: a policy changes in a minority of weeks ...
-    changes = (g[list(D.POLICIES)].diff().dropna() != 0).mean()
+    real = [p for p in D.POLICIES if p != "dummy_policy"]
+    changes = (g[real].diff().dropna() != 0).mean()
     assert (changes < 0.3).all() and (changes > 0.02).all()
+    # ... except the dummy, drawn afresh for every row: it changes 4 weeks in 5
+    assert 0.75 < (g["dummy_policy"].diff().dropna() != 0).mean() < 0.85
     # ... and nations follow different paths
     paths = panel.pivot(index="date", columns="id", values="stay_home_restrictions")
     assert paths.T.drop_duplicates().shape[0] == 40
@@ -281,6 +284,24 @@ def test_policy_panel_four_policies_jointly_carry_the_information(panel):
     for out, replacement in itertools.product(EFFECTIVE, ["dummy_policy", "school_closing"]):
         swapped = [replacement if p == out else p for p in EFFECTIVE]
         assert pairs_delta(panel, swapped, STATE, 2) > four + 0.08, (out, replacement)
+
+
+def test_policy_panel_dummy_is_information_free(panel):
+    from infoimb import select_lagged
+    # drawn independently for every row: it does not even identify the nation or the week
+    dummy = panel[["dummy_policy"]].to_numpy(float)
+    nation = panel["id"].str[1:].astype(int).to_numpy(float)
+    for other in (nation, panel["date"].rank().to_numpy(), panel[STATE].to_numpy()):
+        ok = np.isfinite(other.ravel())
+        # 1000 random queries: standard error about 0.02
+        assert information_imbalance(dummy[ok], other[ok], n_queries=1000,
+                                     random_state=0) == pytest.approx(1.0, abs=0.05)
+    assert pairs_delta(panel, ["dummy_policy"], STATE, 2) == pytest.approx(1.0, abs=0.03)
+    r = select_lagged(panel, list(D.POLICIES), STATE, lag=2, time="date", group="id",
+                      method="greedy", max_features=5, n_queries=1000, random_state=0)
+    picked = [s.features for s in r.steps]
+    assert set(picked[3]) == set(EFFECTIVE)  # the true size is four
+    assert all("dummy_policy" not in f for f in picked)
 
 
 def test_policy_panel_lag_scan_shows_the_arrow_of_time(panel):
@@ -346,6 +367,8 @@ def test_load_covid_datahub_matches_the_synthetic_panel_columns():
     assert ita["facial_coverings"].tolist() == [0, 0, 1]
     assert (df[list(D.PAPER_POLICIES)] >= 0).all().all()
     assert df["dummy_policy"].between(0, 4).all()
+    # drawn afresh for every row (information-free), not one level per country
+    assert (df.groupby("id")["dummy_policy"].nunique() > 1).any()
     assert ita["population"].tolist() == [60000000] * 3
 
 

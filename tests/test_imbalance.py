@@ -600,12 +600,13 @@ BAD_INPUTS = [
      "a: no features (the feature list is empty)"),
     ("empty DataFrame selection", dict(a=_X, b=pd.DataFrame(_Y, columns=["u", "v"])[[]]),
      ValueError, "b: no features (the feature list is empty)"),
-    # non-numeric
+    # non-numeric: text is categorical now (tests/test_categorical.py); a text column in a
+    # numeric metric's space, and dates, are refused by name
     ("string column", dict(a=pd.DataFrame({"x": np.arange(5.0), "name": list("abcde")}),
-                           b=np.arange(5)),
-     TypeError, "a: column(s) ['name'] are not numeric; convert or drop them"),
-    ("string array", dict(a=_X, b=np.array(list("abcdefghij"))), TypeError,
-     "b: data must be numeric"),
+                           b=np.arange(5), metric="euclidean"),
+     ValueError, "a: ['name'] categorical and ['x'] numeric in one space: metric='euclidean'"),
+    ("date column", dict(a=_X, b=pd.DataFrame({"d": pd.date_range("2021-03-01", periods=N_BAD)})),
+     TypeError, "b: column 'd' holds dates/times"),
     ("complex array", dict(a=_X, b=_Y + 1j), TypeError, "complex values are not supported"),
     ("three-dimensional array", dict(a=np.zeros((N_BAD, 2, 2)), b=_Y), ValueError,
      "a: expected shape (N,) or (N, d)"),

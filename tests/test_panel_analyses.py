@@ -24,7 +24,7 @@ def test_lagged_selection_picks_the_effective_policies_not_the_dummy(panel):
     for step in r.steps:
         assert "dummy_policy" not in step.features
         assert "dummy_noise" not in step.features
-    assert r.best(4).a_to_b == pytest.approx(0.288, abs=0.01)
+    assert r.best(4).a_to_b == pytest.approx(0.274, abs=0.01)  # the documented ground truth
     # the dummy policy alone says nothing about the epidemic two weeks later
     dummy = r.candidates[r.candidates["features"] == "dummy_policy"]
     assert float(dummy["a_to_b"].iloc[0]) > 0.95

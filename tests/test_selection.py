@@ -214,5 +214,5 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="no candidate features"):
         select_features(df[[]], None)
     text = df.assign(c=["x"] * 50)
-    with pytest.raises(TypeError, match=r"column\(s\) \['c'\] are not numeric"):
-        select_features(text, None)
+    with pytest.raises(ValueError, match=r"\['c'\] categorical and \['a', 'b'\] numeric"):
+        select_features(text, None, metric="euclidean")
