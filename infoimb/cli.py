@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -181,7 +182,8 @@ def cmd_pair(args) -> None:
                            n_queries=args.n_queries, random_state=args.seed,
                            n_permutations=args.permutations, groups=groups, times=times,
                            theiler=args.theiler, categorical=categorical,
-                           progress=bar if bar.enabled else None)
+                           progress=bar if bar.enabled else None,
+                           algorithm=args.algorithm)
     sa, sb = make_pair(df[a], df[b], metric=metric, period=_periods(args.period),
                        categorical=categorical)
     payload = p.to_dict() | {"a": a, "b": b, "file": args.file, "metric": args.metric,
@@ -250,7 +252,8 @@ def _pair_with_distances(args, df) -> None:
     p = imbalance_pair(sides["a"][0], sides["b"][0], k=args.k, metric=args.metric,
                        period=_periods(args.period), n_queries=args.n_queries,
                        random_state=args.seed, n_permutations=args.permutations,
-                       groups=groups, times=times, theiler=args.theiler)
+                       groups=groups, times=times, theiler=args.theiler,
+                       algorithm=args.algorithm)
     payload = p.to_dict() | {"a": sides["a"][1], "b": sides["b"][1], "file": args.file,
                              "metric": args.metric}
     text = (f"A = {sides['a'][1]}\nB = {sides['b'][1]}\n"
@@ -381,6 +384,7 @@ def cmd_select(args) -> None:
                             max_subsets=args.max_subsets, n_random=args.n_random,
                             dummy=args.dummy, random_state=args.seed, progress=bar,
                             groups=groups, times=times, theiler=args.theiler,
+                            algorithm=args.algorithm,
                             n_splits=args.splits, categorical=_categorical(args))
     frame = r.to_frame()
     table = frame[["size", "features", "a_to_b", "a_to_b_se", "b_to_a", "b_to_a_se",
@@ -406,7 +410,7 @@ def cmd_lags(args) -> None:
         r = lag_scan(df, source, target, lags=_lags(args.lags), time=args.time, group=args.group,
                      k=args.k, metric=args.metric, n_queries=args.n_queries,
                      random_state=args.seed, progress=bar, n_permutations=args.permutations,
-                     theiler=args.theiler, n_splits=args.splits)
+                     theiler=args.theiler, n_splits=args.splits, algorithm=args.algorithm)
     payload = r.to_dict()
     text = verdicts.lag_scan(r)
     if r.forward_p is not None:
@@ -581,6 +585,16 @@ def _matrix_options(p: argparse.ArgumentParser, *, pair: bool = False) -> None:
                    help="refuse a matrix needing more memory (default 2048 MiB)")
 
 
+def _scale_options(p: argparse.ArgumentParser, *, algorithm: bool = True) -> None:
+    """--algorithm (exact k-d tree or brute force) and --dask (run on a Dask cluster)."""
+    if algorithm:
+        p.add_argument("--algorithm", choices=["auto", "brute", "tree"], default="auto",
+                       help="neighbour search: exact k-d tree, brute force, or auto (default)")
+    p.add_argument("--dask", metavar="ADDRESS", default=None,
+                   help="run the heavy work on this Dask scheduler (e.g. tcp://host:8786); "
+                   "default: $INFOIMB_DASK_ADDRESS if set, else this machine")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -605,6 +619,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", help="periodic columns: name=period,name=period")
     _add_significance(p)
     _matrix_options(p, pair=True)
+    _scale_options(p)
     p.set_defaults(func=cmd_pair)
 
     p = sub.add_parser("matrix", help="Δ between every ordered pair of spaces (columns or matrices)")
@@ -633,6 +648,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--categorical", help="numeric columns to compare as categories: name,name")
     p.add_argument("--period", help="periodic columns: name=period,...")
     _add_significance(p, permutations=False, splits=True)
+    _scale_options(p)
     p.set_defaults(func=cmd_select)
 
     p = sub.add_parser("lags", help="lag scan on panel data: Δ(source_t → target_{t+lag})")
@@ -647,6 +663,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--select-lag", type=int, default=None,
                    help="also select source features against the target at t+LAG")
     _add_significance(p, groups=None, splits=True, times=False)
+    _scale_options(p)
     p.set_defaults(func=cmd_lags)
 
     p = sub.add_parser("causality", help="imbalance gain in both directions (Del Tatto et al. 2024)")
@@ -659,6 +676,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--embedding", help="time-delay embedding of scalar series: DIM,DELAY")
     p.add_argument("--surrogates", type=int, default=0,
                    help="circular-shift surrogates of the cause for p-values (default 0: none)")
+    _scale_options(p, algorithm=False)
     p.set_defaults(func=cmd_causality)
 
     p = sub.add_parser("graph", help="causal graph: direct links among many time series")
@@ -672,6 +690,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--group", help="entity column of a panel")
     p.add_argument("--time", help="time column (default: rows in time order)")
     p.add_argument("--all", action="store_true", help="print every tested pair, not just the edges")
+    _scale_options(p, algorithm=False)
     p.set_defaults(func=cmd_graph)
 
     p = sub.add_parser("weights", help="relative scales of A's features that best predict B")
@@ -694,15 +713,31 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .cluster import ENV_ADDRESS
+
+    previous = os.environ.get(ENV_ADDRESS)
+    if getattr(args, "dask", None):  # the analyses read the address from the environment
+        os.environ[ENV_ADDRESS] = args.dask
     try:
         args.func(args)
     except (ValueError, TypeError, KeyError, FileNotFoundError, OSError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         print(f"infoimb {args.command}: error: {msg}", file=sys.stderr)
         return 2
+    except RuntimeError as exc:
+        if not getattr(args, "dask", None) and not previous:
+            raise
+        print(f"infoimb {args.command}: error: {exc}", file=sys.stderr)  # cluster failures
+        return 2
     except KeyboardInterrupt:
         print(f"infoimb {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if getattr(args, "dask", None):
+            if previous is None:
+                os.environ.pop(ENV_ADDRESS, None)
+            else:
+                os.environ[ENV_ADDRESS] = previous
     return 0
 
 

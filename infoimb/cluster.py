@@ -10,7 +10,10 @@ cluster:
 * :func:`infoimb.imbalance_gain` / :func:`infoimb.causality_test`: one task per alpha (both
   directions' scans at once);
 * :func:`infoimb.imbalance_pair`: blocks of query points, when the work is large
-  (``n_queries * N >= SHARD_MIN_WORK``).
+  (``n_queries * N >= SHARD_MIN_WORK``), and blocks of its permutations
+  (``n_permutations * N**2 >= SHARD_MIN_WORK``);
+* :func:`infoimb.causal_graph`: one task per effect for the pairwise tests (its ordered
+  pairs, lags and surrogate batch), then one per effect for the conditioning phase.
 
 The data go to the workers once per analysis (``client.scatter(..., broadcast=True)``), the
 tasks carry only small items (subsets, a lag, an alpha, a block of query indices). All
@@ -19,7 +22,10 @@ as in the local run, so results are identical to the local run (same numbers). P
 reported as tasks complete; a progress callback that raises cancels the outstanding tasks and
 the exception propagates. A worker that dies has its tasks rerun on the others (Dask's
 scheduler); if no worker is left, or a task keeps killing workers, the analysis stops with a
-RuntimeError that says so. Nothing here is imported, and no Dask process is contacted, on the
+RuntimeError that says so (no worker: after ``INFOIMB_DASK_NO_WORKER_TIMEOUT`` seconds,
+default 60; a worker that dies holding the only copy of the analysis's shared data ends
+the analysis with a RuntimeError too). Nothing here is imported, and no Dask process is
+contacted, on the
 local path.
 
 Plugging in another analysis
@@ -57,8 +63,27 @@ ENV_ADDRESS = "INFOIMB_DASK_ADDRESS"
 # imbalance_pair shards its queries only above this much work (query points x points):
 # below it, one machine answers in about a second and the round trips would dominate.
 SHARD_MIN_WORK = 4 * 10**9
-# how long the cluster may be without any worker before an analysis gives up (seconds)
+# how long the cluster may be without any worker before an analysis gives up (seconds);
+# INFOIMB_DASK_NO_WORKER_TIMEOUT overrides it
 NO_WORKER_TIMEOUT = 60.0
+ENV_NO_WORKER_TIMEOUT = "INFOIMB_DASK_NO_WORKER_TIMEOUT"
+
+
+def no_worker_timeout() -> float:
+    """Seconds an analysis waits for a worker when the cluster has none:
+    ``$INFOIMB_DASK_NO_WORKER_TIMEOUT`` when set (a positive number), else
+    :data:`NO_WORKER_TIMEOUT` (60 s)."""
+    raw = os.environ.get(ENV_NO_WORKER_TIMEOUT, "").strip()
+    if not raw:
+        return float(NO_WORKER_TIMEOUT)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"{ENV_NO_WORKER_TIMEOUT} must be a positive number of seconds, "
+                         f"got {raw!r}")
+    return value
 
 
 class LocalExecutor:
@@ -134,38 +159,58 @@ class DaskExecutor:
         from distributed.client import FutureCancelledError
 
         items = list(items)
+        timeout = no_worker_timeout()
+        check_every = min(1.0, timeout / 4)
         futures = [self.client.submit(fn, shared, item, pure=False) for item in items]
         index = {f.key: i for i, f in enumerate(futures)}
         out: list = [None] * len(items)
         pending = as_completed(futures, loop=self.client.loop)
         done_count = 0
-        idle_since = None
-        checked = time.monotonic()
+        state = {"idle_since": None, "checked": time.monotonic()}
+
+        def check_workers():
+            """Raise once the cluster has had no worker for ``timeout`` seconds."""
+            if time.monotonic() - state["checked"] < check_every:
+                return
+            state["checked"] = time.monotonic()
+            if self.client.scheduler_info().get("workers"):
+                state["idle_since"] = None
+                return
+            state["idle_since"] = state["idle_since"] or time.monotonic()
+            if time.monotonic() - state["idle_since"] > timeout:
+                raise RuntimeError(
+                    f"the Dask cluster has had no worker for {timeout:g} s "
+                    f"({len(items) - done_count} task(s) of {fn.__name__} left); the "
+                    "analysis was stopped")
+
+        def result(f):
+            # a finished task's result lives on its worker: if that worker dies before it is
+            # fetched, the task is recomputed, which waits for a worker
+            while True:
+                try:
+                    return f.result(timeout=check_every)
+                except TimeoutError:
+                    check_workers()
+
         try:
             while not pending.is_empty():
                 finished = pending.next_batch(block=False)
                 if not finished:
                     time.sleep(0.005)
-                    if time.monotonic() - checked < 1.0:
-                        continue
-                    checked = time.monotonic()
-                    if not self.client.scheduler_info().get("workers"):
-                        idle_since = idle_since or time.monotonic()
-                        if time.monotonic() - idle_since > NO_WORKER_TIMEOUT:
-                            raise RuntimeError(
-                                f"the Dask cluster has had no worker for {NO_WORKER_TIMEOUT:.0f} s "
-                                f"({len(items) - done_count} task(s) of {fn.__name__} left); the "
-                                "analysis was stopped")
-                    else:
-                        idle_since = None
+                    check_workers()
                     continue
                 for f in finished:
                     i = index[f.key]
                     try:
-                        out[i] = f.result()
-                    except FutureCancelledError:
-                        raise RuntimeError(f"a task of {fn.__name__} was cancelled on the Dask "
-                                           "cluster; the analysis was stopped") from None
+                        out[i] = result(f)
+                    except FutureCancelledError as exc:
+                        why = getattr(exc, "reason", "unknown")
+                        if getattr(exc, "msg", None):
+                            why += f": {exc.msg}"
+                        raise RuntimeError(
+                            f"a task of {fn.__name__} was cancelled on the Dask cluster ({why}; "
+                            "a worker that died may have taken the analysis's data with it); "
+                            "the analysis was stopped") from None
                     except Exception as exc:
                         if type(exc).__name__ == "KilledWorker":
                             raise RuntimeError(

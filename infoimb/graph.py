@@ -350,6 +350,115 @@ def _design(df, variables, taus, embedding, group, time) -> _Design:
 # --------------------------------------------------------------------------------------
 # the graph
 # --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _GraphWork:
+    """What every test of :func:`causal_graph` reads (sent to Dask workers once)."""
+
+    blocks: dict
+    targets: dict
+    alphas: np.ndarray
+    k: int
+    queries: np.ndarray
+    src: np.ndarray
+    n_surrogates: int
+    pc_alpha: float
+    max_conditions: int | None
+    bounds: np.ndarray
+
+
+def _graph_test(w: _GraphWork, cause_links, effect, cond_links, decide_only=False):
+    """[(gain, p, alpha_star)] of each cause link given the conditioning links.
+
+    ``decide_only``: the caller needs only "p <= pc_alpha or not" (the selection
+    phase). Surrogates then run in batches and stop as soon as enough of them reach
+    the observed gain to make p > pc_alpha whatever the rest give (the same decision as
+    the full run); p is then estimated from the surrogates run."""
+    base = np.hstack([w.blocks[(effect, 1)]] + [w.blocks[c] for c in cond_links])
+    causes = [w.blocks[c] for c in cause_links]
+    target = w.targets[effect]
+    n_surrogates = w.n_surrogates
+    batch = n_surrogates if not decide_only else max(19, n_surrogates // 8)
+    hits = np.zeros(len(cause_links), dtype=np.int64)
+    done = 0
+    gains = stars = None
+    while done < n_surrogates:
+        rows = np.concatenate([[0], np.arange(done + 1, min(done + batch, n_surrogates) + 1)])
+        terms, null = gain_scan(causes, base, target, w.alphas, w.k, w.queries, w.src[rows],
+                                None, bounds=w.bounds)
+        if gains is None:
+            delta = terms.mean(axis=2)  # (n_causes, n_alpha)
+            d0 = delta[:, 0]
+            s_star = np.argmin(delta, axis=1)
+            dmin = delta[np.arange(len(cause_links)), s_star]
+            gains = np.where(d0 > 0, (d0 - dmin) / np.where(d0 > 0, d0, 1.0), 0.0)
+            stars = w.alphas[s_star]
+        nulls = null_gains(null)  # (n_causes, batch)
+        tol = 1e-12 * np.maximum(1.0, np.abs(gains))
+        hits += np.count_nonzero(nulls >= (gains - tol)[:, None], axis=1)
+        done = int(rows[-1])
+        if decide_only and np.all(1.0 + hits > w.pc_alpha * (1.0 + n_surrogates)):
+            break
+    return [(float(gains[c]), float((1.0 + hits[c]) / (1.0 + done)), float(stars[c]))
+            for c in range(len(cause_links))]
+
+
+def _pairwise_task(w: _GraphWork, item):
+    """A Dask task: phase 1 of :func:`causal_graph` for one effect."""
+    _, effect, links = item
+    return _graph_test(w, links, effect, [])
+
+
+def _drivers(w: _GraphWork, names, tau_list, effect, pair, progress=None, share=0.0):
+    """Phase 2 of :func:`causal_graph` for one effect (``pair``: its phase-1 results).
+
+    PC1 of PCMCI: condition each candidate on the strongest 1, 2, ... others and drop it
+    once it is explained; then each survivor given all the other survivors (MCI).
+    Returns (final, removed_by) for this effect's links."""
+    final, removed_by = {}, {}
+    strength = {}
+    cands = []
+    for c in names:
+        for tau in tau_list:
+            g, p, _ = pair.get((c, tau, effect), (0.0, 1.0, 0.0))
+            if c != effect and p <= w.pc_alpha:
+                cands.append((c, tau))
+                strength[(c, tau)] = (p, -g)
+    current = sorted(cands, key=lambda L: strength[L])
+    size = 1
+    while size < len(current) and (w.max_conditions is None or size <= w.max_conditions):
+        for link in list(current):
+            if link not in current:
+                continue
+            others = sorted((c for c in current if c != link), key=lambda L: strength[L])
+            if len(others) < size:
+                continue
+            cond = tuple(others[:size])
+            (res,) = _graph_test(w, [link], effect, list(cond), decide_only=True)
+            report(progress, share, f"conditioning: {link[0]} -> {effect} given {size} other(s)")
+            strength[link] = (res[1], -res[0])
+            if res[1] > w.pc_alpha:
+                current.remove(link)
+                removed_by[(link[0], link[1], effect)] = cond
+                final[(link[0], link[1], effect)] = res + (cond,)
+        current.sort(key=lambda L: strength[L])
+        size += 1
+    for link in current:
+        cond = tuple(c for c in current if c != link)
+        if cond:
+            (res,) = _graph_test(w, [link], effect, list(cond))
+            report(progress, share, f"final: {link[0]} -> {effect} given the other drivers")
+        else:
+            res = pair[(link[0], link[1], effect)]
+        final[(link[0], link[1], effect)] = res + (cond,)
+    return final, removed_by
+
+
+def _drivers_task(w: _GraphWork, item):
+    """A Dask task: phase 2 of :func:`causal_graph` for one effect."""
+    names, tau_list, effect, pair = item
+    return _drivers(w, names, tau_list, effect, pair)
+
+
 def _label(link) -> str:
     name, tau = link
     return f"{name} (lag {tau})"
@@ -360,7 +469,8 @@ def causal_graph(data, variables=None, *, taus=(1,), embedding: tuple[int, int] 
                  n_surrogates: int = 199, min_shift: int | None = None, alpha: float = 0.05,
                  pc_alpha: float = 0.1, min_gain: float = 0.01, max_conditions: int | None = None, n_queries: int | None = None,
                  random_state=None,
-                 progress: Callable[[float, str], object] | None = None) -> CausalGraph:
+                 progress: Callable[[float, str], object] | None = None,
+                 client=None) -> CausalGraph:
     """The graph of direct causal links among many time series, from the imbalance gain.
 
     See the module documentation (:mod:`infoimb.graph`) for the scheme; in short: every
@@ -419,6 +529,11 @@ def causal_graph(data, variables=None, *, taus=(1,), embedding: tuple[int, int] 
         Seeds the surrogates (and the query sample).
     progress : callable(fraction, message), optional
         Called between steps; raise from it to cancel.
+    client : distributed.Client, optional
+        Run the tests on a Dask cluster (also when ``INFOIMB_DASK_ADDRESS`` is set;
+        :mod:`infoimb.cluster`): one task per effect for the pairwise phase (its ordered
+        pairs, lags and surrogates), then one per effect for the conditioning phase. The
+        data and the surrogate shifts go to the workers once; identical results.
 
     Returns
     -------
@@ -475,91 +590,50 @@ def causal_graph(data, variables=None, *, taus=(1,), embedding: tuple[int, int] 
     names = list(var_cols)
     n_names = len(names)
 
-    def test(cause_links, effect, cond_links, share, label, decide_only=False):
-        """[(gain, p, alpha_star)] of each cause link given the conditioning links.
+    from .cluster import get_executor
+    from .imbalance import chunk_bounds
 
-        ``decide_only``: the caller needs only "p <= pc_alpha or not" (the selection
-        phase). Surrogates then run in batches and stop as soon as enough of them reach
-        the observed gain to make p > pc_alpha whatever the rest give (the same decision as
-        the full run); p is then estimated from the surrogates run."""
-        base = np.hstack([design.blocks[(effect, 1)]] + [design.blocks[c] for c in cond_links])
-        causes = [design.blocks[c] for c in cause_links]
-        target = design.targets[effect]
-        batch = n_surrogates if not decide_only else max(19, n_surrogates // 8)
-        hits = np.zeros(len(cause_links), dtype=np.int64)
-        done = 0
-        gains = stars = None
-        while done < n_surrogates:
-            rows = np.concatenate([[0], np.arange(done + 1, min(done + batch, n_surrogates) + 1)])
-            terms, null = gain_scan(causes, base, target, alphas, k, queries, src[rows], None)
-            if gains is None:
-                delta = terms.mean(axis=2)  # (n_causes, n_alpha)
-                d0 = delta[:, 0]
-                s_star = np.argmin(delta, axis=1)
-                dmin = delta[np.arange(len(cause_links)), s_star]
-                gains = np.where(d0 > 0, (d0 - dmin) / np.where(d0 > 0, d0, 1.0), 0.0)
-                stars = alphas[s_star]
-            nulls = null_gains(null)  # (n_causes, batch)
-            tol = 1e-12 * np.maximum(1.0, np.abs(gains))
-            hits += np.count_nonzero(nulls >= (gains - tol)[:, None], axis=1)
-            done = int(rows[-1])
-            if decide_only and np.all(1.0 + hits > pc_alpha * (1.0 + n_surrogates)):
-                break
-        report(progress, share, label)
-        return [(float(gains[c]), float((1.0 + hits[c]) / (1.0 + done)), float(stars[c]))
-                for c in range(len(cause_links))]
+    # the client's query chunks: the surrogates' sums are the same on any worker
+    shared = _GraphWork(design.blocks, design.targets, alphas, k, queries, src, n_surrogates,
+                        pc_alpha, max_conditions, chunk_bounds(queries.shape[0], n))
+    with get_executor(client) as ex:
+        # phase 1: every ordered pair and lag, one kernel call per effect (a task per effect)
+        pair = {}  # (cause, tau, effect) -> (gain, p, alpha_star)
+        items = [(e, effect, [(c, tau) for c in names if c != effect for tau in tau_list])
+                 for e, effect in enumerate(names)]
+        if ex.local:
+            results = []
+            for e, effect, links in items:
+                results.append(_graph_test(shared, links, effect, []))
+                report(progress, 0.5 * (e + 1) / n_names,
+                       f"pairwise: drivers of {effect} ({e + 1}/{n_names})")
+        else:
+            work = ex.share(shared)
+            results = ex.map(_pairwise_task, items, shared=work, progress=progress, width=0.5,
+                             message=lambda it, r: f"pairwise: drivers of {it[1]} done")
+        for (_, effect, links), res in zip(items, results):
+            for link, r in zip(links, res):
+                pair[(link[0], link[1], effect)] = r
 
-    # phase 1: every ordered pair and lag, one kernel call per effect
-    pair = {}  # (cause, tau, effect) -> (gain, p, alpha_star)
-    for e, effect in enumerate(names):
-        links = [(c, tau) for c in names if c != effect for tau in tau_list]
-        res = test(links, effect, [], 0.5 * (e + 1) / n_names,
-                   f"pairwise: drivers of {effect} ({e + 1}/{n_names})")
-        for link, r in zip(links, res):
-            pair[(link[0], link[1], effect)] = r
-
-    # phase 2 (PC1 of PCMCI): condition each candidate on the strongest 1, 2, ... others and
-    # drop it once it is explained; then each survivor given all the other survivors (MCI)
+        # phase 2 (PC1 of PCMCI), each effect on its own (a task per effect)
+        items = [(e, effect, {key: v for key, v in pair.items() if key[2] == effect})
+                 for e, effect in enumerate(names)]
+        if ex.local:
+            results = []
+            for e, effect, own in items:
+                results.append(_drivers(shared, names, tau_list, effect, own, progress,
+                                        0.5 + 0.5 * e / n_names))
+                report(progress, 0.5 + 0.5 * (e + 1) / n_names,
+                       f"conditioning: drivers of {effect} done")
+        else:
+            results = ex.map(_drivers_task, [(names, tau_list) + it[1:] for it in items],
+                             shared=work, progress=progress, start=0.5, width=0.5,
+                             message=lambda it, r: f"conditioning: drivers of {it[2]} done")
     final = {}  # (cause, tau, effect) -> (gain, p, alpha_star, conditioning links)
     removed_by = {}
-    for e, effect in enumerate(names):
-        strength = {}
-        cands = []
-        for c in names:
-            for tau in tau_list:
-                g, p, _ = pair.get((c, tau, effect), (0.0, 1.0, 0.0))
-                if c != effect and p <= pc_alpha:
-                    cands.append((c, tau))
-                    strength[(c, tau)] = (p, -g)
-        current = sorted(cands, key=lambda L: strength[L])
-        size = 1
-        while size < len(current) and (max_conditions is None or size <= max_conditions):
-            for link in list(current):
-                if link not in current:
-                    continue
-                others = sorted((c for c in current if c != link), key=lambda L: strength[L])
-                if len(others) < size:
-                    continue
-                cond = tuple(others[:size])
-                (res,) = test([link], effect, list(cond), 0.5 + 0.5 * e / n_names,
-                              f"conditioning: {link[0]} -> {effect} given {size} other(s)",
-                              decide_only=True)
-                strength[link] = (res[1], -res[0])
-                if res[1] > pc_alpha:
-                    current.remove(link)
-                    removed_by[(link[0], link[1], effect)] = cond
-                    final[(link[0], link[1], effect)] = res + (cond,)
-            current.sort(key=lambda L: strength[L])
-            size += 1
-        for link in current:
-            cond = tuple(c for c in current if c != link)
-            if cond:
-                (res,) = test([link], effect, list(cond), 0.5 + 0.5 * e / n_names,
-                              f"final: {link[0]} -> {effect} given the other drivers")
-            else:
-                res = pair[(link[0], link[1], effect)]
-            final[(link[0], link[1], effect)] = res + (cond,)
-        report(progress, 0.5 + 0.5 * (e + 1) / n_names, f"conditioning: drivers of {effect} done")
+    for f, rb in results:
+        final.update(f)
+        removed_by.update(rb)
 
     # decision: one p per ordered pair (best lag, Bonferroni over lags), BH over all pairs
     rows = []

@@ -370,7 +370,9 @@ def imbalance_pair(a, b, *, k: int = 1, metric="auto", period=None, weights=None
     client : distributed.Client, optional
         With it (or with ``INFOIMB_DASK_ADDRESS`` set) a large problem (n_queries * N >=
         ``infoimb.cluster.SHARD_MIN_WORK``, no Theiler window) is computed on the Dask
-        cluster in blocks of query points, with identical results.
+        cluster in blocks of query points, with identical results. The permutation null
+        likewise (n_permutations * N**2 >= ``SHARD_MIN_WORK``): the permutations are drawn
+        here, sent once with the data, and computed in blocks; identical p-values.
     categorical : True or list of column names, optional
         As in :func:`information_imbalance`.
     progress : callable(fraction, message), optional
@@ -475,7 +477,10 @@ def _pair_full(a, b, *, k, metric, period, weights, n_queries, random_state, n_p
                 raise ValueError("groups: the entity null needs at least 2 entities")
             perms = S.permutations(n, n_permutations, rng, entities=entities)
             null_kind = "entities"
-        null_ab, null_ba = S.null_deltas(sa, sb, k, perms, targs)
+        if cluster_configured(client) and n_permutations * n * n >= _cluster.SHARD_MIN_WORK:
+            null_ab, null_ba = S.null_deltas_sharded(sa, sb, k, perms, targs, client)
+        else:
+            null_ab, null_ba = S.null_deltas(sa, sb, k, perms, targs)
         p_ab, p_ba = S.pvalue(ab, null_ab), S.pvalue(ba, null_ba)
     ci_ab = ci_ba = ci_diff = None
     if n_bootstrap:

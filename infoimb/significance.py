@@ -202,14 +202,24 @@ def theiler_terms(sa, sb, k: int, queries: np.ndarray, theiler_args):
                                  _bounds(queries.shape[0]))
 
 
-def null_deltas(sa, sb, k: int, perms: np.ndarray, theiler_args) -> tuple[np.ndarray, np.ndarray]:
-    """Delta(A->B) and Delta(B->A) under each row permutation of B (rows of ``perms``)."""
+def null_deltas(sa, sb, k: int, perms: np.ndarray, theiler_args, *, csr=None,
+                bounds=None) -> tuple[np.ndarray, np.ndarray]:
+    """Delta(A->B) and Delta(B->A) under each row permutation of B (rows of ``perms``).
+
+    ``csr``: the neighbour lists of every point in A and B (:func:`neighbour_csr_both`),
+    computed here when not given. ``bounds``: the chunks of rows whose partial sums make each
+    Delta (default: by this machine's threads); a Dask task uses the client's, so that every
+    permutation's Delta is bit-identical to the local run whatever the block it is in."""
     n = sa.n
     perms = np.ascontiguousarray(perms, dtype=np.int64)
     inv = np.empty_like(perms)
     inv[np.arange(perms.shape[0])[:, None], perms] = np.arange(n, dtype=np.int64)
     everyone = np.arange(n, dtype=np.int64)
-    csr_a, csr_b = neighbour_csr_both(sa, sb, k, everyone, theiler_args)
+    if csr is None:
+        csr = neighbour_csr_both(sa, sb, k, everyone, theiler_args)
+    csr_a, csr_b = csr
+    if bounds is None:
+        bounds = _bounds(n)
     P = perms.shape[0]
     fast = (_untied(csr_a, n, k) and _untied(csr_b, n, k) and P * n * k <= _MAX_TARGETS)
     if fast:
@@ -219,10 +229,36 @@ def null_deltas(sa, sb, k: int, perms: np.ndarray, theiler_args) -> tuple[np.nda
         return PK.permuted_rank_sums_untied_both(
             _targets(csr_a, n, k, perms, inv), BT, pb, cb, DB,
             _targets(csr_b, n, k, inv, perms), AT, pa, ca, DA, k, series, times, w, use,
-            _bounds(n))
-    null_ab = _null_direction(csr_a, sb, k, perms, inv, theiler_args)
-    null_ba = _null_direction(csr_b, sa, k, inv, perms, theiler_args)
+            bounds)
+    null_ab = _null_direction(csr_a, sb, k, perms, inv, theiler_args, bounds)
+    null_ba = _null_direction(csr_b, sa, k, inv, perms, theiler_args, bounds)
     return null_ab, null_ba
+
+
+def _null_block_task(shared, item):
+    """A Dask task: :func:`null_deltas` for one block of the permutations (drawn on the
+    client; ``shared``: spaces, neighbour lists, permutations and the client's row chunks)."""
+    sa, sb, k, perms, theiler_args, csr, bounds = shared
+    start, stop = item
+    return null_deltas(sa, sb, k, perms[start:stop], theiler_args, csr=csr, bounds=bounds)
+
+
+def null_deltas_sharded(sa, sb, k: int, perms: np.ndarray, theiler_args, client=None,
+                        progress=None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`null_deltas` with the permutations in blocks on a Dask cluster
+    (:mod:`infoimb.cluster`): the spaces, the neighbour lists and the permutations are sent
+    once; each task takes a (start, stop) block. Identical to the local run."""
+    from . import cluster
+
+    n = sa.n
+    csr = neighbour_csr_both(sa, sb, k, np.arange(n, dtype=np.int64), theiler_args)
+    with cluster.get_executor(client) as ex:
+        shared = ex.share((sa, sb, k, np.ascontiguousarray(perms, dtype=np.int64),
+                           theiler_args, csr, _bounds(n)))
+        parts = ex.map(_null_block_task, cluster.blocks(perms.shape[0], 2 * ex.n_workers),
+                       shared=shared, progress=progress,
+                       message=lambda item, res: f"permutations {item[0] + 1}-{item[1]} done")
+    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
 
 
 def _untied(csr, n, k) -> bool:
@@ -246,14 +282,15 @@ def _targets(csr, n, k, perms, inv) -> np.ndarray:
 _MAX_TARGETS = 50_000_000
 
 
-def _null_direction(csr, ranked, k, perms, inv, theiler_args) -> np.ndarray:
+def _null_direction(csr, ranked, k, perms, inv, theiler_args, bounds=None) -> np.ndarray:
     """Delta(own -> ranked) under each permutation; ``csr``: the own space's neighbours."""
     ptr, idx, wts, _ = csr
     n = ranked.n
     P = perms.shape[0]
     XT, period, code, D = _arrays(ranked)
     series, times, w, use = theiler_args
-    bounds = _bounds(n)
+    if bounds is None:
+        bounds = _bounds(n)
     untied = ptr[-1] == n * k and bool(np.all(wts == 1.0))
     if untied and P * n * k <= _MAX_TARGETS:
         nb = idx.reshape(n, k)
