@@ -102,7 +102,6 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     for card in page_cards():
         card.register_callbacks(app, outputs)
     register_figure_downloads(app)
-    _report_lost_data_loads(outputs)
     # base64 upload (+33 %) inside a JSON request, plus room for the other inputs
     server.config["MAX_CONTENT_LENGTH"] = int(settings.max_upload_bytes * 1.4) + 1_000_000
 
@@ -134,7 +133,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
 
 
 def page_cards() -> list:
-    """The analysis cards of the registered pages (a page's module-level ``CARD``)."""
+    """The job cards of the registered pages (a page's module-level ``CARD``: an analysis card,
+    or the Data page's load card), whose callbacks ``create_app`` registers."""
     import sys
 
     cards = []
@@ -143,18 +143,6 @@ def page_cards() -> list:
         if card is not None:
             cards.append(card)
     return cards
-
-
-def _report_lost_data_loads(outputs) -> None:
-    """How a job manager reports a data load whose process died (the Data page's job)."""
-    from infoimb.web import data_logic, ids
-    from infoimb.web.jobs.card import JobOutput
-
-    def report(message, args):
-        return {"dataset": dash.no_update, "client": dash.no_update,
-                "message": data_logic.message("danger", message)}
-
-    outputs.add(f"{ids.DATASET_STORE}.data", JobOutput(report=report))
 
 
 app = create_app()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, ClientsideFunction, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from infoimb.web import data_logic, ids
 from infoimb.web.context import SCALINGS, clean_groups, numeric_columns
-from infoimb.web.jobs.card import progress_bar, progress_callback
+from infoimb.web.jobs.loader import DataLoadCard
 from infoimb.web.runtime import get_settings, get_store
-from infoimb.web.sessions import current_sid, job_session
+from infoimb.web.sessions import current_sid
 from infoimb.web.store import InvalidSession
 from infoimb.web.ui import alert, hint, section, table
 
@@ -43,13 +43,14 @@ def layout(**_):
             className="upload-guard",
         ),
         html.Div(limit, id=ids.UPLOAD_LIMIT, className="form-text"),
-        progress_bar(ids.DATA_LOAD),
+        CARD.progress(),
         html.Hr(),
         dbc.Label("Or a built-in example", html_for=ids.EXAMPLE_SELECT, className="fw-semibold"),
         dbc.InputGroup([
             dbc.Select(id=ids.EXAMPLE_SELECT, options=_example_options(),
                        value=first["name"] if first else None),
-            dbc.Input(id=ids.EXAMPLE_N, type="number", min=10, step=1, placeholder="size",
+            # no min / step: a browser would send a size outside them as empty (see fields.IntField)
+            dbc.Input(id=ids.EXAMPLE_N, type="number", step="any", placeholder="size",
                       value=first["n_default"] if first else None, style={"maxWidth": "6.5rem"},
                       debounce=True),
             dbc.Button("Load example", id=ids.EXAMPLE_LOAD, color="primary", n_clicks=0),
@@ -63,9 +64,9 @@ def layout(**_):
         html.Div(id=ids.DATA_SUMMARY, className="mb-2"),
         html.Div(id=ids.DATA_PROBLEMS),
         dbc.Tabs([
-            dbc.Tab(html.Div(id=ids.DATA_PREVIEW, className="pt-2"), label="First rows", tab_id="preview"),
-            dbc.Tab(html.Div(id=ids.DATA_COLUMNS, className="pt-2"), label="Columns", tab_id="columns"),
-        ], active_tab="columns", className="mt-2"),
+            dbc.Tab(html.Div(id=ids.DATA_PREVIEW, className="pt-2"), label="First rows", tab_id=ids.DATA_TAB_PREVIEW),
+            dbc.Tab(html.Div(id=ids.DATA_COLUMNS, className="pt-2"), label="Columns", tab_id=ids.DATA_TAB_COLUMNS),
+        ], active_tab=ids.DATA_TAB_COLUMNS, className="mt-2"),
     ], step="2")
 
     roles_card = section("Roles and scaling", [
@@ -150,70 +151,9 @@ def layout(**_):
     ], className="data-page")
 
 
-# ======================================================================================
-# loading: a background job (uploads can be large; examples may take a moment)
-# ======================================================================================
-# The page's upload control and example button only fill app-level request stores (clientside);
-# the background job listens to those. So mounting the page again never starts a job, and a
-# job still running is never cancelled by Dash as "outdated" (see infoimb.web.jobs).
-dash.clientside_callback(
-    ClientsideFunction("infoimb", "uploadRequest"),
-    Output(ids.DATA_REQUEST, "data"),
-    Output(ids.DATA_PAYLOAD, "data"),
-    Input(ids.UPLOAD, "contents"),
-    State(ids.UPLOAD, "filename"),
-    prevent_initial_call=True,
-)
-
-dash.clientside_callback(
-    ClientsideFunction("infoimb", "exampleRequest"),
-    Output(ids.DATA_REQUEST, "data", allow_duplicate=True),
-    Input(ids.EXAMPLE_LOAD, "n_clicks"),
-    State(ids.EXAMPLE_SELECT, "value"),
-    State(ids.EXAMPLE_N, "value"),
-    prevent_initial_call=True,
-)
-
-# the uploaded bytes are not needed in the browser once the job answered
-dash.clientside_callback(
-    ClientsideFunction("infoimb", "clear"),
-    Output(ids.DATA_PAYLOAD, "data", allow_duplicate=True),
-    Input(ids.DATA_MESSAGE, "data"),
-    prevent_initial_call=True,
-)
-
-
-@dash.callback(
-    output=dict(dataset=Output(ids.DATASET_STORE, "data", allow_duplicate=True),
-                message=Output(ids.DATA_MESSAGE, "data", allow_duplicate=True),
-                client=Output(ids.SETTINGS_STORE, "data", allow_duplicate=True)),
-    inputs=dict(request=Input(ids.DATA_REQUEST, "data")),
-    state=dict(payload=State(ids.DATA_PAYLOAD, "data"),
-               client=State(ids.SETTINGS_STORE, "data"), page_load=State(ids.PAGE_LOAD, "data")),
-    background=True,
-    running=[(Output(ids.UPLOAD_BUSY, "data"), True, False)],
-    progress=[Output(ids.job(ids.JOB_PROGRESS, ids.DATA_LOAD), "data")],
-    progress_default=[None],
-    interval=300,
-    prevent_initial_call=True,
-)
-def _load_data(set_progress, request, payload, client, page_load, **session):
-    out = data_logic.load_request(get_store(), get_settings(), request, payload, job_session(session), client,
-                                  report=set_progress)
-    if out is None:
-        raise dash.exceptions.PreventUpdate
-    return {k: (no_update if v is None else v) for k, v in out.items()}
-
-
-dash.clientside_callback(
-    ClientsideFunction("infoimb", "loading"),
-    Output(ids.UPLOAD, "disabled"),
-    Output(ids.job(ids.PROGRESS_WRAP, ids.DATA_LOAD), "style"),
-    Output(ids.EXAMPLE_LOAD, "disabled"),
-    Input(ids.UPLOAD_BUSY, "data"),
-)
-
-progress_callback(dash, ids.DATA_LOAD)  # the same bar and function as the analysis cards
+# loading: a job of the same runner as the analyses (infoimb.web.jobs.loader), registered by
+# create_app like the analysis cards; it counts against the server's job cap (INFOIMB_MAX_JOBS)
+CARD = DataLoadCard()
 
 
 @dash.callback(Output(ids.DATA_ALERT, "children"), Input(ids.DATA_MESSAGE, "data"))

@@ -63,8 +63,9 @@ def gauss(store, settings):
 
 def defaults(module, store, sid, client) -> dict:
     """The page's default control values for this session's table."""
-    v = module.control_values(store.get_meta(sid), client, {}, restore=True, data_changed=False)
-    return {k: val for k, val in v.items() if "options" not in k}
+    from infoimb.web.fields import form_values
+
+    return form_values(module.ANALYSIS, store.get_meta(sid), client, {}, restore=True, data_changed=False)["values"]
 
 
 def run_ok(store, settings, name, sid, client, inputs) -> dict:

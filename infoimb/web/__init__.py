@@ -8,11 +8,13 @@ Modules
 - :mod:`.sessions`     the browser session: a signed HttpOnly SameSite=Lax cookie, minted on a
                        page load at a limited rate, read by callbacks from the request
 - :mod:`.hardening`    security headers, the CSP, 400 for malformed callback requests
-- :mod:`.jobs`         analyses as jobs: :mod:`.jobs.runner` (no Dash: the memo preamble,
-                       ``run_job`` with progress, time limit and slots, never raises),
-                       :mod:`.jobs.queue` (the server-wide job cap, INFOIMB_MAX_JOBS) and
-                       :mod:`.jobs.card` (``AnalysisCard``: Run / Cancel / progress / results /
-                       downloads, callbacks registered by ``register_callbacks(app)``)
+- :mod:`.jobs`         analyses and data loads as jobs: :mod:`.jobs.runner` (no Dash: the
+                       memo preamble, ``run_job`` / ``run_load`` with progress, time limit and
+                       slots, never raises), :mod:`.jobs.queue` (the server-wide job cap,
+                       INFOIMB_MAX_JOBS), :mod:`.jobs.card` (``AnalysisCard``: the page of an
+                       analysis built from its fields, Run / Cancel / progress / results /
+                       downloads, callbacks registered by ``register_callbacks(app)``) and
+                       :mod:`.jobs.loader` (the Data page's load job, on the same runner and cap)
 - :mod:`.analyses`     one declaration per analysis, named after the core module it serves
                        (imbalance, selection, lags, causality, weights)
 - :mod:`.embedded_manager`, :mod:`.celery_manager`  the job managers (forked processes on a
@@ -20,11 +22,14 @@ Modules
                        the job, the end-of-job race closed, a job that died reported
 - :mod:`.context`      roles, feature groups and space choices (``SpaceChoice``), the numbers
                        an analysis runs on (pure)
-- :mod:`.inputs`       control values -> validated numbers and spaces (``infoimb._validation``)
+- :mod:`.fields`       typed input fields (IntField, RealField, ChoiceField, SpaceField,
+                       ColumnField, FlagField, ...) with limits, defaults and help text, the
+                       layout items of a form, and the settings sync (pure, no Dash at import)
+- :mod:`.inputs`       control values -> validated spaces, the tables analyses run on
 - :mod:`.data_logic`   the Data page's logic: loading, describing, roles, preprocessing (pure)
-- :mod:`.ids`          every component id; :mod:`.ui` and :mod:`.analysis_ui` layout helpers;
-  :mod:`.shell` the frame (navbar, app-level stores); :mod:`.runtime` the process's settings,
-  store handle and numba warm-up
+- :mod:`.ids`          every component id; :mod:`.ui` layout helpers; :mod:`.shell` the frame
+  (navbar, app-level stores); :mod:`.runtime` the process's settings, store handle, the
+  request's table and numba warm-up
 
 How a job runs
 --------------
@@ -42,29 +47,23 @@ folder, and a small status goes back to ``job-result-<name>``. The page's displa
 the record by key (its own session only) and draws it with the analysis's ``render``; it also
 shows the memo at once whenever the inputs match a stored result. Running flag, progress and
 result live in app-level stores, so changing page while a job runs breaks nothing; Cancel kills
-the job process and says so.
+the job process and says so. Loading a table on the Data page is a job of the same kind
+(:mod:`.jobs.loader`, :func:`.jobs.runner.run_load`): it holds a server slot too, and waits in
+the same line.
 
 Adding an analysis page
 -----------------------
-1. ``infoimb/web/analyses/<core module>.py``: ``prepare(inputs, ctx) -> settings`` (resolve
-   spaces with :func:`.context.resolve_space`, numbers with :func:`.inputs.whole` /
-   :func:`.inputs.real`, raise :class:`.context.AnalysisInputError`), ``run(df, settings,
-   progress) -> result`` (a call of the public API; JSON-able; call ``progress`` between
-   steps), ``to_csv(record)``, ``render(record)``, and ``ANALYSIS = Analysis(name, title,
-   prepare, run, to_csv, render=render, run_label=..., empty_text=...)``; list the module in
-   :data:`.analyses.ANALYSES`.
+1. ``infoimb/web/analyses/<core module>.py``: declare the analysis (see
+   :mod:`infoimb.web.analyses`: its fields, ``prepare``, ``run``, ``render``, ``to_csv``) and
+   list it in :data:`.analyses.ANALYSES`.
 2. ``pages/<name>.py``::
 
        dash.register_page(__name__, path="/<name>", name="...", order=...)
-       CARD = AnalysisCard(<module>.ANALYSIS, state={"a": State(ids.X_A, "value"), ...})
-       def layout(**_):
-           return dbc.Row([dbc.Col([...controls..., CARD.controls()], lg=3),
-                           dbc.Col(CARD.results(), lg=9)])
+       CARD = AnalysisCard(<module>.ANALYSIS)
+       layout = CARD.layout
 
-   (``create_app`` registers the callbacks of every page's ``CARD``), plus a callback filling
-   the controls' options from ``ids.DATASET_STORE`` / ``ids.SETTINGS_STORE`` (see
-   ``pages/select.py``; restore the last run's inputs with :func:`.jobs.runner.last_inputs`
-   when the page mounts).
+   (``create_app`` registers the callbacks of every page's ``CARD``: the job, the display, the
+   downloads and the settings sync of the fields).
 3. Figures: pure builders in ``infoimb/figures.py`` using ``base_layout``, ``COLORS``, ``esc``.
 
 Rules that keep it working: a page's callbacks that write app-level stores must not have
@@ -76,12 +75,12 @@ wildcard (ALL) inputs on the page (leaving the page would fire them with empty l
 
 __all__ = [
     "analyses",
-    "analysis_ui",
     "celery_manager",
     "config",
     "context",
     "data_logic",
     "embedded_manager",
+    "fields",
     "hardening",
     "ids",
     "inputs",

@@ -16,6 +16,7 @@ from ..io import MAX_NAME_LENGTH as MAX_FILENAME  # noqa: F401 - the cap of a sh
 from ..io import TableError, clean_filename, read_table, summarize_columns
 from .config import Settings
 from .context import AnalysisInputError, check_roles, clean_groups, default_roles, numeric_columns, parse_time_column
+from .inputs import whole
 from .store import InvalidSession, NoDataset, SessionStore
 
 __all__ = [
@@ -255,9 +256,9 @@ def ingest_example(store: SessionStore, sid, name, n, settings: Settings) -> dic
         return {"dataset": None, "groups": [], "message": message("danger", "Choose an example first.")}
     ex = datasets.EXAMPLES[name]
     try:
-        n = ex.n_default if n in (None, "") else int(n)
+        n = whole(n, "the size n", default=ex.n_default)  # 12.5 refused, not cut to 12
         df = ex.load(n=n, random_state=0)
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, AnalysisInputError) as err:
         return {"dataset": None, "groups": [], "message": message("danger", f"Example {name}: {err}")}
     if df.shape[0] * df.shape[1] > settings.max_cells:
         return {"dataset": None, "groups": [], "message": message(

@@ -22,6 +22,7 @@ DATASET_STORE = "dataset-store"
 DATA_MESSAGE = "data-message-store"
 URL = "url"
 NAVBAR = "navbar"
+NAV_LINK = "nav"  # the navigation bar's link to a page: nav_link(<page module name>)
 NAV_DATASET = "nav-dataset"
 
 # ---- analysis machinery (pattern-matching; "analysis" is the registered name) --------
@@ -58,6 +59,11 @@ def job(kind: str, analysis: str) -> dict | str:
     return {"type": kind, "analysis": analysis}
 
 
+def nav_link(page: str) -> str:
+    """The id of the navigation bar's link to a page, e.g. ``nav_link("compare")``."""
+    return f"{NAV_LINK}-{page}"
+
+
 def graph(name: str) -> dict:
     return {"type": GRAPH, "fig": name}
 
@@ -82,6 +88,8 @@ DATA_ALERT = "data-alert"
 DATA_SUMMARY = "data-summary"
 DATA_PREVIEW = "data-preview"
 DATA_COLUMNS = "data-columns"
+DATA_TAB_PREVIEW = "preview"  # tab ids of the table card
+DATA_TAB_COLUMNS = "columns"
 DATA_PROBLEMS = "data-problems"
 COERCE_BUTTON = "coerce-button"
 ROLE_FEATURES = "role-features"

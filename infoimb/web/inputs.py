@@ -8,13 +8,11 @@ problem), the defaults an example's roles suggest, and the tables the analyses r
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
 from .. import preprocess
-from .._validation import check_int, check_real
+from .fields import IntField, RealField, is_blank, resolve_values
 from .context import FULL, AnalysisInputError, SpaceChoice, clean_groups, feature_columns, resolve_space, space_options
 
 NONE = "none"  # the "no target" / "no conditioning" choice of a dropdown
@@ -23,53 +21,20 @@ NONE = "none"  # the "no target" / "no conditioning" choice of a dropdown
 # --------------------------------------------------------------------------------------
 # numbers
 # --------------------------------------------------------------------------------------
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _number(value):
-    """A number typed in a box (text) as a number; anything else as it is (the checks say what
-    is wrong with it)."""
-    if isinstance(value, str):
-        try:
-            f = float(value.strip())
-        except ValueError:
-            return value
-        return int(f) if f.is_integer() else f
-    return value
-
-
 def whole(value, what: str, lo: int | None = None, hi: int | None = None, *, default: int | None = None) -> int:
-    """A whole number in [lo, hi] (:func:`infoimb._validation.check_int`); ``default`` for an
-    empty box (else an error)."""
-    if _blank(value):
-        if default is not None:
-            return default
-        raise AnalysisInputError(f"{what}: enter a whole number")
-    try:
-        return check_int(_number(value), what, low=lo, high=hi)
-    except (TypeError, ValueError) as err:
-        raise AnalysisInputError(str(err)) from None
+    """A whole number in [lo, hi]; ``default`` for an empty box (else an error). The check of
+    :class:`infoimb.web.fields.IntField`, for bounds that depend on the table."""
+    return IntField("", "", what, default, low=lo, high=hi).check(value)
 
 
 def real(value, what: str, lo: float | None = None, hi: float | None = None, *, default: float | None = None) -> float:
-    """A finite number in [lo, hi] (:func:`infoimb._validation.check_real`); ``default`` for an
-    empty box."""
-    if _blank(value):
-        if default is not None:
-            return float(default)
-        raise AnalysisInputError(f"{what}: enter a number")
-    value = _number(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # shown as typed: "got -1", not "got -1.0"
-    try:  # one bound at a time: the message names the bound that is crossed ("at least 0")
-        return check_real(check_real(value, what, low=lo), what, high=hi)
-    except (TypeError, ValueError) as err:
-        raise AnalysisInputError(str(err)) from None
+    """A finite number in [lo, hi]; ``default`` for an empty box. The check of
+    :class:`infoimb.web.fields.RealField`."""
+    return RealField("", "", what, default, low=lo, high=hi).check(value)
 
 
 def one_of(value, what: str, options, default=None):
-    if _blank(value) and default is not None:
+    if is_blank(value) and default is not None:
         return default
     if value not in options:
         raise AnalysisInputError(f"{what} must be one of {', '.join(map(str, options))}; got {value!r}")
@@ -103,7 +68,7 @@ def flag(value) -> bool:
 # --------------------------------------------------------------------------------------
 def space(value, ctx, what: str) -> SpaceChoice:
     """The space of a dropdown; the message says which control is empty or wrong."""
-    if _blank(value) or value == NONE:
+    if is_blank(value) or value == NONE:
         raise AnalysisInputError(f"choose the {what} (a group, a feature or the full space)")
     try:
         return resolve_space(value, ctx.meta, ctx.groups)
@@ -112,7 +77,7 @@ def space(value, ctx, what: str) -> SpaceChoice:
 
 
 def optional_space(value, ctx, what: str) -> SpaceChoice | None:
-    if _blank(value) or value == NONE:
+    if is_blank(value) or value == NONE:
         return None
     return space(value, ctx, what)
 
@@ -160,8 +125,8 @@ def time_entity(ctx, time, entity, *, need_time: bool, what: str, used=(),
                 where: str = "choose one here or set it on the Data page (Roles)") -> tuple[str | None, str | None]:
     """Validated time and entity column names (None when not set)."""
     columns = ctx.meta.get("columns", [])
-    time = None if _blank(time) or time == NONE else str(time)
-    entity = None if _blank(entity) or entity == NONE else str(entity)
+    time = None if is_blank(time) or time == NONE else str(time)
+    entity = None if is_blank(entity) or entity == NONE else str(entity)
     if time is None and need_time:
         raise AnalysisInputError(f"{what} needs a time column: {where}")
     for col, name in ((time, "time"), (entity, "entity")):
@@ -264,7 +229,7 @@ def one_series(df: pd.DataFrame, columns, *, time: str | None, entity: str | Non
     sub = df
     info: dict = {"entity_value": None, "trimmed": 0, "sorted_by": time}
     if entity is not None:
-        if _blank(entity_value):
+        if is_blank(entity_value):
             raise AnalysisInputError(f"the table has an entity column ({entity!r}); causality works on one series: "
                                      "choose one entity")
         sub = df[df[entity].astype(str) == str(entity_value)]
@@ -357,39 +322,7 @@ def pick(*candidates, valid) -> object:
     return None
 
 
-def _acceptable(value, valid) -> bool:
-    if value is None:
-        return False
-    if valid is None:
-        return True
-    if isinstance(value, list):
-        return all(v in valid for v in value)
-    return value in valid
-
-
-def resolve_controls(spec: dict, current: dict | None, last: dict | None, *, restore: bool,
-                     data_changed: bool) -> dict:
-    """The values of a page's controls.
-
-    ``spec``: name -> (default, valid values or None for "any value but None", depends on the
-    data). On mount (``restore``) the inputs of the last run are shown again when its spaces are
-    valid for this table; when the table changes, the data-dependent controls go back to their
-    defaults (an example's roles) and the others keep their values; otherwise (the groups were
-    edited, a run was started) every control keeps its value while it is still valid.
-    """
-    current, last = dict(current or {}), dict(last or {})
-    checked = [k for k, (_, valid, dep) in spec.items() if dep and valid is not None and k in last]
-    use_last = restore and bool(last) and bool(checked) and all(_acceptable(last[k], spec[k][1]) for k in checked)
-    out = {}
-    for key, (default, valid, dep) in spec.items():
-        candidates = []
-        if use_last and key in last:
-            candidates.append(last[key])
-        elif not ((restore or data_changed) and dep):
-            candidates.append(current.get(key))
-        candidates.append(default)
-        out[key] = next((c for c in candidates if _acceptable(c, valid)), None)
-    return out
+resolve_controls = resolve_values  # one copy: infoimb.web.fields.resolve_values
 
 
 __all__ = [
@@ -398,10 +331,3 @@ __all__ = [
     "pick", "real", "resolve_controls", "series_length", "space", "space_dict", "time_entity", "whole",
 ]
 
-
-def column_options(meta: dict | None, *, none_label: str | None = None) -> list[dict]:
-    """Dropdown options of every column of the table (``none_label``: a first "none" entry)."""
-    opts = [{"label": none_label, "value": NONE}] if none_label else []
-    for c in (meta or {}).get("columns", []):
-        opts.append({"label": str(c), "value": str(c)})
-    return opts

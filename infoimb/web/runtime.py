@@ -112,3 +112,27 @@ def warm_numba() -> float:
 
 def threading_layer() -> str | None:
     return _state.get("threading_layer")
+
+
+def session_meta(info) -> dict | None:
+    """The metadata of the table of this request's session, or None (``info``: the dataset
+    store; empty when nothing is loaded)."""
+    from .sessions import current_sid
+    from .store import InvalidSession
+
+    if not info:
+        return None
+    try:
+        return get_store().get_meta(current_sid())
+    except InvalidSession:
+        return None
+
+
+def session_frame():
+    """The table of this request's session, or None."""
+    from .sessions import current_sid
+
+    try:
+        return get_store().get_dataset(current_sid())
+    except Exception:  # noqa: BLE001 - no table: no entity values
+        return None

@@ -29,7 +29,7 @@ def navbar():
     pages = sorted(dash.page_registry.values(),
                    key=lambda p: (NAV_ORDER.index(p["path"]) if p["path"] in NAV_ORDER else 99, p.get("order") or 0))
     links = [dbc.NavItem(dbc.NavLink(p.get("name", p["path"]), href=p["relative_path"], active="exact",
-                                     id=f"nav-{p['module'].split('.')[-1]}"))
+                                     id=ids.nav_link(p["module"].split(".")[-1])))
              for p in pages if not p.get("hide_nav")]
     return dbc.Navbar(
         dbc.Container(

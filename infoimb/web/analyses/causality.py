@@ -15,7 +15,7 @@ import pandas as pd
 
 from ... import figures, verdicts
 from ...causality import causality_test
-from .. import ids
+from .. import fields, ids
 from ..context import AnalysisInputError
 from ..inputs import (
     column_info,
@@ -28,7 +28,6 @@ from ..inputs import (
     space,
     space_dict,
     time_entity,
-    whole,
 )
 from ..jobs.runner import Analysis, JobContext, settings_header
 
@@ -57,11 +56,8 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
         entity_value = str(entity_value)
     else:
         entity_value = None
-    tau = whole(inputs.get("tau"), "the lag τ", 1, None, default=1)
-    k = whole(inputs.get("k"), "the number of neighbours k", 1, None, default=5)
-    n_alpha = whole(inputs.get("n_alpha"), "the number of α values", 2, 500, default=50)
-    dim = whole(inputs.get("embed_dim"), "the embedding dimension", 1, 50, default=1)
-    delay = whole(inputs.get("embed_delay"), "the embedding delay", 1, 10_000, default=1) if dim > 1 else 1
+    tau, k, n_alpha, dim = (ANALYSIS.check(inputs, name) for name in ("tau", "k", "n_alpha", "embed_dim"))
+    delay = ANALYSIS.check(inputs, "embed_delay") if dim > 1 else 1
     # the longest the series can be: every row, or (one entity) at most one row per time value
     length = ctx.n_rows
     if entity is not None:
@@ -231,40 +227,38 @@ def render(record: dict):
                       table(list(rows[0]), rows, id=ids.CAU_TABLE)])]
 
 
-__all__ = ["ANALYSIS", "build_figures", "curves_frame", "prepare", "render", "run", "to_csv", "verdict_label"]
+__all__ = ["ANALYSIS", "FORM", "build_figures", "defaults", "entity_choice", "table_hint", "curves_frame", "prepare", "render", "run", "to_csv", "verdict_label"]
 
 
 # --------------------------------------------------------------------------------------
 # the page's controls (pure: tested without a browser)
 # --------------------------------------------------------------------------------------
-def control_values(meta: dict, client: dict | None, current: dict, *, restore: bool, data_changed: bool) -> dict:
-    """Options and values of the Causality page: cause and effect from the example's groups
-    (Rössler: X and Y), τ from its lag, time and entity from the Data page's roles."""
-    from ..inputs import NONE, default_pair, enabled_spaces, example_roles, resolve_controls
-    from ..jobs.runner import last_inputs
+def defaults(meta: dict, groups) -> dict:
+    """Cause and effect from the example's groups (Rössler: X and Y), τ from its lag, time
+    and entity from the Data page's roles."""
+    from ..inputs import NONE, default_pair, example_roles
 
-    groups = (client or {}).get("groups")
-    opts, enabled = enabled_spaces(meta, groups)
-    roles = example_roles(meta)
     cause, effect = default_pair(meta, groups)
     data_roles = meta.get("roles") or {}
-    columns = set(meta.get("columns", []))
-    spec = {
-        "cause": (cause, set(enabled), True),
-        "effect": (effect, set(enabled), True),
-        "conditioning": (NONE, set(enabled) | {NONE}, True),
-        "tau": (int(roles.get("lag") or 1), None, True),
-        "k": (5, None, False),
-        "n_alpha": (50, None, False),
-        "embed_dim": (1, None, False),
-        "embed_delay": (1, None, False),
-        "time": (data_roles.get("time") or NONE, columns | {NONE}, True),
-        "entity": (data_roles.get("entity") or NONE, columns | {NONE}, True),
-        "estimator": ("exact", {"exact", "subsampled"}, False),
-        "n_queries": (1000, None, False),
-    }
-    values = resolve_controls(spec, current, last_inputs(client, NAME), restore=restore, data_changed=data_changed)
-    return {"options": opts, "cond_options": [{"label": "none", "value": NONE}] + opts, **values}
+    return {"cause": cause, "effect": effect, "conditioning": NONE,
+            "tau": int(example_roles(meta).get("lag") or 1),
+            "time": data_roles.get("time") or NONE, "entity": data_roles.get("entity") or NONE}
+
+
+def table_hint(meta: dict, time, entity) -> str:
+    """The line under the inputs: the table, its order, and whether an entity must be chosen
+    (it follows the time and entity controls: the page's own callback shows it)."""
+    from ..inputs import NONE
+
+    text = f"{meta['filename']}: {meta['n_rows']} rows. "
+    if time and time != NONE:
+        text += f"Sorted by {time}. "
+    else:
+        text += "No time column: the rows are taken in the table's order. "
+    if entity and entity != NONE:
+        text += (f"The table holds several series ({entity}); the imbalance gain compares the present and "
+                 "future of one series, so pick one entity.")
+    return text
 
 
 def entity_choice(values: list[str], current, last) -> str | None:
@@ -276,18 +270,39 @@ def entity_choice(values: list[str], current, last) -> str | None:
 
 
 
-def controls(meta: dict, client, current: dict, *, restore: bool, data_changed: bool) -> dict:
-    """The page's control values and options (see ``Analysis.controls``; the hint follows the
-    time and entity columns, in the page)."""
-    from ..inputs import column_options
+FORM = (
+    fields.SpaceField("cause", ids.CAU_CAUSE, "Putative cause X", first=True),
+    fields.SpaceField("effect", ids.CAU_EFFECT, "Effect Y"),
+    fields.SpaceField("conditioning", ids.CAU_COND, "Condition on Z (optional)", placeholder="none",
+                      none_label="none"),
+    fields.Row(fields.IntField("tau", ids.CAU_TAU, "τ", 1, low=1, suffix="rows", data=True, width=7,
+                               what="the lag τ"),
+               fields.IntField("k", ids.CAU_K, "k", 5, low=1, width=5, what="the number of neighbours k")),
+    fields.Note("Rows must be one series in time order."),
+    fields.Row(fields.ColumnField("time", ids.CAU_TIME, "Time column", placeholder="none", none_label="none"),
+               fields.ColumnField("entity", ids.CAU_ENTITY, "Entity column", placeholder="none", none_label="none")),
+    fields.Block(ids.CAU_ENTITY_VALUE_WRAP,
+                 fields.DropdownField("entity_value", ids.CAU_ENTITY_VALUE, "Entity (one series)", sync=False,
+                                      placeholder="the entity to analyse")),
+    fields.HINT,
+    fields.RUN,
+    fields.RULE,
+    fields.Subhead("Options"),
+    fields.IntField("n_alpha", ids.CAU_NALPHA, "α values", 50, low=2, high=500, what="the number of α values"),
+    fields.Note("Time-delay embedding (dimension 1 = none)", small=True),
+    fields.Row(fields.IntField("embed_dim", ids.CAU_DIM, "dim", 1, low=1, high=50, what="the embedding dimension"),
+               fields.IntField("embed_delay", ids.CAU_DELAY, "delay", 1, low=1, high=10_000,
+                               what="the embedding delay")),
+    *fields.estimator_fields(ids.CAU_ESTIMATOR, ids.CAU_NQ),
+)
 
-    v = control_values(meta, client, current, restore=restore, data_changed=data_changed)
-    return {"values": v, "hint": None,
-            "options": {"cause": v["options"], "effect": v["options"], "cond": v["cond_options"],
-                        "time": column_options(meta, none_label="none"),
-                        "entity": column_options(meta, none_label="none")}}
-
-#: the declaration the card and the job runner use
-ANALYSIS = Analysis(name=NAME, title="Causality (imbalance gain)", prepare=prepare, run=run, to_csv=to_csv, version=1,
-                    render=render, controls=controls, run_label='Test',
-                    empty_text='Choose a putative cause X and effect Y and press Test.')
+#: the declaration the card and the job runner use (the hint follows the time and entity
+#: controls: ``pages/causality.py`` shows it, with the entity values)
+ANALYSIS = Analysis(
+    name=NAME, title="Causality (imbalance gain)", prepare=prepare, run=run, to_csv=to_csv, version=1,
+    render=render, run_label="Test", empty_text="Choose a putative cause X and effect Y and press Test.",
+    form=FORM, defaults=defaults, hint_id=ids.CAU_HINT,
+    section="Cause, effect, lag", step="C", heading="Causality", page_class="causality-page",
+    intro="Does X's present help to predict Y's future beyond Y's own present? Δ((α·X₀, Y₀) → Y_τ) against α, "
+          "both ways.",
+)

@@ -15,10 +15,11 @@ from ... import figures
 from ..._validation import FEATURE_METRICS
 from ...imbalance import imbalance_pair, rank_samples
 from ...verdicts import RELATION_TEXT
+from .. import fields
 from .. import ids
 from ..context import AnalysisInputError, FULL, space_options, check_spaces, clean_groups, feature_columns, prepare_frame, resolve_space
 from ..inputs import n_queries_of, one_of, whole
-from ..jobs.runner import Analysis, JobContext, last_inputs, settings_header
+from ..jobs.runner import Analysis, JobContext, settings_header
 
 NAME = "compare"
 METRICS = FEATURE_METRICS  # the metrics a page offers (one list, in infoimb._validation)
@@ -278,59 +279,54 @@ def render(record: dict):
     return blocks
 
 
-__all__ = ["ANALYSIS", "EXTRAS", "FULL", "METRICS", "build_figures", "prepare", "render", "run", "summary", "to_csv"]
+__all__ = ["ANALYSIS", "EXTRAS", "FORM", "FULL", "METRICS", "build_figures", "defaults", "prepare", "render", "run",
+           "summary", "to_csv"]
 
 
-
-# ---- the page's controls ------------------------------------------------------------
-def choices(meta, groups) -> tuple[list, str | None, str | None]:
-    """Space options and sensible defaults: B = the full space, A = the first group (or else
+# ---- the page's inputs ---------------------------------------------------------------
+def defaults(meta: dict, groups) -> dict:
+    """The spaces a comparison starts with: B = the full space, A = the first group (or else
     feature) that is not the full space itself."""
-    opts = space_options(meta, groups)
-    enabled = [o["value"] for o in opts if not o.get("disabled")]
-    default_b = FULL if FULL in enabled else None
+    enabled = [o["value"] for o in space_options(meta, groups) if not o.get("disabled")]
     full = set(feature_columns(meta))
     by_name = {f"group:{g['name']}": set(g["columns"]) for g in clean_groups(groups)}
     candidates = [v for v in enabled if v.startswith("group:") and by_name.get(v) != full] + \
         [v for v in enabled if v.startswith("col:")]
-    default_a = candidates[0] if candidates else None
-    return opts, default_a, default_b
+    return {"a": candidates[0] if candidates else None, "b": FULL if FULL in enabled else None}
 
 
-def control_values(meta, client, current: dict, restore: bool) -> dict:
-    """The values of the page's controls: on mount (``restore``) those of the last run when
-    still valid; later the current ones while valid; else sensible defaults."""
-    opts, da, db = choices(meta, (client or {}).get("groups"))
-    valid = {o["value"] for o in opts if not o.get("disabled")}
-    last = last_inputs(client, NAME) if restore else {}
-    out = {}
-    for key, default in (("a", da), ("b", db)):
-        for candidate in (last.get(key), current.get(key), default):
-            if candidate in valid:
-                out[key] = candidate
-                break
-        else:
-            out[key] = None
-    if out["a"] == out["b"]:
-        out["a"] = da if da != out["b"] else next((v for v in valid if v != out["b"]), None)
-    for key in ("k", "metric", "estimator", "n_queries", "extras"):
-        out[key] = last[key] if key in last and last[key] is not None else current.get(key)
-    if out["metric"] not in METRICS:
-        out["metric"] = "euclidean"
-    if out["estimator"] not in ("exact", "subsampled"):
-        out["estimator"] = "exact"
-    out["extras"] = [e for e in (out["extras"] or []) if e in EXTRAS]
-    return {"options": opts, **out}
+def finish(values: dict, meta: dict, groups) -> dict:
+    """A and B never start as the same space."""
+    if values["a"] is not None and values["a"] == values["b"]:
+        da = defaults(meta, groups)["a"]
+        valid = [o["value"] for o in space_options(meta, groups) if not o.get("disabled")]
+        values = dict(values, a=da if da != values["b"] else next((v for v in valid if v != values["b"]), None))
+    return values
 
 
+def hint(meta: dict) -> str:
+    return f"{meta['filename']}: {meta['n_rows']} points"
 
-def controls(meta: dict, client, current: dict, *, restore: bool, data_changed: bool) -> dict:
-    """The page's control values, options and hint (see ``Analysis.controls``)."""
-    v = control_values(meta, client, current, restore)
-    return {"values": v, "options": {"a": v["options"], "b": v["options"]},
-            "hint": f"{meta['filename']}: {meta['n_rows']} points"}
+
+_SPACE = "a group, a feature or the full space"
+FORM = (
+    fields.SpaceField("a", ids.CMP_A, "Space A", placeholder=_SPACE, first=True),
+    fields.SpaceField("b", ids.CMP_B, "Space B", placeholder=_SPACE),
+    fields.HINT,
+    fields.RUN,
+    fields.RULE,
+    fields.Subhead("Options"),
+    fields.Row(fields.IntField("k", ids.CMP_K, "k", 1, low=1, width=5, what="the number of neighbours k"),
+          fields.ChoiceField("metric", ids.CMP_METRIC, "metric", "euclidean", choices={m: m for m in METRICS}, width=7)),
+    *fields.estimator_fields(ids.CMP_ESTIMATOR, ids.CMP_NQ),
+    fields.FlagField("extras", ids.CMP_EXTRA, "plane", options_={k: "plane: add " + v for k, v in EXTRAS.items()}),
+)
 
 #: the declaration the card and the job runner use
-ANALYSIS = Analysis(name=NAME, title="Compare two spaces", prepare=prepare, run=run, to_csv=to_csv, version=1,
-                    render=render, controls=controls, run_label='Compare',
-                    empty_text='Choose spaces A and B and press Compare.')
+ANALYSIS = Analysis(
+    name=NAME, title="Compare two spaces", prepare=prepare, run=run, to_csv=to_csv, version=1, render=render,
+    run_label="Compare", empty_text="Choose spaces A and B and press Compare.",
+    form=FORM, defaults=defaults, finish=finish, hint=hint, hint_id=ids.CMP_HINT, restore_each=True,
+    section="Two spaces", step="A", heading="Compare two spaces", page_class="compare-page",
+    intro="Δ(A → B) is small when each point's nearest neighbour in A is also close in B: A predicts B.",
+)

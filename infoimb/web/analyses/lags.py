@@ -16,7 +16,7 @@ import pandas as pd
 
 from ... import figures, verdicts
 from ...lags import lag_scan, select_lagged
-from .. import ids
+from .. import fields, ids
 from ..context import AnalysisInputError
 from ..inputs import check_lag, flag, k_of, n_queries_of, no_overlap, panel_frame, space, space_dict, time_entity, whole
 from ..jobs.runner import Analysis, JobContext, settings_header
@@ -40,8 +40,8 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
     if set(source.columns) == set(target.columns):
         raise AnalysisInputError(f"the source and target are the same columns ({source.label}): choose two "
                                  "different groups")
-    lag_min = whole(inputs.get("lag_min"), "the smallest lag", -10_000, 10_000, default=-5)
-    lag_max = whole(inputs.get("lag_max"), "the largest lag", -10_000, 10_000, default=5)
+    lag_min = ANALYSIS.check(inputs, "lag_min")
+    lag_max = ANALYSIS.check(inputs, "lag_max")
     if lag_min > lag_max:
         raise AnalysisInputError(f"the smallest lag ({lag_min}) is larger than the largest ({lag_max})")
     if lag_max - lag_min + 1 > MAX_LAGS:
@@ -259,47 +259,24 @@ def render(record: dict):
     return blocks
 
 
-__all__ = ["ANALYSIS", "BEST", "build_figures", "prepare", "render", "run", "scan_frame", "selection_rows",
+__all__ = ["ANALYSIS", "BEST", "FORM", "build_figures", "defaults", "hint", "prepare", "render", "run", "scan_frame", "selection_rows",
            "to_csv"]
 
 
 # --------------------------------------------------------------------------------------
 # the page's controls (pure: tested without a browser)
 # --------------------------------------------------------------------------------------
-def control_values(meta: dict, client: dict | None, current: dict, *, restore: bool, data_changed: bool) -> dict:
-    """Options and values of the Time lags page: source and target from the example's roles
-    (policy panel: policies → epidemic_state), time and entity from the Data page's roles,
-    lags −L … L around the example's lag."""
-    from ..inputs import NONE, default_pair, enabled_spaces, example_roles, resolve_controls
-    from ..jobs.runner import last_inputs
+def defaults(meta: dict, groups) -> dict:
+    """Source and target from an example's roles (policy panel: policies → epidemic_state),
+    time and entity from the Data page's roles, lags −L … L around the example's lag."""
+    from ..inputs import NONE, default_pair, example_roles
 
-    groups = (client or {}).get("groups")
-    opts, enabled = enabled_spaces(meta, groups)
     roles = example_roles(meta)
     source, target = default_pair(meta, groups)
     data_roles = meta.get("roles") or {}
-    columns = set(meta.get("columns", []))
     reach = max(5, int(roles.get("lag") or 0) + 3)
-    spec = {
-        "source": (source, set(enabled), True),
-        "target": (target, set(enabled), True),
-        "lag_min": (-reach, None, True),
-        "lag_max": (reach, None, True),
-        "time": (data_roles.get("time"), columns, True),
-        "entity": (data_roles.get("entity") or NONE, columns | {NONE}, True),
-        "k": (1, None, False),
-        "estimator": ("exact", {"exact", "subsampled"}, False),
-        "n_queries": (1000, None, False),
-        "select": (["on"], {"on"}, False),
-        "candidates": (source, set(enabled), True),
-        "sel_lag": (None, None, True),
-        "sel_max": (8, None, False),
-    }
-    values = resolve_controls(spec, current, last_inputs(client, NAME), restore=restore, data_changed=data_changed)
-    if values["select"] is None:
-        values["select"] = []
-    return {"options": opts, **values}
-
+    return {"source": source, "target": target, "lag_min": -reach, "lag_max": reach,
+            "time": data_roles.get("time"), "entity": data_roles.get("entity") or NONE, "candidates": source}
 
 
 def hint(meta: dict) -> str:
@@ -310,16 +287,39 @@ def hint(meta: dict) -> str:
     return text + " A lag counts steps of the time column (a week for weekly dates)."
 
 
-def controls(meta: dict, client, current: dict, *, restore: bool, data_changed: bool) -> dict:
-    """The page's control values, options and hint (see ``Analysis.controls``)."""
-    from ..inputs import column_options
-
-    v = control_values(meta, client, current, restore=restore, data_changed=data_changed)
-    return {"values": v, "hint": hint(meta),
-            "options": {"source": v["options"], "target": v["options"], "candidates": v["options"],
-                        "time": column_options(meta), "entity": column_options(meta, none_label="none")}}
+FORM = (
+    fields.SpaceField("source", ids.LAG_SOURCE, "Source (at time t)", first=True),
+    fields.SpaceField("target", ids.LAG_TARGET, "Target (at time t + δ)"),
+    fields.Subhead("Lags δ"),
+    fields.Row(fields.IntField("lag_min", ids.LAG_MIN, "from", -5, low=-10_000, high=10_000, data=True,
+                               what="the smallest lag"),
+               fields.IntField("lag_max", ids.LAG_MAX, "to", 5, low=-10_000, high=10_000, data=True,
+                               what="the largest lag")),
+    fields.Row(fields.ColumnField("time", ids.LAG_TIME, "Time column", placeholder="time"),
+               fields.ColumnField("entity", ids.LAG_ENTITY, "Entity column", placeholder="none", none_label="none")),
+    fields.HINT,
+    fields.RUN,
+    fields.RULE,
+    fields.Subhead("Options"),
+    fields.IntField("k", ids.LAG_K, "k", 1, low=1, what="the number of neighbours k"),
+    *fields.estimator_fields(ids.LAG_ESTIMATOR, ids.LAG_NQ),
+    fields.RULE,
+    fields.FlagField("select", ids.LAG_SELECT, "selection", default=("on",), switch=True,
+                     options_={"on": "Selection with a lagged target"},
+                     help="Greedy selection of the candidates at t against the target at t + δ (with a dummy "
+                          "noise feature); δ empty = the best lag of the scan."),
+    fields.SpaceField("candidates", ids.LAG_CANDIDATES, "Candidate features", placeholder="candidate features"),
+    fields.Row(fields.IntField("sel_lag", ids.LAG_SEL_LAG, "δ", None, low=-10_000, high=10_000, optional=True,
+                               placeholder="best", data=True, what="the lag δ of the selection"),
+               fields.IntField("sel_max", ids.LAG_SEL_MAX, "max d", 8, low=1, what="max features of the selection")),
+)
 
 #: the declaration the card and the job runner use
-ANALYSIS = Analysis(name=NAME, title="Time lags", prepare=prepare, run=run, to_csv=to_csv, version=1,
-                    render=render, controls=controls, run_label='Scan lags',
-                    empty_text='Choose a source, a target and the time column, and press Scan lags.')
+ANALYSIS = Analysis(
+    name=NAME, title="Time lags", prepare=prepare, run=run, to_csv=to_csv, version=1, render=render,
+    run_label="Scan lags", empty_text="Choose a source, a target and the time column, and press Scan lags.",
+    form=FORM, defaults=defaults, hint=hint, hint_id=ids.LAG_HINT,
+    section="Source, target, time", step="L", page_class="lags-page",
+    intro="Pairs (source at t, target at t + δ) within each entity: a source that acts on the target predicts its "
+          "future better than its past.",
+)

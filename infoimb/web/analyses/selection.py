@@ -17,7 +17,7 @@ import pandas as pd
 from ... import figures
 from ...lags import select_lagged
 from ...selection import expected_evaluations, n_subsets, select_features
-from .. import ids
+from .. import fields, ids
 from ..context import AnalysisInputError, prepare_frame
 from ..inputs import (
     check_lag,
@@ -67,15 +67,15 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
     n = ctx.n_rows
     method = one_of(inputs.get("method"), "method", tuple(METHODS), "greedy")
     criterion = one_of(inputs.get("criterion"), "criterion", tuple(CRITERIA), "a_to_b")
-    n_best = whole(inputs.get("n_best"), "beam width n_best", 1, 1000, default=10) if method == "beam" else None
+    n_best = ANALYSIS.check(inputs, "n_best") if method == "beam" else None
     dummy = flag(inputs.get("dummy"))
     n_features = len(cand.columns) + int(dummy)
     default_max = min(n_features, 3) if method == "exhaustive" else min(n_features, 8)
     max_features = min(whole(inputs.get("max_features"), "max features", 1, None, default=default_max), n_features)
     k = k_of(inputs.get("k"), n)
     n_queries = n_queries_of(inputs, n)
-    n_random = whole(inputs.get("n_random"), "random subsets per size", 0, MAX_RANDOM, default=0)
-    lag = whole(inputs.get("lag"), "target lag δ", -10_000, 10_000, default=0)
+    n_random = ANALYSIS.check(inputs, "n_random")
+    lag = ANALYSIS.check(inputs, "lag")
     time = entity = None
     if lag != 0:
         if target is None:
@@ -334,48 +334,28 @@ def render(record: dict):
     ]
 
 
-__all__ = ["ANALYSIS", "CRITERIA", "METHODS", "build_figures", "evaluations", "prepare", "render", "run",
+__all__ = ["ANALYSIS", "CRITERIA", "FORM", "METHODS", "build_figures", "defaults", "evaluations", "hint", "prepare",
+           "render", "run",
            "steps_frame", "summary", "table_rows", "to_csv"]
 
 
 # --------------------------------------------------------------------------------------
 # the page's controls (pure: tested without a browser)
 # --------------------------------------------------------------------------------------
-def control_values(meta: dict, client: dict | None, current: dict, *, restore: bool, data_changed: bool) -> dict:
-    """Options and values of the Select page's controls: an example's target and lag (policy
+def defaults(meta: dict, groups) -> dict:
+    """The spaces and lag a selection starts with: an example's target and lag (policy
     panel: policies → epidemic_state at t+2), else compression of the full space."""
     from ..context import FULL
-    from ..inputs import NONE, default_pair, enabled_spaces, example_roles, resolve_controls
-    from ..jobs.runner import last_inputs
+    from ..inputs import NONE, default_pair, enabled_spaces, example_roles
 
-    groups = (client or {}).get("groups")
-    opts, enabled = enabled_spaces(meta, groups)
+    _, enabled = enabled_spaces(meta, groups)
     roles = example_roles(meta)
     cand, target = default_pair(meta, groups)
     if not (roles.get("target") and target == f"group:{roles['target']}"):
         cand, target = (FULL if FULL in enabled else (enabled[0] if enabled else None)), NONE
     has_time = bool((meta.get("roles") or {}).get("time"))
     lag = int(roles.get("lag") or 0) if target != NONE and has_time else 0
-    spec = {
-        "candidates": (cand, set(enabled), True),
-        "target": (target, set(enabled) | {NONE}, True),
-        "lag": (lag, None, True),
-        "method": ("greedy", set(METHODS), False),
-        "n_best": (10, None, False),
-        "max_features": (8, None, False),
-        "criterion": ("a_to_b", set(CRITERIA), False),
-        "k": (1, None, False),
-        "estimator": ("exact", {"exact", "subsampled"}, False),
-        "n_queries": (1000, None, False),
-        "n_random": (0, None, False),
-        "dummy": (["dummy"], {"dummy"}, False),
-    }
-    values = resolve_controls(spec, current, last_inputs(client, NAME), restore=restore, data_changed=data_changed)
-    if values["dummy"] is None:
-        values["dummy"] = []
-    return {"options": opts, "target_options": [{"label": "No target: compression (all candidates)",
-                                                 "value": NONE}] + opts, **values}
-
+    return {"candidates": cand, "target": target, "lag": lag}
 
 
 def hint(meta: dict) -> str:
@@ -389,12 +369,40 @@ def hint(meta: dict) -> str:
     return text
 
 
-def controls(meta: dict, client, current: dict, *, restore: bool, data_changed: bool) -> dict:
-    """The page's control values, options and hint (see ``Analysis.controls``)."""
-    v = control_values(meta, client, current, restore=restore, data_changed=data_changed)
-    return {"values": v, "options": {"candidates": v["options"], "target": v["target_options"]}, "hint": hint(meta)}
+FORM = (
+    fields.SpaceField("candidates", ids.SEL_CANDIDATES, "Candidate features", first=True,
+                      placeholder="a group of candidate features"),
+    fields.SpaceField("target", ids.SEL_TARGET, "Target", placeholder="a group, a feature, or none",
+                      none_label="No target: compression (all candidates)"),
+    fields.IntField("lag", ids.SEL_LAG, "target lag", 0, low=-10_000, high=10_000, prefix="target at t +",
+                    suffix="steps", data=True, what="target lag δ"),
+    fields.HINT,
+    fields.RUN,
+    fields.RULE,
+    fields.Subhead("Search"),
+    fields.ChoiceField("method", ids.SEL_METHOD, "method", "greedy", choices=METHODS),
+    fields.Row(fields.IntField("max_features", ids.SEL_MAX, "max d", 8, low=1, what="max features"),
+               fields.IntField("n_best", ids.SEL_NBEST, "beam n", 10, low=1, high=1000, what="beam width n_best")),
+    fields.ChoiceField("criterion", ids.SEL_CRITERION, "criterion", "a_to_b", choices=CRITERIA, radio=True),
+    fields.RULE,
+    fields.Subhead("Options"),
+    fields.IntField("k", ids.SEL_K, "k", 1, low=1, what="the number of neighbours k"),
+    *fields.estimator_fields(ids.SEL_ESTIMATOR, ids.SEL_NQ),
+    fields.RULE,
+    fields.Subhead("Baselines"),
+    fields.IntField("n_random", ids.SEL_RANDOM, "random subsets", 0, low=0, high=MAX_RANDOM, suffix="per size",
+                    what="random subsets per size"),
+    fields.FlagField("dummy", ids.SEL_DUMMY, "dummy", default=("dummy",),
+                     options_={"dummy": "add a dummy noise feature (must never be chosen)"}),
+)
 
 #: the declaration the card and the job runner use
-ANALYSIS = Analysis(name=NAME, title="Select features", prepare=prepare, run=run, to_csv=to_csv, version=1,
-                    render=render, controls=controls, run_label='Select',
-                    empty_text='Choose the candidate features and a target (or none, for compression) and press Select.')
+ANALYSIS = Analysis(
+    name=NAME, title="Select features", prepare=prepare, run=run, to_csv=to_csv, version=1, render=render,
+    run_label="Select",
+    empty_text="Choose the candidate features and a target (or none, for compression) and press Select.",
+    form=FORM, defaults=defaults, hint=hint, hint_id=ids.SEL_HINT,
+    section="Features and target", step="S", page_class="select-page",
+    intro="The subset S of the candidates whose neighbours best predict the target's: Δ(S → target) against "
+          "the number of features.",
+)

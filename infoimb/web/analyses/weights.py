@@ -12,9 +12,9 @@ import pandas as pd
 
 from ... import figures
 from ...weights import optimize_weights
-from .. import ids
+from .. import fields, ids
 from ..context import AnalysisInputError, prepare_frame
-from ..inputs import k_of, n_queries_of, one_of, periodic_of, real, space, space_dict, whole
+from ..inputs import k_of, n_queries_of, one_of, periodic_of, space, space_dict
 from ..jobs.runner import Analysis, JobContext, settings_header
 
 NAME = "scales"
@@ -44,8 +44,8 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
     n = ctx.n_rows
     k = k_of(inputs.get("k"), n)
     n_queries = n_queries_of(inputs, n)
-    n_iter = whole(inputs.get("n_iter"), "iterations", 1, 5000, default=200) if method == "dii" else None
-    l1 = real(inputs.get("l1"), "L1", 0.0, 10.0, default=0.0) if method == "dii" else 0.0
+    n_iter = ANALYSIS.check(inputs, "n_iter") if method == "dii" else None
+    l1 = ANALYSIS.check(inputs, "l1") if method == "dii" else 0.0
     limit = min(MAX_GRID, ctx.settings.max_subsets) if ctx.settings is not None else MAX_GRID
     if method == "grid":
         total = GRID_SCALES ** (d - 1)
@@ -175,7 +175,7 @@ def render(record: dict):
                       table(list(rows[0]), rows, id=ids.SCL_TABLE, max_height=320)])]
 
 
-__all__ = ["ANALYSIS", "METHODS", "build_figures", "prepare", "render", "run", "to_csv", "weights_frame"]
+__all__ = ["ANALYSIS", "FORM", "METHODS", "build_figures", "default_spaces", "defaults", "hint", "prepare", "render", "run", "to_csv", "weights_frame"]
 
 
 # --------------------------------------------------------------------------------------
@@ -201,35 +201,38 @@ def default_spaces(meta: dict, groups) -> tuple[str | None, str | None]:
     return a, b
 
 
-def control_values(meta: dict, client: dict | None, current: dict, *, restore: bool, data_changed: bool) -> dict:
-    from ..inputs import enabled_spaces, resolve_controls
-    from ..jobs.runner import last_inputs
-
-    groups = (client or {}).get("groups")
-    opts, enabled = enabled_spaces(meta, groups)
+def defaults(meta: dict, groups) -> dict:
     a, b = default_spaces(meta, groups)
-    spec = {
-        "a": (a, set(enabled), True),
-        "b": (b, set(enabled), True),
-        "method": ("dii", set(METHODS), False),
-        "k": (1, None, False),
-        "n_iter": (200, None, False),
-        "l1": (0, None, False),
-        "estimator": ("exact", {"exact", "subsampled"}, False),
-        "n_queries": (1000, None, False),
-    }
-    values = resolve_controls(spec, current, last_inputs(client, NAME), restore=restore, data_changed=data_changed)
-    return {"options": opts, **values}
+    return {"a": a, "b": b}
 
 
+def hint(meta: dict) -> str:
+    return f"{meta['filename']}: {meta['n_rows']} points"
 
-def controls(meta: dict, client, current: dict, *, restore: bool, data_changed: bool) -> dict:
-    """The page's control values, options and hint (see ``Analysis.controls``)."""
-    v = control_values(meta, client, current, restore=restore, data_changed=data_changed)
-    return {"values": v, "options": {"a": v["options"], "b": v["options"]},
-            "hint": f"{meta['filename']}: {meta['n_rows']} points"}
+
+FORM = (
+    fields.SpaceField("a", ids.SCL_A, "A: the features to weight", first=True,
+                      placeholder="a group of two or more features"),
+    fields.SpaceField("b", ids.SCL_B, "B: the space to predict"),
+    fields.HINT,
+    fields.RUN,
+    fields.RULE,
+    fields.Subhead("Method"),
+    fields.ChoiceField("method", ids.SCL_METHOD, "method", "dii", choices=METHODS),
+    fields.Row(fields.IntField("k", ids.SCL_K, "k", 1, low=1, width=5, what="the number of neighbours k"),
+               fields.IntField("n_iter", ids.SCL_ITER, "DII steps", 200, low=1, high=5000, width=7,
+                               what="iterations")),
+    fields.RealField("l1", ids.SCL_L1, "DII L1", 0, low=0.0, high=10.0, what="L1",
+                     help="L1 > 0 pushes useless weights to exactly 0 (try 0.01–0.5)."),
+    *fields.estimator_fields(ids.SCL_ESTIMATOR, ids.SCL_NQ),
+)
 
 #: the declaration the card and the job runner use
-ANALYSIS = Analysis(name=NAME, title="Scales of features", prepare=prepare, run=run, to_csv=to_csv, version=1,
-                    render=render, controls=controls, run_label='Optimise',
-                    empty_text='Choose the features to weight (A) and the target space (B) and press Optimise.')
+ANALYSIS = Analysis(
+    name=NAME, title="Scales of features", prepare=prepare, run=run, to_csv=to_csv, version=1, render=render,
+    run_label="Optimise", empty_text="Choose the features to weight (A) and the target space (B) and press Optimise.",
+    form=FORM, defaults=defaults, hint=hint, hint_id=ids.SCL_HINT,
+    section="Spaces", step="W", page_class="scales-page",
+    intro="Features in different units have no common scale: the weights of A's features that minimise "
+          "Δ(weighted A → B).",
+)

@@ -1,5 +1,7 @@
-"""Analyses as background jobs: :mod:`.runner` (no Dash: memo, slots, progress, time limit),
-:mod:`.queue` (the server-wide job cap) and :mod:`.card` (the Dash card and its callbacks)."""
+"""Analyses and data loads as background jobs: :mod:`.runner` (no Dash: memo, slots, progress,
+time limit; ``run_job`` for an analysis, ``run_load`` for a table), :mod:`.queue` (the
+server-wide job cap), :mod:`.card` (the Dash card of an analysis and its callbacks) and
+:mod:`.loader` (the Data page's load job and its callbacks)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from .runner import (
     prepare_job,
     record_to_csv,
     run_job,
+    run_load,
     sentence,
     settings_header,
 )
@@ -35,6 +38,7 @@ __all__ = [
     "prepare_job",
     "record_to_csv",
     "run_job",
+    "run_load",
     "sentence",
     "settings_header",
 ]

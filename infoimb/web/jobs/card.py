@@ -1,8 +1,10 @@
-"""The Dash card of an analysis: Run / Cancel / progress / results / downloads.
+"""The Dash card of an analysis: its controls, Run / Cancel / progress / results / downloads.
 
-:class:`AnalysisCard` builds the layout of the standard card from an
-:class:`~infoimb.web.jobs.runner.Analysis` and the page's controls, and registers its
-callbacks explicitly with :meth:`AnalysisCard.register_callbacks` (``app.create_app`` calls it
+:class:`AnalysisCard` builds the whole page of an :class:`~infoimb.web.jobs.runner.Analysis`
+from its declaration: the controls of its ``form`` (:mod:`infoimb.web.fields`: each field's
+control with its help text, the States packed into a run, the settings sync of options,
+defaults and the last run's inputs), the Run / Cancel / progress block and the results; it
+registers its callbacks explicitly with :meth:`AnalysisCard.register_callbacks` (``app.create_app`` calls it
 once per card): the background job (``running`` disables Run and enables Cancel, ``progress``
 feeds the bar, ``cancel`` stops the job), the display (memo lookup whenever an input changes)
 and the downloads. The job's result, running flag and progress live in *app-level* stores
@@ -28,6 +30,7 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 from .. import ids
 from ..config import Settings
 from ..store import InvalidSession, SessionStore, dumps
+from ..ui import section
 from .runner import Analysis, check_job, get_analysis, lookup, record_to_csv, run_job, sentence
 
 log = logging.getLogger(__name__)
@@ -117,37 +120,32 @@ def progress_callback(app_or_dash, name: str) -> None:
 
 
 class AnalysisCard:
-    """The standard Run / Cancel / progress / results card of one analysis.
+    """The standard page of one analysis: its inputs, Run / Cancel / progress, the results.
 
     Parameters
     ----------
     analysis : Analysis or str
-        The declaration (:mod:`infoimb.web.analyses`), or its name.
-    state : dict name -> dash.State
-        The page's controls; their values are the ``inputs`` of ``prepare``.
-    options : dict name -> component id, optional
-        The dropdowns whose options the analysis's ``controls`` fills from the session's table.
-    hint : component id, optional
-        Where the analysis's hint about the table goes.
-    synced : names, optional
-        The controls whose values follow the table and the last run (default: all of ``state``).
+        The declaration (:mod:`infoimb.web.analyses`), or its name. Its ``form`` gives the
+        controls (:mod:`infoimb.web.fields`): their layout, the States packed into a run, the
+        dropdowns whose options follow the session's table, and the settings sync.
     get_store, get_settings : callables, optional
         Return the app's SessionStore and Settings (default: :mod:`infoimb.web.runtime`).
 
     Nothing is registered by the constructor; ``create_app`` calls :meth:`register_callbacks`.
     """
 
-    def __init__(self, analysis: Analysis | str, *, state: dict, options: dict | None = None, hint=None,
-                 synced=None, get_store: Callable[[], SessionStore] | None = None,
+    def __init__(self, analysis: Analysis | str, *, get_store: Callable[[], SessionStore] | None = None,
                  get_settings: Callable[[], Settings] | None = None):
         from .. import runtime
 
         self.analysis = get_analysis(analysis)
         self.name = self.analysis.name
-        self.state = dict(state)
-        self.options = dict(options or {})
-        self.hint = hint
-        self.synced = tuple(synced) if synced is not None else tuple(self.state)
+        fields = self.analysis.fields
+        self.state = {f.name: State(f.id, "value") for f in fields}
+        self.synced = tuple(f.name for f in fields if f.sync)
+        self.options = {f.name: f.id for f in fields if f.sync and f.has_options}
+        self.hint_id = self.analysis.hint_id
+        self.hint = self.analysis.hint_id if self.analysis.hint is not None else None  # the sync's output
         self.get_store = get_store or runtime.get_store
         self.get_settings = get_settings or runtime.get_settings
 
@@ -163,6 +161,47 @@ class AnalysisCard:
         return self.analysis.render(record)
 
     # ---- layout ---------------------------------------------------------------------
+    def layout(self, **_):
+        """The whole page: the analysis's form on the left, the results on the right."""
+        a = self.analysis
+        return dbc.Row([
+            dbc.Col(section(a.section, self.form(a.form), step=a.step, class_name="controls-card"), lg=3,
+                    className="controls-col"),
+            dbc.Col(html.Div([
+                html.Div([html.H4(a.heading or a.title, className="page-title mb-0"),
+                          html.Span(a.intro, className="text-muted small ms-3")],
+                         className="d-flex align-items-baseline flex-wrap mb-2"),
+                self.results(),
+            ]), lg=9),
+        ], className=f"g-3 {a.page_class}".strip())
+
+    def form(self, items) -> list:
+        """Dash components for form items (fields and layout items of :mod:`infoimb.web.fields`)."""
+        from .. import fields
+
+        out = []
+        for item in items:
+            if isinstance(item, fields.Field):
+                out.append(item.control())
+            elif item is fields.RUN:
+                out.append(self.controls())
+            elif item is fields.HINT:
+                out.append(html.Div(id=self.hint_id, className="form-text mb-2"))
+            elif item is fields.RULE:
+                out.append(html.Hr())
+            elif isinstance(item, fields.Subhead):
+                out.append(html.Div(item.text, className="fw-semibold mb-1 mt-2"))
+            elif isinstance(item, fields.Note):
+                out.append(html.Div(item.text, className="small mt-2" if item.small else "form-text"))
+            elif isinstance(item, fields.Row):
+                out.append(dbc.Row([dbc.Col(self.form([f]), width=getattr(f, "width", None) or 12 // len(item.items))
+                                    for f in item.items], className="g-2 mt-1"))
+            elif isinstance(item, fields.Block):
+                out.append(html.Div(self.form(item.items), id=item.id))
+            else:
+                raise TypeError(f"{self.name}: unknown form item {item!r}")
+        return out
+
     def controls(self):
         """Run and Cancel buttons, the progress bar and the status line."""
         n = self.name
@@ -314,7 +353,7 @@ class AnalysisCard:
             payload = card.download(fmt, shown, current_sid())
             return payload if payload is not None else no_update
 
-        if self.analysis.controls is not None:
+        if self.synced:
             self._register_controls(app)
         if outputs is not None:
             outputs.add(f"{ids.job(ids.JOB_RESULT, n)}.data", JobOutput(
@@ -358,9 +397,11 @@ class AnalysisCard:
             if self.hint is not None:
                 out["hint"] = "Load a table on the Data page first."
             return out
+        from ..fields import form_values
+
         restore = trigger is None
-        filled = self.analysis.controls(meta, client, current or {}, restore=restore,
-                                        data_changed=trigger == ids.DATASET_STORE)
+        filled = form_values(self.analysis, meta, client, current or {}, restore=restore,
+                             data_changed=trigger == ids.DATASET_STORE)
         values = filled["values"]
         out = dict(values={k: (no_update if not restore and values[k] == (current or {}).get(k) else values[k])
                            for k in self.synced},

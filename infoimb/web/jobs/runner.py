@@ -16,7 +16,8 @@ serves), as an :class:`Analysis`:
 the stored record if any), written once and used by :func:`lookup` (what the page shows while
 inputs change), :func:`check_job` (what a job queue asks before it queues a job) and
 :func:`run_job` (the whole job: a slot of the session and of the server, the run with progress
-and time limit, an atomic store of the record). ``run_job`` returns a small JSON status; the
+and time limit, an atomic store of the record). :func:`run_load` runs the Data page's loading
+of a table as a job of the same kind: it too holds a slot of the server (INFOIMB_MAX_JOBS). ``run_job`` returns a small JSON status; the
 record itself stays on the server and is read back by key. The Dash side is
 :mod:`infoimb.web.jobs.card`.
 """
@@ -59,6 +60,7 @@ __all__ = [
     "prepare_job",
     "record_to_csv",
     "run_job",
+    "run_load",
     "sentence",
     "settings_header",
 ]
@@ -70,14 +72,18 @@ class JobTimeout(Exception):
 
 @dataclass(frozen=True)
 class Analysis:
-    """One analysis, declared once (see the module docstring).
+    """One analysis, declared once (see the module docstring and
+    :mod:`infoimb.web.analyses` for how to declare one).
 
-    ``run_label`` names the card's Run button; ``empty_text`` is what the results area says
-    before there is a result. ``controls(meta, client, current, *, restore, data_changed)``
-    gives the page's control values, dropdown options and hint for the session's table:
-    ``{"values": {name: value}, "options": {name: [options]}, "hint": text or None}`` (on
-    mount, ``restore``: the inputs of the last run when still valid). ``version`` is part of the memo key: raise it when ``run``
-    changes its results.
+    The page: ``form`` lists its input fields and layout items (:mod:`infoimb.web.fields`);
+    ``defaults(meta, groups) -> {name: value}`` the defaults of the data-dependent fields for
+    a table (an example's roles); ``finish(values, meta, groups) -> values`` (optional) a last
+    adjustment of the synced values; ``hint(meta) -> text`` the line under the inputs (in
+    ``hint_id``); ``restore_each``: on mount, each of the last run's inputs comes back on its
+    own while valid (else all data-dependent ones or none). ``section``, ``step``,
+    ``heading``, ``intro`` and ``page_class`` word and style the page. ``run_label`` names the
+    card's Run button; ``empty_text`` is what the results area says before there is a result.
+    ``version`` is part of the memo key: raise it when ``run`` changes its results.
     """
 
     name: str
@@ -89,7 +95,36 @@ class Analysis:
     render: Callable[[dict], object] | None = None
     run_label: str = "Run"
     empty_text: str = "Choose the inputs and press Run."
-    controls: Callable[..., dict] | None = None
+    form: tuple = ()
+    defaults: Callable[[dict, object], dict] | None = None
+    finish: Callable[[dict, dict, object], dict] | None = None
+    hint: Callable[[dict], str] | None = None
+    hint_id: str | None = None
+    restore_each: bool = False
+    section: str = ""
+    step: str = ""
+    heading: str = ""
+    intro: str = ""
+    page_class: str = ""
+
+    @property
+    def fields(self) -> tuple:
+        """The input fields of ``form``, in order (:class:`infoimb.web.fields.Field`)."""
+        from ..fields import form_fields
+
+        return form_fields(self.form)
+
+    def field(self, name: str):
+        """The field called ``name``."""
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def check(self, inputs: dict, name: str):
+        """The validated value of input ``name`` (its field's limits; AnalysisInputError if
+        refused)."""
+        return self.field(name).check((inputs or {}).get(name))
 
 
 def get_analysis(analysis: Analysis | str) -> Analysis:
@@ -314,6 +349,31 @@ def run_job(store: SessionStore, analysis: Analysis | str, sid, inputs: dict, cl
         return _ok(job, False, elapsed)
     except Exception as err:  # noqa: BLE001 - a job must end with a message, not a traceback
         return _failed(base, err, settings)
+
+
+def run_load(store: SessionStore, settings: Settings, request, payload, sid, client, *,
+             report: Callable[[dict], object] | None = None, server_slot: Callable | None = None) -> dict | None:
+    """Load a table (an upload or a built-in example) for one session, as a job; never raises.
+
+    The load holds one of the server's job slots, like an analysis: ``server_slot(report)``
+    (:func:`infoimb.web.jobs.queue.server_slot`) waits while ``INFOIMB_MAX_JOBS`` jobs run,
+    reporting the queue position through ``report``. Returns what
+    :func:`infoimb.web.data_logic.load_request` returns: ``{"dataset", "message", "client"}``
+    (None for "unchanged"), or None when ``request`` is not a load request.
+    """
+    from ..data_logic import load_request, message
+
+    if not isinstance(request, dict) or request.get("kind") not in ("example", "upload"):
+        return None
+    try:
+        if server_slot is None:
+            return load_request(store, settings, request, payload, sid, client, report=report)
+        with server_slot(report):
+            return load_request(store, settings, request, payload, sid, client, report=report)
+    except Exception as err:  # noqa: BLE001 - a job must end with a message, not a traceback
+        log.error("loading a table failed:\n%s", "".join(traceback.format_exception(type(err), err, err.__traceback__)))
+        return {"dataset": None, "client": None,
+                "message": message("danger", f"Loading failed unexpectedly ({type(err).__name__}: {err}).")}
 
 
 def _run_and_store(store: SessionStore, job: PreparedJob, sid, settings: Settings,
