@@ -16,7 +16,7 @@ from infoimb import figures, verdicts
 from infoimb._serialize import dumps
 from infoimb.datasets import logistic_network
 from infoimb.graph import CausalGraph, causal_graph
-from infoimb.web import data_logic, ids
+from infoimb.web import data_logic, fields, ids
 from infoimb.web.analyses import graph as web_graph
 from infoimb.web.config import Settings
 from infoimb.web.context import AnalysisInputError
@@ -280,11 +280,13 @@ def test_controls_of_the_example(store, settings):
     out = data_logic.ingest_example(store, sid, "logistic_graph", None, settings)
     client = {"groups": out["groups"], "scaling": "none"}
     meta = store.get_meta(sid)
-    v = web_graph.control_values(meta, client, {}, restore=True, data_changed=False)
+    filled = fields.form_values(web_graph.ANALYSIS, meta, client, {}, restore=True, data_changed=False)
+    v = filled["values"]
     assert v["variables"] == [] and v["time"] == "t" and v["entity"] == "none" and v["taus"] == "1"
     assert (v["n_surrogates"], v["n_alpha"], v["alpha"], v["k"]) == (199, 21, 0.05, 5)
-    values = [o["value"] for o in v["options"]]
+    values = [o["value"] for o in filled["options"]["variables"]]
     assert "full" not in values and "group:A" in values and "col:E" in values
+    assert filled["hint"] == web_graph.hint(meta)
     assert "each of the 5 numeric columns is one" in web_graph.hint(meta)
     ctx = JobContext(sid=sid, meta=meta, groups=client["groups"], settings=settings)
     s = web_graph.prepare({"time": "t"}, ctx)
@@ -330,3 +332,16 @@ def test_parse_taus():
     assert web_graph.parse_taus(" 3, 1 2") == [1, 2, 3]
     assert web_graph.parse_taus("1-3") == [1, 2, 3]
     assert web_graph.parse_taus(2) == [2]
+
+
+def test_the_page_fields():
+    variables = web_graph.ANALYSIS.field("variables")
+    assert variables.check(None) == [] and variables.check("col:A") == ["col:A"]
+    with pytest.raises(AnalysisInputError, match="the variables must be a list of groups or features"):
+        variables.check(3)
+    taus = web_graph.ANALYSIS.field("taus")
+    assert taus.check("") == "1" and taus.check(" 1-3 ") == "1-3" and taus.check(2) == "2"
+    with pytest.raises(AnalysisInputError, match="the level α of the edges \\(q-value\\) must be at most 0.5"):
+        web_graph.ANALYSIS.check({"alpha": 0.9}, "alpha")
+    control = variables.control()
+    assert control.children[1].multi is True and control.children[1].value == []

@@ -19,9 +19,9 @@ import pandas as pd
 
 from ... import figures, verdicts
 from ...graph import MAX_VARIABLES, _variables, causal_graph
-from .. import ids
+from .. import fields, ids
 from ..context import FULL, AnalysisInputError, feature_columns
-from ..inputs import check_lag, n_queries_of, real, series_length, space, time_entity, whole
+from ..inputs import check_lag, n_queries_of, series_length, space, time_entity, whole
 from ..jobs.runner import Analysis, JobContext, settings_header
 
 NAME = "graph"
@@ -68,7 +68,7 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
     """Canonical settings of a causal graph from the page's inputs."""
     time, entity = time_entity(ctx, inputs.get("time"), inputs.get("entity"), need_time=False,
                                what="a causal graph")
-    chosen = _chosen(inputs.get("variables"))
+    chosen = _chosen(ANALYSIS.check(inputs, "variables"))
     roles = {c for c in (time, entity) if c}
     variables: dict[str, list[str]] = {}
     labels: dict[str, str] = {}
@@ -102,16 +102,14 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
         _variables(shell, variables if variables else {}, roles)
     except (TypeError, ValueError) as err:
         raise AnalysisInputError(str(err)) from None
-    taus = parse_taus(inputs.get("taus"))
-    dim = whole(inputs.get("embed_dim"), "the embedding dimension", 1, 50, default=1)
-    delay = whole(inputs.get("embed_delay"), "the embedding delay", 1, 10_000, default=1) if dim > 1 else 1
+    taus = parse_taus(ANALYSIS.check(inputs, "taus"))
+    dim = ANALYSIS.check(inputs, "embed_dim")
+    delay = ANALYSIS.check(inputs, "embed_delay") if dim > 1 else 1
     span = (dim - 1) * delay
     check_lag(max(taus) + span, ctx.meta, time, "the longest lag (with the embedding's span)")
     length = series_length(ctx.meta, time) if entity is None else ctx.n_rows
-    k = whole(inputs.get("k"), "the number of neighbours k", 1, max(length - max(taus) - span - 2, 1), default=5)
-    n_alpha = whole(inputs.get("n_alpha"), "the number of α values", 2, 101, default=21)
-    n_surrogates = whole(inputs.get("n_surrogates"), "the number of surrogates", 1, 10_000, default=199)
-    alpha = real(inputs.get("alpha"), "the level α of the edges (q-value)", 0.0001, 0.5, default=0.05)
+    k = whole(ANALYSIS.check(inputs, "k"), "the number of neighbours k", 1, max(length - max(taus) - span - 2, 1))
+    n_alpha, n_surrogates, alpha = (ANALYSIS.check(inputs, name) for name in ("n_alpha", "n_surrogates", "alpha"))
     if 1.0 / (n_surrogates + 1) > alpha:
         raise AnalysisInputError(f"{n_surrogates} surrogates are too few for α = {alpha:g}: the smallest p-value is "
                                  f"1/(surrogates + 1); use at least {math.ceil(1 / alpha)}")
@@ -265,42 +263,19 @@ def render(record: dict):
     ]
 
 
-__all__ = ["ANALYSIS", "build_figures", "edge_rows", "parse_taus", "prepare", "render", "run", "tested_frame",
-           "tested_rows", "to_csv"]
+__all__ = ["ANALYSIS", "FORM", "build_figures", "defaults", "edge_rows", "hint", "parse_taus", "prepare", "render",
+           "run", "tested_frame", "tested_rows", "to_csv"]
 
 
 # --------------------------------------------------------------------------------------
-# the page's controls (pure: tested without a browser)
+# the page's controls
 # --------------------------------------------------------------------------------------
-def control_values(meta: dict, client: dict | None, current: dict, *, restore: bool, data_changed: bool) -> dict:
-    """Options and values of the Causal graph page: no variable chosen (every numeric column
-    is one), lag 1, time and entity from the Data page's roles."""
-    from ..inputs import NONE, enabled_spaces, resolve_controls
-    from ..jobs.runner import last_inputs
+def defaults(meta: dict, groups) -> dict:
+    """Time and entity from the Data page's roles (no variable chosen: every numeric column)."""
+    from ..inputs import NONE
 
-    groups = (client or {}).get("groups")
-    opts, enabled = enabled_spaces(meta, groups)
-    opts = [o for o in opts if o["value"] != FULL]
     data_roles = meta.get("roles") or {}
-    columns = set(meta.get("columns", []))
-    spec = {
-        "variables": ([], set(enabled) - {FULL}, True),
-        "taus": ("1", None, False),
-        "embed_dim": (1, None, False),
-        "embed_delay": (1, None, False),
-        "k": (5, None, False),
-        "n_alpha": (21, None, False),
-        "n_surrogates": (199, None, False),
-        "alpha": (0.05, None, False),
-        "time": (data_roles.get("time") or NONE, columns | {NONE}, True),
-        "entity": (data_roles.get("entity") or NONE, columns | {NONE}, True),
-        "estimator": ("exact", {"exact", "subsampled"}, False),
-        "n_queries": (1000, None, False),
-    }
-    values = resolve_controls(spec, current, last_inputs(client, NAME), restore=restore, data_changed=data_changed)
-    if values["variables"] is None:
-        values["variables"] = []
-    return {"options": opts, **values}
+    return {"time": data_roles.get("time") or NONE, "entity": data_roles.get("entity") or NONE}
 
 
 def hint(meta: dict) -> str:
@@ -313,17 +288,39 @@ def hint(meta: dict) -> str:
     return text
 
 
-def controls(meta: dict, client, current: dict, *, restore: bool, data_changed: bool) -> dict:
-    """The page's control values, options and hint (see ``Analysis.controls``)."""
-    from ..inputs import column_options
-
-    v = control_values(meta, client, current, restore=restore, data_changed=data_changed)
-    return {"values": v, "hint": hint(meta),
-            "options": {"variables": v["options"], "time": column_options(meta, none_label="none"),
-                        "entity": column_options(meta, none_label="none")}}
-
+FORM = (
+    fields.SpacesField("variables", ids.GRA_VARIABLES, "Variables (groups or columns)", first=True,
+                       placeholder="none: every numeric column is a variable", what="the variables"),
+    fields.Row(fields.TextField("taus", ids.GRA_TAUS, "lags", "1", placeholder="1 or 1,2,3 or 1-3", width=7,
+                                what="the lags"),
+               fields.IntField("k", ids.GRA_K, "k", 5, low=1, width=5, what="the number of neighbours k")),
+    fields.Row(fields.IntField("n_surrogates", ids.GRA_SURROGATES, "surrogates", 199, low=1, high=10_000, width=7,
+                               what="the number of surrogates"),
+               fields.RealField("alpha", ids.GRA_ALPHA, "q ≤", 0.05, low=0.0001, high=0.5, width=5,
+                                what="the level α of the edges (q-value)")),
+    fields.Note("An edge needs a Benjamini–Hochberg q-value at most this level; the smallest p-value is "
+                "1/(surrogates + 1), so large graphs need many surrogates."),
+    fields.Row(fields.ColumnField("time", ids.GRA_TIME, "Time column", placeholder="none", none_label="none"),
+               fields.ColumnField("entity", ids.GRA_ENTITY, "Entity column", placeholder="none", none_label="none")),
+    fields.HINT,
+    fields.RUN,
+    fields.RULE,
+    fields.Subhead("Options"),
+    fields.IntField("n_alpha", ids.GRA_NALPHA, "α values", 21, low=2, high=101, what="the number of α values"),
+    fields.Note("Time-delay embedding of each variable (dimension 1 = none)", small=True),
+    fields.Row(fields.IntField("embed_dim", ids.GRA_DIM, "dim", 1, low=1, high=50, what="the embedding dimension"),
+               fields.IntField("embed_delay", ids.GRA_DELAY, "delay", 1, low=1, high=10_000,
+                               what="the embedding delay")),
+    *fields.estimator_fields(ids.GRA_ESTIMATOR, ids.GRA_NQ),
+)
 
 #: the declaration the card and the job runner use
-ANALYSIS = Analysis(name=NAME, title="Causal graph", prepare=prepare, run=run, to_csv=to_csv, version=1,
-                    render=render, controls=controls, run_label="Find the graph",
-                    empty_text="Choose the variables (none: every numeric column) and press Find the graph.")
+ANALYSIS = Analysis(
+    name=NAME, title="Causal graph", prepare=prepare, run=run, to_csv=to_csv, version=1, render=render,
+    run_label="Find the graph",
+    empty_text="Choose the variables (none: every numeric column) and press Find the graph.",
+    form=FORM, defaults=defaults, hint=hint, hint_id=ids.GRA_HINT,
+    section="Variables, lags, significance", step="G", page_class="graph-page",
+    intro="Which variables drive which: every ordered pair tested one step ahead with the imbalance gain, "
+          "indirect links removed by conditioning on the other drivers.",
+)
