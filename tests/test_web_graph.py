@@ -222,7 +222,7 @@ def test_chain_through_the_page(chain_record, store, settings):
                                                            "pairwise gain", "given"]
     tested = find(children, ids.GRA_TESTED)
     assert len(tested.rowData) == 6 and sum(r["c2"] == "yes" for r in tested.rowData) == 2
-    assert tested.columnDefs[-1] == {"headerName": "why", "field": "c9", "tooltipField": "c9", "flex": 6}
+    assert tested.columnDefs[-1] == {"headerName": "why", "field": "c9", "tooltipField": "c9", "flex": 3}
     assert find(children, ids.GRA_VERDICT).children == res["verdict_text"]
     assert find(children, ids.GRA_N_EDGES).children == "2"
     fig = web_graph.build_figures(record)["graph"]

@@ -258,7 +258,7 @@ def render(record: dict):
         html.Div("Kept or removed, and why: not significant on its own, explained by other drivers (an indirect "
                  "link or a common cause), a gain below the minimum, or not significant after the "
                  "Benjamini–Hochberg correction.", className="small text-muted mb-1"),
-        table(list(tested[0]), tested, id=ids.GRA_TESTED, max_height=480, page_size=50, flex={"why": 6},
+        table(list(tested[0]), tested, id=ids.GRA_TESTED, max_height=480, page_size=50, flex={"why": 3},
               highlight=[{"rows": kept, "style": {"backgroundColor": "#e8f1fb", "fontWeight": 600}}]),
     ]
 
