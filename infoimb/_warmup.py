@@ -44,6 +44,16 @@ def warmup() -> float:
     partners = np.array([[1, 2], [0, 3]], dtype=np.int64)
     K.rank_pairs(AT, pa, K.EUCLIDEAN, BT, pb, K.EUCLIDEAN, queries[:2], partners)
     K._midranks(D[0].copy(), np.empty(n))
+    # the rank samples of a distance matrix beside features, and of two matrices (the dashboard's
+    # Compare page on an uploaded matrix): their row kernels, compiled here, not in a forked job
+    from .distances import DistanceMatrix
+    from .imbalance import rank_samples
+
+    X = np.ascontiguousarray(AT.T)
+    for dm in (DistanceMatrix(D), DistanceMatrix(D32)):
+        rank_samples(dm, X, n_queries=n, n_scatter=3, n_partners=2, random_state=0)
+        rank_samples(X, dm, n_queries=n, n_scatter=3, n_partners=2, random_state=0)
+        rank_samples(dm, DistanceMatrix(D), n_queries=n, n_scatter=3, n_partners=2, random_state=0)
     # analysis modules that carry kernels of their own expose a ``_warmup()``
     for name in ("infoimb.weights", "infoimb.causality"):
         try:

@@ -1366,3 +1366,35 @@ EXAMPLES["logistic_graph"] = Example(
     ("graph", "causality"), logistic_graph, 500, "steps")
 
 __all__ += ["LOGISTIC_GRAPH_PARENTS", "logistic_graph"]
+
+
+def _carbon_example(n: int, *, random_state=0) -> pd.DataFrame:
+    """The dashboard's carbon example: ``n`` structures (cached on disk after the first build);
+    ValueError with a message when the optional extra "materials" is not installed."""
+    try:
+        import ase  # noqa: F401
+        import dscribe  # noqa: F401
+    except ImportError:
+        raise ValueError("the carbon example needs the optional extra: pip install 'infoimb[materials]' "
+                         "(ASE and DScribe)") from None
+    n = int(n)
+    if n < 4:
+        raise ValueError(f"the carbon example needs at least 4 structures (one of each kind), got {n}")
+    return carbon_soap(n, random_state=int(random_state))
+
+
+EXAMPLES["carbon"] = Example(
+    "carbon", "Carbon environments: SOAP, Tersoff energies (materials)",
+    "Atomic environments of carbon (diamond, graphite, graphene, and quenched disordered cells, "
+    "rattled and strained), each described by a 324-component SOAP vector (DScribe, n_max = "
+    "l_max = 8, unit length), its Tersoff per-atom energy and force (ASE), and a radial "
+    "fingerprint of its 12 nearest neighbour distances: the paper's materials case (Fig. 4). "
+    "The size is the number of structures (8 give 328 environments, built in seconds and cached "
+    "on disk; about 44 give N ≈ 2000). Compare SOAP with the neighbour distances and the energy, "
+    "or select the SOAP components that keep the full SOAP's information (Select, target: the "
+    "full SOAP or the energy).",
+    "table", {"groups": {"SOAP": [f"soap_{j:03d}" for j in range(324)], "energy": ["energy"],
+                         "forces": ["fx", "fy", "fz"],
+                         "neighbour distances": [f"nd_{j:02d}" for j in range(12)]},
+              "features": [f"soap_{j:03d}" for j in range(324)], "target": "energy"},
+    ("compare", "select"), _carbon_example, 8, "structures")

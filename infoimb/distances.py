@@ -162,7 +162,8 @@ def _read_source(source, filename, ids_column, itemsize, max_bytes, what):
                     else np.lib.format.read_array_header_2_0)
             shape, _, dt = read(fh)
         if len(shape) == 2 and shape[0] == shape[1]:
-            _limit_check(shape[0], max(itemsize, 4 if dt == np.float32 else 8), max_bytes, what)
+            # no dtype asked for: the file's own precision is kept, so its size is what counts
+            _limit_check(shape[0], itemsize or (4 if dt == np.float32 else 8), max_bytes, what)
         with opener() as fh:
             arr = np.load(fh, allow_pickle=False)
         return arr, None, None
@@ -172,7 +173,7 @@ def _read_source(source, filename, ids_column, itemsize, max_bytes, what):
         with opener() as fh:
             meta = pq.ParquetFile(fh).metadata
             n_cols = meta.num_columns - (1 if ids_column is not None else 0)
-            _limit_check(max(meta.num_rows, n_cols), itemsize, max_bytes, what)
+            _limit_check(max(meta.num_rows, n_cols), itemsize or 8, max_bytes, what)
         with opener() as fh:
             df = pd.read_parquet(fh)
     else:
@@ -180,7 +181,7 @@ def _read_source(source, filename, ids_column, itemsize, max_bytes, what):
         with opener() as fh:
             header = _csv_header(fh, sep)
         n_cols = len(header) - (1 if ids_column is not None else 0)
-        _limit_check(n_cols, itemsize, max_bytes, what)
+        _limit_check(n_cols, itemsize or 8, max_bytes, what)
         has_header = ids_column is not None or not all(_is_number(c) for c in header if c)
         with opener() as fh:
             df = pd.read_csv(fh, sep=sep, header=0 if has_header else None)
@@ -353,7 +354,7 @@ def load_distance_matrix(source, *, n: int | None = None, ids: str | Sequence | 
         else:
             name = "distances"
     what = f"distance matrix {name!r}"
-    itemsize = 4 if dt == np.float32 else 8
+    itemsize = None if dt is None else dt.itemsize
     ids_column = ids if isinstance(ids, str) else None
     row_ids = None if (ids is None or isinstance(ids, str)) else list(ids)
     labels = None

@@ -6,11 +6,12 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
-from infoimb.web import data_logic, ids
+from infoimb.web import data_logic, ids, matrices
 from infoimb.web.context import SCALINGS, clean_groups, numeric_columns
 from infoimb.web.jobs.loader import DataLoadCard
 from infoimb.web.runtime import get_settings, get_store
 from infoimb.web.sessions import current_sid
+from infoimb.web.matrices import ORDER
 from infoimb.web.store import InvalidSession
 from infoimb.web.ui import alert, hint, section, table
 
@@ -142,11 +143,12 @@ def layout(**_):
                        n_clicks=0),
         ], className="mt-3"),
         html.Div(id=ids.PRE_MESSAGE, className="mt-2"),
-    ], step="5")
+    ], step="6")
 
     return html.Div([
         dbc.Row([dbc.Col(load_card, lg=5), dbc.Col(table_card, lg=7)], className="g-3"),
         dbc.Row([dbc.Col(roles_card, lg=6), dbc.Col(groups_card, lg=6)], className="g-3"),
+        _matrix_card(settings),
         pre_card,
     ], className="data-page")
 
@@ -417,3 +419,92 @@ def _save_groups(draft, client):
     if clean_groups(client.get("groups")) == draft["groups"]:
         return no_update
     return dict(client, groups=draft["groups"])
+
+
+# ======================================================================================
+# distance matrices: N x N spaces next to the table (infoimb.web.matrices)
+# ======================================================================================
+def _matrix_card(settings):
+    return section("Distance matrices (optional)", [
+        hint("Points compared by a distance alone (an alignment score, an RMSD, an edit distance): upload an "
+             "N × N matrix for the table's rows. Each becomes a space “Distances: name” on the Compare and "
+             "Matrix pages. It stays on the server, in this session only."),
+        dbc.Row([
+            dbc.Col([
+                dbc.Label("Rows of the matrix are tied to the table", html_for=ids.MATRIX_TIE, className="small mb-1"),
+                dcc.Dropdown(id=ids.MATRIX_TIE, clearable=False, value=ORDER,
+                             options=[{"label": "by row order", "value": ORDER}]),
+                dbc.Checklist(id=ids.MATRIX_ASYM, value=[], className="small mt-1",
+                              options=[{"label": "asymmetric by design (row i: distances from point i)",
+                                        "value": "asymmetric"}]),
+            ], md=5),
+            dbc.Col([
+                html.Div(
+                    dcc.Upload(
+                        id=ids.MATRIX_UPLOAD,
+                        children=html.Div([html.Div("Drop an N × N matrix here, or ", className="d-inline"),
+                                           html.A("choose a file", className="upload-link")]),
+                        className="upload-zone upload-zone-small", className_active="upload-zone active",
+                        max_size=settings.max_upload_bytes, multiple=False,
+                    ),
+                    **{"data-max-bytes": str(settings.max_upload_bytes), "data-max-mb": f"{settings.max_upload_mb:g}"},
+                    className="upload-guard",
+                ),
+                html.Div(f"CSV, TSV, NPY or Parquet · square, finite, non-negative, zero diagonal, symmetric unless "
+                         f"declared · at most {settings.max_upload_mb:g} MB uploaded and "
+                         f"{settings.max_matrix_mb:g} MB in memory (float32 stays float32) · with an id column: "
+                         "its first column (or the column of that name) holds the ids, the header the same ids",
+                         className="form-text"),
+            ], md=7),
+        ], className="g-3"),
+        html.Div(id=ids.MATRIX_MESSAGE, className="mt-2"),
+        html.Div(id=ids.MATRIX_LIST, className="mt-2"),
+        dbc.Button("Remove all matrices", id=ids.MATRIX_CLEAR, size="sm", color="danger", outline=True,
+                   n_clicks=0, className="mt-2"),
+    ], step="5")
+
+
+def _matrix_list(meta):
+    rows = matrices.matrix_rows(meta)
+    if not rows:
+        return html.Div("No distance matrices.", className="text-muted small")
+    return table(list(rows[0]), rows, id=ids.MATRIX_LIST + "-table")
+
+
+@dash.callback(
+    Output(ids.MATRIX_TIE, "options"),
+    Input(ids.DATASET_STORE, "data"),
+)
+def _matrix_tie_options(info):
+    meta = _meta() if info else None
+    cols = (meta or {}).get("columns") or []
+    return [{"label": "by row order", "value": ORDER}] + [{"label": f"by id column: {c}", "value": c} for c in cols]
+
+
+@dash.callback(
+    Output(ids.MATRIX_MESSAGE, "children"),
+    Output(ids.MATRIX_LIST, "children"),
+    Output(ids.MATRIX_UPLOAD, "contents"),
+    Input(ids.MATRIX_UPLOAD, "contents"),
+    Input(ids.MATRIX_CLEAR, "n_clicks"),
+    Input(ids.DATASET_STORE, "data"),
+    State(ids.MATRIX_UPLOAD, "filename"),
+    State(ids.MATRIX_TIE, "value"),
+    State(ids.MATRIX_ASYM, "value"),
+)
+def _matrix_upload(contents, n_clear, info, filename, tie, asym):
+    trigger = ctx.triggered_id
+    store = get_store()
+    msg = None
+    if trigger == ids.MATRIX_UPLOAD and contents:
+        out = matrices.ingest_matrix(store, current_sid(), contents, filename, get_settings(), tie=tie,
+                                     asymmetric="asymmetric" in (asym or []))
+        msg = alert(out["message"])
+    elif trigger == ids.MATRIX_CLEAR and n_clear:
+        try:
+            store.remove_matrices(current_sid())
+            msg = alert({"color": "secondary", "text": "Removed every distance matrix of this session."})
+        except InvalidSession:
+            pass
+    # the uploaded bytes are not kept in the browser
+    return msg, _matrix_list(_meta()), (None if contents else no_update)

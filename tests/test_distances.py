@@ -476,3 +476,17 @@ def test_cli_pair_and_matrix_with_distance_files(tmp_path, _cli):
         r = _cli(*args, cwd=tmp_path)
         assert r.returncode == 2, (args, r.stdout)
         assert message in r.stderr or __import__("re").search(message, r.stderr), (args, r.stderr)
+
+
+def test_float32_npy_is_sized_as_float32_when_no_dtype_is_asked(tmp_path):
+    # 30 x 30 float32 is 3600 bytes: a limit between 4 N^2 and 8 N^2 bytes admits it (it stays
+    # float32), and still refuses the same matrix asked for as float64
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(30, 2))
+    D = np.sqrt(((x[:, None] - x[None]) ** 2).sum(-1)).astype(np.float32)
+    path = tmp_path / "d32.npy"
+    np.save(path, D)
+    m = load_distance_matrix(path, max_bytes=5000)
+    assert m.values.dtype == np.float32 and m.values.shape == (30, 30)
+    with pytest.raises(ValueError, match="float64"):
+        load_distance_matrix(path, max_bytes=5000, dtype=np.float64)

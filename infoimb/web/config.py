@@ -13,6 +13,8 @@ INFOIMB_MAX_UPLOAD_MB          50                                   largest uplo
 INFOIMB_MAX_COLUMNS            2000                                 most columns in a table
 INFOIMB_MAX_CELLS              20000000                             most points x features one
                                                                     analysis may use
+INFOIMB_MAX_MATRIX_MB          512                                  memory one uploaded N x N distance
+                                                                    matrix may take (8 N² bytes)
 INFOIMB_MAX_SUBSETS            5000                                 most subsets / pairs one analysis
                                                                     may evaluate
 INFOIMB_JOB_TIMEOUT            900                                  seconds after which a background
@@ -99,10 +101,16 @@ class Settings:
     worker_lost_after: float = 30.0
     host: str = "127.0.0.1"
     port: int = 8050
+    max_matrix_mb: float = 512.0  # one uploaded distance matrix in memory (INFOIMB_MAX_MATRIX_MB)
 
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_matrix_bytes(self) -> int:
+        """The memory one uploaded distance matrix may take (float64: N <= ~8 200 at 512 MB)."""
+        return int(self.max_matrix_mb * 1024 * 1024)
 
     @property
     def jobs_dir(self) -> Path:
@@ -133,6 +141,7 @@ class Settings:
             max_upload_mb=_number(env, "INFOIMB_MAX_UPLOAD_MB", cls.max_upload_mb, float, 0.001),
             max_columns=_number(env, "INFOIMB_MAX_COLUMNS", cls.max_columns, int, 2),
             max_cells=_number(env, "INFOIMB_MAX_CELLS", cls.max_cells, int, 1),
+            max_matrix_mb=_number(env, "INFOIMB_MAX_MATRIX_MB", cls.max_matrix_mb, float, 0.001),
             max_subsets=_number(env, "INFOIMB_MAX_SUBSETS", cls.max_subsets, int, 1),
             job_timeout=_number(env, "INFOIMB_JOB_TIMEOUT", cls.job_timeout, float, 1.0),
             session_ttl=_number(env, "INFOIMB_SESSION_TTL", cls.session_ttl, float, 1.0),

@@ -7,7 +7,9 @@ Spaces are named in dropdowns by a value string:
 
 - ``"full"``          every numeric feature (the roles' feature list);
 - ``"group:<name>"``  a named feature group;
-- ``"col:<column>"``  a single column.
+- ``"col:<column>"``  a single column;
+- ``"dist:<id>"``     an uploaded distance matrix (``meta["matrices"]``, stored server-side
+  by :meth:`infoimb.web.store.SessionStore.put_matrix`): a space given by distances alone.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ __all__ = [
     "clean_groups",
     "default_roles",
     "feature_columns",
+    "is_matrix",
+    "matrix_options",
     "numeric_columns",
     "prepare_frame",
     "resolve_space",
@@ -50,6 +54,13 @@ class SpaceChoice:
     value: str
     label: str
     columns: tuple[str, ...] = field(default_factory=tuple)
+    matrix: str | None = None  # the id of an uploaded distance matrix (then no columns)
+
+    def to_dict(self) -> dict:
+        out = {"value": self.value, "label": self.label, "columns": list(self.columns)}
+        if self.matrix is not None:
+            out["matrix"] = self.matrix
+        return out
 
 
 # --------------------------------------------------------------------------------------
@@ -155,8 +166,9 @@ def clean_groups(groups) -> list[dict]:
     return out
 
 
-def space_options(meta: dict | None, groups) -> list[dict]:
-    """Dropdown options: the full space, the groups, then single features."""
+def space_options(meta: dict | None, groups, *, matrices: bool = False) -> list[dict]:
+    """Dropdown options: the full space, the groups, (``matrices``: the uploaded distance
+    matrices, for the pages that take them), then single features."""
     if not meta:
         return []
     features = feature_columns(meta)
@@ -171,9 +183,34 @@ def space_options(meta: dict | None, groups) -> list[dict]:
                          "value": f"group:{g['name']}", "disabled": True})
         else:
             opts.append({"label": label, "value": f"group:{g['name']}"})
+    if matrices:
+        opts += matrix_options(meta)
     for c in features[:MAX_SINGLE_OPTIONS]:
         opts.append({"label": f"Feature: {c}", "value": f"col:{c}"})
     return opts
+
+
+MATRIX = "dist"
+
+
+def matrix_label(entry: dict) -> str:
+    return f"Distances: {entry.get('name')} ({entry.get('n')} × {entry.get('n')})"
+
+
+def matrix_options(meta: dict | None) -> list[dict]:
+    """Dropdown options of the uploaded distance matrices; one made for another version of
+    the table (other rows) is shown disabled."""
+    out = []
+    for m in (meta or {}).get("matrices") or []:
+        opt = {"label": matrix_label(m), "value": f"{MATRIX}:{m.get('id')}"}
+        if m.get("table_hash") != (meta or {}).get("content_hash"):
+            opt = dict(opt, label=opt["label"] + " – for another version of the table", disabled=True)
+        out.append(opt)
+    return out
+
+
+def is_matrix(value) -> bool:
+    return isinstance(value, str) and value.startswith(MATRIX + ":")
 
 
 def resolve_space(value, meta: dict, groups) -> SpaceChoice:
@@ -189,6 +226,15 @@ def resolve_space(value, meta: dict, groups) -> SpaceChoice:
             raise AnalysisInputError("the full space is empty: choose numeric features on the Data page")
         return SpaceChoice(value, "full space", tuple(cols))
     kind, _, name = value.partition(":")
+    if kind == MATRIX:
+        for m in meta.get("matrices") or []:
+            if m.get("id") == name:
+                if m.get("table_hash") != meta.get("content_hash"):
+                    raise AnalysisInputError(
+                        f"the distance matrix {m.get('name')!r} was uploaded for another version of the "
+                        "table (its rows may differ): upload it again for the current table")
+                return SpaceChoice(value, str(m.get("name")), (), matrix=name)
+        raise AnalysisInputError("that distance matrix is no longer stored: upload it again on the Data page")
     if kind == "col":
         if name not in available:
             raise AnalysisInputError(f"column {name!r} is not in the current table")
@@ -215,8 +261,13 @@ def resolve_space(value, meta: dict, groups) -> SpaceChoice:
 def check_spaces(a: SpaceChoice, b: SpaceChoice, *, allow_overlap: bool = True, allow_same: bool = False) -> None:
     """Refuse empty spaces, identical ones, or (``allow_overlap=False``) shared columns."""
     for s, name in ((a, "A"), (b, "B")):
-        if not s.columns:
+        if not s.columns and s.matrix is None:
             raise AnalysisInputError(f"space {name} ({s.label}) has no columns")
+    if a.matrix is not None or b.matrix is not None:
+        if not allow_same and a.matrix == b.matrix:
+            raise AnalysisInputError(f"A and B are the same distance matrix ({a.label}): Δ is 0 both ways. "
+                                     "Choose two different spaces.")
+        return
     if not allow_same and set(a.columns) == set(b.columns):
         raise AnalysisInputError(f"A ({a.label}) and B ({b.label}) are the same columns: Δ is 0 both ways. "
                                  "Choose two different spaces.")

@@ -266,6 +266,8 @@ def ingest_example(store: SessionStore, sid, name, n, settings: Settings) -> dic
                       f"of {settings.max_cells:,} (INFOIMB_MAX_CELLS).")}
     roles = dict(ex.roles)
     hints = {"time": roles.get("time"), "entity": roles.get("entity"), "periodic": roles.get("periodic")}
+    if roles.get("features"):
+        hints["features"] = list(roles["features"])  # e.g. carbon: the SOAP vector, not the ids
     meta, _ = _finish_load(store, sid, df, filename=f"example: {name}", source="example", notes=[],
                            hints=hints, extra={"example": name, "example_n": n})
     groups = [{"name": g, "columns": list(cols)} for g, cols in (roles.get("groups") or {}).items()]

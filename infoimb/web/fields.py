@@ -12,7 +12,7 @@ Kinds (control; what checks the value):
 - :class:`RealField`: a number box; ``_validation.check_real``
 - :class:`ChoiceField`: a select or radio items; ``_validation.check_choice``
 - :class:`SpaceField`: a dropdown of the table's groups, features and full space
-- :class:`SpacesField`: a multi-select of the table's groups and features (a list)
+- :class:`VariablesField`: a multi-select of the table's groups and features (a list)
 - :class:`TextField`: a line of text, parsed by the analysis
 - :class:`ColumnField`: a dropdown of the table's columns
 - :class:`DropdownField`: a dropdown whose options a page fills itself
@@ -51,7 +51,8 @@ from .context import FULL, AnalysisInputError, space_options
 
 __all__ = [
     "HINT", "RULE", "RUN", "Block", "ChoiceField", "ColumnField", "DropdownField", "Field", "FlagField", "IntField", "Note",
-    "RealField", "Row", "SpaceField", "SpacesField", "Subhead", "TextField", "estimator_fields", "form_fields", "form_values", "is_blank",
+    "RealField", "Row", "SpaceField", "SpacesField", "Subhead", "TextField", "VariablesField", "estimator_fields",
+    "form_fields", "form_values", "is_blank",
     "resolve_values",
 ]
 
@@ -259,10 +260,11 @@ class SpaceField(DropdownField):
     placeholder: str = "a group or a feature"
     none_label: str | None = None
     data: bool = True
+    matrices: bool = False  # also the uploaded distance matrices (Compare, Matrix)
     has_options: ClassVar[bool] = True
 
     def options(self, meta, groups):
-        opts = space_options(meta, groups)
+        opts = space_options(meta, groups, matrices=self.matrices)
         return ([{"label": self.none_label, "value": NONE}] if self.none_label else []) + opts
 
     def valid(self, meta, groups):
@@ -271,17 +273,37 @@ class SpaceField(DropdownField):
 
 @dataclass(frozen=True)
 class SpacesField(SpaceField):
-    """Several spaces of the session's table at once (a multi-select dropdown; the value is the
-    list of chosen groups and features, ``[]`` when none is chosen). The full space is not
-    offered (it is every feature, not one of several spaces)."""
+    """Several spaces of the session's table at once (a multi-select; the value is a list),
+    uploaded distance matrices included."""
 
+    placeholder: str = "groups, features, distance matrices"
+    matrices: bool = True
     default: tuple = ()
 
-    def __post_init__(self):
-        object.__setattr__(self, "default", tuple(self.default))
+    def check(self, value):
+        if value is None:
+            return []
+        return [value] if isinstance(value, str) else list(value)
+
+    def control(self):
+        from dash import dcc, html
+
+        return html.Div([_label(self.label, self.id, self.first),
+                         dcc.Dropdown(id=self.id, placeholder=self.placeholder, multi=True),
+                         *self.help_block()], className="field")
+
+
+@dataclass(frozen=True)
+class VariablesField(SpacesField):
+    """Groups and single features as the variables of a causal graph (a multi-select; the
+    value is the list chosen, ``[]`` for none). Neither the full space (every feature, not one
+    variable) nor distance matrices (no time series) are offered."""
+
+    placeholder: str = "groups or features"
+    matrices: bool = False
 
     def options(self, meta, groups):
-        return [o for o in space_options(meta, groups) if o["value"] != FULL]
+        return [o for o in super().options(meta, groups) if o["value"] != FULL]
 
     def check(self, value):
         if is_blank(value):

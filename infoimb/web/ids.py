@@ -241,3 +241,19 @@ SEL_SELECTED = "sel-selected"
 SEL_SUGGESTED = "sel-suggested"
 SEL_TABLE = "sel-table"
 SEL_VALUE = "sel-value"
+
+# ---- distance matrices (Data page) and the Matrix page ----------------------------------
+MATRIX_UPLOAD = "matrix-upload"
+MATRIX_TIE = "matrix-tie"  # "by row order" or the table's id column
+MATRIX_ASYM = "matrix-asymmetric"
+MATRIX_MESSAGE = "matrix-message"
+MATRIX_LIST = "matrix-list"
+MATRIX_CLEAR = "matrix-clear"
+MATRIX_SPACES = "matrix-spaces"
+MATRIX_K = "matrix-k"
+MATRIX_METRIC = "matrix-metric"
+MATRIX_ESTIMATOR = "matrix-estimator"
+MATRIX_NQ = "matrix-n-queries"
+MATRIX_HINT = "matrix-hint"
+MATRIX_PAIRS_TABLE = "matrix-pairs-table"
+SEL_BASELINES = "sel-baselines"  # FPS / CUR (scikit-matter) beside the selection curve

@@ -71,9 +71,13 @@ def space(value, ctx, what: str) -> SpaceChoice:
     if is_blank(value) or value == NONE:
         raise AnalysisInputError(f"choose the {what} (a group, a feature or the full space)")
     try:
-        return resolve_space(value, ctx.meta, ctx.groups)
+        out = resolve_space(value, ctx.meta, ctx.groups)
     except AnalysisInputError as err:
         raise AnalysisInputError(f"{what}: {err}") from None
+    if out.matrix is not None:
+        raise AnalysisInputError(f"{what}: a distance matrix ({out.label}) has no features to use here; "
+                                 "compare it on the Compare or Matrix page")
+    return out
 
 
 def optional_space(value, ctx, what: str) -> SpaceChoice | None:

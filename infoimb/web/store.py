@@ -7,6 +7,8 @@ gunicorn workers and background-job processes (and Celery workers on a shared vo
     sessions/<sid>/data/<hash>.parquet the working table and the original one (for "reset")
     sessions/<sid>/meta.json           filename, content hash, shape, column summary, roles
     sessions/<sid>/results/<hash>/<analysis>/<settings key>.json
+    sessions/<sid>/matrices/<hash>.npy uploaded distance matrices (listed in meta.json's
+                                       ``matrices``), read with ``allow_pickle=False``
     sessions/<sid>/jobs/slot-<i>       running (or, with Celery, queued) background jobs of the
                                        session; a job with a heartbeat touches its slot
 
@@ -18,7 +20,7 @@ Rules this module enforces:
   another's data or results, whatever it sends.
 - Writes are atomic (a temporary file in the same folder, then ``os.replace``): a reader sees
   the old file or the new one, never half of one.
-- Only Parquet and JSON are written and read; nothing is pickled or executed.
+- Only Parquet, JSON and plain NPY arrays are written and read; nothing is pickled or executed.
 """
 
 from __future__ import annotations
@@ -220,6 +222,8 @@ class SessionStore:
             _atomic_write(path, buf.getvalue())
         old = self.get_meta(sid) or {}
         meta = dict(meta)
+        if old.get("matrices") and "matrices" not in meta:
+            meta["matrices"] = old["matrices"]  # uploaded distance matrices outlive a table change
         meta.update(content_hash=h, n_rows=int(df.shape[0]), n_cols=int(df.shape[1]),
                     columns=list(df.columns), stored_at=time.time())
         if original or not old.get("original"):
@@ -269,6 +273,62 @@ class SessionStore:
             raise NoDataset("the dataset changed meanwhile; run the analysis again") from None
         self.touch(sid)
         return df
+
+    # ---- distance matrices ----------------------------------------------------------
+    def put_matrix(self, sid, D, info: dict) -> dict:
+        """Store a checked N x N distance matrix ``D`` as ``matrices/<hash>.npy`` and list it
+        in the metadata (``meta["matrices"]``: ``info`` plus ``id``, its content hash). A matrix
+        already stored (same content) replaces its entry. Needs a table (NoDataset)."""
+        import numpy as np
+
+        d = self._dir(sid)
+        meta = self.get_meta(sid)
+        if meta is None:
+            raise NoDataset("load a table first: a distance matrix belongs to a table's rows")
+        D = np.ascontiguousarray(D)
+        h = hashlib.sha256()
+        h.update(f"{D.dtype.str}{D.shape}".encode())
+        h.update(D.tobytes())
+        mid = h.hexdigest()[:32]
+        folder = d / "matrices"
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{mid}.npy"
+        if not path.exists():
+            buf = io.BytesIO()
+            np.save(buf, D, allow_pickle=False)
+            _atomic_write(path, buf.getvalue())
+        entry = dict(info, id=mid)
+        entries = [m for m in meta.get("matrices") or [] if m.get("id") != mid]
+        self.update_meta(sid, matrices=entries + [entry])
+        return entry
+
+    def get_matrix(self, sid, mid: str, *, mmap: bool = False):
+        """The stored matrix ``mid`` of session ``sid`` (NoDataset if it is not there)."""
+        import numpy as np
+
+        d = self._dir(sid)
+        if not (isinstance(mid, str) and KEY_RE.fullmatch(mid)):
+            raise NoDataset("invalid distance matrix id")
+        try:
+            D = np.load(d / "matrices" / f"{mid}.npy", allow_pickle=False, mmap_mode="r" if mmap else None)
+        except FileNotFoundError:
+            raise NoDataset("the distance matrix is no longer stored: upload it again on the Data page") from None
+        self.touch(sid)
+        return D
+
+    def remove_matrices(self, sid, ids=None) -> list:
+        """Forget the matrices ``ids`` (all when None); their files are deleted."""
+        d = self._dir(sid)
+        meta = self.get_meta(sid) or {}
+        entries = meta.get("matrices") or []
+        drop = {m.get("id") for m in entries} if ids is None else set(ids)
+        keep = [m for m in entries if m.get("id") not in drop]
+        for mid in drop:
+            if isinstance(mid, str) and KEY_RE.fullmatch(mid):
+                (d / "matrices" / f"{mid}.npy").unlink(missing_ok=True)
+        if meta:
+            self.update_meta(sid, matrices=keep)
+        return keep
 
     def clear_dataset(self, sid) -> None:
         d = self._dir(sid)

@@ -289,7 +289,7 @@ def hint(meta: dict) -> str:
 
 
 FORM = (
-    fields.SpacesField("variables", ids.GRA_VARIABLES, "Variables (groups or columns)", first=True,
+    fields.VariablesField("variables", ids.GRA_VARIABLES, "Variables (groups or columns)", first=True,
                        placeholder="none: every numeric column is a variable", what="the variables"),
     fields.Row(fields.TextField("taus", ids.GRA_TAUS, "lags", "1", placeholder="1 or 1,2,3 or 1-3", width=7,
                                 what="the lags"),

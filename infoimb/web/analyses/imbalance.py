@@ -19,6 +19,7 @@ from .. import fields
 from .. import ids
 from ..context import AnalysisInputError, FULL, space_options, check_spaces, clean_groups, feature_columns, prepare_frame, resolve_space
 from ..inputs import n_queries_of, one_of, whole
+from ..matrices import load_matrices, matrix_space
 from ..jobs.runner import Analysis, JobContext, settings_header
 
 NAME = "compare"
@@ -58,9 +59,11 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
     ctx.check_subsets(n_pairs, "pairs of spaces")
     ctx.check_cells(len(columns))
     periodic = {c: p for c, p in ctx.periodic.items() if c in columns}
+    if a.matrix is not None and b.matrix is not None:
+        periodic = {}
     return {
-        "a": {"value": a.value, "label": a.label, "columns": list(a.columns)},
-        "b": {"value": b.value, "label": b.label, "columns": list(b.columns)},
+        "a": a.to_dict(),
+        "b": b.to_dict(),
         "k": k,
         "metric": metric,
         "n_queries": n_queries,
@@ -82,7 +85,8 @@ def full_is_a(settings: dict) -> bool:
 
 def _pairs(settings: dict) -> list[dict]:
     pairs = [{"series": "A vs B", "label": f"{settings['a']['label']} vs {settings['b']['label']}",
-              "a": settings["a"]["columns"], "b": settings["b"]["columns"]}]
+              "a": settings["a"]["columns"], "b": settings["b"]["columns"],
+              "a_matrix": settings["a"].get("matrix"), "b_matrix": settings["b"].get("matrix")}]
     full = settings.get("full") or []
     full_a = full_is_a(settings)
 
@@ -102,12 +106,42 @@ def _pairs(settings: dict) -> list[dict]:
     return pairs
 
 
-def run(df: pd.DataFrame, settings: dict, progress) -> dict:
-    """Δ both ways for the main pair (and the extra pairs), and the rank samples."""
+def load(store, sid, settings: dict) -> dict:
+    """The uploaded distance matrices the comparison uses (read in the job, from the store)."""
+    ids = [s.get("matrix") for s in (settings["a"], settings["b"]) if s.get("matrix")]
+    return {"matrices": load_matrices(store, sid, ids)} if ids else {}
+
+
+def _usable_rows(df: pd.DataFrame, columns) -> np.ndarray:
+    """The rows ``prepare_frame`` keeps: finite in every one of ``columns``."""
+    if not columns:
+        return np.ones(df.shape[0], dtype=bool)
+    values = df[list(columns)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    return np.isfinite(values).all(axis=1)
+
+
+def run(df: pd.DataFrame, settings: dict, progress, matrices: dict | None = None) -> dict:
+    """Δ both ways for the main pair (and the extra pairs), and the rank samples. ``matrices``:
+    ``{id: (N, N) array}`` of the uploaded distance matrices the spaces name."""
     pairs = _pairs(settings)
     columns = list(dict.fromkeys(c for p in pairs for c in p["a"] + p["b"]))
     periodic = settings.get("periodic") or {}
-    frame, dropped = prepare_frame(df, columns, settings["scaling"], periodic)
+    if columns:
+        frame, dropped = prepare_frame(df, columns, settings["scaling"], periodic)
+    else:  # two distance matrices: no features at all
+        frame, dropped = pd.DataFrame(index=range(df.shape[0])), 0
+    keep = _usable_rows(df, columns)
+    if int(keep.sum()) != frame.shape[0]:  # pragma: no cover - the two row rules must agree
+        raise AnalysisInputError("the rows with missing values could not be matched to the distance matrix")
+
+    def side(p, which):
+        mid = p.get(f"{which}_matrix")
+        if mid:
+            if not matrices or mid not in matrices:
+                raise AnalysisInputError("the distance matrix is no longer stored: upload it again on the Data page")
+            return matrix_space(matrices[mid], settings[which]["label"], keep)
+        return frame[p[which]]
+
     n = int(frame.shape[0])
     k = settings["k"]
     if k >= n:
@@ -118,8 +152,8 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
         nq = None
     m = nq or n
     rank_q = min(settings.get("rank_queries", RANK_QUERIES), n)
-    costs = [m * n * (len(p["a"]) + len(p["b"])) for p in pairs]
-    main_d = len(pairs[0]["a"]) + len(pairs[0]["b"])
+    costs = [m * n * (len(p["a"]) + len(p["b"]) + 1) for p in pairs]
+    main_d = len(pairs[0]["a"]) + len(pairs[0]["b"]) + 1
     costs.append(rank_q * n * main_d * 1.2)
     total = float(sum(costs))
     done = 0.0
@@ -127,7 +161,7 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
     progress(0.01, f"Δ for {pairs[0]['label']}")
     for i, p in enumerate(pairs):
         per = {c: v for c, v in periodic.items() if c in p["a"] or c in p["b"]} or None
-        res = imbalance_pair(frame[p["a"]], frame[p["b"]], k=k, metric=settings["metric"], period=per,
+        res = imbalance_pair(side(p, "a"), side(p, "b"), k=k, metric=settings["metric"], period=per,
                              n_queries=nq, random_state=settings["random_state"])
         out_pairs.append({**{kk: p[kk] for kk in ("series", "label")}, "a_columns": p["a"], "b_columns": p["b"],
                           **res.to_dict()})
@@ -136,7 +170,7 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
         progress(done / total, f"pair {i + 1} of {len(pairs)} done; next: {nxt}")
     a_cols, b_cols = pairs[0]["a"], pairs[0]["b"]
     per = {c: v for c, v in periodic.items() if c in a_cols or c in b_cols} or None
-    rs = rank_samples(frame[a_cols], frame[b_cols], n_queries=rank_q, n_scatter=N_SCATTER,
+    rs = rank_samples(side(pairs[0], "a"), side(pairs[0], "b"), n_queries=rank_q, n_scatter=N_SCATTER,
                       n_partners=N_PARTNERS, metric=settings["metric"], period=per,
                       random_state=settings["random_state"])
     progress(1.0, "done")
@@ -178,6 +212,9 @@ def to_csv(record: dict) -> str:
 # --------------------------------------------------------------------------------------
 def caption(record: dict) -> str:
     s, res = record["settings"], record["result"]
+    if s["a"].get("matrix") or s["b"].get("matrix"):  # say which side is a distance matrix
+        s = dict(s, metric=", ".join(f"{side}: {'distance matrix' if s[side.lower()].get('matrix') else s['metric']}"
+                                     for side in ("A", "B")))
     text = figures.settings_caption(s, {"filename": record["dataset"].get("filename") or "", "n_rows": res["n"]})
     if res.get("dropped_rows"):
         text += f" · {res['dropped_rows']} rows with missing values left out"
@@ -219,6 +256,8 @@ def summary(record: dict) -> dict:
 
 
 def _n_columns(space: dict) -> str:
+    if space.get("matrix"):
+        return "distance matrix"
     n = len(space["columns"])
     return f"{n} column{'s' if n != 1 else ''}"
 
@@ -287,7 +326,7 @@ __all__ = ["ANALYSIS", "EXTRAS", "FORM", "FULL", "METRICS", "build_figures", "de
 def defaults(meta: dict, groups) -> dict:
     """The spaces a comparison starts with: B = the full space, A = the first group (or else
     feature) that is not the full space itself."""
-    enabled = [o["value"] for o in space_options(meta, groups) if not o.get("disabled")]
+    enabled = [o["value"] for o in space_options(meta, groups, matrices=True) if not o.get("disabled")]
     full = set(feature_columns(meta))
     by_name = {f"group:{g['name']}": set(g["columns"]) for g in clean_groups(groups)}
     candidates = [v for v in enabled if v.startswith("group:") and by_name.get(v) != full] + \
@@ -299,7 +338,7 @@ def finish(values: dict, meta: dict, groups) -> dict:
     """A and B never start as the same space."""
     if values["a"] is not None and values["a"] == values["b"]:
         da = defaults(meta, groups)["a"]
-        valid = [o["value"] for o in space_options(meta, groups) if not o.get("disabled")]
+        valid = [o["value"] for o in space_options(meta, groups, matrices=True) if not o.get("disabled")]
         values = dict(values, a=da if da != values["b"] else next((v for v in valid if v != values["b"]), None))
     return values
 
@@ -310,8 +349,8 @@ def hint(meta: dict) -> str:
 
 _SPACE = "a group, a feature or the full space"
 FORM = (
-    fields.SpaceField("a", ids.CMP_A, "Space A", placeholder=_SPACE, first=True),
-    fields.SpaceField("b", ids.CMP_B, "Space B", placeholder=_SPACE),
+    fields.SpaceField("a", ids.CMP_A, "Space A", placeholder=_SPACE, first=True, matrices=True),
+    fields.SpaceField("b", ids.CMP_B, "Space B", placeholder=_SPACE, matrices=True),
     fields.HINT,
     fields.RUN,
     fields.RULE,
@@ -325,7 +364,7 @@ FORM = (
 #: the declaration the card and the job runner use
 ANALYSIS = Analysis(
     name=NAME, title="Compare two spaces", prepare=prepare, run=run, to_csv=to_csv, version=1, render=render,
-    run_label="Compare", empty_text="Choose spaces A and B and press Compare.",
+    run_label="Compare", load=load, empty_text="Choose spaces A and B and press Compare.",
     form=FORM, defaults=defaults, finish=finish, hint=hint, hint_id=ids.CMP_HINT, restore_each=True,
     section="Two spaces", step="A", heading="Compare two spaces", page_class="compare-page",
     intro="Δ(A → B) is small when each point's nearest neighbour in A is also close in B: A predicts B.",

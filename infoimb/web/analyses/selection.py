@@ -101,7 +101,11 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
             "(INFOIMB_MAX_SUBSETS); lower max features or the random subsets, or use fewer candidates")
     columns = list(cand.columns) + (list(target.columns) if target is not None else [])
     ctx.check_cells(len(columns))
-    return {
+    extra = {}
+    base = baselines_of(inputs.get("baselines"), lag)
+    if base:
+        extra["baselines"] = base  # only when chosen: earlier memo keys stay valid
+    return {**extra, 
         "candidates": space_dict(cand),
         "target": space_dict(target),
         "method": method,
@@ -156,6 +160,8 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
                                      f"({frame.shape[0]} after dropping rows with missing values)")
         res = select_features(frame[cand], frame[target] if target else None, **kw)
         info["dropped_rows"] = dropped
+        if settings.get("baselines"):
+            info["baselines"] = run_baselines(frame[cand], frame[target] if target else None, settings, progress)
     out = res.to_dict()
     out.update(info)
     out["selected"] = list(res.selected)
@@ -240,6 +246,7 @@ def build_figures(record: dict) -> dict:
         subtitle=f"candidates: {figures.esc(s['candidates']['label'])} · {figures.esc(what)}", caption=cap)
     path = figures.selection_path(res, target_name="target" if s["target"] is not None else "all candidates",
                                   caption=cap)
+    add_baselines(curve, res)
     return {"curve": curve, "path": path}
 
 
@@ -340,6 +347,81 @@ __all__ = ["ANALYSIS", "CRITERIA", "FORM", "METHODS", "build_figures", "defaults
 
 
 # --------------------------------------------------------------------------------------
+# baselines from scikit-matter (optional): FPS and CUR feature selection beside the curve
+# --------------------------------------------------------------------------------------
+BASELINES = {"fps": "FPS (scikit-matter)", "cur": "CUR (scikit-matter)"}
+
+
+def skmatter_available() -> bool:
+    """Whether the optional scikit-matter is importable (the page hides the option if not)."""
+    import importlib.util
+
+    return importlib.util.find_spec("skmatter") is not None
+
+
+def baselines_of(value, lag: int = 0) -> list[str]:
+    """The chosen baselines, validated."""
+    chosen = [v for v in (value or []) if v]
+    bad = [v for v in chosen if v not in BASELINES]
+    if bad:
+        raise AnalysisInputError(f"unknown baseline {bad[0]!r}; choose among {', '.join(BASELINES)}")
+    if chosen and lag:
+        raise AnalysisInputError("the FPS / CUR baselines are for a target at the same time (lag 0)")
+    if chosen and not skmatter_available():
+        raise AnalysisInputError("the FPS / CUR baselines need scikit-matter: pip install 'infoimb[materials]'")
+    return sorted(set(chosen), key=list(BASELINES).index)
+
+
+def baseline_order(X, name: str, n: int) -> list[int]:
+    """The first ``n`` columns of ``X`` (array) in the order scikit-matter's FPS or CUR picks them."""
+    from skmatter.feature_selection import CUR, FPS
+
+    sel = FPS(n_to_select=n, initialize=0) if name == "fps" else CUR(n_to_select=n)
+    sel.fit(X)
+    return [int(i) for i in sel.selected_idx_[:n]]
+
+
+def run_baselines(cand: pd.DataFrame, target, settings: dict, progress) -> dict:
+    """For each chosen baseline: its columns in order and Δ of each prefix (sizes 1..max
+    features), scored by :func:`infoimb.selection.evaluate_subsets` with the selection's own
+    criterion, k, queries and random state."""
+    from ...selection import evaluate_subsets
+
+    m = min(settings["max_features"], cand.shape[1])
+    out = {}
+    for name in settings.get("baselines") or []:
+        progress(0.95, f"baseline {BASELINES[name]}")
+        order = baseline_order(cand.to_numpy(dtype=float), name, m)
+        cols = [str(cand.columns[i]) for i in order]
+        table = evaluate_subsets(cand, [cols[:d] for d in range(1, m + 1)], target,
+                                 criterion=settings["criterion"], k=settings["k"],
+                                 period=settings.get("periodic") or None, n_queries=settings["n_queries"],
+                                 random_state=settings["random_state"])
+        out[name] = {"label": BASELINES[name], "order": cols, "size": table["size"].astype(int).tolist(),
+                     "criterion": table["criterion"].astype(float).tolist(),
+                     "criterion_se": table["criterion_se"].astype(float).tolist()}
+    return out
+
+
+def add_baselines(fig, result: dict) -> None:
+    """The baselines' curves on the selection curve (dashed, beside the random band)."""
+    import plotly.graph_objects as go
+
+    base = result.get("baselines") or {}
+    tops = [v + (e if math.isfinite(e) else 0.0) for b in base.values()
+            for v, e in zip(b["criterion"], b["criterion_se"]) if math.isfinite(v)]
+    current = fig.layout.yaxis.range
+    if tops and current is not None and max(tops) * 1.15 > current[1]:
+        fig.update_yaxes(range=[current[0], max(tops) * 1.15])  # the baselines stay inside the plot
+    for i, (name, b) in enumerate(base.items()):
+        fig.add_trace(go.Scatter(
+            x=b["size"], y=b["criterion"], mode="lines+markers", name=b["label"],
+            error_y=dict(type="data", array=b["criterion_se"], visible=True, thickness=1),
+            line=dict(dash="dash", width=1.6, color=("#d62728", "#9467bd")[i % 2]), marker=dict(size=6),
+            hovertemplate=f"{b['label']}<br>d = %{{x}}<br>Δ = %{{y:.4f}}<extra></extra>"))
+
+
+# --------------------------------------------------------------------------------------
 # the page's controls (pure: tested without a browser)
 # --------------------------------------------------------------------------------------
 def defaults(meta: dict, groups) -> dict:
@@ -394,6 +476,12 @@ FORM = (
                     what="random subsets per size"),
     fields.FlagField("dummy", ids.SEL_DUMMY, "dummy", default=("dummy",),
                      options_={"dummy": "add a dummy noise feature (must never be chosen)"}),
+    # FPS / CUR from scikit-matter beside the curve; without it, a note instead of the option
+    *((fields.FlagField("baselines", ids.SEL_BASELINES, "baselines",
+                        options_={k: f"{v} beside the curve" for k, v in BASELINES.items()},
+                        help="Unsupervised selections of the candidates, scored like the search (target at lag 0)."),)
+      if skmatter_available() else
+      (fields.Note("FPS / CUR baselines need scikit-matter (pip install 'infoimb[materials]')."),)),
 )
 
 #: the declaration the card and the job runner use

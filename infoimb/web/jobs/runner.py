@@ -95,6 +95,9 @@ class Analysis:
     render: Callable[[dict], object] | None = None
     run_label: str = "Run"
     empty_text: str = "Choose the inputs and press Run."
+    #: server-side inputs besides the table (e.g. uploaded distance matrices):
+    #: ``load(store, sid, settings) -> dict`` passed to ``run`` as keyword arguments
+    load: Callable[..., dict] | None = None
     form: tuple = ()
     defaults: Callable[[dict, object], dict] | None = None
     finish: Callable[[dict, dict, object], dict] | None = None
@@ -383,12 +386,13 @@ def _run_and_store(store: SessionStore, job: PreparedJob, sid, settings: Setting
     progress = Progress(report, time.monotonic() + settings.job_timeout)
     progress(0.0, "loading the data")
     df = store.get_dataset(sid, meta=ctx.meta)
+    extra = analysis.load(store, sid, job.settings) if analysis.load is not None else {}
     caught: list = []
 
     def work():
         with warnings.catch_warnings(record=True) as w:
             warnings.simplefilter("always")
-            out = analysis.run(df, job.settings, progress)
+            out = analysis.run(df, job.settings, progress, **extra)
         caught.extend(str(x.message) for x in w if not issubclass(x.category, DeprecationWarning))
         return out
 
