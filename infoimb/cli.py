@@ -524,9 +524,10 @@ def cmd_graph(args) -> None:
         lines = [f"  {r.cause} -> {r.effect}   gain {r.gain:.4f}  lag {r.lag}  p {r.p:.4g}  "
                  f"q {r.q:.4g}" for r in g.edges.itertuples()]
         text += "\n" + ("\n".join(lines) if lines else "  (none)")
+        text += "\n" + verdicts.causal_graph(g)  # the dashboard's sentence
         _emit(args, g.to_dict(), table if args.csv else None, text)
     else:
-        _emit(args, g.to_dict(), table, text)
+        _emit(args, g.to_dict(), table, text + "\n" + verdicts.causal_graph(g))
 
 
 def cmd_weights(args) -> None:

@@ -5,17 +5,18 @@ Every example is a function returning a pandas DataFrame, deterministic given
 :class:`Example` that also says what the data are, which columns play which role, which
 analyses suit them and what they should show; :func:`load_example` loads one by name.
 
-=================  =======  =========================================================
-name               kind     ground truth
-=================  =======  =========================================================
-``gauss3d``        table    z has a tiny spread: [x, y] carries the full space
-``gauss4d``        table    [x, y, z] and [y, z, w] share half their information
-``spiral``         table    the height z predicts the plane [x, y], not conversely
-``sinusoid``       table    x1 predicts x2 = 5 sin(25 x1) + noise, not conversely
-``rossler``        series   X drives Y (coupling 0.07); Y does not act on X
-``policy_panel``   panel    four policies jointly set case growth two weeks later
-``descriptors``    table    240 noisy features of 3 latent variables; 3 suffice
-=================  =======  =========================================================
+==================  =======  =========================================================
+name                kind     ground truth
+==================  =======  =========================================================
+``gauss3d``         table    z has a tiny spread: [x, y] carries the full space
+``gauss4d``         table    [x, y, z] and [y, z, w] share half their information
+``spiral``          table    the height z predicts the plane [x, y], not conversely
+``sinusoid``        table    x1 predicts x2 = 5 sin(25 x1) + noise, not conversely
+``rossler``         series   X drives Y (coupling 0.07); Y does not act on X
+``policy_panel``    panel    four policies jointly set case growth two weeks later
+``descriptors``     table    240 noisy features of 3 latent variables; 3 suffice
+``logistic_graph``  series   five maps: A -> B -> C, A -> D, E alone (direct links only)
+==================  =======  =========================================================
 """
 
 from __future__ import annotations
@@ -835,7 +836,8 @@ class Example:
         columns are angles; optionally ``"target"`` (a group name) and ``"lag"`` (the lag, in
         panel steps or rows, at which the target is best predicted).
     analyses : tuple of str
-        Suggested analyses among "compare", "select", "lags", "causality", "weights".
+        Suggested analyses among "compare", "select", "lags", "causality", "weights",
+        "graph".
     generator : callable
         ``generator(n, random_state=...) -> DataFrame``.
     n_default : int
@@ -1329,6 +1331,41 @@ def carbon_soap(n_structures: int = 8, *, random_state: int = 0, cache_dir=None,
 
 
 __all__.append("carbon_soap")
+
+
+#: the graph of :func:`logistic_graph`: node -> its parents (direct causes)
+LOGISTIC_GRAPH_PARENTS = {"A": [], "B": ["A"], "C": ["B"], "D": ["A"], "E": []}
+
+
+def logistic_graph(n: int = 500, *, random_state=0) -> pd.DataFrame:
+    """Five coupled logistic maps on a known graph, as one time series with a time column:
+    A drives B and D (a fork), B drives C (so A -> B -> C is a chain), E is unconnected
+    (:data:`LOGISTIC_GRAPH_PARENTS`; :func:`logistic_network` with its defaults). The direct
+    links are A -> B, A -> D and B -> C; A -> C is indirect (through B) and B - D share a
+    cause without acting on each other.
+
+    Examples
+    --------
+    >>> list(logistic_graph(4).columns)
+    ['t', 'A', 'B', 'C', 'D', 'E']
+    """
+    df = logistic_network(LOGISTIC_GRAPH_PARENTS, n=n, random_state=random_state)
+    df.insert(0, "t", np.arange(len(df)))
+    return df
+
+
+EXAMPLES["logistic_graph"] = Example(
+    "logistic_graph", "Coupled logistic maps: a chain, a fork and a bystander",
+    "500 steps of five chaotic logistic maps coupled on a known graph: A drives B and D, B "
+    "drives C, and E is on its own. The direct links are A → B, A → D and B → C. The causal "
+    "graph finds exactly these (gains about 0.49, 0.50 and 0.23, lag 1, with 199 surrogates): "
+    "A → C is significant on its own but explained by B (an indirect link through B), B and D "
+    "look related because they share the cause A and are explained by it, and nothing links "
+    "to or from E.",
+    "series", {"time": "t", "groups": {v: [v] for v in LOGISTIC_GRAPH_PARENTS}, "lag": 1},
+    ("graph", "causality"), logistic_graph, 500, "steps")
+
+__all__ += ["LOGISTIC_GRAPH_PARENTS", "logistic_graph"]
 
 
 def _carbon_example(n: int, *, random_state=0) -> pd.DataFrame:

@@ -23,6 +23,7 @@ __all__ = [
     "REGION_COLORS",
     "REGION_NAMES",
     "base_layout",
+    "causal_graph_figure",
     "causality_curves",
     "conditional_rank_histograms",
     "esc",
@@ -1035,3 +1036,90 @@ def lag_stability(stability, *, source_name: str = "source", target_name: str = 
 
 
 __all__ += ["lag_stability", "selection_stability_curves", "selection_stability_heatmap"]
+
+
+# ---- the causal graph ------------------------------------------------------------------
+NODE_RADIUS = 0.13  # in the layout's units (the circle has radius 1)
+
+
+def _graph_parts(result) -> tuple[list[str], list[dict], dict, dict]:
+    """(variables, edges as row dicts, positions, columns) of a CausalGraph or its to_dict()."""
+    from .graph import CausalGraph
+
+    g = _result(result, CausalGraph)
+    edges = g.edges.to_dict(orient="records")
+    return list(g.variables), edges, g.positions(), dict(g.columns or {})
+
+
+def causal_graph_figure(result, *, title: str | None = "Causal graph: direct links",
+                        caption: str | None = None, height: int = 560,
+                        caption_chars: int = 150) -> go.Figure:
+    """The graph of a :class:`~infoimb.graph.CausalGraph`: variables as nodes on a circle
+    (in their order, the first at the top: :meth:`~infoimb.graph.CausalGraph.positions`, so
+    the layout depends only on the variables and is the same on every run), each direct
+    link an arrow cause → effect whose width and opacity grow with its imbalance gain.
+    Hovering the middle of an arrow shows cause → effect, gain, lag, p and q; hovering a
+    node its columns and its drivers. Links both ways between two variables are drawn side
+    by side.
+
+    ``result``: a CausalGraph or its ``to_dict()``. The hover points of the links are the
+    trace named "links" (``customdata``: cause, effect, gain, lag, p, q), the arrows are the
+    layout's annotations named ``"edge"``.
+    """
+    names, edges, pos, columns = _graph_parts(result)
+    fig = go.Figure(layout=dict(template="none"))
+    top = max((float(e["gain"]) for e in edges), default=0.0)
+    pairs = {(e["cause"], e["effect"]) for e in edges}
+    mid_x, mid_y, custom, hover = [], [], [], []
+    for e in edges:
+        c, t = e["cause"], e["effect"]
+        (x0, y0), (x1, y1) = pos[c], pos[t]
+        dx, dy = x1 - x0, y1 - y0
+        length = float(np.hypot(dx, dy)) or 1.0
+        ux, uy = dx / length, dy / length
+        shift = 0.045 if (t, c) in pairs else 0.0  # both ways: each arrow on its own right side
+        ox, oy = uy * shift, -ux * shift
+        sx, sy = x0 + ux * NODE_RADIUS + ox, y0 + uy * NODE_RADIUS + oy
+        ex, ey = x1 - ux * NODE_RADIUS + ox, y1 - uy * NODE_RADIUS + oy
+        w = float(e["gain"]) / top if top > 0 else 1.0
+        text = (f"{esc(c)} → {esc(t)}<br>gain {float(e['gain']):.3f} · lag {int(e['lag'])}<br>"
+                f"p = {float(e['p']):.3g} · q = {float(e['q']):.3g}")
+        fig.add_annotation(x=ex, y=ey, ax=sx, ay=sy, xref="x", yref="y", axref="x", ayref="y",
+                           showarrow=True, arrowhead=2, arrowsize=1.0, standoff=0, startstandoff=0,
+                           arrowwidth=1.5 + 5.5 * w, arrowcolor=COLORS[0], opacity=0.35 + 0.65 * w,
+                           text="", name="edge", hovertext=text)
+        mid_x.append((sx + ex) / 2)
+        mid_y.append((sy + ey) / 2)
+        custom.append([c, t, float(e["gain"]), int(e["lag"]), float(e["p"]), float(e["q"])])
+        hover.append(text)
+    if edges:
+        fig.add_trace(go.Scatter(
+            x=mid_x, y=mid_y, mode="markers", name="links", showlegend=False, customdata=custom,
+            marker=dict(size=14, color="rgba(27,79,138,0.001)"),
+            hovertext=hover, hovertemplate="%{hovertext}<extra></extra>"))
+    drivers = {v: [e["cause"] for e in edges if e["effect"] == v] for v in names}
+    linked = {e["cause"] for e in edges} | {e["effect"] for e in edges}
+    node_text = []
+    for v in names:
+        cols = columns.get(v) or (v,)
+        line = f"<b>{esc(v)}</b><br>columns: {esc(', '.join(map(str, cols)))}"
+        line += (f"<br>driven by: {esc(', '.join(drivers[v]))}" if drivers[v] else "<br>no driver found")
+        node_text.append(line)
+    fig.add_trace(go.Scatter(
+        x=[pos[v][0] for v in names], y=[pos[v][1] for v in names], mode="markers+text",
+        name="variables", showlegend=False, text=[esc(v) for v in names], textposition="middle center",
+        textfont=dict(size=13 if len(names) <= 12 else 10, color="white"),
+        marker=dict(size=46 if len(names) <= 12 else 30,
+                    color=[COLORS[2] if v in linked else COLORS[6] for v in names],
+                    line=dict(width=1.5, color="white")),
+        hovertext=node_text, hovertemplate="%{hovertext}<extra></extra>"))
+    n_e = len(edges)
+    sub = (f"{len(names)} variables · {n_e} direct link{'s' if n_e != 1 else ''} · arrow width and "
+           "opacity: the imbalance gain · grey: no link · hover an arrow's middle for gain, lag, p, q")
+    base_layout(fig, title=title, subtitle=sub, caption=caption, height=height, legend=False)
+    lim = 1.0 + NODE_RADIUS + 0.25
+    fig.update_xaxes(range=[-lim, lim], visible=False, showgrid=False)
+    fig.update_yaxes(range=[-lim, lim], visible=False, showgrid=False, scaleanchor="x", scaleratio=1)
+    fig.update_layout(hovermode="closest", margin=dict(l=24, r=24))
+    _wrap_caption(fig, caption_chars)
+    return fig

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the result classes import nothing from here; no cycle at run time
     from .causality import CausalityResult
+    from .graph import CausalGraph
     from .imbalance import ImbalancePair
     from .lags import LagScanResult
     from .selection import SelectionResult
 
-__all__ = ["NULL_TEXT", "RELATION_TEXT", "causality", "lag_scan", "lag_significance", "relation",
+__all__ = ["NULL_TEXT", "RELATION_TEXT", "causal_graph", "causality", "lag_scan", "lag_significance", "relation",
            "relation_confidence", "selection"]
 
 #: the relation between two spaces (see ``imbalance.classify_relation``) in words
@@ -249,4 +250,49 @@ def selection(result: SelectionResult) -> str:
         else:
             text += (f" The dummy noise feature ({result.dummy}) was never chosen up to the "
                      "suggested size, as it should be.")
+    return text
+
+
+def causal_graph(result: CausalGraph) -> str:
+    """The direct links of a :class:`~infoimb.graph.CausalGraph` in words: how many, the
+    strongest ones with gain and lag, the variables left without a link, and what removed the
+    significant pairs that are not edges (explained by other drivers).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from infoimb.graph import CausalGraph
+    >>> e = pd.DataFrame({"cause": ["X"], "effect": ["Y"], "gain": [0.4], "lag": [1],
+    ...                   "p": [0.005], "q": [0.01]})
+    >>> t = pd.DataFrame({"cause": ["X", "Y"], "effect": ["Y", "X"], "edge": [True, False],
+    ...                   "reason": ["significant", "not significant on its own"]})
+    >>> g = CausalGraph(("X", "Y"), {}, e, t, (1,), 100, 1, 5, 99, 10, 0.05, 0.1, 0.01, None,
+    ...                 None)
+    >>> causal_graph(g).split(":")[0]
+    '1 direct link among 2 variables (q ≤ 0.05)'
+    """
+    edges, tested = result.edges, result.tested
+    names = list(result.variables)
+    m, r = len(names), len(edges)
+    if r == 0:
+        return (f"No direct link among the {m} variables at q ≤ {result.alpha:g} "
+                f"({len(tested)} ordered pairs tested with {result.n_surrogates} surrogates each; "
+                f"the smallest possible p is 1/{result.n_surrogates + 1}).")
+    shown = [f"{c} → {e} (gain {g:.2f}, lag {lag})"
+             for c, e, g, lag in zip(edges["cause"], edges["effect"], edges["gain"], edges["lag"])]
+    more = ""
+    if len(shown) > 8:
+        more = f" and {len(shown) - 8} more"
+        shown = shown[:8]
+    text = (f"{r} direct link{'s' if r != 1 else ''} among {m} variables (q ≤ {result.alpha:g}): "
+            f"{', '.join(shown)}{more}.")
+    linked = set(edges["cause"]) | set(edges["effect"])
+    alone = [v for v in names if v not in linked]
+    if alone:
+        text += (f" {', '.join(alone)} {'has' if len(alone) == 1 else 'have'} no link.")
+    explained = int(tested["reason"].astype(str).str.startswith("explained by").sum())
+    if explained:
+        text += (f" {explained} other pair{'s' if explained != 1 else ''} with a pairwise p ≤ "
+                 f"{result.pc_alpha:g} {'were' if explained != 1 else 'was'} explained by other "
+                 "drivers (indirect links or common causes).")
     return text

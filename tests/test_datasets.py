@@ -15,8 +15,9 @@ from infoimb import datasets as D
 from infoimb.imbalance import imbalance_pair, information_imbalance
 from infoimb.preprocess import lagged_pairs, scale
 
-NAMES = ["gauss3d", "gauss4d", "spiral", "sinusoid", "rossler", "policy_panel", "descriptors"]
-ANALYSES = {"compare", "select", "lags", "causality", "weights"}
+NAMES = ["gauss3d", "gauss4d", "spiral", "sinusoid", "rossler", "policy_panel", "descriptors",
+         "logistic_graph"]
+ANALYSES = {"compare", "select", "lags", "causality", "weights", "graph"}
 
 
 # --------------------------------------------------------------------------------------

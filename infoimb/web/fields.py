@@ -12,6 +12,8 @@ Kinds (control; what checks the value):
 - :class:`RealField`: a number box; ``_validation.check_real``
 - :class:`ChoiceField`: a select or radio items; ``_validation.check_choice``
 - :class:`SpaceField`: a dropdown of the table's groups, features and full space
+- :class:`VariablesField`: a multi-select of the table's groups and features (a list)
+- :class:`TextField`: a line of text, parsed by the analysis
 - :class:`ColumnField`: a dropdown of the table's columns
 - :class:`DropdownField`: a dropdown whose options a page fills itself
 - :class:`FlagField`: check boxes or a switch (the value is the list of checked options)
@@ -45,11 +47,12 @@ from typing import ClassVar
 from types import MappingProxyType
 
 from .._validation import check_choice, check_int, check_real
-from .context import AnalysisInputError, space_options
+from .context import FULL, AnalysisInputError, space_options
 
 __all__ = [
     "HINT", "RULE", "RUN", "Block", "ChoiceField", "ColumnField", "DropdownField", "Field", "FlagField", "IntField", "Note",
-    "RealField", "Row", "SpaceField", "SpacesField", "Subhead", "estimator_fields", "form_fields", "form_values", "is_blank",
+    "RealField", "Row", "SpaceField", "SpacesField", "Subhead", "TextField", "VariablesField", "estimator_fields",
+    "form_fields", "form_values", "is_blank",
     "resolve_values",
 ]
 
@@ -288,6 +291,59 @@ class SpacesField(SpaceField):
         return html.Div([_label(self.label, self.id, self.first),
                          dcc.Dropdown(id=self.id, placeholder=self.placeholder, multi=True),
                          *self.help_block()], className="field")
+
+
+@dataclass(frozen=True)
+class VariablesField(SpacesField):
+    """Groups and single features as the variables of a causal graph (a multi-select; the
+    value is the list chosen, ``[]`` for none). Neither the full space (every feature, not one
+    variable) nor distance matrices (no time series) are offered."""
+
+    placeholder: str = "groups or features"
+    matrices: bool = False
+
+    def options(self, meta, groups):
+        return [o for o in super().options(meta, groups) if o["value"] != FULL]
+
+    def check(self, value):
+        if is_blank(value):
+            return []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            raise AnalysisInputError(f"{self.noun} must be a list of groups or features")
+        return list(value)
+
+    def control(self):
+        from dash import dcc, html
+
+        return html.Div([_label(self.label, self.id, self.first),
+                         dcc.Dropdown(id=self.id, placeholder=self.placeholder, multi=True, value=[]),
+                         *self.help_block()], className="field")
+
+
+@dataclass(frozen=True)
+class TextField(Field):
+    """A line of text (``prefix [text]``); the analysis parses it (e.g. a list of lags)."""
+
+    prefix: str | None = None
+    placeholder: str | None = None
+
+    def check(self, value):
+        if is_blank(value):
+            return self.default
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise AnalysisInputError(f"{self.noun}: enter text, got {value!r}")
+        return str(value).strip()
+
+    def control(self):
+        import dash_bootstrap_components as dbc
+        from dash import html
+
+        group = dbc.InputGroup([dbc.InputGroupText(self.prefix or self.label),
+                                dbc.Input(id=self.id, type="text", value=self.default, debounce=True,
+                                          placeholder=self.placeholder)], size="sm")
+        return html.Div([group, *self.help_block()], className="field")
 
 
 @dataclass(frozen=True)

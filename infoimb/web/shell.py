@@ -22,7 +22,7 @@ from .sessions import current_sid
 from .store import InvalidSession
 
 #: the order of the navbar; pages not in it come after, by their registered ``order``
-NAV_ORDER = ("/", "/compare", "/select", "/lags", "/causality", "/scales")
+NAV_ORDER = ("/", "/compare", "/select", "/lags", "/causality", "/graph", "/scales")
 
 
 def navbar():

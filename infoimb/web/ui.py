@@ -64,7 +64,7 @@ def hint(text: str):
 
 
 def table(columns, rows, *, id=None, max_height: int | None = None, page_size: int | None = None,
-          highlight: list[dict] | None = None):
+          highlight: list[dict] | None = None, flex: dict | None = None):
     """A compact table of text cells, as ONE component (``dash_ag_grid.AgGrid``).
 
     Dash renders every html element as a component of its own; a table of a few hundred
@@ -72,7 +72,8 @@ def table(columns, rows, *, id=None, max_height: int | None = None, page_size: i
     Cells are text (never interpreted as HTML). ``highlight``: rows to emphasise, each
     ``{"rows": [row indices], "style": {css}}`` or ``{"column": name, "contains": text,
     "style": {css}}`` (turned into the grid's row-style conditions, which dash-ag-grid
-    evaluates with its own parser, not ``eval``: the page's CSP holds).
+    evaluates with its own parser, not ``eval``: the page's CSP holds). ``flex``: {column:
+    relative width} for columns wider than the others (default 1 each).
     """
 
 
@@ -95,7 +96,8 @@ def table(columns, rows, *, id=None, max_height: int | None = None, page_size: i
     kwargs = {"id": id} if id else {}
     return html.Div(dag.AgGrid(
         rowData=data,
-        columnDefs=[{"headerName": c, "field": f, "tooltipField": f} for c, f in zip(cols, fields)],
+        columnDefs=[{"headerName": c, "field": f, "tooltipField": f}
+                    | ({"flex": (flex or {})[c]} if c in (flex or {}) else {}) for c, f in zip(cols, fields)],
         defaultColDef={"sortable": False, "resizable": True, "suppressMovable": True, "minWidth": 70,
                        "flex": 1},
         dashGridOptions={"rowHeight": 28, "headerHeight": 32, "suppressCellFocus": True,

@@ -7,6 +7,7 @@ module                 page                       core API it calls
 :mod:`.selection`      Select (``select``)        ``select_features``, ``select_lagged``
 :mod:`.lags`           Time lags (``lags``)       ``lag_scan``, ``select_lagged``
 :mod:`.causality`      Causality (``causality``)  ``causality_test``
+:mod:`.graph`          Causal graph (``graph``)   ``causal_graph``
 :mod:`.weights`        Scales (``scales``)        ``optimize_weights``
 :mod:`.matrix`         Matrix (``matrix``)        ``imbalance_matrix``
 =====================  =========================  ==========================================
@@ -62,9 +63,10 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from . import causality, imbalance, lags, matrix, selection, weights
+from . import causality, graph, imbalance, lags, matrix, selection, weights
 
-__all__ = ["ANALYSES", "causality", "imbalance", "lags", "matrix", "selection", "weights"]
+__all__ = ["ANALYSES", "causality", "graph", "imbalance", "lags", "matrix", "selection", "weights"]
 
 #: name -> declaration, in the order of the navigation bar
-ANALYSES = MappingProxyType({m.ANALYSIS.name: m.ANALYSIS for m in (imbalance, selection, lags, causality, weights, matrix)})
+ANALYSES = MappingProxyType({m.ANALYSIS.name: m.ANALYSIS
+                             for m in (imbalance, selection, lags, causality, graph, weights, matrix)})
