@@ -29,6 +29,7 @@ EXTRAS = {
     "features": "full space ↔ each feature",
     "groups": "full space ↔ each group",
 }
+SAME_METRIC = "same"  # the metric of B follows A's
 RANK_QUERIES = 2000
 N_SCATTER = 100
 N_PARTNERS = 50
@@ -81,6 +82,17 @@ def _entity_times(df: pd.DataFrame, columns: list, settings: dict):
     return groups, times
 
 
+def pair_metric(settings: dict, pair: dict):
+    """The ``metric`` argument for one pair: a distance matrix is its own distance, so a pair with
+    one gets the feature side's metric; two feature spaces get ``(for_a, for_b)`` when they differ."""
+    ma, mb = settings["metric"], settings.get("metric_b", settings["metric"])
+    if pair.get("a_matrix"):
+        return mb
+    if pair.get("b_matrix"):
+        return ma
+    return ma if ma == mb else (ma, mb)
+
+
 def prepare(inputs: dict, ctx: JobContext) -> dict:
     """Canonical settings of a comparison from the page's inputs."""
     a = resolve_space(inputs.get("a"), ctx.meta, ctx.groups)
@@ -89,6 +101,8 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
     n = ctx.n_rows
     k = whole(inputs.get("k"), "k", 1, max(n - 1, 1), default=1)
     metric = one_of(inputs.get("metric"), "metric", METRICS, default="euclidean")
+    metric_b = one_of(inputs.get("metric_b"), "metric of B", (SAME_METRIC, *METRICS), default=SAME_METRIC)
+    metric_b = metric if metric_b == SAME_METRIC else metric_b
     n_queries = n_queries_of(inputs, n)  # None: exact (also when as many queries as points)
     extras = [e for e in (inputs.get("extras") or []) if e in EXTRAS]
     full = feature_columns(ctx.meta)
@@ -113,6 +127,7 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
         "b": b.to_dict(),
         "k": k,
         "metric": metric,
+        "metric_b": metric_b,
         "n_queries": n_queries,
         "scaling": ctx.scaling,
         "periodic": periodic,
@@ -211,7 +226,7 @@ def run(df: pd.DataFrame, settings: dict, progress, matrices: dict | None = None
     progress(0.01, f"Δ for {pairs[0]['label']}")
     for i, p in enumerate(pairs):
         per = {c: v for c, v in periodic.items() if c in p["a"] or c in p["b"]} or None
-        res = imbalance_pair(side(p, "a"), side(p, "b"), k=k, metric=settings["metric"], period=per,
+        res = imbalance_pair(side(p, "a"), side(p, "b"), k=k, metric=pair_metric(settings, p), period=per,
                              n_queries=nq, random_state=settings["random_state"],
                              n_permutations=n_perm if nq is None else 0, groups=groups,
                              times=times if groups is not None else None,
@@ -226,7 +241,7 @@ def run(df: pd.DataFrame, settings: dict, progress, matrices: dict | None = None
     a_cols, b_cols = pairs[0]["a"], pairs[0]["b"]
     per = {c: v for c, v in periodic.items() if c in a_cols or c in b_cols} or None
     rs = rank_samples(side(pairs[0], "a"), side(pairs[0], "b"), n_queries=rank_q, n_scatter=N_SCATTER,
-                      n_partners=N_PARTNERS, metric=settings["metric"], period=per,
+                      n_partners=N_PARTNERS, metric=pair_metric(settings, pairs[0]), period=per,
                       random_state=settings["random_state"])
     progress(1.0, "done")
     add_qvalues(out_pairs)
@@ -294,8 +309,9 @@ def to_csv(record: dict) -> str:
 # --------------------------------------------------------------------------------------
 def caption(record: dict) -> str:
     s, res = record["settings"], record["result"]
-    if s["a"].get("matrix") or s["b"].get("matrix"):  # say which side is a distance matrix
-        s = dict(s, metric=", ".join(f"{side}: {'distance matrix' if s[side.lower()].get('matrix') else s['metric']}"
+    metric_of = {"a": s["metric"], "b": s.get("metric_b", s["metric"])}
+    if s["a"].get("matrix") or s["b"].get("matrix") or metric_of["a"] != metric_of["b"]:  # say each side's
+        s = dict(s, metric=", ".join(f"{side}: {'distance matrix' if s[side.lower()].get('matrix') else metric_of[side.lower()]}"
                                      for side in ("A", "B")))
     text = figures.settings_caption(s, {"filename": record["dataset"].get("filename") or "", "n_rows": res["n"]})
     if res.get("dropped_rows"):
@@ -510,7 +526,11 @@ FORM = (
     fields.RULE,
     fields.Subhead("Options"),
     fields.Row(fields.IntField("k", ids.CMP_K, "k", 1, low=1, width=5, what="the number of neighbours k"),
-          fields.ChoiceField("metric", ids.CMP_METRIC, "metric", "euclidean", choices={m: m for m in METRICS}, width=7)),
+          fields.ChoiceField("metric", ids.CMP_METRIC, "metric", "euclidean", choices={m: m for m in METRICS}, width=7,
+                             help="the distance within space A (and B unless set below)")),
+    fields.ChoiceField("metric_b", ids.CMP_METRIC_B, "metric of B", SAME_METRIC,
+                       choices={SAME_METRIC: "metric of B: same as A", **{m: f"metric of B: {m}" for m in METRICS}},
+                       help="a different distance within space B (a distance matrix is its own distance)"),
     *fields.estimator_fields(ids.CMP_ESTIMATOR, ids.CMP_NQ),
     fields.FlagField("extras", ids.CMP_EXTRA, "plane", options_={k: "plane: add " + v for k, v in EXTRAS.items()}),
     fields.RULE,
