@@ -264,9 +264,12 @@ def _web_job(tmp_path, report):
     assert out["dataset"] is not None, out["message"]
     client = {"groups": out["groups"], "scaling": "none"}
     from infoimb.web.analyses import selection
-    inputs = selection.control_values(store.get_meta(sid), client, {}, restore=True,
-                                      data_changed=False)
-    inputs = {k: v for k, v in inputs.items() if "options" not in k} | {"method": "greedy"}
+    from infoimb.web.fields import form_values
+
+    # the page's default control values for this table, as the Select page's card fills them
+    inputs = form_values(selection.ANALYSIS, store.get_meta(sid), client, {}, restore=True,
+                         data_changed=False)["values"]
+    inputs = dict(inputs) | {"method": "greedy"}
     status = run_job(store, "select", sid, inputs, client, settings, report=report)
     record = (store.get_result(sid, status["content_hash"], "select", status["key"])
               if status["status"] == "ok" else None)
