@@ -319,3 +319,26 @@ def test_a_job_that_ends_while_it_is_stopped_does_not_fail_the_poll(dash_app, mo
     ended.wait()
     monkeypatch.setattr(psutil, "pid_exists", lambda pid: True)  # it existed at the check
     manager.terminate_job(ended.pid)  # no exception: the poll goes on and delivers the result
+
+
+def test_two_analyses_in_one_process_run_one_after_the_other(store, settings):
+    # Numba's workqueue layer (the web's, for fork safety) aborts the process when two threads
+    # launch parallel kernels at once: the runner runs one analysis at a time per process
+    import threading
+
+    runs = [session_with(store, settings, "gauss3d", 1500) for _ in range(2)]
+    out = [None, None]
+
+    def go(i):
+        sid, client = runs[i]
+        out[i] = run_job(store, "compare", sid, compare_inputs("full", "col:x", extras=["features"]), client,
+                         settings)
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert [o["status"] for o in out] == ["ok", "ok"]
+    a, b = (store.get_result(runs[i][0], out[i]["content_hash"], "compare", out[i]["key"]) for i in range(2))
+    assert a["result"]["main"]["a_to_b"] == b["result"]["main"]["a_to_b"]  # same table, same numbers

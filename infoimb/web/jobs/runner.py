@@ -272,14 +272,24 @@ class Progress:
             self.report({"value": pct, "label": f"{pct:.0f}% · {message}" if message else f"{pct:.0f}%"})
 
 
+#: One analysis at a time in a process: the web's Numba threading layer (workqueue, chosen for
+#: fork safety) aborts the whole process when two threads launch parallel kernels at once, and a
+#: timed-out analysis's thread can still be finishing its current step when the next one starts.
+_ONE_ANALYSIS = threading.Lock()
+
+
 def _run_limited(fn: Callable[[], dict], timeout: float, progress: Progress) -> dict:
     """Run ``fn`` in a worker thread; give up after ``timeout`` seconds (the worker is told to
-    stop at its next progress report; in a job process it dies with the process)."""
+    stop at its next progress report; in a job process it dies with the process). Analyses in
+    one process run one after the other (:data:`_ONE_ANALYSIS`)."""
     box: dict = {}
 
     def target():
         try:
-            box["value"] = fn()
+            with _ONE_ANALYSIS:
+                if progress.stopped:  # timed out while waiting for the previous analysis
+                    return
+                box["value"] = fn()
         except BaseException as err:  # noqa: BLE001 - handed to the caller
             box["error"] = err
 
