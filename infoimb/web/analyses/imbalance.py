@@ -226,7 +226,11 @@ def run(df: pd.DataFrame, settings: dict, progress, matrices: dict | None = None
     progress(0.01, f"Δ for {pairs[0]['label']}")
     for i, p in enumerate(pairs):
         per = {c: v for c, v in periodic.items() if c in p["a"] or c in p["b"]} or None
+        lo, width = done / total, costs[i] / total
+        inside = (lambda f, m, lo=lo, width=width, i=i: progress(
+            max(0.01, lo + width * f), m if len(pairs) == 1 else f"pair {i + 1} of {len(pairs)}: {m}"))
         res = imbalance_pair(side(p, "a"), side(p, "b"), k=k, metric=pair_metric(settings, p), period=per,
+                             progress=inside,
                              n_queries=nq, random_state=settings["random_state"],
                              n_permutations=n_perm if nq is None else 0, groups=groups,
                              times=times if groups is not None else None,
@@ -540,7 +544,29 @@ FORM = (
 )
 
 #: the declaration the card and the job runner use
+def cost(settings: dict, meta: dict) -> list:
+    """The work of a comparison (the estimate under Compare): Δ both ways for each pair
+    (permutations add about a tenth each), and the rank samples of the plots."""
+    from ..jobs.costs import Work
+
+    n = int(meta.get("n_rows") or 0)
+    nq, k, n_perm = settings["n_queries"], settings["k"], settings.get("n_permutations") or 0
+    out = []
+    for i, p in enumerate(_pairs(settings)):
+        da = 0 if p.get("a_matrix") else len(p["a"])
+        db = 0 if p.get("b_matrix") else len(p["b"])
+        per = any(c in (settings.get("periodic") or {}) for c in p["a"] + p["b"])
+        out.append(Work(n, da, db, k=k, n_queries=nq, evaluations=1 + 0.1 * n_perm,
+                        metric=pair_metric(settings, p), periodic=per, tree_ok=True, main=i == 0,
+                        what=f"{len(_pairs(settings))} pairs" if i == 0 and len(_pairs(settings)) > 1 else ""))
+    main = out[0]
+    out.append(Work(n, main.d_a, main.d_b, n_queries=min(settings.get("rank_queries", RANK_QUERIES), n),
+                    evaluations=1.2))
+    return out
+
+
 ANALYSIS = Analysis(
+    cost=cost,
     name=NAME, title="Compare two spaces", prepare=prepare, run=run, to_csv=to_csv, version=2, render=render,
     run_label="Compare", load=load, empty_text="Choose spaces A and B and press Compare.",
     form=FORM, defaults=defaults, finish=finish, hint=hint, hint_id=ids.CMP_HINT, restore_each=True,

@@ -574,7 +574,21 @@ FORM = (
 )
 
 #: the declaration the card and the job runner use
+def cost(settings: dict, meta: dict):
+    """The work of a selection (the estimate under Run): one Δ per evaluated subset, of about
+    half the largest size on average, against the target (or the full candidate set)."""
+    from ..jobs.costs import Work
+
+    cand = len(settings["candidates"]["columns"]) + int(bool(settings.get("dummy")))
+    target = len(settings["target"]["columns"]) if settings.get("target") else cand
+    total = int(settings.get("n_evaluations") or 1)
+    return Work(int(meta.get("n_rows") or 0), max(1, (settings["max_features"] + 1) // 2), target,
+                k=settings["k"], n_queries=settings["n_queries"], evaluations=0.5 * total,
+                what=f"{total:,} subsets")
+
+
 ANALYSIS = Analysis(
+    cost=cost,
     name=NAME, title="Select features", prepare=prepare, run=run, to_csv=to_csv, version=2, render=render,
     run_label="Select",
     empty_text="Choose the candidate features and a target (or none, for compression) and press Select.",
