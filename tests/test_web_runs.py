@@ -100,7 +100,8 @@ def test_compare_cost_line_and_one_click_subsampling(store, settings):
     # the pair with its default 199 permutations (a tenth of a pair each), then the rank samples
     exact = estimate_seconds(5000, 240, 1, rate=SLOW) * (1 + 0.1 * 199)
     ranks = 1.2 * estimate_seconds(5000, 240, 1, n_queries=2000, rate=SLOW)
-    assert out["text"].startswith(f"About {(exact + ranks) / 60:.0f} min exact (N = 5,000, 240 + 1 features). "
+    assert out["text"].startswith(f"About {(exact + ranks) / 60:.0f} min exact (N = 5,000, 240 + 1 features, "
+                                  "199 permutations). "
                                   "Over 30 s: the subsampled estimator")
     assert out["proposal"] == {"estimator": "subsampled", "n_queries": 1000, "n_permutations": None}
     sub = estimate_seconds(5000, 240, 1, n_queries=1000, rate=SLOW) + ranks  # and no permutations
@@ -128,10 +129,11 @@ def test_every_analysis_declares_its_cost(store, settings):
     job = runner.prepare_job(store, "lags", sid, values, client, settings)
     work = lags.cost(job.settings, meta)
     n_lags = job.settings["lag_max"] - job.settings["lag_min"] + 1
-    assert work[0].what == f"{n_lags} lags" and work[0].n == meta["n_rows"]
+    n_perm = job.settings["n_permutations"]
+    assert work[0].what == f"{n_lags} lags with {n_perm} permutations each" and work[0].n == meta["n_rows"]
     assert work[1].what == f"{selection.evaluations('greedy', 11, 8, 1, 0):,} subsets"
     est = card_cost(lags.ANALYSIS, job.settings, meta, rate=SLOW, threshold_seconds=1e9)
-    assert est.text.startswith(f"About ") and f"N = {meta['n_rows']:,}, 10 + 1 features, {n_lags} lags, " in est.text
+    assert est.text.startswith(f"About ") and f"N = {meta['n_rows']:,}, 10 + 1 features, {n_lags} lags with {n_perm} permutations each, " in est.text
     assert proposal_values(lags.ANALYSIS, est) == {}
 
 
@@ -150,6 +152,8 @@ def test_progress_label_says_the_step_and_the_time_left():
     reports, clock = [], Clock()
     p = Progress(reports.append, deadline=float("inf"), min_interval=0.0, clock=clock)
     p(0.0, "loading the data")
+    clock.t += 30  # loading the data and starting the job: not part of the rate
+    p(0.01, "Δ for A vs B")
     clock.t += 10
     p(0.25, "Δ both ways: 50,000 of 200,000 query points · about 95 s left")  # the engine's own
     clock.t += 110
@@ -158,11 +162,12 @@ def test_progress_label_says_the_step_and_the_time_left():
     p(1.0, "done")
     assert [r["label"] for r in reports] == [
         "0% · loading the data",
-        "25% · Δ both ways: 50,000 of 200,000 query points · about 30 s left",  # 10 s x 0.75 / 0.25
-        "50% · Δ both ways: 100,000 of 200,000 query points · about 2 min left",  # 120 s x 0.5 / 0.5
+        "1% · Δ for A vs B",
+        "25% · about 31 s left · Δ both ways: 50,000 of 200,000 query points",  # 10 s x 0.75 / 0.24
+        "50% · about 2 min left · Δ both ways: 100,000 of 200,000 query points",  # 120 s x 0.5 / 0.49
         "100% · done",
     ]
-    assert [r["value"] for r in reports] == [0.0, 25.0, 50.0, 100.0]
+    assert [r["value"] for r in reports] == [0.0, 1.0, 25.0, 50.0, 100.0]
     assert time_left_text(0.2) == "about 1 s left" and time_left_text(7200) == "about 2.0 h left"
 
 
@@ -183,7 +188,7 @@ def test_compare_reports_from_inside_the_engine(store, settings, monkeypatch):
     inside = [r for r in reports if "query points" in r["label"]]
     assert len(inside) >= 100  # the engine's 100 chunks of 80 queries
     assert "Δ both ways: 4,000 of 8,000 query points" in " ".join(r["label"] for r in inside)
-    assert all(r["label"].endswith(" left") for r in inside if 1 <= r["value"] < 100)
+    assert all(" left · Δ both ways: " in r["label"] for r in inside if 3 <= r["value"] < 100)
     values_ = [r["value"] for r in reports]
     assert values_ == sorted(values_) and values_[-1] == 100.0 and reports[-1]["label"] == "100% · done"
     record = store.get_result(sid, status["content_hash"], "compare", status["key"])

@@ -552,13 +552,16 @@ def cost(settings: dict, meta: dict) -> list:
     n = int(meta.get("n_rows") or 0)
     nq, k, n_perm = settings["n_queries"], settings["k"], settings.get("n_permutations") or 0
     out = []
-    for i, p in enumerate(_pairs(settings)):
+    pairs = _pairs(settings)
+    what = ", ".join(w for w in (f"{len(pairs)} pairs" if len(pairs) > 1 else "",
+                                 f"{n_perm} permutations" if n_perm else "") if w)
+    for i, p in enumerate(pairs):
         da = 0 if p.get("a_matrix") else len(p["a"])
         db = 0 if p.get("b_matrix") else len(p["b"])
         per = any(c in (settings.get("periodic") or {}) for c in p["a"] + p["b"])
         out.append(Work(n, da, db, k=k, n_queries=nq, evaluations=1 + 0.1 * n_perm,
                         metric=pair_metric(settings, p), periodic=per, tree_ok=True, main=i == 0,
-                        what=f"{len(_pairs(settings))} pairs" if i == 0 and len(_pairs(settings)) > 1 else ""))
+                        what=what if i == 0 else ""))
     main = out[0]
     out.append(Work(n, main.d_a, main.d_b, n_queries=min(settings.get("rank_queries", RANK_QUERIES), n),
                     evaluations=1.2))

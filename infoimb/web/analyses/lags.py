@@ -478,7 +478,9 @@ def cost(settings: dict, meta: dict) -> list:
     n_lags = settings["lag_max"] - settings["lag_min"] + 1
     per_lag = 1 + 0.1 * (settings.get("n_permutations") or 0) + (settings.get("n_splits") or 0)
     out = [Work(n, len(settings["source"]["columns"]), len(settings["target"]["columns"]), k=settings["k"],
-                n_queries=settings["n_queries"], evaluations=n_lags * per_lag, what=f"{n_lags} lags")]
+                n_queries=settings["n_queries"], evaluations=n_lags * per_lag,
+                what=f"{n_lags} lags" + (f" with {settings['n_permutations']} permutations each"
+                                         if settings.get("n_permutations") else ""))]
     sel = settings.get("selection")
     if sel:
         d = len(sel["candidates"]["columns"]) + 1

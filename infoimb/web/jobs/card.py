@@ -234,7 +234,7 @@ class AnalysisCard:
         n = self.name
         return html.Div([
             html.Div(id=ids.job(ids.COST, n), className="form-text job-cost mb-0"),
-            dbc.Button("", id=ids.job(ids.COST_USE, n), size="sm", color="warning", outline=True, n_clicks=0,
+            dbc.Button("", id=ids.job(ids.COST_USE, n), size="sm", color="primary", outline=True, n_clicks=0,
                        className="mt-1 job-cost-use", style={"display": "none"}),
             dcc.Store(id=ids.job(ids.COST_PROPOSAL, n), data={}, storage_type="memory"),
         ], className="mt-2")

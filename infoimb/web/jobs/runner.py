@@ -285,10 +285,12 @@ def time_left_text(seconds: float) -> str:
 class Progress:
     """Throttled progress reports that also enforce the time limit.
 
-    The bar's label is ``"<percent>% · <step> · about <time> left"``: the time left is the job's
-    (elapsed time x the fraction still to do / the fraction done), shown once
-    :attr:`LEFT_AFTER_FRACTION` of the work and :attr:`LEFT_AFTER_SECONDS` have passed; an
-    engine's own estimate for its step at the end of the message is replaced by it.
+    The bar's label is ``"<percent>% · about <time> left · <step>"`` (the time first: the bar
+    is narrow and a long step runs past it): the time left is the job's, measured from its
+    first report of work done (so loading the data and starting a job process do not count):
+    time since then x the fraction still to do / the fraction done since then, shown once
+    :attr:`LEFT_AFTER_FRACTION` more of the work and :attr:`LEFT_AFTER_SECONDS` have passed;
+    an engine's own estimate for its step at the end of the message is replaced by it.
     """
 
     LEFT_AFTER_FRACTION = 0.01
@@ -302,7 +304,7 @@ class Progress:
         self.deadline = deadline
         self.min_interval = self.MIN_INTERVAL if min_interval is None else min_interval
         self.clock = clock
-        self.started = clock()
+        self.anchor: tuple[float, float] | None = None  # (time, fraction) of the first work done
         self.last = 0.0
         self.stopped = False
 
@@ -310,12 +312,16 @@ class Progress:
         """The bar's label for ``fraction`` done at time ``now``."""
         pct = round(100 * fraction, 1)
         parts = [f"{pct:.0f}%"]
+        if self.anchor is None and fraction > 0:
+            self.anchor = (now, fraction)
+        if self.anchor is not None and fraction < 1.0:
+            t0, f0 = self.anchor
+            elapsed, done = now - t0, fraction - f0
+            if done >= self.LEFT_AFTER_FRACTION and elapsed >= self.LEFT_AFTER_SECONDS:
+                parts.append(time_left_text(elapsed * (1.0 - fraction) / done))
         step = _ENGINE_LEFT.sub("", message or "").strip()
         if step:
             parts.append(step)
-        elapsed = now - self.started
-        if fraction < 1.0 and fraction >= self.LEFT_AFTER_FRACTION and elapsed >= self.LEFT_AFTER_SECONDS:
-            parts.append(time_left_text(elapsed * (1.0 - fraction) / fraction))
         return " · ".join(parts)
 
     def __call__(self, fraction: float, message: str = "") -> None:
