@@ -198,6 +198,7 @@ def test_one_click_data_hub_step_is_datahub_weekly(store, settings, hub_csv):
     assert groups["policies"] == list(D.PAPER_POLICIES)
     assert groups["all policies"] == list(D.DATAHUB_POLICIES)
     assert groups["epidemic state"] == ["cases_growth"]
+    assert groups["tests and cases"] == ["positivity", "confirmed_new", "tests_new"]
     meta = store.get_meta(sid)
     assert meta["roles"]["time"] == "date" and meta["roles"]["entity"] == "id"
     assert "cases_growth" in meta["roles"]["features"]
