@@ -177,7 +177,8 @@ def _datahub_row():
             ]),
             hint("Country rows, absolute policy levels (negative = targeted), weekly last values, weekly new "
                  "counts (*_new), positivity = confirmed_new / tests_new, cases_growth = log((C_t+1)/(C_t−1+1)); "
-                 "adds the groups “policies” and “epidemic state”."),
+                 "adds the groups “policies” (the paper's nine), “all policies”, “epidemic state” "
+                 "(cases_growth) and “tests and cases”."),
         ], lg=5),
         dbc.Col([
             dbc.Label("Transform columns", className="small fw-semibold"),

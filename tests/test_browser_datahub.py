@@ -124,6 +124,7 @@ def test_datahub_file_to_fig3_in_the_browser(dash_duo, dash_app, hub):
     assert f"entity = id ('id' has {N_NATIONS} values, each on {days}-{days} rows" in proposal
     dash_duo.wait_for_contains_text("#role-time", "date", timeout=TIMEOUT)
     dash_duo.wait_for_contains_text("#role-entity", "id", timeout=TIMEOUT)
+    shot(dash_duo, "datahub_proposal")
     # the user prefers the readable country codes, applies the roles (remembered for this file)
     pick(dash_duo, "#role-entity", ENTITY)
     click(dash_duo, "#role-scaling input[value='none']")
@@ -192,4 +193,14 @@ def test_datahub_file_to_fig3_in_the_browser(dash_duo, dash_app, hub):
     dash_duo.wait_for_text_to_equal("#data-n-rows", f"{hub['n_raw']} rows", timeout=TIMEOUT)
     dash_duo.wait_for_contains_text("#role-entity", ENTITY, timeout=TIMEOUT)
     assert dash_duo.find_element("#role-proposal-box").value_of_css_property("display") == "none"
+    # groups belong to their table: the weekly table's derived groups are kept, not listed
+    dash_duo.wait_for_text_to_equal(
+        "#group-others", "2 groups of other tables (epidemic state, tests and cases) are kept for when they come "
+                         "back.", timeout=TIMEOUT)
+    names = [el.get_attribute("value") for el in dash_duo.find_elements("#group-list input.form-control")]
+    assert names == ["policies", "all policies"]  # their columns are in the daily file too
+    shot(dash_duo, "datahub_reloaded")
+    click(dash_duo, "#group-clear")  # one click removes this table's groups, the others stay
+    dash_duo.wait_for_text_to_equal("#group-list", "No groups for this table yet.", timeout=TIMEOUT)
+    assert dash_duo.find_element("#group-others").text.startswith("2 groups of other tables")
     assert dash_duo.get_logs() == []
