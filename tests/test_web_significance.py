@@ -13,7 +13,6 @@ import pytest
 import infoimb
 from infoimb import figures
 from infoimb._stats import bh_qvalues
-from infoimb.web import data_logic
 from infoimb.web.analyses import causality as cau
 from infoimb.web.analyses import imbalance as cmp
 from infoimb.web.analyses import lags as lag
