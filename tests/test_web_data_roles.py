@@ -18,19 +18,19 @@ from infoimb.web import data_logic
 from infoimb.web.config import Settings
 from infoimb.web.store import SessionStore
 
+from tests.webkit import make_settings, make_store
+
 N_NATIONS, N_WEEKS = 3, 8
 
 
-@pytest.fixture
-def settings(tmp_path) -> Settings:
-    s = Settings(cache_dir=tmp_path / "cache")
-    s.ensure_dirs()
-    return s
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory) -> Settings:
+    return make_settings(tmp_path_factory, "data-roles")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def store(settings) -> SessionStore:
-    return SessionStore(settings.sessions_dir)
+    return make_store(settings)
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +117,20 @@ def test_roles_come_back_when_the_same_content_is_loaded_again(store, settings, 
     # the same session, the same file uploaded again: back too
     sid4, _ = upload(store, settings, hub_csv, client=client, sid=sid3)
     assert sid4 == sid3 and store.get_meta(sid3)["roles"]["entity"] == "iso_alpha_3"
+
+
+def test_an_examples_roles_come_back_too(store, settings):
+    req = {"kind": "example", "name": "policy_panel", "n": 4}
+    sid = store.new_session()
+    data_logic.load_request(store, settings, req, None, sid, {})
+    assert data_logic.save_roles(store, sid, ["testing_policy"], "date", None, [], {})["color"] == "success"
+    client = data_logic.remember_current_roles(store, sid, {})
+    out = data_logic.load_request(store, settings, req, None, store.new_session(), client)
+    assert "were restored (time: date, entity: none, 1 feature)" in out["message"]["details"][0]
+    # another size is other content: the example's own roles
+    sid3 = store.new_session()
+    data_logic.load_request(store, settings, dict(req, n=5), None, sid3, client)
+    assert store.get_meta(sid3)["roles"]["entity"] == "id"
 
 
 def test_remembered_roles_book_is_bounded_and_robust():

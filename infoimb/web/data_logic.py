@@ -238,6 +238,8 @@ def _load(store, settings, request, payload, sid, client, report) -> dict:
         if report is not None:
             report({"value": 30, "label": f"generating {request.get('name')}"})
         out = ingest_example(store, sid, request.get("name"), request.get("n"), settings)
+        if out["dataset"]:  # the same example at the same size is the same content
+            _apply_remembered(store, sid, client, out["message"])
         new_client = None
         if out["groups"]:
             new_client = dict(client or {})
@@ -270,7 +272,7 @@ def _apply_remembered(store: SessionStore, sid, client, msg: dict) -> bool:
     store.update_meta(sid, roles=roles, proposal_applied=False, roles_remembered=True)
     msg["details"] = ["The roles you applied to this same table before were restored (time: "
                       f"{roles['time'] or 'none'}, entity: {roles['entity'] or 'none'}, "
-                      f"{len(roles['features'])} features)."] + list(msg.get("details") or [])
+                      f"{len(roles['features'])} feature{'s' if len(roles['features']) != 1 else ''})."] + list(msg.get("details") or [])
     return True
 
 
