@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 #: roles remembered per dataset content in the browser's settings store (oldest dropped first)
-MAX_REMEMBERED = 50
+MAX_REMEMBERED = 20
 
 PREVIEW_ROWS = 8
 PREVIEW_COLUMNS = 30
