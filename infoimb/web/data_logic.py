@@ -270,9 +270,10 @@ def _apply_remembered(store: SessionStore, sid, client, msg: dict) -> bool:
     except AnalysisInputError:
         return False
     store.update_meta(sid, roles=roles, proposal_applied=False, roles_remembered=True)
+    n = len(roles["features"])
     msg["details"] = ["The roles you applied to this same table before were restored (time: "
                       f"{roles['time'] or 'none'}, entity: {roles['entity'] or 'none'}, "
-                      f"{len(roles['features'])} feature{'s' if len(roles['features']) != 1 else ''})."] + list(msg.get("details") or [])
+                      f"{n} feature{'s' if n != 1 else ''})."] + list(msg.get("details") or [])
     return True
 
 
