@@ -48,10 +48,12 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       if (!n) { return window.dash_clientside.no_update; }
       return {t: Date.now(), n: n};
     },
-    /* The running flag of a job: Run disabled, Cancel enabled, the progress bar shown. */
+    /* The running flag of a job: Run disabled, Cancel enabled, the progress bar and the
+       "Running" note above the results shown. */
     running: function (running) {
       const on = running === true;
-      return [on, !on, on ? {} : {display: "none"}];
+      const shown = on ? {} : {display: "none"};
+      return [on, !on, shown, shown];
     },
     /* The progress of a job: the bar's value and label. */
     progress: function (p) {

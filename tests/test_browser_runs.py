@@ -130,10 +130,13 @@ def test_cost_line_one_click_subsampling_and_time_left(dash_duo, dash_app):
 
     seen = wait_until(left, RUN_TIMEOUT, "a progress label with the time left")
     assert "% · about " in seen, seen
+    note = dash_duo.find_element(pm("job-running-note"))  # the results area says it is running
+    assert note.is_displayed() and note.text.startswith("Running: the bar under Compare shows how far it is")
     shot(dash_duo, "runs-compare-progress")
     dash_duo.wait_for_element("#cmp-relation", timeout=RUN_TIMEOUT)
     status = dash_duo.find_element(pm("job-status")).text
     assert status.startswith("Done in "), status
+    wait_until(lambda: not dash_duo.find_element(pm("job-running-note")).is_displayed(), TIMEOUT, "the note hidden")
     assert dash_duo.get_logs() == []
 
 

@@ -244,6 +244,10 @@ class AnalysisCard:
         n = self.name
         return html.Div(
             [
+                # while a job runs: says so above the results area (which keeps what it shows)
+                dbc.Alert(f"Running: the bar under {self.run_label} shows how far it is and the time left; "
+                          "the results appear here when it is done.", id=ids.job(ids.RUNNING_NOTE, n),
+                          color="info", className="mb-2 job-running-note", style={"display": "none"}),
                 html.Div(id=ids.job(ids.RESULTS, n), className="analysis-results"),
                 html.Div(
                     [
@@ -321,6 +325,7 @@ class AnalysisCard:
             Output(ids.job(ids.RUN, n), "disabled"),
             Output(ids.job(ids.CANCEL, n), "disabled"),
             Output(ids.job(ids.PROGRESS_WRAP, n), "style"),
+            Output(ids.job(ids.RUNNING_NOTE, n), "style"),
             Input(ids.job(ids.JOB_RUNNING, n), "data"),
         )
         progress_callback(app, n)
