@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import asdict, dataclass
 
 from ... import cost as engine_cost
@@ -206,16 +207,20 @@ def card_cost(analysis, settings: dict, meta: dict, *, rate=None,
         return None
 
 
+#: two threads of the web process must never measure the rate (parallel kernels) at once. Not
+#: the runner's one-analysis lock: a job process forked while a thread held that one would
+#: inherit it held, and wait for it forever.
+_MEASURING = threading.Lock()
+
+
 def machine_rate(wait: float = 2.0):
     """The engine's rates in the web process (:func:`infoimb.cost.engine_rate`: read from its
-    cache file; measured there once per machine, at start-up by ``runtime.warm_numba``), under
-    the runner's one-analysis lock: two threads must never launch parallel kernels at once.
-    None when the lock stays busy for ``wait`` seconds (no estimate this time)."""
-    from .runner import _ONE_ANALYSIS
-
-    if not _ONE_ANALYSIS.acquire(timeout=wait):
+    cache file; measured once per machine, at start-up by ``runtime.warm_numba``), one thread
+    at a time. None when another thread keeps measuring for ``wait`` seconds (no estimate
+    this time)."""
+    if not _MEASURING.acquire(timeout=wait):
         return None
     try:
         return engine_cost.engine_rate()
     finally:
-        _ONE_ANALYSIS.release()
+        _MEASURING.release()
