@@ -151,7 +151,8 @@ def run_cost(work, *, rate=None, threshold_seconds: float | None = None,
     seconds = float(sum(_seconds(w, rate) for w in brute))
     dims = f"{main.d_a} + {main.d_b} features"
     if min(main.d_a, main.d_b) < 1:
-        dims = "a distance matrix" if max(main.d_a, main.d_b) < 1 else f"{max(main.d_a, main.d_b)} features and a distance matrix"
+        d = max(main.d_a, main.d_b)
+        dims = "a distance matrix" if d < 1 else f"{d} features and a distance matrix"
     whats = ", ".join(w.what for w in items if w.what)
     size = f"N = {main.n:,}, {dims}" + (f", {whats}" if whats else "")
     how = "exact" if exact else f"with {main.n_queries:,} random queries"
