@@ -23,7 +23,7 @@ from infoimb.web.fields import form_values
 from infoimb.web.jobs import card as card_mod
 from infoimb.web.jobs import runner
 from infoimb.web.jobs.card import AnalysisCard, display_logic, saved_for
-from infoimb.web.jobs.costs import Work, card_cost, proposal_values, run_cost, seconds_text
+from infoimb.web.jobs.costs import Work, card_cost, heavily_tied, proposal_values, run_cost, seconds_text
 from infoimb.web.jobs.runner import Progress, last_inputs, lookup, run_job, time_left_text
 from infoimb.web.store import SessionStore
 
@@ -99,7 +99,7 @@ def test_compare_cost_line_and_one_click_subsampling(store, settings):
     out = card.cost_outputs(values, client, sid, rate=SLOW)
     # the pair with its default 199 permutations (a tenth of a pair each), then the rank samples
     exact = estimate_seconds(5000, 240, 1, rate=SLOW) * (1 + 0.1 * 199)
-    ranks = 1.2 * estimate_seconds(5000, 240, 1, n_queries=2000, rate=SLOW)
+    ranks = imbalance.RANKS_COST * estimate_seconds(5000, 240, 1, n_queries=2000, rate=SLOW)
     assert out["text"].startswith(f"About {(exact + ranks) / 60:.0f} min exact (N = 5,000, 240 + 1 features, "
                                   "199 permutations). "
                                   "Over 30 s: the subsampled estimator")
@@ -109,7 +109,7 @@ def test_compare_cost_line_and_one_click_subsampling(store, settings):
     assert out["style"] == {}
     # the click puts the proposal into the page's fields: the estimate follows, nothing proposed
     after = card.cost_outputs(values | out["proposal"], client, sid, rate=SLOW)
-    assert after["text"] == f"About {sub:.0f} s with 1,000 random queries (N = 5,000, 240 + 1 features)."
+    assert after["text"] == f"About {seconds_text(sub)} with 1,000 random queries (N = 5,000, 240 + 1 features)."
     assert after["style"] == {"display": "none"} and after["proposal"] == {}
     # invalid inputs (k too large for the table): no estimate, no error
     assert card.cost_outputs(values | {"k": 10**6}, client, sid, rate=SLOW)["text"] is None
@@ -136,6 +136,17 @@ def test_every_analysis_declares_its_cost(store, settings):
     assert est.text.startswith("About ")
     assert f"N = {meta['n_rows']:,}, 10 + 1 features, {n_lags} lags with {n_perm} permutations each, " in est.text
     assert proposal_values(lags.ANALYSIS, est) == {}
+    # a policy holds 5 levels: one alone (5 distinct points) or four (625 < N / 4) tie heavily;
+    # five (3125 >= N / 4) do not, nor does a count
+    pol = ["testing_policy", "stay_home_restrictions", "school_closing", "contact_tracing", "facial_coverings"]
+    assert heavily_tied(pol[:1], meta, 3200) and heavily_tied(pol[:4], meta, 3200)
+    assert not heavily_tied(pol, meta, 3200) and not heavily_tied(["confirmed"], meta, 3200)
+    # the selection's subsets start with single features: its estimate warns for the policies
+    job = runner.prepare_job(store, "select", sid, page_defaults(selection, store, sid, client), client, settings)
+    est = card_cost(selection.ANALYSIS, job.settings, meta, rate=SLOW)
+    assert est.text.endswith("; many tied values (few distinct levels): it may take several times longer")
+    tied = run_cost(Work(3200, 1, 1, columns=("testing_policy",)), rate=SLOW, meta=meta)
+    assert tied.text.endswith("; many tied values (few distinct levels): it may take several times longer")
 
 
 # --------------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ EXTRAS = {
 }
 SAME_METRIC = "same"  # the metric of B follows A's
 RANK_QUERIES = 2000
+#: a rank sample's query costs about this many exact queries of Δ (measured: descriptors, N = 4000)
+RANKS_COST = 1.8
 N_SCATTER = 100
 N_PARTNERS = 50
 RANDOM_STATE = 0
@@ -219,7 +221,7 @@ def run(df: pd.DataFrame, settings: dict, progress, matrices: dict | None = None
     costs = [m * n * (len(p["a"]) + len(p["b"]) + 1) * (1 + 0.1 * n_perm) for p in pairs]
     groups, times = _entity_times(df, columns, settings)
     main_d = len(pairs[0]["a"]) + len(pairs[0]["b"]) + 1
-    costs.append(rank_q * n * main_d * 1.2)
+    costs.append(rank_q * n * main_d * RANKS_COST)
     total = float(sum(costs))
     done = 0.0
     out_pairs = []
@@ -561,10 +563,10 @@ def cost(settings: dict, meta: dict) -> list:
         per = any(c in (settings.get("periodic") or {}) for c in p["a"] + p["b"])
         out.append(Work(n, da, db, k=k, n_queries=nq, evaluations=1 + 0.1 * n_perm,
                         metric=pair_metric(settings, p), periodic=per, tree_ok=True, main=i == 0,
-                        what=what if i == 0 else ""))
+                        what=what if i == 0 else "", columns=tuple(dict.fromkeys(p["a"] + p["b"]))))
     main = out[0]
     out.append(Work(n, main.d_a, main.d_b, n_queries=min(settings.get("rank_queries", RANK_QUERIES), n),
-                    evaluations=1.2))
+                    evaluations=RANKS_COST))
     return out
 
 

@@ -480,7 +480,8 @@ def cost(settings: dict, meta: dict) -> list:
     out = [Work(n, len(settings["source"]["columns"]), len(settings["target"]["columns"]), k=settings["k"],
                 n_queries=settings["n_queries"], evaluations=n_lags * per_lag,
                 what=f"{n_lags} lags" + (f" with {settings['n_permutations']} permutations each"
-                                         if settings.get("n_permutations") else ""))]
+                                         if settings.get("n_permutations") else ""),
+                columns=tuple(settings["source"]["columns"]))]
     sel = settings.get("selection")
     if sel:
         d = len(sel["candidates"]["columns"]) + 1

@@ -37,7 +37,8 @@ from dataclasses import asdict, dataclass
 
 from ... import cost as engine_cost
 
-__all__ = ["RunCost", "Work", "card_cost", "machine_rate", "proposal_values", "run_cost", "seconds_text"]
+__all__ = ["RunCost", "Work", "card_cost", "heavily_tied", "machine_rate", "proposal_values", "run_cost",
+           "seconds_text"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,9 @@ class Work:
     (e.g. ``"11 lags"``), named in the estimate. ``tree_ok``: the analysis calls the engine
     with ``algorithm="auto"``, which takes the k-d trees when they serve the spaces.
     ``main``: this item's N and dimensions are the ones the estimate names (the first item
-    when none is marked).
+    when none is marked). ``columns``: the table's columns the work uses (the estimate warns
+    when they hold so few distinct values that most distances tie: the engine is exact on ties,
+    and slower).
     """
 
     n: int
@@ -62,6 +65,7 @@ class Work:
     what: str = ""
     tree_ok: bool = False
     main: bool = False
+    columns: tuple = ()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -130,8 +134,27 @@ def _two_digits(m: int) -> int:
     return int(round(m, -len(str(m)) + 2))
 
 
+#: distinct points fewer than N / TIED_RATIO: "many tied values" (the rates are for tie-free data)
+TIED_RATIO = 4
+
+
+def heavily_tied(columns, meta: dict | None, n: int) -> bool:
+    """Whether ``columns`` of the table ``meta`` describes can hold fewer than N / TIED_RATIO
+    distinct points (the product of their numbers of distinct values): most neighbour distances
+    then tie, which the exact engine resolves at a cost the rates (tie-free data) do not show."""
+    summary = {c.get("column"): c for c in ((meta or {}).get("summary") or []) if isinstance(c, dict)}
+    if not columns or any(c not in summary or not summary[c].get("n_unique") for c in columns):
+        return False
+    distinct = 1
+    for c in columns:
+        distinct *= int(summary[c]["n_unique"])
+        if distinct * TIED_RATIO >= n:
+            return False
+    return True
+
+
 def run_cost(work, *, rate=None, threshold_seconds: float | None = None,
-             target_seconds: float = engine_cost.TARGET_SECONDS) -> RunCost | None:
+             target_seconds: float = engine_cost.TARGET_SECONDS, meta: dict | None = None) -> RunCost | None:
     """The estimate of a run's ``work`` (a :class:`Work` or a list; None: nothing to estimate).
 
     ``rate``: the engine's rates (default :func:`infoimb.cost.engine_rate`); ``threshold_seconds``:
@@ -161,6 +184,8 @@ def run_cost(work, *, rate=None, threshold_seconds: float | None = None,
     else:
         amount = seconds_text(seconds)
         text = (f"Under a second {how}" if amount == "under a second" else f"About {amount} {how}") + f" ({size})"
+    if heavily_tied(main.columns, meta, main.n):
+        text += "; many tied values (few distinct levels): it may take several times longer"
     proposed = proposed_s = None
     if exact and seconds > threshold:
         # the work that follows the estimator (every point a query) scales with the number of
@@ -203,7 +228,7 @@ def card_cost(analysis, settings: dict, meta: dict, *, rate=None,
     except (KeyError, TypeError, ValueError):
         return None
     try:
-        return run_cost(work, rate=rate, threshold_seconds=threshold_seconds)
+        return run_cost(work, rate=rate, threshold_seconds=threshold_seconds, meta=meta)
     except (TypeError, ValueError):
         return None
 
