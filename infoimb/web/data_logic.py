@@ -223,9 +223,30 @@ def _load(store, settings, request, payload, sid, client, report) -> dict:
         if out["groups"]:
             new_client = dict(client or {})
             new_client["groups"] = merge_groups(new_client.get("groups"), out["groups"])
+        new_client = _with_default_scaling(out, new_client, client, request.get("name"))
         return {"dataset": out["dataset"], "message": out["message"], "client": new_client}
     out = ingest_upload(store, sid, payload, request.get("filename"), settings, report=report)
-    return {"dataset": out["dataset"], "message": out["message"], "client": None}
+    return {"dataset": out["dataset"], "message": out["message"],
+            "client": _with_default_scaling(out, None, client, None)}
+
+
+def _with_default_scaling(out: dict, new_client, client, example):
+    """A loaded table starts with its default scaling (infoimb.web.scaling.default_scaling):
+    the settings store to write (None: unchanged), and a line in the load message when it changes."""
+    from .scaling import default_scaling, scaling_of
+    from .context import SCALINGS
+
+    if not out.get("dataset"):
+        return new_client
+    scaling = default_scaling(example)
+    base = new_client if new_client is not None else dict(client or {})
+    if scaling_of(client) != scaling and isinstance(out.get("message"), dict):
+        why = "the default for an uploaded table" if example is None else "this example's documented setting"
+        out["message"]["details"] = list(out["message"].get("details") or []) + [
+            f"Scaling: {SCALINGS[scaling]} ({why}; change it under “Roles and scaling”)."]
+    if base.get("scaling") == scaling and new_client is None:
+        return None
+    return dict(base, scaling=scaling)
 
 
 def examples() -> list[dict]:

@@ -278,3 +278,9 @@ MATRIX_NQ = "matrix-n-queries"
 MATRIX_HINT = "matrix-hint"
 MATRIX_PAIRS_TABLE = "matrix-pairs-table"
 SEL_BASELINES = "sel-baselines"  # FPS / CUR (scikit-matter) beside the selection curve
+
+# ---- the scaling in force on every page (infoimb.web.scaling; ids.job(kind, page)) -------
+SCALING_LINE = "scaling-line"
+SCALING_ALERT = "scaling-alert"
+SCALING_WARNING = "scaling-warning"
+SCALING_FIX = "scaling-fix"
