@@ -371,10 +371,11 @@ def _scaling_radio(info, n_fix, client):
     Output(ids.SETTINGS_STORE, "data", allow_duplicate=True),
     Input(ids.ROLE_SCALING, "value"),
     State(ids.SETTINGS_STORE, "data"),
+    State(ids.DATASET_STORE, "data"),
     prevent_initial_call=True,
 )
-def _save_scaling(value, client):
-    return scaling.saved_scaling(value, client)
+def _save_scaling(value, client, info):
+    return scaling.saved_scaling(value, client, (info or {}).get("fingerprint"))
 
 
 # the full feature space's spread warning (infoimb.web.scaling)

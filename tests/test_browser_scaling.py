@@ -122,4 +122,18 @@ def test_spread_warning_and_the_one_click_fix(dash_duo, dash_app, tmp_path):
     goto(dash_duo, "data")
     dash_duo.wait_for_element("#role-scaling input[value='zscore']:checked", timeout=TIMEOUT)
     gone(dash_duo, data_warning)
+
+    # the choice is remembered for this table: back to none, another table, this one again
+    click(dash_duo, "#role-scaling input[value='none']")
+    dash_duo.wait_for_contains_text(data_warning, "The full feature space mixes", timeout=TIMEOUT)
+    other = tmp_path / "other.csv"
+    df[["age", "bmi"]].iloc[:50].to_csv(other, index=False)
+    upload(dash_duo, other)
+    dash_duo.wait_for_contains_text("#data-message", "Scaling: z-score (the default for an uploaded table",
+                                    timeout=TIMEOUT)
+    dash_duo.wait_for_element("#role-scaling input[value='zscore']:checked", timeout=TIMEOUT)
+    upload(dash_duo, tmp_path / "clinical.csv")
+    dash_duo.wait_for_contains_text("#data-message", "Scaling: none (as you set it for this table before",
+                                    timeout=TIMEOUT)
+    dash_duo.wait_for_element("#role-scaling input[value='none']:checked", timeout=TIMEOUT)
     assert dash_duo.get_logs() == []

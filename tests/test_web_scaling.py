@@ -161,6 +161,15 @@ def test_the_fix_and_the_data_page_radio():
     assert scaling.radio_value(False, client) == "none"
     assert scaling.radio_value(False, {"scaling": "bogus"}) == "none"
     assert scaling.saved_scaling("rank", client) == dict(client, scaling="rank")
+    # with the table's fingerprint the choice is remembered for its content (newest 20 kept)
+    saved = scaling.saved_scaling("rank", client, "fp1")
+    assert saved["scaling"] == "rank" and saved["scaling_by_dataset"] == {"fp1": "rank"}
+    assert scaling.remembered_scaling(saved, "fp1") == "rank" and scaling.remembered_scaling(saved, "fp2") is None
+    assert scaling.fixed_client(saved, "fp1")["scaling_by_dataset"] == {"fp1": "zscore"}
+    many = client
+    for i in range(25):
+        many = scaling.chosen(many, "none", f"fp{i}")
+    assert list(many["scaling_by_dataset"]) == [f"fp{i}" for i in range(5, 25)]
     from dash import no_update
 
     assert scaling.saved_scaling("none", client) is no_update  # unchanged
@@ -188,6 +197,13 @@ def test_default_is_zscore_for_uploads_and_the_documented_setting_for_examples(s
     out = data_logic.load_request(store, settings, {"kind": "upload", "filename": "units.csv"}, payload, sid,
                                   {"scaling": "zscore"})
     assert out["client"] is None and not any("Scaling" in d for d in out["message"]["details"])
+    # the scaling chosen for this content before comes back with it
+    fp = out["dataset"]["fingerprint"]
+    out = data_logic.load_request(store, settings, {"kind": "upload", "filename": "again.csv"}, payload, sid,
+                                  {"scaling": "zscore", "scaling_by_dataset": {fp: "none"}})
+    assert out["client"]["scaling"] == "none"
+    assert "Scaling: none (as you set it for this table before; change it under “Roles and scaling”)." \
+        in out["message"]["details"]
     # an example: its groups and its documented scaling
     out = data_logic.load_request(store, settings, {"kind": "example", "name": "sinusoid", "n": 50}, None, sid,
                                   {"scaling": "zscore"})

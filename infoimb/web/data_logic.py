@@ -254,17 +254,17 @@ def _load(store, settings, request, payload, sid, client, report) -> dict:
 
 
 def _with_default_scaling(out: dict, new_client, client, example):
-    """A loaded table starts with its default scaling (infoimb.web.scaling.default_scaling):
-    the settings store to write (None: unchanged), and a line in the load message when it changes."""
-    from .scaling import default_scaling, scaling_of
+    """A loaded table starts with the scaling chosen for it before, else its default
+    (infoimb.web.scaling.starting_scaling): the settings store to write (None: unchanged), and a
+    line in the load message when it changes."""
+    from .scaling import scaling_of, starting_scaling
     from .context import SCALINGS
 
     if not out.get("dataset"):
         return new_client
-    scaling = default_scaling(example)
+    scaling, why = starting_scaling(client, out["dataset"].get("fingerprint"), example)
     base = new_client if new_client is not None else dict(client or {})
     if scaling_of(client) != scaling and isinstance(out.get("message"), dict):
-        why = "the default for an uploaded table" if example is None else "this example's documented setting"
         out["message"]["details"] = list(out["message"].get("details") or []) + [
             f"Scaling: {SCALINGS[scaling]} ({why}; change it under “Roles and scaling”)."]
     if base.get("scaling") == scaling and new_client is None:

@@ -18,7 +18,9 @@ compared by equality, the second keep their period unscaled. Constant features a
 
 The default: an uploaded table starts with z-score (:data:`UPLOAD_DEFAULT`): its features come
 in units the app cannot judge; a built-in example starts with its documented scaling
-(``Example.roles["scaling"]``, "none" when not given: their reference values are unscaled).
+(``Example.roles["scaling"]``, "none" when not given: their reference values are unscaled). A
+scaling the user chose for a table is remembered for its content (the settings store's
+``scaling_by_dataset``, by :func:`infoimb.io.dataset_fingerprint`) and comes back with it.
 
 The logic (:func:`spread_check`, :func:`page_checks`, :func:`status`) is plain Python, tested
 without a browser; :func:`panel` and :func:`register_callbacks` are the Dash side, used by
@@ -42,6 +44,7 @@ __all__ = [
     "UPLOAD_DEFAULT",
     "SpreadCheck",
     "default_scaling",
+    "chosen",
     "feature_spreads",
     "page_checks",
     "panel",
@@ -49,6 +52,7 @@ __all__ = [
     "scaling_line",
     "scaling_of",
     "spread_check",
+    "starting_scaling",
     "status",
 ]
 
@@ -278,9 +282,45 @@ def panel(name: str, *, line: bool = True):
     ], className="scaling-panel")
 
 
-def fixed_client(client) -> dict:
-    """The settings store after the one-click fix: scaling z-score."""
-    return dict(client if isinstance(client, dict) else {}, scaling="zscore")
+#: the settings store's key of the scaling chosen per dataset content (fingerprint -> scaling)
+BOOK = "scaling_by_dataset"
+MAX_REMEMBERED = 20  # datasets whose scaling the browser keeps
+
+
+def remembered_scaling(client, fingerprint) -> str | None:
+    """The scaling the user chose for a dataset's content (:func:`infoimb.io.dataset_fingerprint`)
+    before, kept in the settings store, or None."""
+    if not fingerprint or not isinstance(client, dict) or not isinstance(client.get(BOOK), dict):
+        return None
+    s = client[BOOK].get(fingerprint)
+    return s if s in SCALINGS else None
+
+
+def chosen(client, scaling: str, fingerprint=None) -> dict:
+    """The settings store with ``scaling`` in force and, with a ``fingerprint``, remembered for
+    that content (the newest :data:`MAX_REMEMBERED` datasets are kept)."""
+    out = dict(client if isinstance(client, dict) else {}, scaling=scaling)
+    if fingerprint:
+        book = {k: v for k, v in (out.get(BOOK) or {}).items() if k != fingerprint and v in SCALINGS}
+        book[fingerprint] = scaling
+        out[BOOK] = dict(list(book.items())[-MAX_REMEMBERED:])
+    return out
+
+
+def starting_scaling(client, fingerprint, example: str | None) -> tuple[str, str]:
+    """The scaling a freshly loaded table starts with and why: the one chosen for the same
+    content before, else :func:`default_scaling`."""
+    s = remembered_scaling(client, fingerprint)
+    if s is not None:
+        return s, "as you set it for this table before"
+    if example is None:
+        return default_scaling(), "the default for an uploaded table"
+    return default_scaling(example), "this example's documented setting"
+
+
+def fixed_client(client, fingerprint=None) -> dict:
+    """The settings store after the one-click fix: scaling z-score (remembered for the table)."""
+    return chosen(client, "zscore", fingerprint)
 
 
 def _frame_meta(info):
@@ -328,15 +368,16 @@ def register_callbacks(app, card=None) -> None:
         Output(ids.job(ids.RUN, name), "n_clicks"),
         Input(ids.job(ids.SCALING_FIX, name), "n_clicks"),
         State(ids.SETTINGS_STORE, "data"),
+        State(ids.DATASET_STORE, "data"),
         State(ids.job(ids.SHOWN, name), "data"),
         State(ids.job(ids.RUN, name), "n_clicks"),
         prevent_initial_call=True,
     )
-    def _fix(n, client, shown, runs):
+    def _fix(n, client, info, shown, runs):
         if not n:
             return no_update, no_update
         # a result on display: run again under the new scaling (the memo answers if it can)
-        return fixed_client(client), ((runs or 0) + 1 if shown else no_update)
+        return fixed_client(client, (info or {}).get("fingerprint")), ((runs or 0) + 1 if shown else no_update)
 
 
 
@@ -346,11 +387,11 @@ def radio_value(fix: bool, client) -> str:
     return "zscore" if fix else scaling_of(client)
 
 
-def saved_scaling(value, client):
-    """The settings store after the Data page's radio changed (``no_update`` when it holds the
-    value already, or the radio is empty)."""
+def saved_scaling(value, client, fingerprint=None):
+    """The settings store after the Data page's radio changed, the choice remembered for the
+    table's content (``no_update`` when it holds the value already, or the radio is empty)."""
     from dash import no_update
 
     if value not in SCALINGS or (isinstance(client, dict) and client.get("scaling") == value):
         return no_update
-    return dict(client if isinstance(client, dict) else {}, scaling=value)
+    return chosen(client, value, fingerprint)
