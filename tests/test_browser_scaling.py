@@ -118,6 +118,16 @@ def test_spread_warning_and_the_one_click_fix(dash_duo, dash_app, tmp_path):
     dash_duo.wait_for_contains_text(pm("job-status"), "Done in", timeout=TIMEOUT)
     shot_top(dash_duo, "compare_scaling_fixed")
 
+    # every analysis page says which scaling its inputs go through
+    for page in ("select", "lags", "causality", "scales", "matrix"):
+        goto(dash_duo, page)
+        dash_duo.wait_for_text_to_equal(pm("scaling-line", page), "Scaling: z-score (set on the Data page)",
+                                        timeout=TIMEOUT)
+    goto(dash_duo, "graph")
+    dash_duo.wait_for_text_to_equal(pm("scaling-line", "graph"), "Scaling: z-score, always (the causal graph "
+                                    "standardises each column itself)", timeout=TIMEOUT)
+    shot_top(dash_duo, "graph_scaling_line")
+
     # the Data page's control follows, and its warning is gone too
     goto(dash_duo, "data")
     dash_duo.wait_for_element("#role-scaling input[value='zscore']:checked", timeout=TIMEOUT)

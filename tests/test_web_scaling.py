@@ -142,7 +142,7 @@ def test_status_line_on_every_page_and_the_data_page():
             st = scaling.status(get_analysis(name), {}, meta, {"scaling": key}, UNITS)
             assert st["line"] == f"Scaling: {label} (set on the Data page)" and st["warnings"] == []
     graph = scaling.status(get_analysis("graph"), {}, meta, {"scaling": "none"}, UNITS)
-    assert graph["line"].startswith("Scaling: z-score, always: the causal graph standardises every column")
+    assert graph["line"] == "Scaling: z-score, always (the causal graph standardises each column itself)"
     # no scaling in the store (a fresh browser): none
     assert scaling.status(get_analysis("compare"), {}, None, {}, None)["line"] == "Scaling: none (set on the Data page)"
     # the Data page: the full feature space

@@ -66,8 +66,7 @@ EXAMPLE_DEFAULT = "none"
 SPREAD_NAME = "standard deviation"
 #: analyses that do not use the Data page's scaling: what they do instead
 FIXED = {
-    "graph": "z-score, always: the causal graph standardises every column itself (the Data page's "
-             "scaling does not apply here)",
+    "graph": "z-score, always (the causal graph standardises each column itself)",
 }
 #: the id of the Data page's panel (its check covers the full feature space)
 DATA = "data"
