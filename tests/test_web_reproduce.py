@@ -1,0 +1,343 @@
+"""The Reproduce block: for every analysis, a real job through the web runner, then the
+generated Python snippet (executed) and CLI command (run) on the file the block names, and the
+numbers compared with the stored record's (exactly: the estimators are exact, or seeded)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from infoimb import cli
+from infoimb.web import data_logic, reproduce
+from infoimb.web.config import Settings
+from infoimb.web.jobs import run_job
+from infoimb.web.matrices import ingest_matrix
+from infoimb.web.store import SessionStore
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory) -> Settings:
+    s = Settings(cache_dir=tmp_path_factory.mktemp("web-reproduce"), job_timeout=300)
+    s.ensure_dirs()
+    return s
+
+
+@pytest.fixture(scope="module")
+def store(settings) -> SessionStore:
+    return SessionStore(settings.sessions_dir)
+
+
+def data_url(data: bytes, mime: str = "text/csv") -> str:
+    return f"data:{mime};base64," + base64.b64encode(data).decode()
+
+
+def upload(store, settings, data: bytes, name: str) -> str:
+    sid = store.new_session()
+    out = data_logic.ingest_upload(store, sid, data_url(data), name, settings)
+    assert out["dataset"] is not None, out["message"]
+    return sid
+
+
+def example(store, settings, name, n) -> tuple[str, list]:
+    sid = store.new_session()
+    out = data_logic.ingest_example(store, sid, name, n, settings)
+    assert out["dataset"] is not None, out["message"]
+    return sid, out["groups"]
+
+
+def run_ok(store, settings, name, sid, client, inputs) -> dict:
+    status = run_job(store, name, sid, inputs, client, settings)
+    assert status["status"] == "ok", status.get("message")
+    return store.get_result(sid, status["content_hash"], name, status["key"])
+
+
+def take_away(store, sid, record, workdir: Path, *, uploaded: bytes | None = None):
+    """The Reproduction of ``record``, with the file it reads put in ``workdir`` the way a user
+    gets it: the upload itself, the page's working-table download, or the example's CLI line."""
+    r = reproduce.reproduce(record, store.get_meta(sid))
+    if not r.working:
+        assert uploaded is not None, "the block names the uploaded file"
+        (workdir / r.table).write_bytes(uploaded)
+    else:
+        shown = {"key": record["key"], "content_hash": record["dataset"]["content_hash"]}
+        payload = reproduce.table_download(store, sid, record["analysis"], shown)
+        assert payload["filename"] == r.table == reproduce.working_table_name(record)
+        (workdir / r.table).write_text(payload["content"])
+    return r
+
+
+def run_python(r, workdir: Path, monkeypatch) -> dict:
+    monkeypatch.chdir(workdir)
+    ns: dict = {}
+    exec(compile(r.python, "<reproduce>", "exec"), ns)  # noqa: S102 - the generated snippet under test
+    return ns
+
+
+def cli_lines(r) -> list[list[str]]:
+    lines = [shlex.split(line) for line in r.cli.splitlines() if line.strip()]
+    assert all(argv[0] == "infoimb" for argv in lines)
+    return [argv[1:] for argv in lines]
+
+
+def run_cli(r, workdir: Path, monkeypatch, capsys) -> dict:
+    """The command line(s), in this process (``infoimb.cli.main``): the JSON of the last one."""
+    monkeypatch.chdir(workdir)
+    out = None
+    for argv in cli_lines(r):
+        capsys.readouterr()
+        assert cli.main(argv) == 0, capsys.readouterr().err
+        out = capsys.readouterr().out
+    return json.loads(out)
+
+
+def run_cli_subprocess(r, workdir: Path) -> dict:
+    """The command line(s) as a user runs them: ``python -m infoimb ...`` in a shell's place."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = None
+    for argv in cli_lines(r):
+        proc = subprocess.run([sys.executable, "-m", "infoimb", *argv], cwd=workdir, env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        out = proc.stdout
+    return json.loads(out)
+
+
+# --------------------------------------------------------------------------------------
+# Compare
+# --------------------------------------------------------------------------------------
+def clinical_csv() -> bytes:
+    rng = np.random.default_rng(3)
+    n = 160
+    height = rng.normal(170, 10, n).round(1)
+    weight = (0.9 * (height - 100) + rng.normal(0, 8, n)).round(1)
+    age = rng.integers(20, 80, n)
+    bp = (100 + 0.5 * age + rng.normal(0, 10, n)).round(0)
+    df = pd.DataFrame({"id": [f"P{i:03d}" for i in range(n)], "sex": rng.choice(["M", "F"], n), "age": age,
+                       "height": height, "weight": weight, "bp": bp})
+    df.loc[[4, 50, 77], "weight"] = np.nan  # missing cells: those rows are left out
+    df.loc[[9], "bp"] = np.nan
+    return df.to_csv(index=False).encode()
+
+
+@pytest.fixture(scope="module")
+def clinical(store, settings):
+    data = clinical_csv()
+    sid = upload(store, settings, data, "clinical.csv")
+    client = {"groups": [{"name": "body", "columns": ["height", "weight"]}], "scaling": "zscore"}
+    return sid, client, data
+
+
+def test_compare_from_the_uploaded_file(store, settings, clinical, tmp_path, monkeypatch):
+    sid, client, data = clinical
+    record = run_ok(store, settings, "compare", sid, client,
+                    {"a": "group:body", "b": "full", "k": 2, "metric": "manhattan", "n_permutations": 19})
+    main = record["result"]["main"]
+    assert record["result"]["dropped_rows"] == 4 and main["n"] == 156
+    r = take_away(store, sid, record, tmp_path, uploaded=data)
+    assert (r.table, r.working) == ("clinical.csv", False)
+    assert r.cli == ("infoimb pair clinical.csv --a height,weight --b age,height,weight,bp --metric manhattan --k 2 "
+                     "--seed 0 --permutations 19 --scale zscore --drop-missing --json")
+    assert "preprocess.scale(df, ['height', 'weight', 'age', 'bp'], 'zscore')" in r.python
+    ns = run_python(r, tmp_path, monkeypatch)
+    got = run_cli_subprocess(r, tmp_path)  # the real command line
+    for res in (ns["result"].to_dict(), got):
+        assert res["n"] == 156
+        assert res["a_to_b"] == main["a_to_b"] and res["b_to_a"] == main["b_to_a"]
+        assert res["p_a_to_b"] == main["p_a_to_b"] and res["p_b_to_a"] == main["p_b_to_a"]
+        assert res["relation"] == main["relation"]
+
+
+def test_compare_after_a_data_page_step_reads_the_working_table(store, settings, clinical, tmp_path, monkeypatch,
+                                                                 capsys):
+    data = clinical[2]
+    sid = upload(store, settings, data, "clinical.csv")
+    out = data_logic.preprocess_step(store, sid, "ratio", {"numerator": "weight", "denominator": "height",
+                                                           "name": "wh"}, settings)
+    assert out["dataset"] is not None, out["message"]
+    client = {"groups": [], "scaling": "rank"}
+    record = run_ok(store, settings, "compare", sid, client, {"a": "col:wh", "b": "col:bp", "n_permutations": 0,
+                                                               "estimator": "subsampled", "n_queries": 60})
+    r = take_away(store, sid, record, tmp_path)
+    assert r.working and r.table.startswith("clinical_working_") and r.table.endswith(".csv")
+    assert "--n-queries 60" in r.cli and "--scale rank" in r.cli
+    main = record["result"]["main"]
+    assert main["n_queries"] == 60
+    for res in (run_python(r, tmp_path, monkeypatch)["result"].to_dict(), run_cli(r, tmp_path, monkeypatch, capsys)):
+        assert (res["a_to_b"], res["b_to_a"], res["n_queries"]) == (main["a_to_b"], main["b_to_a"], 60)
+
+
+def test_compare_with_an_uploaded_distance_matrix(store, settings, tmp_path, monkeypatch, capsys):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(120, 2))
+    table = pd.DataFrame({"x0": x[:, 0], "x1": x[:, 1], "y": x[:, 0] + 0.1 * rng.normal(size=120)})
+    data = table.to_csv(index=False).encode()
+    sid = upload(store, settings, data, "points.csv")
+    D = np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1))
+    buf = io.BytesIO()
+    np.save(buf, D)
+    added = ingest_matrix(store, sid, data_url(buf.getvalue(), "application/octet-stream"), "geo.npy", settings)
+    assert added["matrix"] is not None, added["message"]
+    record = run_ok(store, settings, "compare", sid, {"groups": [], "scaling": "none"},
+                    {"a": f"dist:{added['matrix']['id']}", "b": "col:y", "n_permutations": 0})
+    r = take_away(store, sid, record, tmp_path, uploaded=data)
+    (tmp_path / "geo.npy").write_bytes(buf.getvalue())  # the user's own matrix file, by its name
+    assert "--a-distances geo.npy --b y" in r.cli
+    assert "infoimb.load_distance_matrix('geo.npy', n=len(df))" in r.python
+    main = record["result"]["main"]
+    for res in (run_python(r, tmp_path, monkeypatch)["result"].to_dict(), run_cli(r, tmp_path, monkeypatch, capsys)):
+        assert (res["a_to_b"], res["b_to_a"]) == (main["a_to_b"], main["b_to_a"])
+
+
+# --------------------------------------------------------------------------------------
+# Select, Scales, Matrix on an example: the CLI's first line writes the example's table
+# --------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def gauss(store, settings):
+    sid, groups = example(store, settings, "gauss3d", 240)
+    return sid, {"groups": groups, "scaling": "minmax"}
+
+
+def test_select_on_an_example(store, settings, gauss, tmp_path, monkeypatch, capsys):
+    sid, client = gauss
+    record = run_ok(store, settings, "select", sid, client,
+                    {"candidates": "group:full", "target": None, "method": "greedy", "dummy": ["dummy"],
+                     "n_random": 2, "k": 1, "estimator": "exact"})
+    r = take_away(store, sid, record, tmp_path)
+    lines = r.cli.splitlines()
+    assert lines[0] == f"infoimb example gauss3d --n 240 --seed 0 -o {r.table}"
+    assert "--dummy" in lines[1] and "--n-random 2" in lines[1] and "--scale minmax" in lines[1]
+    downloaded = (tmp_path / r.table).read_text()
+    got = run_cli(r, tmp_path, monkeypatch, capsys)
+    assert (tmp_path / r.table).read_text() == downloaded  # the CLI's example = the page's working table
+    ns = run_python(r, tmp_path, monkeypatch)
+    want = [(s["features"], s["a_to_b"], s["b_to_a"]) for s in record["result"]["steps"]]
+    assert [(list(s.features), s.a_to_b, s.b_to_a) for s in ns["result"].steps] == want
+    assert [(s["features"], s["a_to_b"], s["b_to_a"]) for s in got["steps"]] == want
+    assert list(ns["result"].selected) == record["result"]["selected"]
+
+
+def test_scales_on_an_example(store, settings, gauss, tmp_path, monkeypatch, capsys):
+    sid, client = gauss
+    record = run_ok(store, settings, "scales", sid, client,
+                    {"a": "group:full", "b": "group:xy", "method": "dii", "k": 1, "n_iter": 30, "l1": 0.01,
+                     "estimator": "exact"})
+    r = take_away(store, sid, record, tmp_path)
+    assert "--method dii" in r.cli and "--n-iter 30 --l1 0.01" in r.cli
+    res = record["result"]
+    for out in (run_python(r, tmp_path, monkeypatch)["result"].to_dict(), run_cli(r, tmp_path, monkeypatch, capsys)):
+        assert out["weights"] == res["weights"]
+        assert (out["delta_before"], out["delta_after"]) == (res["delta_before"], res["delta_after"])
+
+
+def test_matrix_on_an_example(store, settings, gauss, tmp_path, monkeypatch, capsys):
+    sid, client = gauss
+    record = run_ok(store, settings, "matrix", sid, client,
+                    {"spaces": ["group:full", "group:xy", "col:z"], "k": 3, "metric": "chebyshev",
+                     "estimator": "exact"})
+    r = take_away(store, sid, record, tmp_path)
+    assert "--spaces 'full=x,y,z;xy=x,y;z=z' --k 3 --metric chebyshev" in r.cli
+    want = record["result"]["matrix"]
+    py = run_python(r, tmp_path, monkeypatch)["result"].to_dict()
+    got = run_cli(r, tmp_path, monkeypatch, capsys)
+    for out in (py, got):
+        assert out["delta"] == want["delta"]
+
+
+# --------------------------------------------------------------------------------------
+# Time lags, Causality (a panel), Causal graph (series)
+# --------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def panel(store, settings):
+    sid, groups = example(store, settings, "policy_panel", 12)
+    return sid, {"groups": groups, "scaling": "zscore"}
+
+
+def test_lags_with_the_lagged_selection(store, settings, panel, tmp_path, monkeypatch, capsys):
+    from infoimb.web.analyses import lags
+    from infoimb.web.fields import form_values
+
+    sid, client = panel
+    inputs = form_values(lags.ANALYSIS, store.get_meta(sid), client, {}, restore=True,
+                         data_changed=False)["values"]
+    inputs |= {"select": ["select"], "sel_max": 3, "lag_min": -2, "lag_max": 4}
+    record = run_ok(store, settings, "lags", sid, client, inputs)
+    r = take_away(store, sid, record, tmp_path)
+    assert "--time date --group id --lags=-2:4" in r.cli and "--select-lag best" in r.cli
+    scan, sel = record["result"]["scan"], record["result"]["selection"]
+    ns = run_python(r, tmp_path, monkeypatch)
+    got = run_cli(r, tmp_path, monkeypatch, capsys)
+    for out in (ns["scan"].to_dict(), got):
+        assert out["best_lag"] == scan["best_lag"]
+        assert (out["forward"], out["backward"]) == (scan["forward"], scan["backward"])
+    want = [(s["features"], s["a_to_b"]) for s in sel["steps"]]
+    assert [(list(s.features), s.a_to_b) for s in ns["selection"].steps] == want
+    assert got["selection"]["lag"] == sel["lag"]
+    assert [(s["features"], s["a_to_b"]) for s in got["selection"]["steps"]] == want
+
+
+def test_causality_on_one_entity(store, settings, panel, tmp_path, monkeypatch, capsys):
+    from infoimb.web.analyses import causality
+    from infoimb.web.fields import form_values
+
+    sid, client = panel
+    inputs = form_values(causality.ANALYSIS, store.get_meta(sid), client, {}, restore=True,
+                         data_changed=False)["values"]
+    inputs |= {"cause": "group:effective_policies", "n_alpha": 6, "entity_value": "N03", "n_surrogates": 19}
+    record = run_ok(store, settings, "causality", sid, client, inputs)
+    res = record["result"]
+    assert res["trimmed_rows"] > 0  # the first weeks have no growth rate: trimmed like the page did
+    r = take_away(store, sid, record, tmp_path)
+    assert "--group id --entity N03 --time date" in r.cli and "--surrogates 19" in r.cli
+    for out in (run_python(r, tmp_path, monkeypatch)["result"].to_dict(), run_cli(r, tmp_path, monkeypatch, capsys)):
+        for side in ("x_to_y", "y_to_x"):
+            assert out[side]["delta"] == res[side]["delta"] and out[side]["gain"] == res[side]["gain"]
+        assert (out["p_x_to_y"], out["p_y_to_x"], out["verdict"]) == (res["p_x_to_y"], res["p_y_to_x"],
+                                                                      res["verdict"])
+
+
+def test_causal_graph(store, settings, tmp_path, monkeypatch, capsys):
+    sid, groups = example(store, settings, "logistic_graph", 200)
+    record = run_ok(store, settings, "graph", sid, {"groups": groups, "scaling": "none"},
+                    {"variables": [], "taus": "1", "k": 5, "n_alpha": 5, "n_surrogates": 19, "alpha": 0.05,
+                     "embed_dim": 1, "embed_delay": 1, "time": "t", "entity": "none", "estimator": "exact"})
+    r = take_away(store, sid, record, tmp_path)
+    assert "--variables 'A=A;B=B;C=C;D=D;E=E' --tau 1" in r.cli and "--time t" in r.cli
+    res = record["result"]
+    for out in (run_python(r, tmp_path, monkeypatch)["result"].to_dict(), run_cli(r, tmp_path, monkeypatch, capsys)):
+        assert out["edges"] == res["edges"]
+        assert out["tested"]["gain"] == res["tested"]["gain"] and out["tested"]["p"] == res["tested"]["p"]
+
+
+# --------------------------------------------------------------------------------------
+# the block on the page
+# --------------------------------------------------------------------------------------
+def test_block_shows_both_commands_with_copy_buttons(store, settings, clinical):
+    from infoimb.web import ids
+
+    sid, client, data = clinical
+    record = run_ok(store, settings, "compare", sid, client,
+                    {"a": "group:body", "b": "full", "k": 2, "metric": "manhattan", "n_permutations": 19})
+    r = reproduce.reproduce(record, store.get_meta(sid))
+    children = reproduce.attach(["result"], record, store, sid, "compare")
+    assert children[0] == "result"
+    text = str(children[1].to_plotly_json())
+    assert r.python.splitlines()[-1][:20] in text and r.cli in text
+    assert ids.repro_copy("python", "compare") in text and ids.repro_copy("cli", "compare") in text
+    assert "the file you uploaded, unchanged" in text
+
+
+def test_unknown_analysis_is_named():
+    with pytest.raises(ValueError, match="analysis 'nope' has no reproduction"):
+        reproduce.reproduce({"analysis": "nope", "dataset": {}, "settings": {}}, None)
