@@ -147,7 +147,8 @@ def _prepare(df, columns, args, periodic=None, *, panel: bool = False):
     from . import preprocess
 
     method = getattr(args, "scale", None) or "none"
-    drop = bool(getattr(args, "drop_missing", False))
+    spec = getattr(args, "drop_missing", None)
+    drop = spec is not None and spec is not False
     if method == "none" and not drop:
         return df
     cols = [c for c in dict.fromkeys(columns) if c in df.columns]
@@ -155,8 +156,10 @@ def _prepare(df, columns, args, periodic=None, *, panel: bool = False):
     if panel:
         out[cols] = out[cols].astype(float).replace([np.inf, -np.inf], np.nan)
     elif drop:
-        out[cols] = out[cols].astype(float)
-        out = preprocess.drop_missing(out, cols)[0].reset_index(drop=True)
+        more = _cols(spec, df, "drop-missing") if isinstance(spec, str) and spec.strip() else []
+        rows = list(dict.fromkeys(cols + more))
+        out[rows] = out[rows].astype(float)
+        out = preprocess.drop_missing(out, rows)[0].reset_index(drop=True)
     to_scale = [c for c in cols if c not in (periodic or {})]
     if method != "none" and to_scale:
         out = preprocess.scale(out, to_scale, method)
@@ -480,7 +483,10 @@ def _select_lag(text: str):
     """--select-lag: a whole number or 'best' (the scan's best lag)."""
     if text.strip().lower() == "best":
         return "best"
-    return _parse(text, int, "--select-lag")
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number or 'best', got {text!r}") from None
 
 
 def cmd_lags(args) -> None:
@@ -715,8 +721,9 @@ def _prepare_options(p: argparse.ArgumentParser, *, drop: bool = True) -> None:
                    help="rescale the used columns first (periodic ones excepted), as the dashboard's "
                    "scaling: z-score, min-max, rank (copula); default none")
     if drop:
-        p.add_argument("--drop-missing", action="store_true",
-                       help="use only the rows with a finite value in every used column (as the dashboard)")
+        p.add_argument("--drop-missing", nargs="?", const="", default=None, metavar="COLS",
+                       help="use only the rows with a finite value in every used column (as the dashboard); "
+                       "--drop-missing=a,b: in those columns too")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -341,3 +341,83 @@ def test_block_shows_both_commands_with_copy_buttons(store, settings, clinical):
 def test_unknown_analysis_is_named():
     with pytest.raises(ValueError, match="analysis 'nope' has no reproduction"):
         reproduce.reproduce({"analysis": "nope", "dataset": {}, "settings": {}}, None)
+
+
+# --------------------------------------------------------------------------------------
+# more settings: a lagged target on the Select page, periodic columns, the plane's extras
+# --------------------------------------------------------------------------------------
+def test_select_with_a_lagged_target(store, settings, panel, tmp_path, monkeypatch, capsys):
+    sid, client = panel
+    record = run_ok(store, settings, "select", sid, client,
+                    {"candidates": "group:effective_policies", "target": "group:epidemic_state", "lag": 2,
+                     "method": "greedy", "max_features": 3, "dummy": ["dummy"], "k": 1, "estimator": "exact"})
+    r = take_away(store, sid, record, tmp_path)
+    assert "--lag 2 --time date --groups id --scale zscore" in r.cli
+    assert "infoimb.select_lagged(df, " in r.python and "lag=2, time='date', group='id'" in r.python
+    want = [(s["features"], s["a_to_b"], s["b_to_a"]) for s in record["result"]["steps"]]
+    for out in (run_python(r, tmp_path, monkeypatch)["result"].to_dict(), run_cli(r, tmp_path, monkeypatch, capsys)):
+        assert [(s["features"], s["a_to_b"], s["b_to_a"]) for s in out["steps"]] == want
+
+
+def test_compare_with_a_periodic_column_keeps_its_units(store, settings, tmp_path, monkeypatch, capsys):
+    sid, groups = example(store, settings, "spiral", 200)
+    client = {"groups": groups, "scaling": "zscore"}
+    record = run_ok(store, settings, "compare", sid, client, {"a": "group:angle", "b": "group:helix",
+                                                               "n_permutations": 0})
+    assert record["settings"]["periodic"] == {"angle": 2 * np.pi}
+    r = take_away(store, sid, record, tmp_path)
+    assert f"--period angle={2 * np.pi!r}" in r.cli
+    assert "preprocess.scale(df, ['x', 'y', 'z'], 'zscore')  # periodic columns keep their units" in r.python
+    main = record["result"]["main"]
+    for out in (run_python(r, tmp_path, monkeypatch)["result"].to_dict(), run_cli(r, tmp_path, monkeypatch, capsys)):
+        assert (out["a_to_b"], out["b_to_a"]) == (main["a_to_b"], main["b_to_a"])
+
+
+def test_compare_with_the_planes_extras_uses_the_rows_of_every_pair(store, settings, clinical, tmp_path,
+                                                                     monkeypatch, capsys):
+    sid, client, data = clinical
+    record = run_ok(store, settings, "compare", sid, client,
+                    {"a": "col:height", "b": "col:age", "extras": ["features"], "n_permutations": 0})
+    assert record["result"]["dropped_rows"] == 4  # weight and bp are in the plane's pairs: their rows go too
+    r = take_away(store, sid, record, tmp_path, uploaded=data)
+    assert "used = ['height', 'age', 'weight', 'bp']" in r.python
+    assert "--drop-missing=height,age,weight,bp" in r.cli
+    assert any("main pair" in n for n in r.notes)
+    main = record["result"]["main"]
+    for out in (run_python(r, tmp_path, monkeypatch)["result"].to_dict(), run_cli(r, tmp_path, monkeypatch, capsys)):
+        assert (out["n"], out["a_to_b"], out["b_to_a"]) == (main["n"], main["a_to_b"], main["b_to_a"])
+
+
+# --------------------------------------------------------------------------------------
+# the CLI options the commands use, refused with a message naming the option
+# --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("argv, message", [
+    (["causality", "{f}", "--cause", "x", "--effect", "y", "--tau", "1", "--group", "g"],
+     "--group and --entity go together"),
+    (["causality", "{f}", "--cause", "x", "--effect", "y", "--tau", "1", "--group", "g", "--entity", "zz"],
+     "--entity: no rows with g = 'zz'"),
+    (["select", "{f}", "--candidates", "x", "--target", "y", "--lag", "1"], "--lag needs --time"),
+    (["select", "{f}", "--candidates", "x", "--lag", "1", "--time", "t"], "--lag needs --target"),
+    (["pair", "{f}", "--a", "x", "--b", "y", "--drop-missing=nope"], "--drop-missing: column(s) ['nope'] not in"),
+    (["pair", "{f}", "--a-distances", "{m}", "--b", "y", "--drop-missing"],
+     "--drop-missing: rows with missing values cannot be left out when a distance matrix"),
+])
+def test_cli_refuses_with_a_message(argv, message, tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"t": np.arange(30), "g": ["a"] * 15 + ["b"] * 15, "x": rng.normal(size=30),
+                       "y": rng.normal(size=30)})
+    df.loc[3, "y"] = np.nan
+    f = tmp_path / "t.csv"
+    df.to_csv(f, index=False)
+    m = tmp_path / "d.npy"
+    np.save(m, np.abs(np.subtract.outer(df["x"].to_numpy(), df["x"].to_numpy())))
+    code = cli.main([a.format(f=f, m=m) for a in argv])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err, err
+
+
+def test_cli_select_lag_is_a_number_or_best(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["lags", str(tmp_path / "t.csv"), "--source", "x", "--target", "y", "--time", "t",
+                  "--select-lag", "soon"])
+    assert "argument --select-lag: a whole number or 'best', got 'soon'" in capsys.readouterr().err

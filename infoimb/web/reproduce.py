@@ -111,7 +111,8 @@ def _cols(columns) -> str:
 
 
 def _periods(periodic: dict) -> str:
-    return _q(",".join(f"{c}={p:g}" if isinstance(p, (int, float)) else f"{c}={p}" for c, p in periodic.items()))
+    """``--period name=P,...`` with every period to full precision (2π is not 6.28319)."""
+    return _q(",".join(f"{c}={float(p)!r}" for c, p in periodic.items()))
 
 
 def _check_names(columns, notes: list) -> None:
@@ -168,12 +169,14 @@ def _prepare_rows(py: _Py, used, scaling: str, periodic: dict, *, drop: bool = T
         py.add(f"df = preprocess.scale(df, {to_scale!r}, {scaling!r})  # {what}")
 
 
-def _scale_flags(scaling: str, *, drop: bool = True) -> list[str]:
+def _scale_flags(scaling: str, *, drop: bool = True, rows=None) -> list[str]:
+    """--scale and --drop-missing (``rows``: the columns whose missing values drop a row, when
+    more than the command's own)."""
     out = []
     if scaling not in (None, "none"):
         out += ["--scale", scaling]
     if drop:
-        out.append("--drop-missing")
+        out.append(f"--drop-missing={_cols(rows)}" if rows else "--drop-missing")
     return out
 
 
@@ -272,7 +275,8 @@ def _compare(s: dict, res: dict, table: str, meta) -> tuple[str, list, list]:
     if s.get("entity"):
         flags += ["--groups", _q(s["entity"])] + (["--times", _q(s["time"])] if s.get("time") else [])
     if not a.get("matrix") and not b.get("matrix"):
-        flags += _scale_flags(s["scaling"])
+        more = [c for c in used if c not in cols_a + cols_b]
+        flags += _scale_flags(s["scaling"], rows=used if more else None)
     elif cols_a or cols_b:
         flags += _scale_flags(s["scaling"], drop=False)
     if len(res.get("pairs") or []) > 1:
