@@ -255,6 +255,32 @@ def test_matrix_on_an_example(store, settings, gauss, tmp_path, monkeypatch, cap
         assert out["delta"] == want["delta"]
 
 
+def test_matrix_with_an_uploaded_distance_matrix_tied_by_ids(store, settings, tmp_path, monkeypatch, capsys):
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(90, 3))
+    table = pd.DataFrame({"name": [f"s{i}" for i in range(90)], "a": x[:, 0], "b": x[:, 1], "c": x[:, 2]})
+    data = table.to_csv(index=False).encode()
+    sid = upload(store, settings, data, "samples.csv")
+    order = rng.permutation(90)  # the matrix file lists the samples in another order, with their ids
+    D = np.abs(x[order, None, 0] - x[None, order, 0]) + np.abs(x[order, None, 1] - x[None, order, 1])
+    mat = pd.DataFrame(D, columns=[f"s{i}" for i in order])
+    mat.insert(0, "name", [f"s{i}" for i in order])
+    raw = mat.to_csv(index=False).encode()
+    added = ingest_matrix(store, sid, data_url(raw), "l1 ab.csv", settings, tie="name")
+    assert added["matrix"] is not None, added["message"]
+    record = run_ok(store, settings, "matrix", sid, {"groups": [], "scaling": "none"},
+                    {"spaces": [f"dist:{added['matrix']['id']}", "col:a", "col:c"], "k": 1, "metric": "euclidean",
+                     "estimator": "exact"})
+    r = take_away(store, sid, record, tmp_path, uploaded=data)
+    (tmp_path / "l1 ab.csv").write_bytes(raw)
+    assert "'l1 ab=@l1 ab.csv;a=a;c=c'" in r.cli and "--id-column name" in r.cli
+    assert "infoimb.load_distance_matrix('l1 ab.csv', n=len(df), ids='name', id_order=df['name'].tolist())" in r.python
+    want = record["result"]["matrix"]["delta"]
+    assert want["l1 ab"]["a"] < 0.2 < want["l1 ab"]["c"]  # the matrix is the distance of a and b
+    for out in (run_python(r, tmp_path, monkeypatch)["result"].to_dict(), run_cli(r, tmp_path, monkeypatch, capsys)):
+        assert out["delta"] == want
+
+
 # --------------------------------------------------------------------------------------
 # Time lags, Causality (a panel), Causal graph (series)
 # --------------------------------------------------------------------------------------
