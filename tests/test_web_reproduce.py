@@ -447,3 +447,24 @@ def test_cli_select_lag_is_a_number_or_best(tmp_path, capsys):
         cli.main(["lags", str(tmp_path / "t.csv"), "--source", "x", "--target", "y", "--time", "t",
                   "--select-lag", "soon"])
     assert "argument --select-lag: a whole number or 'best', got 'soon'" in capsys.readouterr().err
+
+
+def test_lags_on_a_numeric_time_column_with_a_step_of_seven(store, settings, tmp_path, monkeypatch):
+    rng = np.random.default_rng(2)
+    rows = []
+    for e in ("a", "b", "c"):
+        x = rng.normal(size=40)
+        y = np.roll(x, 2) + 0.3 * rng.normal(size=40)  # y follows x by 2 steps (14 days)
+        rows.append(pd.DataFrame({"unit": e, "day": 7 * np.arange(40), "x": x, "y": y}))
+    data = pd.concat(rows).to_csv(index=False).encode()
+    sid = upload(store, settings, data, "weekly.csv")
+    store.update_meta(sid, roles=dict(store.get_meta(sid)["roles"], time="day", entity="unit",
+                                      features=["x", "y"]))
+    record = run_ok(store, settings, "lags", sid, {"groups": [], "scaling": "none"},
+                    {"source": "col:x", "target": "col:y", "lag_min": 0, "lag_max": 3, "time": "day",
+                     "entity": "unit", "k": 1, "estimator": "exact", "n_permutations": 0})
+    assert record["result"]["step"] == "7 in day" and record["result"]["scan"]["best_lag"] == 2
+    r = take_away(store, sid, record, tmp_path, uploaded=data)
+    assert "/ 7.0).round().astype('int64')" in r.python and any("steps" in n for n in r.notes)
+    scan = run_python(r, tmp_path, monkeypatch)["scan"].to_dict()
+    assert (scan["best_lag"], scan["forward"]) == (2, record["result"]["scan"]["forward"])

@@ -332,6 +332,7 @@ def _select(s: dict, res: dict, table: str, meta) -> tuple[str, list, list]:
         flags += ["--lag", str(lag), "--time", _q(s["time"])] + (["--groups", _q(group)] if group else [])
         flags += _scale_flags(s["scaling"], drop=False)
         if _numeric_step(res.get("step")):
+            _steps(py, s["time"], _numeric_step(res.get("step")))
             notes.append(_STEP_NOTE.format(step=res.get("step")))
     else:
         if s.get("entity_groups"):
@@ -350,15 +351,24 @@ def _select(s: dict, res: dict, table: str, meta) -> tuple[str, list, list]:
     return py.text(), ["select", _q(table), *flags], notes
 
 
-_STEP_NOTE = ("the time column is numeric with a step of {step}: the dashboard counted lags in steps; give the "
-              "commands a time column in steps (0, 1, 2, ...)")
+_STEP_NOTE = ("the time column is numeric with a step of {step}: the dashboard counts lags in steps (the Python "
+              "call converts it); for the CLI, give it a time column in steps (0, 1, 2, ...)")
 
 
-def _numeric_step(step) -> bool:
-    """Whether the dashboard turned a numeric time column into a step index (step other than 1)."""
-    text = str(step or "")
-    m = re.match(r"^([0-9.eE+-]+) in ", text)
-    return bool(m) and float(m.group(1)) != 1.0
+def _numeric_step(step) -> float | None:
+    """The step of a numeric time column the dashboard turned into a step index (0, 1, 2, ...),
+    or None (dates, or a step of 1: used as is)."""
+    m = re.match(r"^([0-9.eE+-]+) in ", str(step or ""))
+    if not m:
+        return None
+    value = float(m.group(1))
+    return None if value == 1.0 else value
+
+
+def _steps(py: _Py, time: str, step: float) -> None:
+    """The dashboard's step index of a numeric time column: a lag counts steps."""
+    py.add(f"df[{time!r}] = ((df[{time!r}].astype(float) - df[{time!r}].min()) / {step!r}).round().astype('int64')"
+           f"  # lags count steps of {step:g}")
 
 
 def _lags(s: dict, res: dict, table: str, meta) -> tuple[str, list, list]:
@@ -369,6 +379,8 @@ def _lags(s: dict, res: dict, table: str, meta) -> tuple[str, list, list]:
     _check_names(src + tgt + cand, notes)
     py = _Py(table)
     _prepare_rows(py, src + tgt + cand, s["scaling"], {}, drop=False)
+    if _numeric_step(res.get("step")):
+        _steps(py, s["time"], _numeric_step(res.get("step")))
     lo, hi = s["lag_min"], s["lag_max"]
     kw = [("time", s["time"]), ("group", s.get("entity")), ("k", s["k"]), ("n_queries", s["n_queries"], None),
           ("random_state", s["random_state"]), ("n_permutations", s.get("n_permutations", 0), 0)]
