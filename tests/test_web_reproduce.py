@@ -20,23 +20,21 @@ import pytest
 from infoimb import cli
 from infoimb.web import data_logic, reproduce
 from infoimb.web.config import Settings
-from infoimb.web.jobs import run_job
 from infoimb.web.matrices import ingest_matrix
 from infoimb.web.store import SessionStore
+from tests.webkit import example_session, make_settings, make_store, run_ok
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory) -> Settings:
-    s = Settings(cache_dir=tmp_path_factory.mktemp("web-reproduce"), job_timeout=300)
-    s.ensure_dirs()
-    return s
+    return make_settings(tmp_path_factory, "web-reproduce")
 
 
 @pytest.fixture(scope="module")
 def store(settings) -> SessionStore:
-    return SessionStore(settings.sessions_dir)
+    return make_store(settings)
 
 
 def data_url(data: bytes, mime: str = "text/csv") -> str:
@@ -51,16 +49,8 @@ def upload(store, settings, data: bytes, name: str) -> str:
 
 
 def example(store, settings, name, n) -> tuple[str, list]:
-    sid = store.new_session()
-    out = data_logic.ingest_example(store, sid, name, n, settings)
-    assert out["dataset"] is not None, out["message"]
-    return sid, out["groups"]
-
-
-def run_ok(store, settings, name, sid, client, inputs) -> dict:
-    status = run_job(store, name, sid, inputs, client, settings)
-    assert status["status"] == "ok", status.get("message")
-    return store.get_result(sid, status["content_hash"], name, status["key"])
+    sid, client = example_session(store, settings, name, n)
+    return sid, client["groups"]
 
 
 def take_away(store, sid, record, workdir: Path, *, uploaded: bytes | None = None):
@@ -354,7 +344,7 @@ def test_block_shows_both_commands_with_copy_buttons(store, settings, clinical):
 
     sid, client, data = clinical
     record = run_ok(store, settings, "compare", sid, client,
-                    {"a": "group:body", "b": "full", "k": 2, "metric": "manhattan", "n_permutations": 19})
+                    {"a": "group:body", "b": "full", "k": 3, "n_permutations": 0})
     r = reproduce.reproduce(record, store.get_meta(sid))
     children = reproduce.attach(["result"], record, store, sid, "compare")
     assert children[0] == "result"
