@@ -64,3 +64,46 @@ def test_compare_shows_the_commands_that_reproduce_it(dash_duo, dash_app, tmp_pa
     shown = dash_duo.find_element("#cmp-delta-ab").text
     assert shown.startswith(f"{record['result']['main']['a_to_b']:.4f} ± ")
     assert dash_duo.get_logs() == []
+
+
+def test_example_working_table_download_and_the_shown_command(dash_duo, dash_app):
+    """An example: the block says the commands read the working table; the page's download gives
+    that file under the name the command uses, and the command shown gives the Δ shown."""
+    import os
+    import shlex
+    import subprocess
+    import sys
+
+    from infoimb.web import ids
+
+    from test_browser_data_compare import click, load_example
+
+    start(dash_duo, dash_app)
+    load_example(dash_duo, "gauss3d", n=200)
+    goto(dash_duo, "compare")
+    dash_duo.wait_for_contains_text("#cmp-a", "Group: xy", timeout=TIMEOUT)
+    run_compare(dash_duo, "equivalent")
+    cli_id = ids.repro_code("cli", "compare")
+    dash_duo.wait_for_contains_text(f"#{cli_id}", "infoimb example gauss3d --n 200 --seed 0 -o ", timeout=TIMEOUT)
+    block = dash_duo.find_element(pm(ids.REPRO_BLOCK)).text
+    assert "the working table (the example as generated" in block
+    lines = dash_duo.find_element(f"#{cli_id}").text.splitlines()
+    assert len(lines) == 2 and lines[1].startswith("infoimb pair gauss3d_working_")
+    table = shlex.split(lines[0])[-1]
+    assert f"They read {table}" in block
+
+    click(dash_duo, pm(ids.REPRO_TABLE))
+    target = Path(dash_duo.download_path)
+    for _ in range(100):
+        if (target / table).exists() and not list(target.glob("*.crdownload")):
+            break
+        time.sleep(0.1)
+    assert (target / table).exists(), sorted(p.name for p in target.iterdir())
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    proc = subprocess.run([sys.executable, "-m", "infoimb", *shlex.split(lines[1])[1:]], cwd=target, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert dash_duo.find_element("#cmp-delta-ab").text.startswith(f"{out['a_to_b']:.4f} ± ")
+    assert dash_duo.find_element("#cmp-delta-ba").text.startswith(f"{out['b_to_a']:.4f} ± ")
+    assert dash_duo.get_logs() == []
