@@ -458,3 +458,32 @@ def test_lags_on_a_numeric_time_column_with_a_step_of_seven(store, settings, tmp
     assert "/ 7.0).round().astype('int64')" in r.python and any("steps" in n for n in r.notes)
     scan = run_python(r, tmp_path, monkeypatch)["scan"].to_dict()
     assert (scan["best_lag"], scan["forward"]) == (2, record["result"]["scan"]["forward"])
+
+
+def test_compare_on_a_panel_uses_the_entity_null(store, settings, panel, tmp_path, monkeypatch, capsys):
+    sid, client = panel
+    record = run_ok(store, settings, "compare", sid, client,
+                    {"a": "group:effective_policies", "b": "group:epidemic_state", "n_permutations": 19})
+    main = record["result"]["main"]
+    assert main["null"] == "entities" and record["settings"]["entity"] == "id"
+    r = take_away(store, sid, record, tmp_path)
+    assert "--groups id --times date" in r.cli
+    assert "groups = df['id'].astype(str).to_numpy()" in r.python
+    for out in (run_python(r, tmp_path, monkeypatch)["result"].to_dict(), run_cli(r, tmp_path, monkeypatch, capsys)):
+        assert (out["a_to_b"], out["b_to_a"], out["null"]) == (main["a_to_b"], main["b_to_a"], "entities")
+        assert (out["p_a_to_b"], out["a_to_b_ci"]) == (main["p_a_to_b"], main["a_to_b_ci"])
+
+
+def test_select_on_a_panel_at_lag_zero_with_stability_splits(store, settings, panel, tmp_path, monkeypatch, capsys):
+    sid, client = panel
+    record = run_ok(store, settings, "select", sid, client,
+                    {"candidates": "group:effective_policies", "target": "group:epidemic_state", "lag": 0,
+                     "method": "beam", "n_best": 2, "max_features": 2, "n_splits": 2, "k": 2,
+                     "estimator": "exact"})
+    r = take_away(store, sid, record, tmp_path)
+    assert "--n-best 2" in r.cli and "--splits 2" in r.cli and "--groups id" in r.cli
+    res = record["result"]
+    want = [(s["features"], s["a_to_b"], s.get("a_to_b_ci")) for s in res["steps"]]
+    for out in (run_python(r, tmp_path, monkeypatch)["result"].to_dict(), run_cli(r, tmp_path, monkeypatch, capsys)):
+        assert [(s["features"], s["a_to_b"], s.get("a_to_b_ci")) for s in out["steps"]] == want
+        assert out["stability"] == res["stability"]
