@@ -11,6 +11,11 @@
     infoimb weights data.csv --a a,b,c --b target --method dii
     infoimb graph series.csv --variables 'X=a,b;Y=c' --tau 1,2 --surrogates 199
     infoimb example gauss3d -o gauss3d.csv
+    infoimb pair clinical.csv --a height,weight --b age,bp --scale zscore --drop-missing
+    infoimb causality panel.csv --cause x --effect y --tau 2 --group id --entity N03 --time date
+
+--scale and --drop-missing prepare the used columns as the dashboard does; every result page
+of the dashboard shows the command that reproduces it (``infoimb.web.reproduce``).
 """
 
 from __future__ import annotations
