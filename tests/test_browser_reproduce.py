@@ -92,6 +92,10 @@ def test_example_working_table_download_and_the_shown_command(dash_duo, dash_app
     table = shlex.split(lines[0])[-1]
     assert f"They read {table}" in block
 
+    el = dash_duo.find_element(pm(ids.REPRO_BLOCK))
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", el)
+    time.sleep(0.4)
+    shot(dash_duo, "compare_reproduce_example")
     click(dash_duo, pm(ids.REPRO_TABLE))
     target = Path(dash_duo.download_path)
     for _ in range(100):

@@ -593,11 +593,11 @@ def block(record: dict, meta: dict | None, analysis: str):
         return html.Div(f"No reproduction for this result ({err}).", className="small text-muted mt-3")
     ds = record.get("dataset") or {}
     if r.working:
+        button = "the “working table (CSV)” button below the results"
         where = [html.Span("They read "), html.Code(r.table), html.Span(
-            ": the working table" + (" (the example as generated: the first CLI line writes it)"
-                                     if r.cli.startswith("infoimb example") else
-                                     f" after the Data page's steps on {ds.get('filename')}")
-            + ". Save it with “Download the working table (CSV)” below the results.")]
+            f": the working table (the example as generated: the first command line writes it, or {button})."
+            if r.cli.startswith("infoimb example") else
+            f": the working table after the Data page's steps on {ds.get('filename')}. Download it with {button}.")]
     else:
         where = [html.Span("They read "), html.Code(r.table), html.Span(", the file you uploaded, unchanged.")]
 
