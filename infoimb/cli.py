@@ -345,8 +345,7 @@ def cmd_matrix(args) -> None:
     from .distances import imbalance_matrix
 
     df = _read(args.file)
-    _space_specs(args.spaces, df, args)  # checked on the table as read
-    if getattr(args, "scale", None) not in (None, "none") or getattr(args, "drop_missing", False):
+    if getattr(args, "scale", None) not in (None, "none") or getattr(args, "drop_missing", None) is not None:
         used = [c for item in args.spaces.split(";") if "=" in item and not item.split("=", 1)[1].strip()
                 .startswith("@") for c in (x.strip() for x in item.split("=", 1)[1].split(",")) if c]
         df = _prepare(df, used, args)
