@@ -279,6 +279,16 @@ MATRIX_HINT = "matrix-hint"
 MATRIX_PAIRS_TABLE = "matrix-pairs-table"
 SEL_BASELINES = "sel-baselines"  # FPS / CUR (scikit-matter) beside the selection curve
 
+# ---- Data page: proposed / remembered roles, groups per dataset, Data Hub steps (issue 9) ----
+ROLE_PROPOSAL = "role-proposal"  # the proposed time / entity roles and their reasons
+ROLE_PROPOSAL_DISMISS = "role-proposal-dismiss"
+GROUP_CLEAR = "group-clear"  # removes the current table's groups
+GROUP_OTHERS = "group-others"  # "n groups of other tables are kept"
+PRE_DATAHUB = "pre-datahub"  # one-click Covid-19 Data Hub weekly pipeline
+PRE_TRANSFORM_COLUMNS = "pre-transform-columns"
+PRE_ABS = "pre-abs"
+PRE_GROWTH = "pre-growth"
+
 # ---- "Reproduce" under every result (infoimb.web.reproduce) -----------------------------
 REPRO_BLOCK = "repro-block"  # job(REPRO_BLOCK, analysis): the block under a result
 REPRO_TABLE = "repro-table"  # job(REPRO_TABLE, analysis): "Download the working table (CSV)"
