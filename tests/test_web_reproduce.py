@@ -48,6 +48,11 @@ def upload(store, settings, data: bytes, name: str) -> str:
     return sid
 
 
+def no_panel(store, sid) -> None:
+    """A cross-sectional table: no entity or time role (whatever the Data page proposed)."""
+    store.update_meta(sid, roles=dict(store.get_meta(sid)["roles"], entity=None, time=None))
+
+
 def example(store, settings, name, n) -> tuple[str, list]:
     sid, client = example_session(store, settings, name, n)
     return sid, client["groups"]
@@ -125,6 +130,7 @@ def clinical_csv() -> bytes:
 def clinical(store, settings):
     data = clinical_csv()
     sid = upload(store, settings, data, "clinical.csv")
+    no_panel(store, sid)
     client = {"groups": [{"name": "body", "columns": ["height", "weight"]}], "scaling": "zscore"}
     return sid, client, data
 
@@ -153,6 +159,7 @@ def test_compare_after_a_data_page_step_reads_the_working_table(store, settings,
                                                                  capsys):
     data = clinical[2]
     sid = upload(store, settings, data, "clinical.csv")
+    no_panel(store, sid)
     out = data_logic.preprocess_step(store, sid, "ratio", {"numerator": "weight", "denominator": "height",
                                                            "name": "wh"}, settings)
     assert out["dataset"] is not None, out["message"]
