@@ -494,3 +494,35 @@ def test_select_on_a_panel_at_lag_zero_with_stability_splits(store, settings, pa
     for out in (run_python(r, tmp_path, monkeypatch)["result"].to_dict(), run_cli(r, tmp_path, monkeypatch, capsys)):
         assert [(s["features"], s["a_to_b"], s.get("a_to_b_ci")) for s in out["steps"]] == want
         assert out["stability"] == res["stability"]
+
+
+def test_distance_matrix_with_rows_left_out_for_missing_values(store, settings, tmp_path, monkeypatch):
+    """The page left rows with a missing feature out of the matrix too; the Python call does the same."""
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(100, 2))
+    table = pd.DataFrame({"u": x[:, 0], "v": x[:, 0] ** 2 + 0.1 * rng.normal(size=100)})
+    table.loc[[5, 17, 60], "v"] = np.nan
+    data = table.to_csv(index=False).encode()
+    sid = upload(store, settings, data, "gaps.csv")
+    no_panel(store, sid)
+    D = np.abs(np.subtract.outer(x[:, 1], x[:, 1]))
+    buf = io.BytesIO()
+    np.save(buf, D)
+    added = ingest_matrix(store, sid, data_url(buf.getvalue(), "application/octet-stream"), "w.npy", settings)
+    assert added["matrix"] is not None, added["message"]
+    mid = f"dist:{added['matrix']['id']}"
+    client = {"groups": [], "scaling": "zscore"}
+    cmp_record = run_ok(store, settings, "compare", sid, client, {"a": "col:v", "b": mid, "n_permutations": 0})
+    mat_record = run_ok(store, settings, "matrix", sid, client, {"spaces": ["col:u", "col:v", mid], "k": 1,
+                                                                  "estimator": "exact"})
+    (tmp_path / "w.npy").write_bytes(buf.getvalue())
+    for record in (cmp_record, mat_record):
+        assert record["result"]["dropped_rows"] == 3
+        r = take_away(store, sid, record, tmp_path, uploaded=data)
+        assert "np.ix_(keep, keep)" in r.python and any("left out of the distance matrix" in n for n in r.notes)
+        out = run_python(r, tmp_path, monkeypatch)["result"].to_dict()
+        if record is cmp_record:
+            main = record["result"]["main"]
+            assert (out["n"], out["a_to_b"], out["b_to_a"]) == (97, main["a_to_b"], main["b_to_a"])
+        else:
+            assert out["delta"] == record["result"]["matrix"]["delta"]

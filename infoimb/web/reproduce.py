@@ -212,6 +212,19 @@ def _matrix_flags(entry: dict) -> list[str]:
     return out
 
 
+_MATRIX_ROWS_NOTE = ("rows with missing values were left out of the distance matrix too (the Python call does "
+                     "the same); for the CLI, drop them from the table and the matrix file first")
+
+
+def _keep_rows(py: _Py, used) -> None:
+    py.add(f"keep = np.isfinite(df[{list(used)!r}].astype(float).to_numpy()).all(axis=1)  # the rows the analysis "
+           "uses")
+
+
+def _subset(var: str) -> str:
+    return f"infoimb.DistanceMatrix({var}.values[np.ix_(keep, keep)], {var}.name)"
+
+
 # --------------------------------------------------------------------------------------
 # one builder per analysis: (python, cli args, notes)
 # --------------------------------------------------------------------------------------
@@ -229,24 +242,30 @@ def _compare(s: dict, res: dict, table: str, meta) -> tuple[str, list, list]:
     used = list(dict.fromkeys(cols_a + cols_b + (list(s.get("full") or []) if s.get("extras") else [])
                               + [c for g in s.get("groups") or [] for c in g.get("columns", [])]))
     py = _Py(table)
+    subset = bool(res.get("dropped_rows")) and bool(used) and bool(a.get("matrix") or b.get("matrix"))
+    if subset:  # a matrix belongs to every row of the table: load it first, keep the rows used
+        _keep_rows(py, used)
+        for side, space in (("a", a), ("b", b)):
+            if space.get("matrix"):
+                py.add(f"{side}_all = {_matrix_py(_matrix_entry(meta, space['matrix']))}")
     if used:
         _prepare_rows(py, used, s["scaling"], periodic)
-    sides = {}
     flags: list[str] = []
     for side, space, cols in (("a", a, cols_a), ("b", b, cols_b)):
         if space.get("matrix"):
             entry = _matrix_entry(meta, space["matrix"])
-            py.add(f"{side} = {_matrix_py(entry)}  # the uploaded distance matrix {entry.get('name')!r}")
+            if subset:
+                py.add(f"{side} = {_subset(side + '_all')}  # the uploaded distance matrix {entry.get('name')!r}")
+            else:
+                py.add(f"{side} = {_matrix_py(entry)}  # the uploaded distance matrix {entry.get('name')!r}")
             flags += [f"--{side}-distances", _q(entry.get("filename"))]
             flags += [f for f in _matrix_flags(entry) if f not in flags]
-            if res.get("dropped_rows"):
-                notes.append("rows with missing values were left out of the distance matrix too: drop them from "
-                             "the table and the matrix file before running these commands")
+            if subset:
+                notes.append(_MATRIX_ROWS_NOTE)
         else:
             py.add(f"{side} = df[{cols!r}]")
             flags += [f"--{side}", _cols(cols)]
             _check_names(cols, notes)
-        sides[side] = side
     kw = [("k", s["k"]), ("metric", metric)]
     if per:
         kw.append(("period", per))
@@ -519,17 +538,21 @@ def _matrix(s: dict, res: dict, table: str, meta) -> tuple[str, list, list]:
     _check_names(columns + [sp["label"] for sp in s["spaces"]], notes)
     py = _Py(table)
     has_matrix = any(sp.get("matrix") for sp in s["spaces"])
+    subset = has_matrix and bool(columns) and bool(res.get("dropped_rows"))
+    if subset:  # a matrix belongs to every row of the table: load it first, keep the rows used
+        _keep_rows(py, columns)
+        for i, sp in enumerate(s["spaces"]):
+            if sp.get("matrix"):
+                py.add(f"m{i} = {_matrix_py(_matrix_entry(meta, sp['matrix']))}")
+        notes.append(_MATRIX_ROWS_NOTE)
     if columns:
         _prepare_rows(py, columns, s["scaling"], {}, drop=True)
-    if has_matrix and res.get("dropped_rows"):
-        notes.append("rows with missing values were left out of the distance matrices too: drop them from the "
-                     "table and the matrix files before running these commands")
     py.add("spaces = {")
     specs, extra = [], []
-    for sp in s["spaces"]:
+    for i, sp in enumerate(s["spaces"]):
         if sp.get("matrix"):
             entry = _matrix_entry(meta, sp["matrix"])
-            py.add(f"    {sp['label']!r}: {_matrix_py(entry)},")
+            py.add(f"    {sp['label']!r}: {_subset(f'm{i}') if subset else _matrix_py(entry)},")
             specs.append(f"{sp['label']}=@{entry.get('filename')}")
             extra += [f for f in _matrix_flags(entry) if f not in extra]
         else:
