@@ -89,11 +89,14 @@ def cli_lines(r) -> list[list[str]]:
 def run_cli(r, workdir: Path, monkeypatch, capsys) -> dict:
     """The command line(s), in this process (``infoimb.cli.main``): the JSON of the last one."""
     monkeypatch.chdir(workdir)
+    downloaded = (workdir / r.table).read_text()
     out = None
     for argv in cli_lines(r):
         capsys.readouterr()
         assert cli.main(argv) == 0, capsys.readouterr().err
         out = capsys.readouterr().out
+        if argv[0] == "example":  # the example the CLI writes is the page's working table, byte for byte
+            assert (workdir / r.table).read_text() == downloaded
     return json.loads(out)
 
 
@@ -526,3 +529,17 @@ def test_distance_matrix_with_rows_left_out_for_missing_values(store, settings, 
             assert (out["n"], out["a_to_b"], out["b_to_a"]) == (97, main["a_to_b"], main["b_to_a"])
         else:
             assert out["delta"] == record["result"]["matrix"]["delta"]
+
+
+def test_file_names_are_quoted_for_the_shell_and_python(tmp_path):
+    name = "trial 2 (Anna's).csv"
+    record = {"analysis": "scales", "dataset": {"filename": name, "source": "upload", "content_hash": "ab" * 16},
+              "settings": {"a": {"label": "A", "columns": ["dose mg", "age"]}, "b": {"label": "B", "columns": ["y"]},
+                           "method": "coordinate", "k": 1, "n_queries": None, "n_iter": None, "l1": 0.0,
+                           "max_evaluations": None, "scaling": "none", "periodic": {}, "random_state": 0}}
+    r = reproduce.reproduce(record, {"original": {"content_hash": "ab" * 16}})
+    argv = shlex.split(r.cli)
+    assert argv[:3] == ["infoimb", "weights", name] and argv[argv.index("--a") + 1] == "dose mg,age"
+    assert f"df = read_table({name!r})" in r.python
+    other = reproduce.reproduce(record, {"original": {"content_hash": "cd" * 16}})  # a step changed the table
+    assert other.working and other.table == "trial_2_Anna_s_working_abababab.csv"
