@@ -48,7 +48,8 @@ def clinical_table(n: int = 300, *, random_state: int = 0, missing: float = 0.02
 def main(n: int = 300) -> None:
     df = clinical_table(n)
     print(f"clinical table: N = {n} rows, body = {BODY}, full = {FULL}; exact, k = 1")
-    print(f"{'scaling':<14} {'rows':>5} {'Δ(body→full)':>13} {'Δ(full→body)':>13}  {'spread ratio':>12}  warn (>{SPREAD_LIMIT:g}×)")
+    print(f"{'scaling':<14} {'rows':>5} {'Δ(body→full)':>13} {'Δ(full→body)':>13}  {'spread ratio':>12}  "
+          f"warn (>{SPREAD_LIMIT:g}×)")
     for scaling in SCALINGS:
         frame, _ = prepare_frame(df, FULL, scaling)
         r = imbalance_pair(frame[BODY].to_numpy(), frame[FULL].to_numpy(), metric="euclidean")
