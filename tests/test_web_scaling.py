@@ -250,3 +250,12 @@ def test_the_examples_reference_values_come_out_under_their_default(store, setti
     df = datasets.load_example("gauss3d", n=1000, random_state=0)
     z, _ = prepare_frame(df, ["x", "y", "z"], "zscore")
     assert imbalance_pair(z[["x", "y"]].to_numpy(), z.to_numpy()).a_to_b > 0.1
+
+
+def test_the_causal_graph_caption_names_its_own_scaling():
+    from infoimb.web.analyses import graph
+
+    record = {"settings": {"n_alpha": 5, "n_queries": None, "entity": None, "time": None, "embedding": None},
+              "result": {"n": 10, "n_entities": 1, "taus": [1], "k": 5, "n_surrogates": 99, "alpha": 0.05},
+              "dataset": {"filename": "f.csv"}}
+    assert "· exact · scaling: z-score (always) · rows in table order" in graph.caption(record)
