@@ -27,10 +27,11 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
-from .. import ids
+from .. import ids, scaling
 from ..config import Settings
 from ..store import InvalidSession, SessionStore, dumps
 from ..ui import section
+from .. import reproduce
 from .runner import Analysis, check_job, get_analysis, lookup, record_to_csv, run_job, sentence
 
 log = logging.getLogger(__name__)
@@ -165,7 +166,8 @@ class AnalysisCard:
         """The whole page: the analysis's form on the left, the results on the right."""
         a = self.analysis
         return dbc.Row([
-            dbc.Col(section(a.section, self.form(a.form), step=a.step, class_name="controls-card"), lg=3,
+            dbc.Col(section(a.section, [scaling.panel(self.name)] + self.form(a.form), step=a.step,
+                            class_name="controls-card"), lg=3,
                     className="controls-col"),
             dbc.Col(html.Div([
                 html.Div([html.H4(a.heading or a.title, className="page-title mb-0"),
@@ -256,6 +258,7 @@ class AnalysisCard:
                                    outline=True, className="me-1", disabled=True),
                         dbc.Button("JSON", id=ids.job(ids.DOWNLOAD_JSON, n), size="sm", color="secondary",
                                    outline=True, disabled=True),
+                        *reproduce.download_parts(n),  # the working table the Reproduce commands read
                         html.Span(" · figures: PNG / SVG buttons under each, or the camera in its toolbar",
                                   className="ms-2 text-muted small"),
                     ],
@@ -398,6 +401,7 @@ class AnalysisCard:
                     raise dash.exceptions.PreventUpdate
                 return {k: proposal.get(k, no_update) if k in proposal else no_update for k in proposed}
 
+        reproduce.register_callbacks(app, card)  # "Download the working table (CSV)"
         if self.synced:
             # the page's settings, remembered in the browser's local storage as they change
             app.clientside_callback(
@@ -410,6 +414,7 @@ class AnalysisCard:
                 prevent_initial_call=True,
             )
             self._register_controls(app)
+        scaling.register_callbacks(app, self)  # the scaling in force and the spread warning
         if outputs is not None:
             outputs.add(f"{ids.job(ids.JOB_RESULT, n)}.data", JobOutput(
                 report=lambda message, args: {"analysis": n, "status": "error", "message": message,
@@ -634,6 +639,7 @@ def display_logic(card: AnalysisCard, job, client, values, session, *, shown=Non
         return dict(results=no_update, status=status, shown=no_update, csv=False, json=False)
     try:
         children = card.render(record)
+        children = reproduce.attach(children, record, store, sid, card.name)  # Python call + CLI command
     except Exception as err:  # noqa: BLE001 - a broken record must not break the page
         log.error("rendering %s failed:\n%s", card.name, traceback.format_exc())
         return dict(results=[], status=dbc.Alert(f"Could not draw the result ({err}).", color="danger"),
