@@ -16,6 +16,7 @@ from ..io import MAX_NAME_LENGTH as MAX_FILENAME  # noqa: F401 - the cap of a sh
 from ..io import TableError, clean_filename, read_table, summarize_columns
 from .config import Settings
 from .context import AnalysisInputError, check_roles, clean_groups, default_roles, numeric_columns, parse_time_column
+from .context import categorical_of, usable_columns
 from .inputs import whole
 from .store import InvalidSession, NoDataset, SessionStore
 
@@ -321,8 +322,10 @@ def merge_groups(existing, new) -> list[dict]:
 # --------------------------------------------------------------------------------------
 # roles
 # --------------------------------------------------------------------------------------
-def save_roles(store: SessionStore, sid, features, time_col, entity, periodic_cols, periods: dict) -> dict:
-    """Validate and store the roles; returns a message (never raises)."""
+def save_roles(store: SessionStore, sid, features, time_col, entity, periodic_cols, periods: dict,
+               categorical=None) -> dict:
+    """Validate and store the roles; returns a message (never raises). ``categorical``: numeric
+    columns holding codes, to compare by equality (text columns are categorical anyway)."""
     try:
         meta = store.get_meta(sid)
     except InvalidSession:
@@ -337,7 +340,7 @@ def save_roles(store: SessionStore, sid, features, time_col, entity, periodic_co
                                       "6.2832 for radians).")
         periodic[c] = p
     try:
-        roles, notes = check_roles(meta, features, time_col, entity, periodic)
+        roles, notes = check_roles(meta, features, time_col, entity, periodic, categorical)
         extra = []
         if roles["time"] is not None:
             df = store.get_dataset(sid, meta=meta)
@@ -351,6 +354,11 @@ def save_roles(store: SessionStore, sid, features, time_col, entity, periodic_co
     text = f"{n} feature{'s' if n != 1 else ''} (the full space)"
     if roles["periodic"]:
         text += f"; periodic: {', '.join(f'{c} (period {p:g})' for c, p in roles['periodic'].items())}"
+    cats = categorical_of(dict(meta, roles=roles), roles["features"])
+    if cats:
+        text += f"; categorical (compared by equality): {', '.join(cats)}"
+    if roles.get("categorical"):
+        extra.append("numeric codes marked categorical: " + ", ".join(roles["categorical"]))
     return message("warning" if notes or not n else "success", text + ".", notes + extra)
 
 
@@ -440,13 +448,15 @@ def _store_derived(store, sid, df, meta, what, original=False):
     new["history"] = [] if original else list(meta.get("history", [])) + [what]
     old_roles = meta.get("roles") or {}
     roles = default_roles(new, {"time": old_roles.get("time"), "entity": old_roles.get("entity"),
-                                "periodic": old_roles.get("periodic")})
+                                "periodic": old_roles.get("periodic"),
+                                "categorical": old_roles.get("categorical")})
     # keep the user's feature choice, add new numeric columns (differences, ratios) to it
     old_features = old_roles.get("features")
     if old_features is not None and not original:
         prev_numeric = set(numeric_columns(meta))
         numeric = set(numeric_columns(new))
         # new numeric columns (differences, ratios, converted text) join the features
+        numeric |= set(usable_columns(new))  # text (categorical) features stay features
         roles["features"] = [c for c in old_features if c in numeric] + [
             c for c in roles["features"] if c not in prev_numeric and c not in old_features]
     new["roles"] = roles

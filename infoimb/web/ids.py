@@ -278,3 +278,9 @@ MATRIX_NQ = "matrix-n-queries"
 MATRIX_HINT = "matrix-hint"
 MATRIX_PAIRS_TABLE = "matrix-pairs-table"
 SEL_BASELINES = "sel-baselines"  # FPS / CUR (scikit-matter) beside the selection curve
+# categorical columns and a metric per space (issue 9 §2)
+ROLE_CATEGORICAL = "role-categorical"
+SEL_METRIC = "sel-metric"
+SEL_METRIC_B = "sel-metric-target"
+LAG_METRIC = "lag-metric"
+LAG_METRIC_B = "lag-metric-target"

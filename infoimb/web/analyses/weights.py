@@ -14,7 +14,7 @@ from ... import figures
 from ...weights import optimize_weights
 from .. import fields, ids
 from ..context import AnalysisInputError, prepare_frame
-from ..inputs import k_of, n_queries_of, one_of, periodic_of, space, space_dict
+from ..inputs import k_of, metrics_text, n_queries_of, one_of, periodic_of, space, space_dict, space_metrics
 from ..jobs.runner import Analysis, JobContext, settings_header
 
 NAME = "scales"
@@ -59,7 +59,12 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
                                  f"{MAX_RANK_ENTRIES // max(n, 1):,})")
     columns = list(dict.fromkeys(list(a.columns) + list(b.columns)))
     ctx.check_cells(len(columns))
+    # the engine measures both spaces with metric="auto" (categorical columns by equality); a
+    # categorical A (or B with the DII) is refused by the engine with its own message at run time
+    metrics = space_metrics({}, ctx, a, b, "A", "B")
     return {
+        "metrics_used": metrics["metrics_used"],
+        "categorical": metrics["categorical"],
         "a": space_dict(a),
         "b": space_dict(b),
         "method": method,
@@ -77,7 +82,8 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
 def run(df: pd.DataFrame, settings: dict, progress) -> dict:
     a, b = settings["a"]["columns"], settings["b"]["columns"]
     progress(0.01, "preparing the data")
-    frame, dropped = prepare_frame(df, a + b, settings["scaling"], settings.get("periodic"))
+    frame, dropped = prepare_frame(df, a + b, settings["scaling"], settings.get("periodic"),
+                                   categorical=settings.get("categorical") or ())
     if settings["k"] >= frame.shape[0]:
         raise AnalysisInputError(f"k = {settings['k']} must be smaller than the number of points "
                                  f"({frame.shape[0]} after dropping rows with missing values)")
@@ -124,6 +130,8 @@ def caption(record: dict) -> str:
     if s["method"] == "dii":
         parts.append(f"{s['n_iter']} steps" + (f", L1 = {s['l1']:g}" if s["l1"] else ""))
     parts.append(f"scaling: {s['scaling']}")
+    if s.get("metrics_used"):
+        parts.append(metrics_text(s))
     if res.get("dropped_rows"):
         parts.append(f"{res['dropped_rows']} rows with missing values left out")
     return " · ".join(parts)
