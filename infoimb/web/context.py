@@ -409,7 +409,7 @@ def prepare_frame(df: pd.DataFrame, columns, scaling: str, periodic: dict | None
             clean[c] = clean[c].astype(object)
     dropped = int((~keep).sum())
     if clean.shape[0] < 3:
-        raise AnalysisInputError(f"only {clean.shape[0]} row(s) have values in all of "
+        raise AnalysisInputError(f"only {clean.shape[0]} row(s) have finite values in all of "
                                  f"{', '.join(map(repr, columns[:5]))}{'…' if len(columns) > 5 else ''}; "
                                  "at least 3 are needed")
     periodic = periodic or {}

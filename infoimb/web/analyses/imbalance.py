@@ -25,7 +25,7 @@ from ..matrices import load_matrices, matrix_space
 from ..jobs.runner import Analysis, JobContext, settings_header
 
 NAME = "compare"
-METRICS = SPACE_METRICS  # the metrics a page offers: "auto" (categorical columns by equality), numeric, categorical
+METRICS = METRIC_ORDER  # the metrics the page offers: "auto" (categorical columns by equality), numeric, categorical
 EXTRAS = {
     "features": "full space ↔ each feature",
     "groups": "full space ↔ each group",
@@ -101,8 +101,8 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
     check_spaces(a, b, allow_overlap=True, allow_same=False)
     n = ctx.n_rows
     k = whole(inputs.get("k"), "k", 1, max(n - 1, 1), default=1)
-    metric = one_of(inputs.get("metric"), "metric", METRICS, default=AUTO)
-    metric_b = one_of(inputs.get("metric_b"), "metric of B", (SAME_METRIC, *METRICS), default=SAME_METRIC)
+    metric = one_of(inputs.get("metric"), "metric", SPACE_METRICS, default=AUTO)
+    metric_b = one_of(inputs.get("metric_b"), "metric of B", (SAME_METRIC, *SPACE_METRICS), default=SAME_METRIC)
     metric_b = metric if metric_b == SAME_METRIC else metric_b
     used = space_metrics({"metric": metric, "metric_b": metric_b}, ctx, a, b, "A", "B")["metrics_used"]
     n_queries = n_queries_of(inputs, n)  # None: exact (also when as many queries as points)

@@ -24,7 +24,7 @@ from ..jobs.runner import Analysis, JobContext, settings_header
 from ..matrices import load_matrices, matrix_space
 
 NAME = "matrix"
-METRICS = SPACE_METRICS  # "auto": each feature space's own (categorical columns by equality)
+METRICS = METRIC_ORDER  # "auto": each feature space's own (categorical columns by equality)
 RANDOM_STATE = 0
 MAX_SPACES = 12
 
@@ -47,7 +47,7 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
         raise AnalysisInputError(f"two spaces have the same name {dup[0]!r}")
     n = ctx.n_rows
     k = whole(inputs.get("k"), "k", 1, max(n - 1, 1), default=1)
-    metric = one_of(inputs.get("metric"), "metric", METRICS, default=AUTO)
+    metric = one_of(inputs.get("metric"), "metric", SPACE_METRICS, default=AUTO)
     n_queries = n_queries_of(inputs, n)
     columns = sorted({c for s in spaces for c in s.columns})
     ctx.check_subsets(len(spaces) * (len(spaces) - 1) // 2, "pairs of spaces")
