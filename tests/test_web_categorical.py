@@ -351,3 +351,32 @@ def test_metric_fields_offer_auto_first_and_same_for_the_second_space():
     with pytest.raises(context.AnalysisInputError, match="metric of the source must be one of"):
         ma.check("cosine")
     assert inputs.metrics_text({"metrics_used": {"A": "gower", "B": "euclidean"}}) == "metric: A: gower, B: euclidean"
+
+
+def test_the_lagged_selection_takes_categorical_candidates_and_refuses_a_mixed_scan_space(tmp_path):
+    s = Settings(cache_dir=tmp_path, job_timeout=300)
+    s.ensure_dirs()
+    store = SessionStore(s.sessions_dir)
+    sid = store.new_session()
+    df = panel().assign(noise=lambda x: np.round(np.random.default_rng(5).normal(size=len(x)), 3))
+    assert data_logic.ingest_upload(store, sid, data_url(df), "panel.csv", s)["dataset"] is not None
+    data_logic.save_roles(store, sid, ["dose", "response", "noise"], "visit", "patient", [], {})
+    groups = [{"name": "both", "columns": ["dose", "noise"]}]
+    base = {"target": "col:response", "lag_min": 0, "lag_max": 2, "time": "visit", "entity": "patient", "k": 1,
+            "estimator": "exact", "n_permutations": 0, "n_splits": 0}
+    status = run_job(store, "lags", sid, {**base, "source": "group:both"}, {"groups": groups, "scaling": "none"}, s)
+    assert status["status"] == "error"
+    assert "mixes categorical 'dose' and numeric 'noise'" in status["message"]
+    status = run_job(store, "lags", sid, {**base, "source": "col:dose", "select": ["on"], "candidates": "group:both",
+                                          "sel_lag": "1", "sel_max": 2}, {"groups": groups, "scaling": "none"}, s)
+    assert status["status"] == "ok", status.get("message")
+    rec = store.get_result(sid, status["content_hash"], "lags", status["key"])
+    d = store.get_dataset(sid).assign(dose=lambda x: pd.factorize(x["dose"])[0].astype(float))
+    want = infoimb.select_lagged(d, ["dose", "noise"], ["response"], lag=1, time="visit", group="patient",
+                                 method="greedy", max_features=2, dummy=True, random_state=0,
+                                 metric=("gower", "euclidean"), categorical=["dose"])
+    got = rec["result"]["selection"]
+    assert [st["features"] for st in got["steps"]] == [list(st.features) for st in want.steps]
+    assert got["steps"][0]["features"] == ["dose"]
+    assert [st["a_to_b"] for st in got["steps"]] == pytest.approx([st.a_to_b for st in want.steps], abs=1e-12)
+    assert rec["settings"]["metrics_used"]["candidates"] == "gower"

@@ -418,9 +418,8 @@ METRIC_LABELS = {
     "categorical": "categorical: 0/1 per feature (equal or not)",
     "gower": "gower: numeric |Δ| / range, categories 0/1, averaged",
 }
-METRIC_HELP = ("auto: Euclidean for numeric features, categorical (the share of features that differ) when "
-               "every feature is categorical, Gower (numeric differences over their range, categories 0/1, "
-               "averaged) for a mixed space.")
+METRIC_HELP = ("auto: Euclidean for numbers; categorical (features that differ) if all are categorical; "
+               "Gower for a mix.")
 
 
 def metric_fields(id_a: str, id_b: str, first: str, second: str) -> tuple[Field, Field]:

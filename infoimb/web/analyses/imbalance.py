@@ -424,11 +424,11 @@ def pair_rows(record: dict) -> list[dict]:
     return rows
 
 
-def _n_columns(space: dict) -> str:
+def _n_columns(space: dict, metric: str | None = None) -> str:
     if space.get("matrix"):
         return "distance matrix"
     n = len(space["columns"])
-    return f"{n} column{'s' if n != 1 else ''}"
+    return f"{n} column{'s' if n != 1 else ''}" + (f", {metric}" if metric else "")
 
 
 def render(record: dict):
@@ -465,9 +465,9 @@ def render(record: dict):
         ], className="metrics-row"),
         html.Div([
             html.Span("A = ", className="text-muted"), html.Strong(sm["a"]),
-            html.Span(f" ({_n_columns(s['a'])})", className="text-muted"),
+            html.Span(f" ({_n_columns(s['a'], (s.get('metrics_used') or {}).get('A'))})", className="text-muted"),
             html.Span(" · B = ", className="text-muted ms-1"), html.Strong(sm["b"]),
-            html.Span(f" ({_n_columns(s['b'])})", className="text-muted"),
+            html.Span(f" ({_n_columns(s['b'], (s.get('metrics_used') or {}).get('B'))})", className="text-muted"),
             html.Span(f" · N = {sm['n']}" + (f" ({sm['dropped']} rows with missing values left out)"
                                               if sm["dropped"] else ""), className="text-muted"),
         ], className="small mt-2"),
@@ -535,7 +535,8 @@ FORM = (
     fields.Subhead("Options"),
     fields.Row(fields.IntField("k", ids.CMP_K, "k", 1, low=1, width=5, what="the number of neighbours k"),
           fields.ChoiceField("metric", ids.CMP_METRIC, "metric", AUTO, choices={m: m for m in METRIC_ORDER}, width=7,
-                             help="the distance within space A (and B unless set below); " + fields.METRIC_HELP)),
+                             help="the distance within space A (and B unless set below); auto: Euclidean, or "
+                                  "categorical / Gower with categorical columns")),
     fields.ChoiceField("metric_b", ids.CMP_METRIC_B, "metric of B", SAME_METRIC,
                        choices={SAME_METRIC: "metric of B: same as A", **{m: f"metric of B: {m}" for m in METRIC_ORDER}},
                        help="a different distance within space B (a distance matrix is its own distance)"),

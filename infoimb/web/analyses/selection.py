@@ -408,8 +408,12 @@ def render(record: dict):
         ], className="metrics-row"),
         html.Div([
             html.Span("candidates: ", className="text-muted"), html.Strong(s["candidates"]["label"]),
-            html.Span(f" ({len(s['candidates']['columns'])} columns)", className="text-muted"),
+            html.Span(f" ({len(s['candidates']['columns'])} columns"
+                      + (f", {s['metrics_used']['candidates']})" if s.get("metrics_used") else ")"),
+                      className="text-muted"),
             html.Span(" · target: ", className="text-muted ms-1"), html.Strong(sm["target"]),
+            *([html.Span(f" ({s['metrics_used']['target']})", className="text-muted")]
+              if (s.get("metrics_used") or {}).get("target") else []),
             html.Span(f" · N = {sm['n']}" + (" pairs" if s.get("lag") else ""), className="text-muted"),
         ], className="small mt-2"),
         html.Div(rule_text(s, res), className="small text-muted mt-1", id=ids.SEL_RULE),
