@@ -29,9 +29,13 @@ def pm(kind: str, analysis: str) -> str:
     return f"""[id='{{"analysis":"{analysis}","type":"{kind}"}}']"""
 
 
-def shot(duo, name: str) -> None:
+def shot(duo, name: str, at: str | None = None) -> None:
+    """A 1280 x 800 screenshot, from the top or with the element ``at`` in view."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    duo.driver.execute_script("window.scrollTo(0, 0)")
+    if at:
+        duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", duo.find_element(at))
+    else:
+        duo.driver.execute_script("window.scrollTo(0, 0)")
     duo.driver.set_window_size(1280, 800)
     time.sleep(0.3)
     duo.driver.save_screenshot(str(SHOTS / f"{name}.png"))
@@ -89,7 +93,7 @@ def test_categorical_roles_compare_and_select_show_the_apis_numbers(dash_duo, da
     add_group(dash_duo, 1, "cands", ["age", "weight", "sex", "arm", "site"])
     click(dash_duo, "#group-add")  # leaves the last dropdown: the groups are saved
     time.sleep(0.5)
-    shot(dash_duo, "categorical_data")
+    shot(dash_duo, "categorical_data", at="#role-categorical")
 
     # Compare: A = sex + arm (text), B = sbp
     dash_duo.find_element("#nav-compare").click()
@@ -126,4 +130,5 @@ def test_categorical_roles_compare_and_select_show_the_apis_numbers(dash_duo, da
     summary = dash_duo.find_element(".summary-card").text
     assert "cands (5 columns, gower)" in summary and "sbp (euclidean)" in summary
     shot(dash_duo, "categorical_select")
+    shot(dash_duo, "categorical_select_options", at="#sel-metric")
     assert dash_duo.get_logs() == []

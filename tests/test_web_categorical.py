@@ -380,3 +380,16 @@ def test_the_lagged_selection_takes_categorical_candidates_and_refuses_a_mixed_s
     assert got["steps"][0]["features"] == ["dose"]
     assert [st["a_to_b"] for st in got["steps"]] == pytest.approx([st.a_to_b for st in want.steps], abs=1e-12)
     assert rec["settings"]["metrics_used"]["candidates"] == "gower"
+
+
+def test_select_is_exact_on_all_categorical_data_against_the_brute_force_reference(app):
+    status, rec = job(app, "select", {**SEL, "candidates": "group:demo", "target": "col:site", "max_features": 2,
+                                      "k": 2})
+    assert status["status"] == "ok", status.get("message")
+    d = complete(raw(app), ["sex", "arm", "site"])
+    codes = {c: pd.factorize(d[c])[0].astype(float)[:, None] for c in ("sex", "arm", "site")}
+    for step in rec["result"]["steps"]:
+        a = np.hstack([codes[c] for c in step["features"]])
+        assert step["a_to_b"] == pytest.approx(ref(a, codes["site"], k=2, metric="categorical"), abs=1e-12)
+        assert step["b_to_a"] == pytest.approx(ref(codes["site"], a, k=2, metric="categorical"), abs=1e-12)
+    assert rec["settings"]["metrics_used"] == {"candidates": "categorical", "target": "categorical"}

@@ -412,14 +412,8 @@ def estimator_fields(id_estimator: str, id_queries: str, *, queries: int = 1000)
     )
 
 
-METRIC_LABELS = {
-    "auto": "auto: euclidean; categorical / gower with categories",
-    "euclidean": "euclidean", "manhattan": "manhattan", "chebyshev": "chebyshev",
-    "categorical": "categorical: 0/1 per feature (equal or not)",
-    "gower": "gower: numeric |Δ| / range, categories 0/1, averaged",
-}
-METRIC_HELP = ("auto: Euclidean for numbers; categorical (features that differ) if all are categorical; "
-               "Gower for a mix.")
+METRIC_HELP = ("The distance within each space. auto: Euclidean for numbers; categorical (how many features "
+               "differ) if all are categorical; Gower (|Δ| / range and 0/1 per category, averaged) for a mix.")
 
 
 def metric_fields(id_a: str, id_b: str, first: str, second: str) -> tuple[Field, Field]:
@@ -429,10 +423,9 @@ def metric_fields(id_a: str, id_b: str, first: str, second: str) -> tuple[Field,
 
     return (
         ChoiceField("metric", id_a, f"metric of the {first}", AUTO,
-                    choices={m: f"{first}: {METRIC_LABELS[m]}" for m in METRIC_ORDER}, help=METRIC_HELP),
+                    choices={m: f"{first}: {m}" for m in METRIC_ORDER}, help=METRIC_HELP),
         ChoiceField("metric_b", id_b, f"metric of the {second}", "same",
-                    choices={"same": f"{second}: same as the {first}",
-                             **{m: f"{second}: {METRIC_LABELS[m]}" for m in METRIC_ORDER}}),
+                    choices={"same": f"{second}: same as {first}", **{m: f"{second}: {m}" for m in METRIC_ORDER}}),
     )
 
 

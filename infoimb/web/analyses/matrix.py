@@ -192,7 +192,7 @@ FORM = (
     fields.Subhead("Options"),
     fields.Row(fields.IntField("k", ids.MATRIX_K, "k", 1, low=1, width=5, what="the number of neighbours k"),
                fields.ChoiceField("metric", ids.MATRIX_METRIC, "metric", "euclidean",
-                                  choices={m: fields.METRIC_LABELS[m] for m in METRIC_ORDER}, width=7,
+                                  choices={m: m for m in METRIC_ORDER}, width=7,
                                   help=fields.METRIC_HELP)),
     fields.Note("The metric applies to the feature spaces; a distance matrix is its own distance."),
     *fields.estimator_fields(ids.MATRIX_ESTIMATOR, ids.MATRIX_NQ),
