@@ -393,3 +393,15 @@ def test_select_is_exact_on_all_categorical_data_against_the_brute_force_referen
         assert step["a_to_b"] == pytest.approx(ref(a, codes["site"], k=2, metric="categorical"), abs=1e-12)
         assert step["b_to_a"] == pytest.approx(ref(codes["site"], a, k=2, metric="categorical"), abs=1e-12)
     assert rec["settings"]["metrics_used"] == {"candidates": "categorical", "target": "categorical"}
+
+
+def test_remembered_roles_carry_the_categorical_codes(app):
+    store, settings, sid, _ = app
+    meta = store.get_meta(sid)
+    client = data_logic.remember_current_roles(store, sid, {})
+    assert data_logic.remembered_roles(client, meta["fingerprint"])["categorical"] == ["site"]
+    sid2 = store.new_session()
+    out = data_logic.load_request(store, settings, {"kind": "upload", "filename": "trial.csv", "t": 1},
+                                  data_url(clinical()), sid2, client)
+    assert out["dataset"] is not None, out["message"]
+    assert store.get_meta(sid2)["roles"]["categorical"] == ["site"]

@@ -298,7 +298,8 @@ def remember_roles(client, fingerprint, roles: dict) -> dict:
             if isinstance(v, dict) and k != fingerprint}
     book[fingerprint] = {"roles": {"features": list(roles.get("features") or []), "time": roles.get("time"),
                                    "entity": roles.get("entity"), "periodic": dict(roles.get("periodic") or {}),
-                                   "categorical": list(roles.get("categorical") or [])},
+                                   # the marked categorical codes, only when there are some
+                                   **({"categorical": list(roles["categorical"])} if roles.get("categorical") else {})},
                          "at": time.time()}
     if len(book) > MAX_REMEMBERED:
         keep = sorted(book, key=lambda k: book[k].get("at") or 0)[-MAX_REMEMBERED:]
