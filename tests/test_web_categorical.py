@@ -380,6 +380,17 @@ def test_the_lagged_selection_takes_categorical_candidates_and_refuses_a_mixed_s
     assert got["steps"][0]["features"] == ["dose"]
     assert [st["a_to_b"] for st in got["steps"]] == pytest.approx([st.a_to_b for st in want.steps], abs=1e-12)
     assert rec["settings"]["metrics_used"]["candidates"] == "gower"
+    # the Select page with a target lag: the same selection (its own dummy and bootstrap settings)
+    status = run_job(store, "select", sid, {**SEL, "candidates": "group:both", "target": "col:response", "lag": 1,
+                                            "max_features": 2}, {"groups": groups, "scaling": "none"}, s)
+    assert status["status"] == "ok", status.get("message")
+    rec = store.get_result(sid, status["content_hash"], "select", status["key"])
+    want = infoimb.select_lagged(d, ["dose", "noise"], ["response"], lag=1, time="visit", group="patient",
+                                 method="greedy", max_features=2, random_state=0, metric=("gower", "euclidean"),
+                                 categorical=["dose"])
+    assert [st["a_to_b"] for st in rec["result"]["steps"]] == pytest.approx([st.a_to_b for st in want.steps],
+                                                                            abs=1e-12)
+    assert rec["result"]["steps"][0]["features"] == ["dose"]
 
 
 def test_select_is_exact_on_all_categorical_data_against_the_brute_force_reference(app):

@@ -111,7 +111,13 @@ def problems(meta: dict) -> list[dict]:
     out = []
     summary = meta.get("summary", [])
     numeric = numeric_columns(meta)
-    if not numeric:
+    text = [c["column"] for c in summary if c["kind"] == "text"]
+    if not numeric and text:  # categorical features only: usable, by equality
+        out.append({"level": "warning",
+                    "text": f"No numeric columns: the text columns ({', '.join(map(repr, text[:5]))}"
+                            f"{'…' if len(text) > 5 else ''}) can be used as categorical features (compared by "
+                            "equality; add them to the features under Roles), numeric distances need numbers."})
+    elif not numeric:
         out.append({"level": "danger", "text": "No numeric columns: the information imbalance needs numeric "
                                                "features. Convert text columns or upload another table."})
     mixed = [c for c in summary if c["kind"] == "mixed"]
