@@ -85,7 +85,15 @@ def test_categorical_roles_compare_and_select_show_the_apis_numbers(dash_duo, da
     dash_duo.wait_for_contains_text("#data-message", "Loaded trial.csv", timeout=TIMEOUT)
     dash_duo.wait_for_text_to_equal("#data-n-rows", f"{N} rows", timeout=TIMEOUT)
 
-    # the Data page: "site" holds codes 0/1/2 -> categorical; two groups with text columns
+    # the Data page proposes the text column "arm" as the entity of a panel: a trial is not one,
+    # so the user dismisses it (the treatment arm is a feature, not a series' owner)
+    dash_duo.wait_for_contains_text("#role-entity", "arm", timeout=TIMEOUT)
+    click(dash_duo, "#role-proposal-dismiss")
+    until = time.monotonic() + TIMEOUT
+    while "arm" in dash_duo.find_element("#role-entity").text and time.monotonic() < until:
+        time.sleep(0.2)
+    assert "arm" not in dash_duo.find_element("#role-entity").text
+    # "site" holds codes 0/1/2 -> categorical; two groups with text columns
     pick(dash_duo, "#role-categorical", "site")
     click(dash_duo, "#role-save")
     dash_duo.wait_for_contains_text("#role-message", "numeric codes marked categorical: site", timeout=TIMEOUT)
