@@ -6,7 +6,6 @@ and every page's numbers equal the API's on the same clinical-like table."""
 from __future__ import annotations
 
 import base64
-import io
 
 import numpy as np
 import pandas as pd
@@ -16,7 +15,6 @@ import infoimb
 from infoimb.web import context, data_logic, inputs
 from infoimb.web.analyses import imbalance as cmp
 from infoimb.web.analyses import lags as lags_page
-from infoimb.web.analyses import matrix as matrix_page
 from infoimb.web.analyses import selection as sel_page
 from infoimb.web.analyses import weights as weights_page
 from infoimb.web.config import Settings

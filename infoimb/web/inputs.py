@@ -413,7 +413,8 @@ resolve_controls = resolve_values  # one copy: infoimb.web.fields.resolve_values
 
 
 __all__ = [
-    "NONE", "SAME", "categorical_in", "check_lag", "metrics_text", "numeric_only", "space_metrics", "column_info", "default_pair", "enabled_spaces", "entity_values", "example_roles", "flag",
+    "NONE", "SAME", "categorical_in", "check_lag", "metrics_text", "numeric_only", "space_metrics",
+    "column_info", "default_pair", "enabled_spaces", "entity_values", "example_roles", "flag",
     "k_of", "n_queries_of", "no_overlap", "one_of", "one_series", "optional_space", "panel_frame", "periodic_of",
     "pick", "real", "resolve_controls", "series_length", "space", "space_dict", "time_entity", "whole",
 ]

@@ -538,7 +538,8 @@ FORM = (
                              help="the distance within space A (and B unless set below); auto: Euclidean, or "
                                   "categorical / Gower with categorical columns")),
     fields.ChoiceField("metric_b", ids.CMP_METRIC_B, "metric of B", SAME_METRIC,
-                       choices={SAME_METRIC: "metric of B: same as A", **{m: f"metric of B: {m}" for m in METRIC_ORDER}},
+                       choices={SAME_METRIC: "metric of B: same as A",
+                                **{m: f"metric of B: {m}" for m in METRIC_ORDER}},
                        help="a different distance within space B (a distance matrix is its own distance)"),
     *fields.estimator_fields(ids.CMP_ESTIMATOR, ids.CMP_NQ),
     fields.FlagField("extras", ids.CMP_EXTRA, "plane", options_={k: "plane: add " + v for k, v in EXTRAS.items()}),

@@ -18,8 +18,8 @@ from ... import figures, verdicts
 from ...lags import lag_scan, select_lagged
 from .. import fields, ids
 from ..context import AnalysisInputError, categorical_of, space_metric
-from ..inputs import (categorical_in, check_lag, flag, k_of, metrics_text, n_queries_of, no_overlap, panel_frame, space, space_dict,
-                      space_metrics, time_entity, whole)
+from ..inputs import (categorical_in, check_lag, flag, k_of, metrics_text, n_queries_of, no_overlap, panel_frame,
+                      space, space_dict, space_metrics, time_entity, whole)
 from ..jobs.runner import Analysis, JobContext, settings_header
 from .selection import evaluations
 

@@ -17,8 +17,8 @@ import pandas as pd
 from ... import figures
 from ...distances import ImbalanceMatrix, imbalance_matrix
 from .. import fields, ids
-from ..context import (AUTO, METRIC_ORDER, SPACE_METRICS, AnalysisInputError, FULL, categorical_of, clean_groups, prepare_frame,
-                       resolve_space, space_metric, space_options, text_columns, usable_rows)
+from ..context import (AUTO, METRIC_ORDER, SPACE_METRICS, AnalysisInputError, FULL, categorical_of, clean_groups,
+                       prepare_frame, resolve_space, space_metric, space_options, text_columns, usable_rows)
 from ..inputs import n_queries_of, one_of, whole
 from ..jobs.runner import Analysis, JobContext, settings_header
 from ..matrices import load_matrices, matrix_space

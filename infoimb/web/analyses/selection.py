@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import math
 
-import numpy as np
 import pandas as pd
 
 from ... import figures
@@ -132,7 +131,8 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
     base = baselines_of(inputs.get("baselines"), lag)
     cand_cats = categorical_of(ctx.meta, cand.columns)
     if base and cand_cats:
-        raise AnalysisInputError(f"the FPS / CUR baselines need numeric candidates; {', '.join(map(repr, cand_cats[:5]))} "
+        raise AnalysisInputError(f"the FPS / CUR baselines need numeric candidates; "
+                                 f"{', '.join(map(repr, cand_cats[:5]))} "
                                  f"{'is' if len(cand_cats) == 1 else 'are'} categorical: untick the baselines")
     if base:
         extra["baselines"] = base  # only when chosen: earlier memo keys stay valid
