@@ -414,3 +414,52 @@ def test_remembered_roles_carry_the_categorical_codes(app):
                                   data_url(clinical()), sid2, client)
     assert out["dataset"] is not None, out["message"]
     assert store.get_meta(sid2)["roles"]["categorical"] == ["site"]
+
+
+# --------------------------------------------------------------------------------------
+# the Python call and the CLI command that reproduce a result (infoimb.web.reproduce)
+# --------------------------------------------------------------------------------------
+def reproduced(app, rec, tmp_path, monkeypatch, capsys):
+    """(the Python snippet's result, the CLI's JSON) on the uploaded file, in ``tmp_path``."""
+    import json
+    import shlex
+
+    from infoimb import cli
+    from infoimb.web import reproduce
+
+    store, _, sid, _ = app
+    r = reproduce.reproduce(rec, store.get_meta(sid))
+    assert (r.table, r.working) == ("trial.csv", False)
+    (tmp_path / r.table).write_text(clinical().to_csv(index=False))
+    monkeypatch.chdir(tmp_path)
+    ns: dict = {}
+    exec(compile(r.python, "<reproduce>", "exec"), ns)  # noqa: S102 - the generated snippet under test
+    argv = shlex.split(r.cli)
+    assert argv[0] == "infoimb"
+    capsys.readouterr()
+    assert cli.main(argv[1:]) == 0, capsys.readouterr().err
+    return r, ns["result"], json.loads(capsys.readouterr().out)
+
+
+def test_compare_reproduced_in_python_and_on_the_command_line(app, tmp_path, monkeypatch, capsys):
+    status, rec = job(app, "compare", {**CMP, "a": "group:mixed", "b": "col:sbp", "metric_b": "manhattan"},
+                      scaling="zscore")
+    assert status["status"] == "ok", status.get("message")
+    r, py, got = reproduced(app, rec, tmp_path, monkeypatch, capsys)
+    assert "--categorical site" in r.cli and "--metric-a auto --metric-b manhattan" in r.cli
+    assert "categorical=['site']" in r.python and "preprocess.scale(df, ['age', 'sbp'], 'zscore')" in r.python
+    main = rec["result"]["main"]
+    for res in (py.to_dict(), got):
+        assert res["n"] == main["n"] == N - 2
+        assert (res["a_to_b"], res["b_to_a"]) == (main["a_to_b"], main["b_to_a"])
+
+
+def test_select_reproduced_in_python_and_on_the_command_line(app, tmp_path, monkeypatch, capsys):
+    status, rec = job(app, "select", {**SEL, "candidates": "group:cands", "target": "col:sbp",
+                                      "metric_b": "manhattan"}, scaling="minmax")
+    assert status["status"] == "ok", status.get("message")
+    r, py, got = reproduced(app, rec, tmp_path, monkeypatch, capsys)
+    assert "--metric-a auto --metric-b manhattan" in r.cli and "--categorical site" in r.cli
+    want = [(s["features"], s["a_to_b"]) for s in rec["result"]["steps"]]
+    assert [(list(s.features), s.a_to_b) for s in py.steps] == want
+    assert [(s["features"], s["a_to_b"]) for s in got["steps"]] == want
