@@ -463,3 +463,16 @@ def test_select_reproduced_in_python_and_on_the_command_line(app, tmp_path, monk
     want = [(s["features"], s["a_to_b"]) for s in rec["result"]["steps"]]
     assert [(list(s.features), s.a_to_b) for s in py.steps] == want
     assert [(s["features"], s["a_to_b"]) for s in got["steps"]] == want
+
+
+def test_matrix_with_text_spaces_reproduced_in_python_and_on_the_command_line(app, tmp_path, monkeypatch, capsys):
+    status, rec = job(app, "matrix", {"spaces": ["group:demo", "col:sbp", "group:body"], "k": 1,
+                                      "estimator": "exact"}, scaling="zscore")
+    assert status["status"] == "ok", status.get("message")
+    r, py, got = reproduced(app, rec, tmp_path, monkeypatch, capsys)
+    assert "--metric auto" in r.cli
+    want = rec["result"]["matrix"]["delta"]
+    for a in ("demo", "sbp", "body"):
+        for b in ("demo", "sbp", "body"):
+            if a != b:
+                assert py.delta.loc[a, b] == want[a][b] and got["delta"][a][b] == want[a][b]

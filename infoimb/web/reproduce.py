@@ -552,6 +552,8 @@ def _weights(s: dict, res: dict, table: str, meta) -> tuple[str, list, list]:
     _prepare_rows(py, a + b, s["scaling"], periodic, categorical=cats)
     if marked:  # the API has no categorical= here: codes as objects are compared by equality
         py.add(f"df[{marked!r}] = df[{marked!r}].astype(object)  # codes compared by equality")
+        notes.append(f"the command line compares {', '.join(marked)} as numbers (it has no --categorical for "
+                     "this analysis); the Python call compares them by equality, as the page did")
     kw = [("method", s["method"]), ("k", s["k"])]
     if periodic:
         kw.append(("period", periodic))
@@ -593,6 +595,8 @@ def _matrix(s: dict, res: dict, table: str, meta) -> tuple[str, list, list]:
         _prepare_rows(py, columns, s["scaling"], {}, drop=True, categorical=cats)
     if marked:  # the API has no categorical= here: codes as objects are compared by equality
         py.add(f"df[{marked!r}] = df[{marked!r}].astype(object)  # codes compared by equality")
+        notes.append(f"the command line compares {', '.join(marked)} as numbers (it has no --categorical for "
+                     "this analysis); the Python call compares them by equality, as the page did")
     py.add("spaces = {")
     specs, extra = [], []
     for i, sp in enumerate(s["spaces"]):
