@@ -85,14 +85,11 @@ def test_categorical_roles_compare_and_select_show_the_apis_numbers(dash_duo, da
     dash_duo.wait_for_contains_text("#data-message", "Loaded trial.csv", timeout=TIMEOUT)
     dash_duo.wait_for_text_to_equal("#data-n-rows", f"{N} rows", timeout=TIMEOUT)
 
-    # the Data page proposes the text column "arm" as the entity of a panel: a trial is not one,
-    # so the user dismisses it (the treatment arm is a feature, not a series' owner)
-    dash_duo.wait_for_contains_text("#role-entity", "arm", timeout=TIMEOUT)
-    click(dash_duo, "#role-proposal-dismiss")
-    until = time.monotonic() + TIMEOUT
-    while "arm" in dash_duo.find_element("#role-entity").text and time.monotonic() < until:
-        time.sleep(0.2)
+    # a cross-sectional table: no time or entity role; the upload's scaling: z-score (of the
+    # numeric columns only: the categories are compared by equality)
     assert "arm" not in dash_duo.find_element("#role-entity").text
+    scaling = dash_duo.find_element("#role-scaling input:checked").get_attribute("value")
+    assert scaling == "zscore"
     # "site" holds codes 0/1/2 -> categorical; two groups with text columns
     pick(dash_duo, "#role-categorical", "site")
     click(dash_duo, "#role-save")
@@ -110,7 +107,7 @@ def test_categorical_roles_compare_and_select_show_the_apis_numbers(dash_duo, da
     assert Select(dash_duo.find_element("#cmp-metric")).first_selected_option.get_attribute("value") == "auto"
     run(dash_duo, "compare")
     dash_duo.wait_for_element("#cmp-delta-ab", timeout=TIMEOUT)
-    d = complete(table, ["sex", "arm", "sbp"])
+    d = infoimb.preprocess.scale(complete(table, ["sex", "arm", "sbp"]), ["sbp"], scaling)
     want = infoimb.imbalance_pair(d[["sex", "arm"]], d[["sbp"]], n_bootstrap=0)
     dash_duo.wait_for_text_to_equal("#cmp-delta-ab", f"{want.a_to_b:.4f} ± {want.a_to_b_se:.4f}", timeout=TIMEOUT)
     assert dash_duo.find_element("#cmp-delta-ba").text == f"{want.b_to_a:.4f} ± {want.b_to_a_se:.4f}"
@@ -126,7 +123,7 @@ def test_categorical_roles_compare_and_select_show_the_apis_numbers(dash_duo, da
     run(dash_duo, "select")
     dash_duo.wait_for_element("#sel-suggested", timeout=TIMEOUT)
     cols = ["age", "weight", "sex", "arm", "site"]
-    d = complete(table, cols + ["sbp"])
+    d = infoimb.preprocess.scale(complete(table, cols + ["sbp"]), ["age", "weight", "sbp"], scaling)  # not site
     res = infoimb.select_features(d[cols], d[["sbp"]], method="greedy", max_features=6, dummy=True,
                                   categorical=["site"], random_state=0)
     best = next(s for s in res.steps if s.size == res.suggested_size)
