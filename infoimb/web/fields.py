@@ -413,7 +413,7 @@ def estimator_fields(id_estimator: str, id_queries: str, *, queries: int = 1000)
 
 
 METRIC_HELP = ("The distance within each space. auto: Euclidean for numbers; categorical (how many features "
-               "differ) if all are categorical; Gower (|Δ| / range and 0/1 per category, averaged) for a mix.")
+               "differ) if all are categorical; Gower (|Δ| / range and 0/1 per category, summed) for a mix.")
 
 
 def metric_fields(id_a: str, id_b: str, first: str, second: str) -> tuple[Field, Field]:
