@@ -235,20 +235,21 @@ def clean_groups(groups) -> list[dict]:
 
 
 def space_options(meta: dict | None, groups, *, matrices: bool = False) -> list[dict]:
-    """Dropdown options: the full space, the groups, (``matrices``: the uploaded distance
-    matrices, for the pages that take them), then single features."""
+    """Dropdown options: the full space, the groups of this table (a group naming a column the
+    table lacks belongs to another table and is not offered), (``matrices``: the uploaded
+    distance matrices, for the pages that take them), then single features."""
     if not meta:
         return []
     features = feature_columns(meta)
     available = set(meta.get("columns", []))
     opts = [{"label": f"Full space ({len(features)} features)", "value": FULL}]
     for g in clean_groups(groups):
-        missing = [c for c in g["columns"] if c not in available]
         n = len(g["columns"])
+        if any(c not in available for c in g["columns"]):
+            continue  # a group of another table: kept in the browser for when it returns, not offered
         label = f"Group: {g['name']} ({n} column{'s' if n != 1 else ''})"
-        if missing or not n:
-            opts.append({"label": label + (" – not in this table" if missing else " – empty"),
-                         "value": f"group:{g['name']}", "disabled": True})
+        if not n:
+            opts.append({"label": label + " – empty", "value": f"group:{g['name']}", "disabled": True})
         else:
             opts.append({"label": label, "value": f"group:{g['name']}"})
     if matrices:
