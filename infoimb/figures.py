@@ -78,6 +78,10 @@ CAPTION_XSHIFT = -56
 #: characters (``caption_chars``: 64 for a half-width figure at 1280 px, 150 for a full-width one)
 CAPTION_CHAR_PX = 6.2
 LEGEND_CHAR_PX = 7.0
+#: a legend under the plot starts this far below it (under the tick labels and the axis title)
+LEGEND_BELOW_PX = 64
+#: a legend under the plot never squeezes the plot area below this height
+MIN_PLOT_PX = 220
 
 
 def esc(text) -> str:
@@ -207,7 +211,13 @@ def place_labels(x, y, texts, *, px_per_unit: float, order=None, bounds=(0.0, PL
             continue
         if any(math.hypot(x[i] - x[j], y[i] - y[j]) < min_distance for j in labelled):
             continue
-        for name, _, _ in LABEL_POSITIONS:
+        # the side (left or right) with fewer other points within a label's width comes first
+        reach = (len(_plain(texts[i])) * LABEL_CHAR_PX + 2 * MARKER_RADIUS_PX) / px_per_unit
+        near = [j for j in range(n) if j != i and abs(y[j] - y[i]) < reach and abs(x[j] - x[i]) < reach]
+        right = sum(x[j] >= x[i] for j in near)
+        left_first = right > len(near) - right
+        names = sorted(LABEL_POSITIONS, key=lambda p: (p[1] > 0) if left_first else 0)
+        for name, _, _ in names:
             box = label_box(x[i], y[i], texts[i], name, px_per_unit)
             if box[0] < lo or box[2] > hi or box[1] < lo or box[3] > hi:
                 continue
@@ -582,10 +592,12 @@ def _legend_below(fig: go.Figure, rows: int | None = None, *, caption_chars: int
     ``caption_chars`` characters wide; a vertical legend has one entry a row)."""
     if rows is None:
         rows = len(_legend_entries(fig)) if orientation == "v" else legend_rows(fig, caption_chars)
-    extra = 30 + 21 * (max(rows, 1) - 1)
+    extra = 8 + 30 * max(rows, 1)  # a row of entries (with sub/superscripts) is about 30 px
     bottom = fig.layout.margin.b + extra
-    plot_height = max(fig.layout.height - fig.layout.margin.t - bottom, 100)
-    fig.update_layout(legend=dict(orientation=orientation, x=0, xanchor="left", y=-64 / plot_height,
+    if fig.layout.height - fig.layout.margin.t - bottom < MIN_PLOT_PX:  # the figure grows instead
+        fig.update_layout(height=fig.layout.margin.t + bottom + MIN_PLOT_PX)
+    plot_height = fig.layout.height - fig.layout.margin.t - bottom
+    fig.update_layout(legend=dict(orientation=orientation, x=0, xanchor="left", y=-LEGEND_BELOW_PX / plot_height,
                                   yanchor="top"), margin=dict(b=bottom))
     for ann in fig.layout.annotations:
         if ann.yshift is not None and ann.yshift <= -62:
@@ -616,6 +628,13 @@ def _wrap_caption(fig: go.Figure, max_chars: int) -> None:
                 lines[-1] = f"{lines[-1]} · {part}" if lines[-1] else part
         ann.text = "<br>".join(lines)
         fig.update_layout(margin=dict(b=fig.layout.margin.b + 15 * (len(lines) - 1)))
+        left = fig.layout.margin.l if fig.layout.margin.l is not None else 80
+        ann.xshift = -min(-CAPTION_XSHIFT, max(left - 10, 0))  # within the figure's left edge
+    # a legend under the plot stays LEGEND_BELOW_PX under it in the smaller plot area
+    leg = fig.layout.legend
+    if leg.y is not None and leg.y < 0 and leg.yanchor == "top":
+        m = fig.layout.margin
+        leg.y = -LEGEND_BELOW_PX / max(fig.layout.height - m.t - m.b, 100)
 
 
 def _selection(result) -> tuple[list, str | None, int | None]:
@@ -930,15 +949,16 @@ def weights_bars(result, *, a_name: str = "A", b_name: str = "B", title: str | N
                          marker=dict(color=COLORS[2], line=dict(width=0)),
                          error_x=None if se is None else dict(type="data", array=se, visible=True, color=COLORS[7],
                                                               thickness=1.4, width=4),
-                         text=[f"{v:.3g}" for v in vals] if se is None else [format_pm(v, e) for v, e in zip(vals, se)],
+                         # an en space keeps "w ± se" clear of the error bar's cap
+                         text=[f"{v:.3g}" for v in vals] if se is None else
+                         ["\u2002" + format_pm(v, e) for v, e in zip(vals, se)],
                          textposition="outside", cliponaxis=False,
                          customdata=None if se is None else np.column_stack([se]),
                          hovertemplate="%{y}: %{x:.4f}<extra></extra>" if se is None else
                          "%{y}: %{x:.4f} ± %{customdata[0]:.4f}<extra></extra>"))
     h = height or int(min(900, max(400, 150 + 26 * len(idx))))
-    what = "" if se is None else f" · ± se from {result.n_resamples} half-samples"
-    base_layout(fig, title=title, subtitle=f"weights of A = {esc(a_name)} that best predict B = {esc(b_name)}"
-                                           f"{note}{what}", caption=caption, height=h, legend=False)
+    base_layout(fig, title=title, subtitle=f"weights of A = {esc(a_name)} that best predict B = {esc(b_name)}{note}",
+                caption=caption, height=h, legend=False)
     # room on the right for the longest "w ± se" text outside its bar
     longest = max((len(t) for t in fig.data[0].text), default=4)
     reach = float(np.nanmax(vals + (0 if se is None else np.nan_to_num(se)), initial=1.0))
@@ -967,7 +987,7 @@ def weights_history(result, *, method: str | None = None, title: str | None = "O
         fig.add_trace(go.Scatter(x=x, y=obj, mode="lines", name="DII (differentiable Δ) at each step",
                                  line=dict(color=COLORS[0], width=2),
                                  hovertemplate="step %{x}: DII = %{y:.4f}<extra></extra>"))
-        xtitle, ytitle = "gradient step", "DII / Δ(weighted A → B)"
+        xtitle, ytitle = "gradient step", "DII or Δ"
     else:
         x = list(range(1, len(history) + 1))
         fig.add_trace(go.Scatter(x=x, y=obj, mode="markers", name="Δ of each trial",

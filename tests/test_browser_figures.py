@@ -35,6 +35,7 @@ const html = scope.querySelectorAll(
   '.ag-cell, .ag-header-cell-text, .metric-value, .metric-label, .relation-text, label, .form-label, .badge');
 for (const el of html) {
   if (!el.offsetParent || !(el.textContent || '').trim()) continue;  // hidden or empty
+  if (el.classList.contains('cell-detail')) continue;  // long text shown on hover (ui.column_defs)
   // the text's own width (a Range measures the text even where it is clipped or ellipsed)
   const range = document.createRange();
   range.selectNodeContents(el);
@@ -71,10 +72,12 @@ for (const plot of scope.querySelectorAll('.js-plotly-plot')) {
   }
   for (const c of caps) for (const t of [...xtitles, ...ticks]) if (inter(c.getBoundingClientRect(), t.getBoundingClientRect()))
     out.push(`${fig}: the caption "${name(c)}" on the axis text "${name(t)}"`);
-  // the title and subtitle stay under the toolbar's band (the top 30 px, where the modebar shows on hover)
+  // the title and subtitle stay under the toolbar's band (where the modebar shows on hover)
+  const bar = plot.querySelector('.modebar');
+  const barBottom = bar && bar.getBoundingClientRect().height > 0 ? bar.getBoundingClientRect().bottom : box.top + 28;
   for (const t of plot.querySelectorAll('.gtitle, .gtitle-subtitle')) {
     const r = t.getBoundingClientRect();
-    if (r.width > 0 && r.top < box.top + 28) out.push(`${fig}: the title "${name(t)}" is in the toolbar band`);
+    if (r.width > 0 && r.top < barBottom - 1) out.push(`${fig}: the title "${name(t)}" is in the toolbar band`);
   }
   // point labels (text of scatter traces) do not overlap each other
   const labels = [...plot.querySelectorAll('.scatterlayer .textpoint text')].filter(

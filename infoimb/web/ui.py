@@ -66,11 +66,12 @@ def hint(text: str):
     return html.Div(text, className="form-text")
 
 
-# A column's width from its text: about CHAR_PX per character of the grid's 0.82rem font, plus
+# A column's width from its text: about CHAR_PX per character of the grid's 0.82rem font (measured
+# with the fallback sans-serif font of a headless Chromium, wider than most system fonts), plus
 # the cell's padding. Numbers never wrap (their column is as wide as the widest); text wraps
 # onto more lines (the row grows) once it is wider than TEXT_PX.
-CHAR_PX = 7.6
-CELL_PAD_PX = 38
+CHAR_PX = 8.8
+CELL_PAD_PX = 40
 TEXT_PX = 170
 _NUMERIC = re.compile(r"(?:[\s\d.,+\-−±eE%/\[\]()<>≤≥=—·pq]|inf|nan)*")
 
@@ -83,11 +84,13 @@ def column_defs(columns, cells: list[list[str]], flex: dict | None = None) -> li
     """Widths of the grid's columns from their content, so no number is cut.
 
     ``cells``: one list of the column's cell texts per column. A column of numbers (digits,
-    signs, ±, intervals, "p = …") gets the width of its widest cell and never wraps; a column
-    of words gets at least the width of its longest word and wraps (``wrapText`` and
-    ``autoHeight``: the row grows) beyond ``TEXT_PX``. Headers wrap onto two lines instead of
-    widening a column. Spare width goes to the columns in proportion to their width
-    (``flex``; ``flex={name: factor}`` scales a column's share).
+    signs, ±, intervals, "p = …") gets the width of its widest cell and never wraps. A column
+    of words as wide as ``TEXT_PX`` at most gets its widest cell; a wider one ``TEXT_PX`` (or
+    its longest word) and wraps onto up to four lines (``wrapText`` and ``autoHeight``: the
+    row grows); text longer than that (a list of every selected feature) is a detail: the
+    cell shows its beginning and the full text on hover (class ``cell-detail``). Headers wrap
+    onto two lines instead of widening a column. Spare width goes to the columns in
+    proportion to their width (``flex``; ``flex={name: factor}`` scales a column's share).
     """
     defs = []
     for c, values in zip(columns, cells):
@@ -100,8 +103,12 @@ def column_defs(columns, cells: list[list[str]], flex: dict | None = None) -> li
             extra = {}
         else:
             word = max((_text_px(w) for v in values for w in v.split()), default=0)
-            width = max(min(widest, TEXT_PX), word, head_word, 70)
-            extra = {"wrapText": True, "autoHeight": True} if widest > width else {}
+            if widest <= TEXT_PX:
+                width, extra = max(widest, head_word, 70), {}
+            elif widest <= 4 * TEXT_PX and word <= TEXT_PX:
+                width, extra = max(TEXT_PX, head_word), {"wrapText": True, "autoHeight": True}
+            else:
+                width, extra = max(TEXT_PX, head_word), {"cellClass": "cell-detail"}
         defs.append({"minWidth": width, "flex": round(width / 10 * (flex or {}).get(c, 1)), **extra})
     return defs
 
@@ -138,6 +145,8 @@ def table(columns, rows, *, id=None, max_height: int | None = None, page_size: i
     n = len(data)
     shown = min(n, page_size) if page_size else n
     height = min(max_height or 10_000, 46 + 28 * max(shown, 1) + (48 if page_size and n > page_size else 0))
+    # a short table is as tall as its rows (wrapped rows grow), a long one scrolls
+    auto = not (page_size and n > page_size) and n <= 30 and 46 + 28 * max(n, 1) <= (max_height or 10_000)
     kwargs = {"id": id} if id else {}
     return html.Div(dag.AgGrid(
         rowData=data,
@@ -150,9 +159,11 @@ def table(columns, rows, *, id=None, max_height: int | None = None, page_size: i
                          "pagination": bool(page_size and n > page_size),
                          "paginationPageSize": page_size or 100,
                          "paginationPageSizeSelector": False, "enableCellTextSelection": True,
-                         "ensureDomOrder": True, "suppressColumnVirtualisation": True},
+                         "ensureDomOrder": True, "suppressColumnVirtualisation": True}
+                        | ({"domLayout": "autoHeight"} if auto else {}),
         getRowStyle={"styleConditions": conditions} if conditions else None,
         className="compact-grid",
-        style={"height": f"{height}px", "width": "100%", "fontFamily": UI_FONT, "fontSize": "0.82rem"},
+        style={"height": None if auto else f"{height}px", "width": "100%", "fontFamily": UI_FONT,
+               "fontSize": "0.82rem"},
         **kwargs,
     ), className="grid-wrap")
