@@ -239,6 +239,21 @@ def test_scales_and_matrix_gauss3d(dash_duo, dash_app):
     run(dash_duo, "scales")
     dash_duo.wait_for_element("#scl-after", timeout=TIMEOUT)
     dash_duo.wait_for_element(graph("weights-history"), timeout=TIMEOUT)
+    # the weights with their standard errors, to the digits the error justifies
+    dash_duo.wait_for_element("#scl-table .ag-row", timeout=TIMEOUT)
+    header = [h.text for h in dash_duo.find_elements("#scl-table .ag-header-cell-text")]
+    assert header == ["feature", "weight", "± se"]
+    cells = {}
+    for row in dash_duo.find_elements("#scl-table .ag-center-cols-container .ag-row"):
+        name, weight, se = (c.text for c in row.find_elements("css selector", ".ag-cell"))
+        cells[name] = (weight, se)
+    for weight, se in cells.values():
+        assert 0 < float(se) < 0.2 and len(weight.split(".")[1]) == len(se.split(".")[1])
+    assert float(cells["z"][0]) < 0.05 < 0.9 < min(float(cells["x"][0]), float(cells["y"][0]))
+    bars = dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll(arguments[0])].map(t => t.textContent.trim())",
+        """[id='{"fig":"weights","type":"graph"}'] .bartext""")
+    assert len(bars) == 3 and all(" ± " in t for t in bars)
     check_page(dash_duo, "scales")
     dash_duo.find_element("#nav-matrix").click()
     run(dash_duo, "matrix")

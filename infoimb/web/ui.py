@@ -71,7 +71,8 @@ def hint(text: str):
 # the cell's padding. Numbers never wrap (their column is as wide as the widest); text wraps
 # onto more lines (the row grows) once it is wider than TEXT_PX.
 CHAR_PX = 8.8
-CELL_PAD_PX = 40
+HEADER_CHAR_PX = 7.6
+CELL_PAD_PX = 26  # 10 px each side (assets/style.css) and the resize handle
 TEXT_PX = 170
 _NUMERIC = re.compile(r"(?:[\s\d.,+\-−±eE%/\[\]()<>≤≥=—·pq]|inf|nan)*")
 
@@ -97,7 +98,7 @@ def column_defs(columns, cells: list[list[str]], flex: dict | None = None) -> li
         values = [str(v) for v in values]
         widest = max((_text_px(v) for v in values), default=0)
         numeric = all(_NUMERIC.fullmatch(v) for v in values)
-        head_word = max((_text_px(w) for w in str(c).split()), default=0)
+        head_word = max((int(math.ceil(len(w) * HEADER_CHAR_PX)) + CELL_PAD_PX for w in str(c).split()), default=0)
         if numeric:
             width = max(widest, head_word, 70)
             extra = {}
