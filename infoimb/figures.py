@@ -36,6 +36,7 @@ __all__ = [
     "legend_rows",
     "label_box",
     "place_labels",
+    "annotation_boxes",
     "pm_decimals",
     "rank_histogram",
     "rank_scatter",
@@ -194,15 +195,19 @@ def _overlap(a, b) -> bool:
 
 
 def place_labels(x, y, texts, *, px_per_unit: float, order=None, bounds=(0.0, PLANE_MAX),
-                 min_distance: float = 0.0) -> list[str | None]:
+                 min_distance: float = 0.0, obstacles=()) -> list[str | None]:
     """A textposition for each point's label such that no two labels overlap, nor a label a
-    marker, nor the plot's edge; None where no position is free (the label is left out and the
-    hover still names the point). Labels are placed in ``order`` (default: as given); a point
-    closer than ``min_distance`` (data units) to one already labelled gets no label."""
+    marker or the plot's edge, and if possible none of the ``obstacles`` either (boxes (left,
+    bottom, right, top) in data units: the region names of the plane, which a label may cover
+    when nothing else is free); None where no position is free (the label is left out and the
+    hover still names the point). Labels are placed in ``order``
+    (default: as given); a point closer than ``min_distance`` (data units) to one already
+    labelled gets no label."""
     n = len(texts)
     markers = [(x[i] - MARKER_RADIUS_PX / px_per_unit, y[i] - MARKER_RADIUS_PX / px_per_unit,
                 x[i] + MARKER_RADIUS_PX / px_per_unit, y[i] + MARKER_RADIUS_PX / px_per_unit) for i in range(n)]
     placed: list[tuple] = []
+    soft = list(obstacles)
     labelled: list[int] = []
     out: list[str | None] = [None] * n
     lo, hi = bounds
@@ -217,17 +222,44 @@ def place_labels(x, y, texts, *, px_per_unit: float, order=None, bounds=(0.0, PL
         right = sum(x[j] >= x[i] for j in near)
         left_first = right > len(near) - right
         names = sorted(LABEL_POSITIONS, key=lambda p: (p[1] > 0) if left_first else 0)
-        for name, _, _ in names:
-            box = label_box(x[i], y[i], texts[i], name, px_per_unit)
-            if box[0] < lo or box[2] > hi or box[1] < lo or box[3] > hi:
-                continue
-            if any(_overlap(box, b) for b in placed) or any(_overlap(box, m) for j, m in enumerate(markers) if j != i):
-                continue
-            out[i] = name
-            placed.append(box)
-            labelled.append(i)
-            break
+        for avoid in (soft, []):  # first clear of the region names, else over them
+            for name, _, _ in names:
+                box = label_box(x[i], y[i], texts[i], name, px_per_unit)
+                if box[0] < lo or box[2] > hi or box[1] < lo or box[3] > hi:
+                    continue
+                if any(_overlap(box, b) for b in placed) or any(_overlap(box, b) for b in avoid) or \
+                        any(_overlap(box, m) for j, m in enumerate(markers) if j != i):
+                    continue
+                out[i] = name
+                placed.append(box)
+                labelled.append(i)
+                break
+            if out[i] is not None:
+                break
     return out
+
+
+def annotation_boxes(ann, px_per_unit: float) -> list[tuple[float, float, float, float]]:
+    """Boxes (left, bottom, right, top; data units) covering a text annotation placed in data
+    coordinates (the plane's region names): one box, or for a turned text (``textangle``) a
+    row of small squares along it; none for an annotation in paper coordinates."""
+    if ann.xref != "x" or ann.yref != "y" or not ann.text:
+        return []
+    lines = str(ann.text).split("<br>")
+    size = ann.font.size or 12
+    w = max(len(_plain(t)) for t in lines) * size * 0.58 / px_per_unit
+    h = len(lines) * size * 1.3 / px_per_unit
+    x, y = (ann.ax, ann.ay) if ann.showarrow and ann.axref == "x" else (ann.x, ann.y)
+    y += (ann.yshift or 0) / px_per_unit
+    if ann.textangle:  # centred on (x, y), turned by -textangle degrees (Plotly turns clockwise)
+        a = math.radians(-ann.textangle)
+        n = max(2, math.ceil(w / h))
+        return [(x + t * math.cos(a) - h / 2, y + t * math.sin(a) - h / 2,
+                 x + t * math.cos(a) + h / 2, y + t * math.sin(a) + h / 2)
+                for t in ((i + 0.5) * w / n - w / 2 for i in range(n))]
+    left = x if ann.xanchor == "left" else (x - w if ann.xanchor == "right" else x - w / 2)
+    bottom = y if ann.yanchor == "bottom" else (y - h if ann.yanchor == "top" else y - h / 2)
+    return [(left, bottom, left + w, bottom + h)]
 
 
 def _plane_px_per_unit(fig: go.Figure, caption_chars: int) -> float:
@@ -341,8 +373,9 @@ def _place_plane_labels(fig: go.Figure, caption_chars: int, order=None, min_dist
     x = [float(v) for t in traces for v in t.x]
     y = [float(v) for t in traces for v in t.y]
     texts = [str(v or "") for t in traces for v in t.text]
-    pos = place_labels(x, y, texts, px_per_unit=_plane_px_per_unit(fig, caption_chars), order=order,
-                       min_distance=min_distance)
+    ppu = _plane_px_per_unit(fig, caption_chars)
+    regions = [b for a in fig.layout.annotations for b in annotation_boxes(a, ppu)]
+    pos = place_labels(x, y, texts, px_per_unit=ppu, order=order, min_distance=min_distance, obstacles=regions)
     i = 0
     for t in traces:
         k = len(t.x)

@@ -323,3 +323,17 @@ def test_weights_table_shows_the_digits_the_error_justifies():
                                         {"feature": "z", "weight": "0.0213", "± se": "0.0049"}]
     record["result"]["weights_se"] = None
     assert page.weight_rows(record)[1] == {"feature": "y", "weight": "0.9812"}
+
+
+def test_plane_labels_avoid_the_region_names_when_they_can():
+    pts = [dict(a_to_b=0.50, b_to_a=0.58, label="d=3", series="s"), dict(a_to_b=0.60, b_to_a=0.66, label="d=2",
+                                                                          series="s")]
+    fig = F.imbalance_plane(pts, caption=CAPTION)
+    ppu = F._plane_px_per_unit(fig, 64)
+    regions = [b for a in fig.layout.annotations for b in F.annotation_boxes(a, ppu)]
+    sym = next(a for a in fig.layout.annotations if a.text == "symmetric sharing")
+    assert len(F.annotation_boxes(sym, ppu)) >= 2  # the turned text: boxes along the diagonal
+    trace = fig.data[-1]
+    boxes = [F.label_box(x, y, t, p, ppu) for x, y, t, p in zip(trace.x, trace.y, trace.text, trace.textposition)]
+    assert list(trace.text) == ["d=3", "d=2"]
+    assert not any(F._overlap(b, r) for b in boxes for r in regions)
