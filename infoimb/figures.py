@@ -948,6 +948,7 @@ def causality_curves(result, *, cause_name: str = "X", effect_name: str = "Y", t
                                            f"dotted: Δ(0), the effect's own present · ★ α*, the minimum",
                 caption=caption, height=height, legend=True)
     fig.update_yaxes(title_text="Δ(α)", row=1, col=1)
+    fig.update_layout(margin=dict(t=fig.layout.margin.t + 12))  # the panel titles clear of the subtitle
     for ann in fig.layout.annotations:
         if ann.text in heads:
             ann.font = dict(size=13.5, color=FONT["color"])
