@@ -28,7 +28,7 @@ MAX_GRID = 2000
 MAX_RANK_ENTRIES = 50_000_000  # the DII keeps a (queries × N) rank matrix: 400 MB
 RANDOM_STATE = 0
 #: half-sample replicates behind the weights' standard errors (optimize_weights(n_resamples=));
-#: each costs about a quarter of the main optimisation
+#: each costs a quarter to a half of the main optimisation (a run takes about 4-5 times longer)
 N_RESAMPLES = 8
 
 
