@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Cost of the weights' standard errors on the Scales page's example (gauss3d, N = 500, DII 200 steps),
-runs interleaved (0, 8, 0, 8, ...) so that the shared machine's load hits both alike."""
+runs interleaved (0, 8, 0, 8, ...) so that the shared machine's load hits both alike; absolute times are
+noisy on a shared machine, the ratio is what matters."""
 import time
 from infoimb.datasets import load_example
 from infoimb.weights import optimize_weights
