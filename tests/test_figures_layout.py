@@ -337,3 +337,15 @@ def test_plane_labels_avoid_the_region_names_when_they_can():
     boxes = [F.label_box(x, y, t, p, ppu) for x, y, t, p in zip(trace.x, trace.y, trace.text, trace.textposition)]
     assert list(trace.text) == ["d=3", "d=2"]
     assert not any(F._overlap(b, r) for b in boxes for r in regions)
+
+
+def test_the_scales_python_call_reproduces_the_standard_errors():
+    from infoimb.web import reproduce
+
+    s = {"a": {"columns": ["x", "y"]}, "b": {"columns": ["z"]}, "method": "coordinate", "k": 1, "n_queries": None,
+         "n_iter": None, "l1": 0.0, "max_evaluations": None, "scaling": "none", "periodic": {}, "random_state": 0,
+         "n_resamples": 8}
+    code, argv, _ = reproduce._weights(s, {}, "t.csv", None)
+    assert "n_resamples=8, random_state=0" in code
+    code, _, _ = reproduce._weights(dict(s, n_resamples=0), {}, "t.csv", None)
+    assert "n_resamples" not in code  # the library's default: no standard errors
