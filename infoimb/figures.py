@@ -202,7 +202,13 @@ def place_labels(x, y, texts, *, px_per_unit: float, order=None, bounds=(0.0, PL
     when nothing else is free); None where no position is free (the label is left out and the
     hover still names the point). Labels are placed in ``order``
     (default: as given); a point closer than ``min_distance`` (data units) to one already
-    labelled gets no label."""
+    labelled gets no label.
+
+    Examples
+    --------
+    >>> place_labels([0.548, 0.560], [0.064, 0.064], ["x", "y"], px_per_unit=270)
+    ['top left', 'top right']
+    """
     n = len(texts)
     markers = [(x[i] - MARKER_RADIUS_PX / px_per_unit, y[i] - MARKER_RADIUS_PX / px_per_unit,
                 x[i] + MARKER_RADIUS_PX / px_per_unit, y[i] + MARKER_RADIUS_PX / px_per_unit) for i in range(n)]
@@ -520,7 +526,11 @@ def conditional_rank_histograms(rank_b_given_a1, rank_a_given_b1, *, n: int, a_n
 
 
 def pm_decimals(se: float, *, digits: int = 2, max_decimals: int = 12) -> int:
-    """Decimals that show ``se`` to ``digits`` significant digits (at least 0)."""
+    """Decimals that show ``se`` to ``digits`` significant digits (at least 0).
+
+    >>> pm_decimals(0.0123), pm_decimals(25.0)
+    (3, 0)
+    """
     se = abs(float(se))
     if not math.isfinite(se) or se == 0.0:
         return 0

@@ -70,8 +70,8 @@ for (const plot of scope.querySelectorAll('.js-plotly-plot')) {
     for (const t of ticks) if (inter(L, t.getBoundingClientRect()))
       out.push(`${fig}: the legend covers the tick "${name(t)}"`);
   }
-  for (const c of caps) for (const t of [...xtitles, ...ticks]) if (inter(c.getBoundingClientRect(), t.getBoundingClientRect()))
-    out.push(`${fig}: the caption "${name(c)}" on the axis text "${name(t)}"`);
+  for (const c of caps) for (const t of [...xtitles, ...ticks])
+    if (inter(c.getBoundingClientRect(), t.getBoundingClientRect())) out.push(`${fig}: the caption "${name(c)}" on the axis text "${name(t)}"`);
   // the title and subtitle stay under the toolbar's band (where the modebar shows on hover)
   const bar = plot.querySelector('.modebar');
   const barBottom = bar && bar.getBoundingClientRect().height > 0 ? bar.getBoundingClientRect().bottom : box.top + 28;

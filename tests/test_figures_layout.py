@@ -123,8 +123,9 @@ def selection():
                                    random_state=0)
 
 
-SELECTION_CAPTION = ("example: policy_panel · N = 3120 pairs · k = 1 · exact · greedy · criterion: Δ(S → target) · "
-                     "scaling: none · target at t+2 (1 step = 7 days), within each id · 5 random subsets per size")
+SELECTION_CAPTION = ("example: policy_panel · N = 3120 pairs · k = 1 · exact · greedy · "
+                     "criterion: Δ(S → target) · scaling: none · target at t+2 (1 step = 7 days), within each id · "
+                     "5 random subsets per size")
 
 
 def test_selection_captions_keep_a_separator_at_each_break(selection):
@@ -162,7 +163,8 @@ def scan():
 
 
 def test_lag_scan_legend_rows_and_caption(scan):
-    fig = F.lag_scan_curve(scan, source_name="policies", target_name="epidemic_state", caption=CAPTION + " · " + CAPTION)
+    fig = F.lag_scan_curve(scan, source_name="policies", target_name="epidemic_state",
+                           caption=CAPTION + " · " + CAPTION)
     rows = F.legend_rows(fig, 150)
     assert rows == 2  # four entries do not fit one row of a full-width figure
     assert_legend_clear_of_caption(fig, rows)
