@@ -6,7 +6,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
-from infoimb.web import data_logic, ids, matrices
+from infoimb.web import data_logic, ids, matrices, scaling
 from infoimb.web.context import SCALINGS, clean_groups, numeric_columns
 from infoimb.web.jobs.loader import DataLoadCard
 from infoimb.web.runtime import get_settings, get_store
@@ -86,8 +86,11 @@ def layout(**_):
         html.Div(id=ids.ROLE_PERIODS, className="mt-1"),
         dbc.Label("Scaling before distances", className="mt-2"),
         dbc.RadioItems(id=ids.ROLE_SCALING, options=[{"label": v, "value": k} for k, v in SCALINGS.items()],
-                       value="none", inline=True),
-        hint("Applied to every analysis; periodic features are left unscaled so that their period keeps its meaning."),
+                       value=None, inline=True),  # filled from the settings store (_scaling_radio)
+        hint("Applied to every analysis; periodic features are left unscaled so that their period keeps its meaning. "
+             "An uploaded table starts with z-score (its features come in their own units); an example with "
+             "the scaling its reference values use (none)."),
+        scaling.panel(scaling.DATA, line=False),
         dbc.Button("Apply roles", id=ids.ROLE_SAVE, color="primary", size="sm", className="mt-2", n_clicks=0),
         html.Div(id=ids.ROLE_MESSAGE, className="mt-2"),
     ], step="3")
@@ -354,24 +357,29 @@ def _dismiss_proposal(n, info):
 
 @dash.callback(
     Output(ids.ROLE_SCALING, "value"),
-    Input(ids.PAGE_LOAD, "data"),
+    Input(ids.DATASET_STORE, "data"),
+    Input(ids.job(ids.SCALING_FIX, scaling.DATA), "n_clicks"),
     State(ids.SETTINGS_STORE, "data"),
 )
-def _scaling_from_store(_, client):
-    scaling = (client or {}).get("scaling")
-    return scaling if scaling in SCALINGS else "none"
+def _scaling_radio(info, n_fix, client):
+    """The radio shows the settings store's scaling (on mount, after a load set a table's
+    default); the warning's "Use z-score" sets it to z-score (and _save_scaling stores it)."""
+    return scaling.radio_value(ctx.triggered_id == ids.job(ids.SCALING_FIX, scaling.DATA) and bool(n_fix), client)
 
 
 @dash.callback(
     Output(ids.SETTINGS_STORE, "data", allow_duplicate=True),
     Input(ids.ROLE_SCALING, "value"),
     State(ids.SETTINGS_STORE, "data"),
+    State(ids.DATASET_STORE, "data"),
     prevent_initial_call=True,
 )
-def _save_scaling(scaling, client):
-    if scaling not in SCALINGS or (client or {}).get("scaling") == scaling:
-        return no_update
-    return dict(client or {}, scaling=scaling)
+def _save_scaling(value, client, info):
+    return scaling.saved_scaling(value, client, (info or {}).get("fingerprint"))
+
+
+# the full feature space's spread warning (infoimb.web.scaling)
+scaling.register_callbacks(dash)
 
 
 # ======================================================================================

@@ -244,11 +244,32 @@ def _load(store, settings, request, payload, sid, client, report) -> dict:
         if out["groups"]:
             new_client = dict(client or {})
             new_client["groups"] = merge_groups(new_client.get("groups"), out["groups"])
+        new_client = _with_default_scaling(out, new_client, client, request.get("name"))
         return {"dataset": out["dataset"], "message": out["message"], "client": new_client}
     out = ingest_upload(store, sid, payload, request.get("filename"), settings, report=report)
     if out["dataset"]:
         _apply_remembered(store, sid, client, out["message"])
-    return {"dataset": out["dataset"], "message": out["message"], "client": None}
+    return {"dataset": out["dataset"], "message": out["message"],
+            "client": _with_default_scaling(out, None, client, None)}
+
+
+def _with_default_scaling(out: dict, new_client, client, example):
+    """A loaded table starts with the scaling chosen for it before, else its default
+    (infoimb.web.scaling.starting_scaling): the settings store to write (None: unchanged), and a
+    line in the load message when it changes."""
+    from .scaling import scaling_of, starting_scaling
+    from .context import SCALINGS
+
+    if not out.get("dataset"):
+        return new_client
+    scaling, why = starting_scaling(client, out["dataset"].get("fingerprint"), example)
+    base = new_client if new_client is not None else dict(client or {})
+    if scaling_of(client) != scaling and isinstance(out.get("message"), dict):
+        out["message"]["details"] = list(out["message"].get("details") or []) + [
+            f"Scaling: {SCALINGS[scaling]} ({why}; change it under “Roles and scaling”)."]
+    if base.get("scaling") == scaling and new_client is None:
+        return None
+    return dict(base, scaling=scaling)
 
 
 def _apply_remembered(store: SessionStore, sid, client, msg: dict) -> bool:

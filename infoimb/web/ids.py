@@ -289,6 +289,12 @@ PRE_TRANSFORM_COLUMNS = "pre-transform-columns"
 PRE_ABS = "pre-abs"
 PRE_GROWTH = "pre-growth"
 
+# ---- the scaling in force on every page (infoimb.web.scaling; ids.job(kind, page)) -------
+SCALING_LINE = "scaling-line"
+SCALING_ALERT = "scaling-alert"
+SCALING_WARNING = "scaling-warning"
+SCALING_FIX = "scaling-fix"
+
 # ---- "Reproduce" under every result (infoimb.web.reproduce) -----------------------------
 REPRO_BLOCK = "repro-block"  # job(REPRO_BLOCK, analysis): the block under a result
 REPRO_TABLE = "repro-table"  # job(REPRO_TABLE, analysis): "Download the working table (CSV)"

@@ -182,6 +182,7 @@ def caption(record: dict) -> str:
              f"lags {', '.join(map(str, res['taus']))}", f"k = {res['k']}", f"{s['n_alpha']} α values",
              f"{res['n_surrogates']} circular-shift surrogates", f"edges at q ≤ {res['alpha']:g}",
              "exact" if s["n_queries"] is None else f"{s['n_queries']} random queries",
+             "scaling: z-score (always)",
              f"sorted by {figures.esc(s['time'])}" if s.get("time") else "rows in table order"]
     if s.get("embedding"):
         parts.append(f"delay embedding dim {s['embedding'][0]}, delay {s['embedding'][1]}")
