@@ -562,6 +562,7 @@ def _weights(s: dict, res: dict, table: str, meta) -> tuple[str, list, list]:
         kw += [("n_iter", s["n_iter"]), ("l1", s["l1"], 0.0)]
     if s.get("max_evaluations"):
         kw.append(("max_evaluations", s["max_evaluations"]))
+    kw.append(("n_resamples", s.get("n_resamples", 0), 0))  # the weights' standard errors (weights_se)
     kw.append(("random_state", s["random_state"]))
     py.add(f"result = infoimb.optimize_weights(df[{a!r}], df[{b!r}], {_kw(kw)})")
     py.add("print(dict(zip(result.columns, result.weights)), result.delta_before, result.delta_after)")
