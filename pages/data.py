@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from infoimb.web import data_logic, ids, matrices, scaling
-from infoimb.web.context import SCALINGS, clean_groups, numeric_columns
+from infoimb.web.context import SCALINGS, clean_groups, numeric_columns, text_columns, usable_columns
 from infoimb.web.jobs.loader import DataLoadCard
 from infoimb.web.runtime import get_settings, get_store
 from infoimb.web.sessions import current_sid
@@ -72,8 +72,14 @@ def layout(**_):
 
     roles_card = section("Roles and scaling", [
         _proposal_block(),
-        dbc.Label("Numeric features (together: the full space)", html_for=ids.ROLE_FEATURES),
-        dcc.Dropdown(id=ids.ROLE_FEATURES, multi=True, placeholder="numeric columns"),
+        dbc.Label("Features (together: the full space)", html_for=ids.ROLE_FEATURES),
+        dcc.Dropdown(id=ids.ROLE_FEATURES, multi=True, placeholder="numeric or text columns"),
+        dbc.Label("Categorical codes (numeric columns compared by equality)", html_for=ids.ROLE_CATEGORICAL,
+                  className="mt-2"),
+        dcc.Dropdown(id=ids.ROLE_CATEGORICAL, multi=True, placeholder="none (text columns are categorical anyway)"),
+        hint("Text columns (sex M/F, a treatment arm) are categorical: two rows are at distance 0 or 1 in them. Mark "
+             "numeric columns that hold codes (0/1/2, an id) too. A space of categorical features is measured with "
+             "the categorical metric, a mixed one with Gower's; scaling never applies to them."),
         dbc.Row([
             dbc.Col([dbc.Label("Time column", html_for=ids.ROLE_TIME),
                      dcc.Dropdown(id=ids.ROLE_TIME, placeholder="none")], md=6),
@@ -281,8 +287,22 @@ def _fill_roles(info):
     numeric = numeric_columns(meta)
     num_opts = [{"label": c, "value": c} for c in numeric]
     all_opts = [{"label": c, "value": c} for c in meta.get("columns", [])]
-    return (num_opts, roles.get("features", []), all_opts, roles.get("time"), all_opts, roles.get("entity"),
+    text = set(text_columns(meta))
+    feat_opts = [{"label": f"{c} (text: categorical)" if c in text else c, "value": c} for c in usable_columns(meta)]
+    return (feat_opts, roles.get("features", []), all_opts, roles.get("time"), all_opts, roles.get("entity"),
             num_opts, list((roles.get("periodic") or {}).keys()), num_opts, num_opts, num_opts)
+
+
+@dash.callback(
+    Output(ids.ROLE_CATEGORICAL, "options"), Output(ids.ROLE_CATEGORICAL, "value"),
+    Input(ids.DATASET_STORE, "data"),
+)
+def _fill_categorical(info):
+    meta = _meta() if info else None
+    if not meta:
+        return [], []
+    return ([{"label": c, "value": c} for c in numeric_columns(meta)],
+            list((meta.get("roles") or {}).get("categorical") or []))
 
 
 @dash.callback(
@@ -314,13 +334,15 @@ def _period_inputs(columns, info):
     State({"type": ids.ROLE_PERIOD, "column": ALL}, "id"),
     State(ids.DATASET_STORE, "data"),
     State(ids.SETTINGS_STORE, "data"),
+    State(ids.ROLE_CATEGORICAL, "value"),
     prevent_initial_call=True,
 )
-def _save_roles(n, features, time_col, entity, periodic, period_values, period_ids, info, client):
+def _save_roles(n, features, time_col, entity, periodic, period_values, period_ids, info, client, categorical=None):
     if not n:
         return no_update, no_update, no_update
     periods = {i["column"]: v for i, v in zip(period_ids or [], period_values or [])}
-    msg = data_logic.save_roles(get_store(), current_sid(), features, time_col, entity, periodic, periods)
+    msg = data_logic.save_roles(get_store(), current_sid(), features, time_col, entity, periodic, periods,
+                                categorical=categorical)
     saved = info and msg["color"] in ("success", "warning")
     new_info = dict(info, roles_saved=msg.get("at")) if saved else no_update
     # remembered for this content in the browser: the same file loaded again gets these roles back
@@ -488,7 +510,7 @@ def _render_groups(n_add, n_remove, refresh, n_clear, client, names, columns):
         groups = data_logic.groups_after("remove", [{"name": n or "", "columns": c or []} for n, c in zip(names, columns)],
                               index=trigger["index"])
         changed = True
-    options = numeric_columns(meta) if meta else []
+    options = usable_columns(meta) if meta else []  # numeric and text (categorical) columns
     rows = [_group_row(i, g, options) for i, g in enumerate(groups)]
     if not rows:
         rows = [html.Div("No groups for this table yet.", className="text-muted small mb-2")]

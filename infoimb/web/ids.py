@@ -282,6 +282,12 @@ MATRIX_NQ = "matrix-n-queries"
 MATRIX_HINT = "matrix-hint"
 MATRIX_PAIRS_TABLE = "matrix-pairs-table"
 SEL_BASELINES = "sel-baselines"  # FPS / CUR (scikit-matter) beside the selection curve
+# categorical columns and a metric per space (issue 9 §2)
+ROLE_CATEGORICAL = "role-categorical"
+SEL_METRIC = "sel-metric"
+SEL_METRIC_B = "sel-metric-target"
+LAG_METRIC = "lag-metric"
+LAG_METRIC_B = "lag-metric-target"
 
 # ---- Data page: proposed / remembered roles, groups per dataset, Data Hub steps (issue 9) ----
 ROLE_PROPOSAL = "role-proposal"  # the proposed time / entity roles and their reasons
