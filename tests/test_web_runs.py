@@ -276,7 +276,7 @@ def test_last_settings_come_back_and_invalid_ones_fall_back(store, settings, mon
                                         "values": form | {"a": "group:gone", "k": 0, "metric": "nope"}}})
     out = card.sync_controls({"content_hash": meta["content_hash"]}, bad, layout, ids.DATASET_STORE)
     assert out["values"]["a"] == page_defaults(imbalance, store, sid, client)["a"]
-    assert out["values"]["k"] == 1 and out["values"]["metric"] == "euclidean"
+    assert out["values"]["k"] == 1 and out["values"]["metric"] == imbalance.ANALYSIS.field("metric").default
     assert out["values"]["n_queries"] == 200  # the valid ones still come back
     # a new table (another hash): the table's defaults for the data-dependent fields
     other = dict(saved, form={"compare": {"hash": "another", "values": form}})
