@@ -176,6 +176,7 @@ LABEL_POSITIONS = (("top right", 1, 1), ("top left", -1, 1), ("bottom right", 1,
 LABEL_CHAR_PX = 7.2
 LABEL_HEIGHT_PX = 15
 MARKER_RADIUS_PX = 6
+LABEL_GAP_PX = 14  # least distance between two labels: widths and offsets are estimates (a few px off each)
 
 
 def label_box(x: float, y: float, text: str, position: str, px_per_unit: float) -> tuple[float, float, float, float]:
@@ -188,6 +189,10 @@ def label_box(x: float, y: float, text: str, position: str, px_per_unit: float) 
     left = x + r if sx > 0 else (x - r - w if sx < 0 else x - w / 2)
     bottom = y + r if sy > 0 else (y - r - h if sy < 0 else y - h / 2)
     return left, bottom, left + w, bottom + h
+
+
+def _grown(box, d: float):
+    return box[0] - d, box[1] - d, box[2] + d, box[3] + d
 
 
 def _overlap(a, b) -> bool:
@@ -217,6 +222,7 @@ def place_labels(x, y, texts, *, px_per_unit: float, order=None, bounds=(0.0, PL
     labelled: list[int] = []
     out: list[str | None] = [None] * n
     lo, hi = bounds
+    gap = LABEL_GAP_PX / px_per_unit  # the widths are estimates: keep labels a few pixels apart
     for i in (range(n) if order is None else order):
         if not texts[i] or not (np.isfinite(x[i]) and np.isfinite(y[i])):
             continue
@@ -233,7 +239,7 @@ def place_labels(x, y, texts, *, px_per_unit: float, order=None, bounds=(0.0, PL
                 box = label_box(x[i], y[i], texts[i], name, px_per_unit)
                 if box[0] < lo or box[2] > hi or box[1] < lo or box[3] > hi:
                     continue
-                if any(_overlap(box, b) for b in placed) or any(_overlap(box, b) for b in avoid) or \
+                if any(_overlap(_grown(box, gap), b) for b in placed) or any(_overlap(box, b) for b in avoid) or \
                         any(_overlap(box, m) for j, m in enumerate(markers) if j != i):
                     continue
                 out[i] = name

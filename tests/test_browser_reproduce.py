@@ -48,8 +48,9 @@ def test_compare_shows_the_commands_that_reproduce_it(dash_duo, dash_app, tmp_pa
     assert len(records) == 1
     record = json.loads(records[0].read_text())
     r = reproduce.reproduce(record, meta)
-    assert r.cli == ("infoimb pair body.csv --a height --b height,weight,age --metric euclidean --k 1 --seed 0 "
-                     "--permutations 199 --drop-missing --json")
+    # an upload starts z-scored and every page's metric starts on auto (README)
+    assert r.cli == ("infoimb pair body.csv --a height --b height,weight,age --metric auto --k 1 --seed 0 "
+                     "--permutations 199 --scale zscore --drop-missing --json")
     assert dash_duo.find_element(f"#{cli_id}").text == r.cli
     assert dash_duo.find_element(f"#{py_id}").text.strip() == r.python.strip()
     block = dash_duo.find_element(pm(ids.REPRO_BLOCK))

@@ -228,6 +228,7 @@ def _reference(tmp: Path, plan) -> dict:
     from infoimb.web import data_logic
     from infoimb.web.config import Settings
     from infoimb.web.jobs import run_job
+    from infoimb.web.scaling import default_scaling
     from infoimb.web.store import SessionStore
 
     settings = Settings(cache_dir=tmp, max_upload_mb=1)
@@ -241,7 +242,7 @@ def _reference(tmp: Path, plan) -> dict:
     else:
         name, seed = load["upload"]
         data_logic.ingest_upload(store, sid, _csv_url(_sinusoid(seed, 300 + 20 * seed)), name, settings)
-        client = {}
+        client = {"scaling": default_scaling()}  # an upload starts z-scored (README: scaling)
     status = run_job(store, "compare", sid, inputs, client, settings)
     return store.get_result(sid, status["content_hash"], "compare", status["key"])
 

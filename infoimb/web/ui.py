@@ -128,8 +128,6 @@ def table(columns, rows, *, id=None, max_height: int | None = None, page_size: i
     follow the content (:func:`column_defs`): numbers are never cut; a table wider than the
     page scrolls sideways.
     """
-
-
     cols = [str(c) for c in columns]
     fields = [f"c{i}" for i in range(len(cols))]  # safe field names whatever the column names
     data = [{f: ("" if r.get(c) is None else str(r.get(c))) for f, c in zip(fields, cols)} | {"_row": i}
@@ -160,7 +158,10 @@ def table(columns, rows, *, id=None, max_height: int | None = None, page_size: i
                          "pagination": bool(page_size and n > page_size),
                          "paginationPageSize": page_size or 100,
                          "paginationPageSizeSelector": False, "enableCellTextSelection": True,
-                         "ensureDomOrder": True, "suppressColumnVirtualisation": True}
+                         "ensureDomOrder": True, "suppressColumnVirtualisation": True,
+                         # every row of a page in the DOM (found by the browser's search, read by
+                         # tests): wrapped rows are taller than rowHeight, so fewer would be drawn
+                         "suppressRowVirtualisation": shown <= 200}
                         | ({"domLayout": "autoHeight"} if auto else {}),
         getRowStyle={"styleConditions": conditions} if conditions else None,
         className="compact-grid",
