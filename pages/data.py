@@ -14,9 +14,15 @@ from infoimb.web.sessions import current_sid
 from infoimb.web.matrices import ORDER
 from infoimb.web.store import InvalidSession
 from infoimb.web.ui import alert, hint, section, table
+from infoimb.web.glossary import DATA_HELP
 
 dash.register_page(__name__, path="/", name="Data", title="infoimb · Data", order=0)
 
+
+
+def _help(control: str):
+    """The help text under a control (infoimb.web.glossary.DATA_HELP: what it is, what it does)."""
+    return html.Div(DATA_HELP[control], className="form-text field-help")
 
 
 def _example_options():
@@ -44,6 +50,7 @@ def layout(**_):
             className="upload-guard",
         ),
         html.Div(limit, id=ids.UPLOAD_LIMIT, className="form-text"),
+        _help(ids.UPLOAD),
         CARD.progress(),
         html.Hr(),
         dbc.Label("Or a built-in example", html_for=ids.EXAMPLE_SELECT, className="fw-semibold"),
@@ -56,6 +63,7 @@ def layout(**_):
                       debounce=True),
             dbc.Button("Load example", id=ids.EXAMPLE_LOAD, color="primary", n_clicks=0),
         ]),
+        _help(ids.EXAMPLE_SELECT),
         html.Div(first["description"] if first else "", id=ids.EXAMPLE_DESCRIPTION,
                  className="example-description small mt-2"),
         html.Div(id=ids.DATA_ALERT, className="mt-3"),
@@ -73,19 +81,22 @@ def layout(**_):
     roles_card = section("Roles and scaling", [
         dbc.Label("Numeric features (together: the full space)", html_for=ids.ROLE_FEATURES),
         dcc.Dropdown(id=ids.ROLE_FEATURES, multi=True, placeholder="numeric columns"),
+        _help(ids.ROLE_FEATURES),
         dbc.Row([
             dbc.Col([dbc.Label("Time column", html_for=ids.ROLE_TIME),
-                     dcc.Dropdown(id=ids.ROLE_TIME, placeholder="none")], md=6),
+                     dcc.Dropdown(id=ids.ROLE_TIME, placeholder="none"), _help(ids.ROLE_TIME)], md=6),
             dbc.Col([dbc.Label("Entity (group) column", html_for=ids.ROLE_ENTITY),
-                     dcc.Dropdown(id=ids.ROLE_ENTITY, placeholder="none")], md=6),
+                     dcc.Dropdown(id=ids.ROLE_ENTITY, placeholder="none"), _help(ids.ROLE_ENTITY)], md=6),
         ], className="mt-2"),
         dbc.Label("Periodic features (angles, phases) and their period", html_for=ids.ROLE_PERIODIC,
                   className="mt-2"),
         dcc.Dropdown(id=ids.ROLE_PERIODIC, multi=True, placeholder="none"),
+        _help(ids.ROLE_PERIODIC),
         html.Div(id=ids.ROLE_PERIODS, className="mt-1"),
         dbc.Label("Scaling before distances", className="mt-2"),
         dbc.RadioItems(id=ids.ROLE_SCALING, options=[{"label": v, "value": k} for k, v in SCALINGS.items()],
                        value="none", inline=True),
+        _help(ids.ROLE_SCALING),
         hint("Applied to every analysis; periodic features are left unscaled so that their period keeps its meaning."),
         dbc.Button("Apply roles", id=ids.ROLE_SAVE, color="primary", size="sm", className="mt-2", n_clicks=0),
         html.Div(id=ids.ROLE_MESSAGE, className="mt-2"),
@@ -99,6 +110,7 @@ def layout(**_):
         dcc.Store(id=ids.GROUP_REFRESH, storage_type="memory"),
         dbc.Button("+ Add a group", id=ids.GROUP_ADD, color="secondary", outline=True, size="sm", n_clicks=0,
                    className="mt-1"),
+        _help(ids.GROUP_ADD),
         html.Div(id=ids.GROUP_MESSAGE, className="mt-2"),
     ], step="4")
 
@@ -115,6 +127,7 @@ def layout(**_):
                                                                             "min", "median")]),
                     dbc.Button("Resample", id=ids.PRE_RESAMPLE, size="sm", n_clicks=0),
                 ], size="sm"),
+                _help(ids.PRE_RESAMPLE_PERIOD),
             ], lg=4),
             dbc.Col([
                 dbc.Label("Difference cumulative counts", className="small fw-semibold"),
@@ -123,6 +136,7 @@ def layout(**_):
                              className="flex-grow-1 dropdown-in-group"),
                     dbc.Button("Difference", id=ids.PRE_DIFF, size="sm", n_clicks=0),
                 ], size="sm"),
+                _help(ids.PRE_DIFF_COLUMNS),
             ], lg=4),
             dbc.Col([
                 dbc.Label("Ratio column", className="small fw-semibold"),
@@ -132,6 +146,7 @@ def layout(**_):
                     dbc.Input(id=ids.PRE_RATIO_NAME, placeholder="name", size="sm"),
                     dbc.Button("Add", id=ids.PRE_RATIO, size="sm", n_clicks=0),
                 ], size="sm"),
+                _help(ids.PRE_RATIO_NUM),
             ], lg=4),
         ], className="g-3"),
         html.Div([
@@ -142,6 +157,7 @@ def layout(**_):
             dbc.Button("Reset to the original table", id=ids.PRE_RESET, size="sm", color="danger", outline=True,
                        n_clicks=0),
         ], className="mt-3"),
+        _help(ids.PRE_DROP),
         html.Div(id=ids.PRE_MESSAGE, className="mt-2"),
     ], step="6")
 
@@ -434,6 +450,7 @@ def _matrix_card(settings):
                 dbc.Label("Rows of the matrix are tied to the table", html_for=ids.MATRIX_TIE, className="small mb-1"),
                 dcc.Dropdown(id=ids.MATRIX_TIE, clearable=False, value=ORDER,
                              options=[{"label": "by row order", "value": ORDER}]),
+                _help(ids.MATRIX_TIE),
                 dbc.Checklist(id=ids.MATRIX_ASYM, value=[], className="small mt-1",
                               options=[{"label": "asymmetric by design (row i: distances from point i)",
                                         "value": "asymmetric"}]),

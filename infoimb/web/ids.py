@@ -278,3 +278,7 @@ MATRIX_NQ = "matrix-n-queries"
 MATRIX_HINT = "matrix-hint"
 MATRIX_PAIRS_TABLE = "matrix-pairs-table"
 SEL_BASELINES = "sel-baselines"  # FPS / CUR (scikit-matter) beside the selection curve
+
+# ---- what things mean (issue 9 §5): pattern-matching, per analysis: job(HOW_TO_READ, name) -------
+HOW_TO_READ = "how-to-read"  # the collapsible "How to read this" block above the results
+TERMS = "terms"  # the list "What the numbers mean" under the results

@@ -63,6 +63,14 @@ def hint(text: str):
     return html.Div(text, className="form-text")
 
 
+def _header_tip(column: str) -> dict:
+    """A column header's tooltip: what its term means (:mod:`infoimb.web.glossary`), if anything."""
+    from .glossary import TERMS, column_term
+
+    term = column_term(column)
+    return {"headerTooltip": TERMS[term]} if term else {}
+
+
 def table(columns, rows, *, id=None, max_height: int | None = None, page_size: int | None = None,
           highlight: list[dict] | None = None, flex: dict | None = None):
     """A compact table of text cells, as ONE component (``dash_ag_grid.AgGrid``).
@@ -97,7 +105,8 @@ def table(columns, rows, *, id=None, max_height: int | None = None, page_size: i
     return html.Div(dag.AgGrid(
         rowData=data,
         columnDefs=[{"headerName": c, "field": f, "tooltipField": f}
-                    | ({"flex": (flex or {})[c]} if c in (flex or {}) else {}) for c, f in zip(cols, fields)],
+                    | ({"flex": (flex or {})[c]} if c in (flex or {}) else {})
+                    | _header_tip(c) for c, f in zip(cols, fields)],
         defaultColDef={"sortable": False, "resizable": True, "suppressMovable": True, "minWidth": 70,
                        "flex": 1},
         dashGridOptions={"rowHeight": 28, "headerHeight": 32, "suppressCellFocus": True,
