@@ -245,8 +245,7 @@ FORM = (
     fields.Note("More DII steps let the weights settle (watch the history level off); 200 suffice for a few "
                 "features.", small=True),
     fields.RealField("l1", ids.SCL_L1, "DII L1", 0, low=0.0, high=10.0, what="L1",
-                     help="L1 > 0 pushes useless weights to exactly 0 (try 0.01–0.5); 0: no sparsity, the weights "
-                          "only rescale."),
+                     help="L1 > 0 pushes useless weights to exactly 0 (try 0.01–0.5)."),
     *fields.estimator_fields(ids.SCL_ESTIMATOR, ids.SCL_NQ),
 )
 
