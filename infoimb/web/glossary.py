@@ -43,7 +43,7 @@ _TERMS = {
                 "(ties shared exactly). ≈ 0: A contains B's neighbourhoods; ≈ 1: A says nothing about B.",
     "Δ(B → A)": "The reverse direction: how well B predicts A. Compare it with Δ(A → B): the smaller side holds "
                 "more of the other's information.",
-    "±": "± is the standard error of Δ: the spread of the per-point terms divided by √(number of query points). "
+    "±": "The standard error of Δ: the spread of the per-point terms divided by √(number of query points). "
          "With the subsampled estimator it also covers the sampling of the queries.",
     "CI": "95% confidence interval of Δ from a bootstrap over the points (over whole entities when the Data page "
           "sets an entity column). Quote it when a decision depends on Δ.",
@@ -52,7 +52,7 @@ _TERMS = {
          "The smallest possible p is 1/(shuffles + 1).",
     "q": "Benjamini–Hochberg q-value: the p-value corrected for the many tests shown together; reporting every "
          "entry with q ≤ 0.05 keeps the expected share of false discoveries among them at 5%.",
-    "N": "N: the number of points (rows without missing values) the numbers were computed on. Δ's floor and "
+    "N": "The number of points (rows without missing values) the numbers were computed on. Δ's floor and "
          "its typical values depend on N, so quote it.",
     "significance": "Whether a permutation test found information shared between A and B: significant when the "
                     "smaller p-value of the two directions is at most α/2 = 0.025 (Bonferroni over both).",
@@ -60,26 +60,26 @@ _TERMS = {
     "plane": "The information imbalance plane: x = Δ(A → B), y = Δ(B → A). Near (0, 0): equivalent; near (1, 1): "
              "independent; far below the diagonal: A contains B; far above: B contains A; on the diagonal in "
              "between: symmetric sharing.",
-    "equivalent": "Equivalent: both Δ are near 0 (below 0.1): each space predicts the other's neighbours.",
-    "A contains B": "A contains B: Δ(A → B) is small and Δ(B → A) clearly larger (by more than 0.1 and beyond "
+    "equivalent": "Both Δ are near 0 (below 0.1): each space predicts the other's neighbours.",
+    "A contains B": "Δ(A → B) is small and Δ(B → A) clearly larger (by more than 0.1 and beyond "
                     "the uncertainty): A holds B's information and more.",
-    "B contains A": "B contains A: the mirror image, Δ(B → A) small and Δ(A → B) clearly larger.",
-    "symmetric sharing": "Symmetric sharing: the two Δ are about equal and between 0 and 1: each space holds part "
+    "B contains A": "The mirror image: Δ(B → A) small and Δ(A → B) clearly larger.",
+    "symmetric sharing": "The two Δ are about equal and between 0 and 1: each space holds part "
                          "of the other's information.",
-    "independent": "Independent: both Δ near 1 (above 0.9), or, with a permutation test, no direction "
+    "independent": "Both Δ near 1 (above 0.9), or, with a permutation test, no direction "
                    "significant: neither space says anything about the other.",
     "relation": "The region of the plane the pair falls in (equivalent, A contains B, B contains A, symmetric "
                 "sharing, independent), from both Δ, their errors and, when run, the permutation test.",
     # ---- selection --------------------------------------------------------------------------
-    "d": "d: the number of features in the subset S.",
-    "suggested size": "The suggested size: the smallest d that no larger subset improves on by more than a small "
+    "d": "The number of features in the subset S.",
+    "suggested size": "The smallest d that no larger subset improves on by more than a small "
                       "tolerance and beyond the uncertainty of the difference. Quote this d and its Δ.",
     "selected features": "The best subset of the suggested size, in the order the search found them.",
     "Δ(S → target)": "How well the subset S predicts the target (with no target: all candidates together). The "
                      "curve falls as features are added and levels off once S holds the target's information.",
     "Δ(target → S)": "The reverse: how well the target predicts S. A large value means S carries information the "
                      "target lacks.",
-    "symmetric": "Symmetric imbalance [Δ(A → B) + Δ(B → A)] / √2: small only when both directions are small.",
+    "symmetric": "The symmetric imbalance [Δ(A → B) + Δ(B → A)] / √2: small only when both directions are small.",
     "change": "The feature added (greedy, beam) or removed (backward) at this size.",
     "random subsets": "The mean Δ ± standard deviation of random subsets of the same size: the baseline a real "
                       "selection must beat clearly.",
@@ -88,7 +88,7 @@ _TERMS = {
     "stability": "The selection repeated on disjoint subsets of the entities or points: a feature chosen in every "
                  "split is a robust finding; one chosen in a single split is not.",
     # ---- lags -------------------------------------------------------------------------------
-    "δ": "δ (lag): the target is taken δ steps after the source, pairs formed within each entity only. δ > 0 "
+    "δ": "The lag: the target is taken δ steps after the source, pairs formed within each entity only. δ > 0 "
          "looks into the target's future, δ < 0 into its past.",
     "best lag": "The lag δ with the smallest Δ(source_t → target_t+δ): when the source's information reaches the "
                 "target. Its interval comes from a bootstrap over entities.",
@@ -101,13 +101,13 @@ _TERMS = {
     "IG": "Imbalance gain IG(X → Y) = (Δ(0) − min over α of Δ(α)) / Δ(0), with Δ(α) = Δ((α·X₀, Y₀) → Y_τ): how much "
           "X's present improves the prediction of Y's future beyond Y's own present. ± is its standard error. "
           "IG(X → Y) > 0 with IG(Y → X) ≈ 0 says X drives Y.",
-    "α*": "α*: the weight of the cause at which Δ(α) is smallest; α* = 0 means adding the cause does not help.",
-    "Δ(0)": "Δ(0): Δ(Y₀ → Y_τ), the effect's future predicted from its own present only.",
-    "min Δ": "min Δ: the smallest Δ((α·X₀, Y₀) → Y_τ) over the α values, reached at α*.",
+    "α*": "The weight of the cause at which Δ(α) is smallest; α* = 0 means adding the cause does not help.",
+    "Δ(0)": "Δ(Y₀ → Y_τ): the effect's future predicted from its own present only.",
+    "min Δ": "The smallest Δ((α·X₀, Y₀) → Y_τ) over the α values, reached at α*.",
     "surrogates": "Circular shifts of the cause's series: they keep its autocorrelation and break its timing with "
                   "the effect. The p-value is (1 + surrogates with a gain ≥ the observed) / (1 + surrogates).",
-    "direct link": "A direct link X → Y: X's gain on Y stays significant (q ≤ the level) when the other detected "
-                   "drivers of Y are conditioned on, so it is not explained by an indirect path or a common cause.",
+    "direct link": "X → Y is a direct link when X's gain on Y stays significant (q ≤ the level) after conditioning "
+                   "on Y's other detected drivers: no indirect path or common cause explains it.",
     "pairwise gain": "The gain of the cause on the effect alone, before conditioning on the other drivers.",
     "gain": "The imbalance gain of the cause given the effect's own present and its other drivers.",
     "why": "Why an ordered pair was kept or removed: not significant on its own, explained by other drivers, a gain "
