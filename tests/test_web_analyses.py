@@ -22,6 +22,7 @@ from infoimb.web.context import AnalysisInputError
 from infoimb.web.inputs import NONE, panel_frame, one_series, resolve_controls, whole
 from infoimb.web.jobs import JobContext, lookup, run_job
 from infoimb.web.store import SessionStore
+from tests import webkit
 
 
 # --------------------------------------------------------------------------------------
@@ -29,21 +30,16 @@ from infoimb.web.store import SessionStore
 # --------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory) -> Settings:
-    s = Settings(cache_dir=tmp_path_factory.mktemp("web-analyses"), job_timeout=300)
-    s.ensure_dirs()
-    return s
+    return webkit.make_settings(tmp_path_factory, "web-analyses")
 
 
 @pytest.fixture(scope="module")
 def store(settings) -> SessionStore:
-    return SessionStore(settings.sessions_dir)
+    return webkit.make_store(settings)
 
 
-def example_session(store, settings, name, n=None):
-    sid = store.new_session()
-    out = data_logic.ingest_example(store, sid, name, n, settings)
-    assert out["dataset"] is not None, out["message"]
-    return sid, {"groups": out["groups"], "scaling": "none"}
+example_session = webkit.example_session
+run_ok, run_error = webkit.run_ok, webkit.run_error
 
 
 @pytest.fixture(scope="module")
@@ -66,20 +62,6 @@ def defaults(module, store, sid, client) -> dict:
     from infoimb.web.fields import form_values
 
     return form_values(module.ANALYSIS, store.get_meta(sid), client, {}, restore=True, data_changed=False)["values"]
-
-
-def run_ok(store, settings, name, sid, client, inputs) -> dict:
-    reports = []
-    status = run_job(store, name, sid, inputs, client, settings, report=reports.append)
-    assert status["status"] == "ok", status.get("message")
-    assert reports[-1] == {"value": 100.0, "label": "100% · done"}
-    return store.get_result(sid, status["content_hash"], name, status["key"])
-
-
-def run_error(store, settings, name, sid, client, inputs) -> str:
-    status = run_job(store, name, sid, inputs, client, settings)
-    assert status["status"] == "error", status
-    return status["message"]
 
 
 def csv_table(text: str) -> pd.DataFrame:

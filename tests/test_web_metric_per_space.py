@@ -6,27 +6,20 @@ from __future__ import annotations
 import pytest
 
 import infoimb
-from infoimb.web import data_logic
 from infoimb.web.analyses import imbalance as cmp
-from infoimb.web.config import Settings
 from infoimb.web.jobs import run_job
-from infoimb.web.store import SessionStore
+from tests import webkit
 
 
 @pytest.fixture(scope="module")
 def store_and_settings(tmp_path_factory):
-    s = Settings(cache_dir=tmp_path_factory.mktemp("web-metric"), job_timeout=300)
-    s.ensure_dirs()
-    return SessionStore(s.sessions_dir), s
+    s = webkit.make_settings(tmp_path_factory, "web-metric")
+    return webkit.make_store(s), s
 
 
 @pytest.fixture(scope="module")
 def gauss(store_and_settings):
-    store, settings = store_and_settings
-    sid = store.new_session()
-    out = data_logic.ingest_example(store, sid, "gauss3d", 300, settings)
-    assert out["dataset"] is not None, out["message"]
-    return sid, {"groups": out["groups"], "scaling": "none"}
+    return webkit.example_session(*store_and_settings, "gauss3d", 300)
 
 
 def compare(store_and_settings, gauss, **kw):

@@ -13,7 +13,6 @@ import pytest
 import infoimb
 from infoimb import figures
 from infoimb._stats import bh_qvalues
-from infoimb.web import data_logic
 from infoimb.web.analyses import causality as cau
 from infoimb.web.analyses import imbalance as cmp
 from infoimb.web.analyses import lags as lag
@@ -23,37 +22,21 @@ from infoimb.web.context import AnalysisInputError, prepare_frame
 from infoimb.web.inputs import panel_frame, one_series
 from infoimb.web.jobs import JobContext, run_job
 from infoimb.web.store import SessionStore
+from tests import webkit
 
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory) -> Settings:
-    s = Settings(cache_dir=tmp_path_factory.mktemp("web-significance"), job_timeout=300)
-    s.ensure_dirs()
-    return s
+    return webkit.make_settings(tmp_path_factory, "web-significance")
 
 
 @pytest.fixture(scope="module")
 def store(settings) -> SessionStore:
-    return SessionStore(settings.sessions_dir)
+    return webkit.make_store(settings)
 
 
-def session(store, settings, name, n=None):
-    sid = store.new_session()
-    out = data_logic.ingest_example(store, sid, name, n, settings)
-    assert out["dataset"] is not None, out["message"]
-    return sid, {"groups": out["groups"], "scaling": "none"}
-
-
-def run_ok(store, settings, name, sid, client, inputs) -> dict:
-    status = run_job(store, name, sid, inputs, client, settings)
-    assert status["status"] == "ok", status.get("message")
-    return store.get_result(sid, status["content_hash"], name, status["key"])
-
-
-def run_error(store, settings, name, sid, client, inputs) -> str:
-    status = run_job(store, name, sid, inputs, client, settings)
-    assert status["status"] == "error", status
-    return status["message"]
+session = webkit.example_session
+run_ok, run_error = webkit.run_ok, webkit.run_error
 
 
 def csv_table(text: str) -> pd.DataFrame:

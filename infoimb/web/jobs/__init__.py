@@ -5,6 +5,7 @@ server-wide job cap), :mod:`.card` (the Dash card of an analysis and its callbac
 
 from __future__ import annotations
 
+from .runner import __all__  # the one list of the package's names
 from .runner import (
     Analysis,
     JobContext,
@@ -23,22 +24,3 @@ from .runner import (
     sentence,
     settings_header,
 )
-
-__all__ = [
-    "Analysis",
-    "JobContext",
-    "JobTimeout",
-    "PreparedJob",
-    "Progress",
-    "check_job",
-    "get_analysis",
-    "held_slot",
-    "last_inputs",
-    "lookup",
-    "prepare_job",
-    "record_to_csv",
-    "run_job",
-    "run_load",
-    "sentence",
-    "settings_header",
-]
