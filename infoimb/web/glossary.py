@@ -205,10 +205,11 @@ DATA_HELP = MappingProxyType({
 })
 
 
+#: table column header -> term ("why" has none: the graph page explains it above its table)
 _COLUMNS = {"d": "d", "δ": "δ", "change": "change", "added": "change", "relation": "relation",
             "significance": "significance", "random subsets": "random subsets", "symmetric": "symmetric",
             "pairs": "pairs", "α*": "α*", "IG": "IG", "Δ(0)": "Δ(0)", "min Δ": "min Δ", "weight": "weight",
-            "gain": "gain", "pairwise gain": "pairwise gain", "pairwise p": "p", "lag": "lag", "why": "why",
+            "gain": "gain", "pairwise gain": "pairwise gain", "pairwise p": "p", "lag": "lag",
             "edge": "direct link"}
 
 
