@@ -16,18 +16,27 @@ from test_browser_analyses import TIMEOUT, goto, load_example, pm, run, set_numb
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("kill_jobs")]
 
-#: the visible labels, help texts and selects of the page whose text does not fit its box (or
-#: runs past its card): "TAG.class: text"
+#: the visible labels, help texts, selects and empty boxes' placeholders of the page whose text does
+#: not fit its box (or runs past its card): "TAG.class: text"
 OVERFLOW_JS = """
 const out = [];
 const ctx = document.createElement('canvas').getContext('2d');
 const sel = 'label, .input-group-text, .form-check-label, .form-label, .dash-dropdown-value, select, ' +
-            '.field-help, summary, .btn, .fw-semibold';
+            '.field-help, summary, .btn, .fw-semibold, input.form-control';
 for (const el of document.querySelectorAll(sel)) {
   if (el.offsetParent === null) continue;
   const cs = getComputedStyle(el);
   let text = el.textContent;
   let bad = el.scrollWidth > el.clientWidth + 1;
+  if (el.classList.contains('dash-dropdown-value') && el.parentElement.querySelector('[id$="-value-count"]')) {
+    continue;  // a multi-select: one line of its values and "n selected"; opened, it lists them all
+  }
+  if (el.tagName === 'INPUT') {
+    if (el.value || !el.placeholder) continue;
+    text = el.placeholder;
+    ctx.font = cs.font;
+    bad = ctx.measureText(text).width > el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) + 1;
+  }
   if (el.tagName === 'SELECT') {
     if (el.selectedIndex < 0) continue;
     text = el.options[el.selectedIndex].text;

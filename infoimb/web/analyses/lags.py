@@ -452,7 +452,7 @@ FORM = (
     fields.RULE,
     fields.Subhead("Significance and stability"),
     fields.IntField("n_permutations", ids.LAG_PERM, "permutations", None, low=0, high=MAX_PERMUTATIONS, optional=True,
-                    suffix="per lag", placeholder=f"auto ({DEFAULT_PERMUTATIONS})", help=PERMUTATIONS_HELP),
+                    placeholder=f"auto ({DEFAULT_PERMUTATIONS})", help=PERMUTATIONS_HELP),
     fields.IntField("n_splits", ids.LAG_SPLITS, "stability splits", 0, low=0, high=MAX_SPLITS, help=SPLITS_HELP),
 )
 
