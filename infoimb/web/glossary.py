@@ -47,9 +47,9 @@ _TERMS = {
          "With the subsampled estimator it also covers the sampling of the queries.",
     "CI": "95% confidence interval of Δ from a bootstrap over the points (over whole entities when the Data page "
           "sets an entity column). Quote it when a decision depends on Δ.",
-    "p": "Permutation p-value: (1 + the number of shuffles that give a Δ at least as small as the observed one) "
-         "/ (1 + shuffles), the null being B's rows permuted against A's (whole entities in a panel). "
-         "The smallest possible p is 1/(shuffles + 1).",
+    "p": "p-value of a permutation or surrogate test: (1 + null draws at least as extreme as the observed value) / "
+         "(1 + draws). The null breaks the link tested: B's rows permuted against A's (whole entities in a panel), "
+         "or circular shifts of the cause in a time series. The smallest possible p is 1/(draws + 1).",
     "q": "Benjamini–Hochberg q-value: the p-value corrected for the many tests shown together; reporting every "
          "entry with q ≤ 0.05 keeps the expected share of false discoveries among them at 5%.",
     "N": "The number of points (rows without missing values) the numbers were computed on. Δ's floor and "
