@@ -79,6 +79,7 @@ def layout(**_):
     ], step="2")
 
     roles_card = section("Roles and scaling", [
+        _proposal_block(),
         dbc.Label("Numeric features (together: the full space)", html_for=ids.ROLE_FEATURES),
         dcc.Dropdown(id=ids.ROLE_FEATURES, multi=True, placeholder="numeric columns"),
         _help(ids.ROLE_FEATURES),
@@ -110,7 +111,10 @@ def layout(**_):
         dcc.Store(id=ids.GROUP_REFRESH, storage_type="memory"),
         dbc.Button("+ Add a group", id=ids.GROUP_ADD, color="secondary", outline=True, size="sm", n_clicks=0,
                    className="mt-1"),
+        dbc.Button("Clear groups", id=ids.GROUP_CLEAR, color="danger", outline=True, size="sm", n_clicks=0,
+                   className="mt-1 ms-2", title="remove every group of this table (groups of other tables stay)"),
         _help(ids.GROUP_ADD),
+        html.Div(id=ids.GROUP_OTHERS, className="form-text mt-1"),
         html.Div(id=ids.GROUP_MESSAGE, className="mt-2"),
     ], step="4")
 
@@ -149,6 +153,7 @@ def layout(**_):
                 _help(ids.PRE_RATIO_NUM),
             ], lg=4),
         ], className="g-3"),
+        _datahub_row(),
         html.Div([
             dbc.Button("Drop rows with missing values", id=ids.PRE_DROP, size="sm", color="secondary",
                        outline=True, n_clicks=0, className="me-2"),
@@ -167,6 +172,43 @@ def layout(**_):
         _matrix_card(settings),
         pre_card,
     ], className="data-page")
+
+
+def _proposal_block():
+    """The proposed time / entity roles of a long panel, with their reasons (filled on load)."""
+    return html.Div([
+        html.Div(id=ids.ROLE_PROPOSAL, className="small"),
+        dbc.Button("Dismiss", id=ids.ROLE_PROPOSAL_DISMISS, size="sm", color="link", n_clicks=0,
+                   className="p-0 small", title="clear the proposed time and entity roles"),
+    ], id=ids.ROLE_PROPOSAL + "-box", className="alert alert-info py-2 px-3 mb-2", style={"display": "none"})
+
+
+def _datahub_row():
+    """One-click Covid-19 Data Hub pipeline, and per-column transforms (absolute value, log growth)."""
+    return dbc.Row([
+        dbc.Col([
+            dbc.Label("Covid-19 Data Hub (daily, one row per country)", className="small fw-semibold"),
+            html.Div([
+                dbc.Button("Data Hub → weekly panel", id=ids.PRE_DATAHUB, size="sm", n_clicks=0),
+            ]),
+            hint("Country rows, absolute policy levels (negative = targeted), weekly last values, weekly new "
+                 "counts (*_new), positivity = confirmed_new / tests_new, cases_growth = log((C_t+1)/(C_t−1+1)); "
+                 "adds the groups “policies” (the paper's nine), “all policies”, “epidemic state” "
+                 "(cases_growth) and “tests and cases”."),
+        ], lg=5),
+        dbc.Col([
+            dbc.Label("Transform columns", className="small fw-semibold"),
+            dbc.InputGroup([
+                html.Div(dcc.Dropdown(id=ids.PRE_TRANSFORM_COLUMNS, multi=True, placeholder="columns"),
+                         className="flex-grow-1 dropdown-in-group"),
+                dbc.Button("Absolute value", id=ids.PRE_ABS, size="sm", n_clicks=0,
+                           title="|x|: e.g. the Data Hub's targeted policy levels (negative) as levels"),
+                dbc.Button("Log growth", id=ids.PRE_GROWTH, size="sm", n_clicks=0,
+                           title="log((x_t + 1) / (x_t−1 + 1)) per entity: e.g. weekly growth of new cases"),
+            ], size="sm"),
+            _help(ids.PRE_TRANSFORM_COLUMNS),
+        ], lg=7),
+    ], className="g-3 mt-1")
 
 
 # loading: a job of the same runner as the analyses (infoimb.web.jobs.loader), registered by
@@ -278,21 +320,53 @@ def _period_inputs(columns, info):
 @dash.callback(
     Output(ids.ROLE_MESSAGE, "children"),
     Output(ids.DATASET_STORE, "data", allow_duplicate=True),
+    Output(ids.SETTINGS_STORE, "data", allow_duplicate=True),
     Input(ids.ROLE_SAVE, "n_clicks"),
     State(ids.ROLE_FEATURES, "value"), State(ids.ROLE_TIME, "value"), State(ids.ROLE_ENTITY, "value"),
     State(ids.ROLE_PERIODIC, "value"),
     State({"type": ids.ROLE_PERIOD, "column": ALL}, "value"),
     State({"type": ids.ROLE_PERIOD, "column": ALL}, "id"),
     State(ids.DATASET_STORE, "data"),
+    State(ids.SETTINGS_STORE, "data"),
     prevent_initial_call=True,
 )
-def _save_roles(n, features, time_col, entity, periodic, period_values, period_ids, info):
+def _save_roles(n, features, time_col, entity, periodic, period_values, period_ids, info, client):
     if not n:
-        return no_update, no_update
+        return no_update, no_update, no_update
     periods = {i["column"]: v for i, v in zip(period_ids or [], period_values or [])}
     msg = data_logic.save_roles(get_store(), current_sid(), features, time_col, entity, periodic, periods)
-    new_info = dict(info, roles_saved=msg.get("at")) if info and msg["color"] in ("success", "warning") else no_update
-    return alert(msg, id=ids.ROLE_ALERT), new_info
+    saved = info and msg["color"] in ("success", "warning")
+    new_info = dict(info, roles_saved=msg.get("at")) if saved else no_update
+    # remembered for this content in the browser: the same file loaded again gets these roles back
+    new_client = data_logic.remember_current_roles(get_store(), current_sid(), client) if saved else None
+    return alert(msg, id=ids.ROLE_ALERT), new_info, (new_client or no_update)
+
+
+@dash.callback(
+    Output(ids.ROLE_PROPOSAL, "children"),
+    Output(ids.ROLE_PROPOSAL + "-box", "style"),
+    Input(ids.DATASET_STORE, "data"),
+)
+def _show_proposal(info):
+    meta = _meta() if info else None
+    text = data_logic.proposal_text(meta)
+    if not text:
+        return None, {"display": "none"}
+    return text, {}
+
+
+@dash.callback(
+    Output(ids.DATASET_STORE, "data", allow_duplicate=True),
+    Input(ids.ROLE_PROPOSAL_DISMISS, "n_clicks"),
+    State(ids.DATASET_STORE, "data"),
+    prevent_initial_call=True,
+)
+def _dismiss_proposal(n, info):
+    if not n or not info:
+        return no_update
+    if not data_logic.dismiss_proposal(get_store(), current_sid()):
+        return no_update
+    return dict(info, roles_saved=f"dismissed {n}")
 
 
 @dash.callback(
@@ -323,33 +397,47 @@ def _save_scaling(scaling, client):
 @dash.callback(
     Output(ids.DATASET_STORE, "data", allow_duplicate=True),
     Output(ids.PRE_MESSAGE, "children"),
+    Output(ids.SETTINGS_STORE, "data", allow_duplicate=True),
     Input(ids.PRE_RESAMPLE, "n_clicks"), Input(ids.PRE_DIFF, "n_clicks"), Input(ids.PRE_RATIO, "n_clicks"),
     Input(ids.PRE_DROP, "n_clicks"), Input(ids.COERCE_BUTTON, "n_clicks"), Input(ids.PRE_RESET, "n_clicks"),
+    Input(ids.PRE_DATAHUB, "n_clicks"), Input(ids.PRE_ABS, "n_clicks"), Input(ids.PRE_GROWTH, "n_clicks"),
     State(ids.PRE_RESAMPLE_PERIOD, "value"), State(ids.PRE_RESAMPLE_HOW, "value"),
     State(ids.PRE_DIFF_COLUMNS, "value"), State(ids.PRE_RATIO_NUM, "value"), State(ids.PRE_RATIO_DEN, "value"),
-    State(ids.PRE_RATIO_NAME, "value"),
+    State(ids.PRE_RATIO_NAME, "value"), State(ids.PRE_TRANSFORM_COLUMNS, "value"), State(ids.SETTINGS_STORE, "data"),
     prevent_initial_call=True,
 )
-def _preprocess(n1, n2, n3, n4, n5, n6, period, how, diff_cols, num, den, name):
+def _preprocess(n1, n2, n3, n4, n5, n6, n7, n8, n9, period, how, diff_cols, num, den, name, transform_cols, client):
     trigger = ctx.triggered_id
     if not ctx.triggered or not ctx.triggered[0]["value"]:
-        return no_update, no_update
+        return no_update, no_update, no_update
     sid = current_sid()
     ops = {ids.PRE_RESAMPLE: ("resample", {"period": period, "how": how}),
            ids.PRE_DIFF: ("difference", {"columns": diff_cols}),
            ids.PRE_RATIO: ("ratio", {"numerator": num, "denominator": den, "name": name}),
            ids.PRE_DROP: ("drop_missing", {}),
-           ids.PRE_RESET: ("reset", {})}
+           ids.PRE_RESET: ("reset", {}),
+           ids.PRE_DATAHUB: ("datahub", {}),
+           ids.PRE_ABS: ("absolute", {"columns": transform_cols}),
+           ids.PRE_GROWTH: ("growth", {"columns": transform_cols})}
     if trigger == ids.COERCE_BUTTON:
         meta = _meta()
         mixed = [c["column"] for c in (meta or {}).get("summary", []) if c["kind"] == "mixed"]
         if not mixed:
-            return no_update, alert({"color": "secondary", "text": "No column mixes text and numbers."})
+            return no_update, alert({"color": "secondary", "text": "No column mixes text and numbers."}), no_update
         op, params = "coerce", {"columns": mixed}
     else:
         op, params = ops[trigger]
     out = data_logic.preprocess_step(get_store(), sid, op, params, get_settings())
-    return (out["dataset"] or no_update), alert(out["message"], id=ids.PRE_ALERT)
+    new_client = no_update
+    if out.get("groups"):  # the Data Hub step names its groups (kept with this table's columns)
+        new_client = dict(client or {}, groups=data_logic.merge_groups((client or {}).get("groups"), out["groups"]))
+    return (out["dataset"] or no_update), alert(out["message"], id=ids.PRE_ALERT), new_client
+
+
+@dash.callback(Output(ids.PRE_TRANSFORM_COLUMNS, "options"), Input(ids.DATASET_STORE, "data"))
+def _transform_options(info):
+    meta = _meta() if info else None
+    return [{"label": c, "value": c} for c in numeric_columns(meta)] if meta else []
 
 
 # ======================================================================================
@@ -381,32 +469,43 @@ def _groups_refresh(info):
 @dash.callback(
     Output(ids.GROUP_LIST, "children"),
     Output(ids.GROUP_DRAFT, "data", allow_duplicate=True),
+    Output(ids.GROUP_OTHERS, "children"),
     Input(ids.GROUP_ADD, "n_clicks"),
     Input({"type": ids.GROUP_REMOVE, "index": ALL}, "n_clicks"),
     Input(ids.GROUP_REFRESH, "data"),
+    Input(ids.GROUP_CLEAR, "n_clicks"),
     State(ids.SETTINGS_STORE, "data"),
     State({"type": ids.GROUP_NAME, "index": ALL}, "value"),
     State({"type": ids.GROUP_COLUMNS, "index": ALL}, "value"),
     prevent_initial_call="initial_duplicate",
 )
-def _render_groups(n_add, n_remove, refresh, client, names, columns):
+def _render_groups(n_add, n_remove, refresh, n_clear, client, names, columns):
     client = dict(client or {})
     trigger = ctx.triggered_id
-    groups = list(client.get("groups") or [])
+    meta = _meta() if refresh and refresh.get("dataset") else None
+    # only this table's groups are shown (and edited); the others are kept for their tables
+    groups, others = data_logic.groups_of_table(client.get("groups"), (meta or {}).get("columns") or [])
     changed = False
     if trigger == ids.GROUP_ADD and n_add:
-        groups = data_logic.groups_after("add", [{"name": n or "", "columns": c or []} for n, c in zip(names, columns)])
+        groups = data_logic.groups_after("add", [{"name": n or "", "columns": c or []} for n, c in zip(names, columns)],
+                                         existing_names=[g["name"] for g in others])
+        changed = True
+    elif trigger == ids.GROUP_CLEAR and n_clear:
+        groups = []
         changed = True
     elif isinstance(trigger, dict) and trigger.get("type") == ids.GROUP_REMOVE and any(n_remove or []):
         groups = data_logic.groups_after("remove", [{"name": n or "", "columns": c or []} for n, c in zip(names, columns)],
                               index=trigger["index"])
         changed = True
-    meta = _meta() if refresh and refresh.get("dataset") else None
     options = numeric_columns(meta) if meta else []
     rows = [_group_row(i, g, options) for i, g in enumerate(groups)]
     if not rows:
-        rows = [html.Div("No groups yet.", className="text-muted small mb-2")]
-    return rows, ({"groups": clean_groups(groups)} if changed else no_update)
+        rows = [html.Div("No groups for this table yet.", className="text-muted small mb-2")]
+    n = len(others)
+    note = (f"{n} group{'s' if n != 1 else ''} of other tables ({', '.join(g['name'] for g in others[:4])}"
+            f"{', …' if n > 4 else ''}) {'are' if n != 1 else 'is'} kept for when {'they' if n != 1 else 'it'} "
+            "come back." if n else None)
+    return rows, ({"groups": clean_groups(groups)} if changed else no_update), note
 
 
 @dash.callback(
@@ -432,9 +531,12 @@ def _save_groups(draft, client):
     if not isinstance(draft, dict) or "groups" not in draft:
         return no_update
     client = dict(client or {})
-    if clean_groups(client.get("groups")) == draft["groups"]:
+    meta = _meta()
+    # the draft holds this table's groups; the other tables' groups are kept
+    groups = data_logic.save_groups_draft(client.get("groups"), draft["groups"], (meta or {}).get("columns") or [])
+    if clean_groups(client.get("groups")) == groups:
         return no_update
-    return dict(client, groups=draft["groups"])
+    return dict(client, groups=groups)
 
 
 # ======================================================================================

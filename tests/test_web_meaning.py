@@ -85,7 +85,7 @@ def test_the_data_page_explains_its_controls(dash_app):
         assert text in helps, control
     for control in (ids.UPLOAD, ids.EXAMPLE_SELECT, ids.ROLE_FEATURES, ids.ROLE_TIME, ids.ROLE_ENTITY,
                     ids.ROLE_PERIODIC, ids.ROLE_SCALING, ids.PRE_RESAMPLE_PERIOD, ids.PRE_DIFF_COLUMNS,
-                    ids.PRE_RATIO_NUM, ids.PRE_DROP, ids.MATRIX_TIE):
+                    ids.PRE_RATIO_NUM, ids.PRE_TRANSFORM_COLUMNS, ids.PRE_DROP, ids.MATRIX_TIE):
         assert control in glossary.DATA_HELP, control
 
 

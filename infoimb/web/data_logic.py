@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import preprocess
 from ..io import MAX_NAME_LENGTH as MAX_FILENAME  # noqa: F401 - the cap of a shown file name
-from ..io import TableError, clean_filename, read_table, summarize_columns
+from ..io import TableError, clean_filename, dataset_fingerprint, propose_roles, read_table, summarize_columns
 from .config import Settings
 from .context import AnalysisInputError, check_roles, clean_groups, default_roles, numeric_columns, parse_time_column
 from .inputs import whole
@@ -24,14 +24,25 @@ __all__ = [
     "PREVIEW_ROWS",
     "column_rows",
     "dataset_info",
+    "clear_groups",
+    "datahub_groups",
+    "dismiss_proposal",
     "examples",
+    "groups_of_table",
     "ingest_example",
     "ingest_upload",
     "merge_groups",
     "preprocess_step",
     "problems",
+    "proposal_text",
+    "remember_roles",
+    "remembered_roles",
+    "save_groups_draft",
     "save_roles",
 ]
+
+#: roles remembered per dataset content in the browser's settings store (oldest dropped first)
+MAX_REMEMBERED = 20
 
 PREVIEW_ROWS = 8
 PREVIEW_COLUMNS = 30
@@ -77,6 +88,10 @@ def describe(df: pd.DataFrame, *, filename: str, source: str, notes=(), extra: d
         for k, v in list(rec.items()):
             if isinstance(v, float) and not np.isfinite(v):
                 rec[k] = None
+    # the content's fingerprint (roles are remembered per dataset content) and the proposed
+    # time / entity roles of a long panel (shown on the Data page with their reasons)
+    meta["fingerprint"] = dataset_fingerprint(df)
+    meta["proposal"] = propose_roles(df).to_dict()
     if extra:
         meta.update(extra)
     return meta
@@ -86,7 +101,7 @@ def dataset_info(meta: dict | None) -> dict | None:
     """The small dict kept in the browser's dataset store."""
     if not meta:
         return None
-    return {k: meta.get(k) for k in ("filename", "content_hash", "n_rows", "n_cols", "source")} | {
+    return {k: meta.get(k) for k in ("filename", "content_hash", "fingerprint", "n_rows", "n_cols", "source")} | {
         "stored_at": meta.get("stored_at")}
 
 
@@ -149,6 +164,10 @@ def _finish_load(store: SessionStore, sid, df: pd.DataFrame, *, filename: str, s
                  hints: dict | None = None, extra: dict | None = None) -> tuple[dict, dict]:
     meta = describe(df, filename=filename, source=source, notes=notes, extra=extra)
     meta["n_rows"], meta["columns"] = int(df.shape[0]), [str(c) for c in df.columns]
+    if hints is None:  # an upload: the proposed time and entity are the starting roles
+        prop = meta.get("proposal") or {}
+        hints = {"time": prop.get("time"), "entity": prop.get("entity")}
+        meta["proposal_applied"] = bool(prop.get("time") or prop.get("entity"))
     meta["roles"] = default_roles(meta, hints)
     meta = store.put_dataset(sid, df, meta, original=True)
     return meta, meta["roles"]
@@ -219,13 +238,70 @@ def _load(store, settings, request, payload, sid, client, report) -> dict:
         if report is not None:
             report({"value": 30, "label": f"generating {request.get('name')}"})
         out = ingest_example(store, sid, request.get("name"), request.get("n"), settings)
+        if out["dataset"]:  # the same example at the same size is the same content
+            _apply_remembered(store, sid, client, out["message"])
         new_client = None
         if out["groups"]:
             new_client = dict(client or {})
             new_client["groups"] = merge_groups(new_client.get("groups"), out["groups"])
         return {"dataset": out["dataset"], "message": out["message"], "client": new_client}
     out = ingest_upload(store, sid, payload, request.get("filename"), settings, report=report)
+    if out["dataset"]:
+        _apply_remembered(store, sid, client, out["message"])
     return {"dataset": out["dataset"], "message": out["message"], "client": None}
+
+
+def _apply_remembered(store: SessionStore, sid, client, msg: dict) -> bool:
+    """Give the table the roles the user applied to the same content before (kept in the
+    browser's settings store by fingerprint); note it in ``msg``. True when applied."""
+    try:
+        meta = store.get_meta(sid)
+    except InvalidSession:
+        return False
+    saved = remembered_roles(client, (meta or {}).get("fingerprint"))
+    if not meta or saved is None:
+        return False
+    columns = set(meta.get("columns", []))
+    periodic = {c: p for c, p in (saved.get("periodic") or {}).items() if c in columns}
+    try:
+        roles, _ = check_roles(meta, [c for c in saved.get("features") or [] if c in columns],
+                               saved.get("time") if saved.get("time") in columns else None,
+                               saved.get("entity") if saved.get("entity") in columns else None, periodic)
+    except AnalysisInputError:
+        return False
+    store.update_meta(sid, roles=roles, proposal_applied=False, roles_remembered=True)
+    n = len(roles["features"])
+    msg["details"] = ["The roles you applied to this same table before were restored (time: "
+                      f"{roles['time'] or 'none'}, entity: {roles['entity'] or 'none'}, "
+                      f"{n} feature{'s' if n != 1 else ''})."] + list(msg.get("details") or [])
+    return True
+
+
+def remembered_roles(client, fingerprint) -> dict | None:
+    """The roles remembered for a dataset's content (its :func:`infoimb.io.dataset_fingerprint`)
+    in the browser's settings store, or None."""
+    if not fingerprint or not isinstance(client, dict):
+        return None
+    saved = (client.get("roles_by_dataset") or {}).get(fingerprint)
+    if not isinstance(saved, dict) or not isinstance(saved.get("roles"), dict):
+        return None
+    return saved["roles"]
+
+
+def remember_roles(client, fingerprint, roles: dict) -> dict:
+    """The settings store with ``roles`` remembered for ``fingerprint`` (the newest
+    :data:`MAX_REMEMBERED` datasets are kept)."""
+    client = dict(client or {})
+    book = {k: v for k, v in (client.get("roles_by_dataset") or {}).items()
+            if isinstance(v, dict) and k != fingerprint}
+    book[fingerprint] = {"roles": {"features": list(roles.get("features") or []), "time": roles.get("time"),
+                                   "entity": roles.get("entity"), "periodic": dict(roles.get("periodic") or {})},
+                         "at": time.time()}
+    if len(book) > MAX_REMEMBERED:
+        keep = sorted(book, key=lambda k: book[k].get("at") or 0)[-MAX_REMEMBERED:]
+        book = {k: book[k] for k in keep}
+    client["roles_by_dataset"] = book
+    return client
 
 
 def examples() -> list[dict]:
@@ -318,6 +394,37 @@ def merge_groups(existing, new) -> list[dict]:
     return list(out.values())
 
 
+def _belongs(group: dict, columns) -> bool:
+    """A group belongs to a table when the table has every one of its columns (a new, still
+    empty group belongs to the table it is being made for)."""
+    cols = group.get("columns") or []
+    return all(c in columns for c in cols)
+
+
+def groups_of_table(groups, columns) -> tuple[list[dict], list[dict]]:
+    """The groups of the table with these ``columns`` and the groups of other tables (kept for
+    when that table is loaded again), both cleaned, in their stored order."""
+    columns = set(columns or [])
+    mine, others = [], []
+    for g in clean_groups(groups):
+        (mine if _belongs(g, columns) else others).append(g)
+    return mine, others
+
+
+def save_groups_draft(groups, draft, columns) -> list[dict]:
+    """The stored groups after the editor's ``draft`` (the current table's groups): the other
+    tables' groups are kept; a draft group replaces one of another table of the same name."""
+    _, others = groups_of_table(groups, columns)
+    names = {g["name"] for g in clean_groups(draft)}
+    return clean_groups(draft) + [g for g in others if g["name"] not in names]
+
+
+def clear_groups(groups, columns) -> tuple[list[dict], int]:
+    """The stored groups without the current table's; and how many were removed."""
+    mine, others = groups_of_table(groups, columns)
+    return others, len(mine)
+
+
 # --------------------------------------------------------------------------------------
 # roles
 # --------------------------------------------------------------------------------------
@@ -346,7 +453,7 @@ def save_roles(store: SessionStore, sid, features, time_col, entity, periodic_co
         return message("danger", str(err)[0].upper() + str(err)[1:])
     except NoDataset as err:
         return message("danger", str(err))
-    store.update_meta(sid, roles=roles)
+    store.update_meta(sid, roles=roles, proposal_applied=False)
     n = len(roles["features"])
     text = f"{n} feature{'s' if n != 1 else ''} (the full space)"
     if roles["periodic"]:
@@ -386,10 +493,82 @@ def preprocess_step(store: SessionStore, sid, op: str, params: dict, settings: S
     except (AnalysisInputError, NoDataset, ValueError, TypeError, KeyError) as err:
         text = str(err).strip("'\"")
         return {"dataset": None, "message": message("danger", text[:1].upper() + text[1:])}
-    return {"dataset": dataset_info(new_meta),
-            "message": message("warning" if notes else "success",
+    groups = datahub_groups(out.columns) if op == "datahub" else []
+    if groups:
+        notes = notes + [f"Feature groups for this table: {', '.join(g['name'] for g in groups)}."]
+    return {"dataset": dataset_info(new_meta), "groups": groups,
+            "message": message("warning" if any(not n.startswith("Feature groups") for n in notes) else "success",
                                f"{what[:1].upper() + what[1:]}: now {out.shape[0]} rows × {out.shape[1]} columns.",
                                notes)}
+
+
+def proposal_text(meta: dict | None) -> str | None:
+    """What the Data page says about the proposed time / entity roles of a long panel (None
+    when nothing was proposed or the roles came from memory or an example)."""
+    if not meta or not meta.get("proposal_applied"):
+        return None
+    prop = meta.get("proposal") or {}
+    roles = meta.get("roles") or {}
+    parts = []
+    for key, label in (("time", "time"), ("entity", "entity")):
+        if prop.get(key) and roles.get(key) == prop[key]:
+            parts.append(f"{label} = {prop[key]} ({(prop.get('reasons') or {}).get(key, '')})")
+    if not parts:
+        return None
+    kind = "a long panel (one row per entity and time)" if prop.get("panel") else "a table with a time column"
+    return (f"This looks like {kind}; proposed and set as the starting roles: {'; '.join(parts)}. "
+            "Press “Apply roles” to keep them for this file (they come back when it is loaded again).")
+
+
+def dismiss_proposal(store: SessionStore, sid) -> bool:
+    """Clear the proposed time and entity roles (the user does not want them)."""
+    try:
+        meta = store.get_meta(sid)
+    except InvalidSession:
+        return False
+    if not meta or not meta.get("proposal_applied"):
+        return False
+    prop = meta.get("proposal") or {}
+    roles = dict(meta.get("roles") or {})
+    for key in ("time", "entity"):
+        if prop.get(key) and roles.get(key) == prop[key]:
+            roles[key] = None
+    roles = default_roles(meta, {"time": roles.get("time"), "entity": roles.get("entity"),
+                                 "periodic": roles.get("periodic"), "features": roles.get("features")})
+    store.update_meta(sid, roles=roles, proposal_applied=False)
+    return True
+
+
+def remember_current_roles(store: SessionStore, sid, client) -> dict | None:
+    """The settings store with the session table's applied roles remembered for its content
+    (None when there is no table)."""
+    try:
+        meta = store.get_meta(sid)
+    except InvalidSession:
+        return None
+    if not meta or not meta.get("fingerprint") or not meta.get("roles"):
+        return None
+    return remember_roles(client, meta["fingerprint"], meta["roles"])
+
+
+#: the groups the "Data Hub weekly" step names (when their columns are in the result)
+DATAHUB_GROUPS = {"policies": "paper", "all policies": "all", "epidemic state": ["cases_growth"],
+                  "tests and cases": ["positivity", "confirmed_new", "tests_new"]}
+
+
+def datahub_groups(columns) -> list[dict]:
+    """Feature groups for the weekly Data Hub panel: the nine policies of the paper's Fig. 3,
+    every Data Hub policy present, the epidemic state (weekly growth of cases) and the counts."""
+    from ..datasets import DATAHUB_POLICIES, PAPER_POLICIES
+
+    columns = list(columns)
+    out = []
+    for name, spec in DATAHUB_GROUPS.items():
+        cols = list(PAPER_POLICIES) if spec == "paper" else list(DATAHUB_POLICIES) if spec == "all" else spec
+        cols = [c for c in cols if c in columns]
+        if cols and not (spec == "all" and len(cols) == len([c for c in PAPER_POLICIES if c in columns])):
+            out.append({"name": name, "columns": cols})
+    return out
 
 
 def _need(value, what):
@@ -399,8 +578,25 @@ def _need(value, what):
 
 
 def _apply(df, op, params, time_col, entity):
-    if op in ("resample", "difference") and not time_col:
+    if op in ("resample", "difference", "growth") and not time_col:
         raise AnalysisInputError("set the time column (and the entity column for a panel) in Roles first")
+    if op == "datahub":
+        return _datahub(df, time_col, entity)
+    if op == "absolute":
+        cols = _need(params.get("columns"), "the columns to take the absolute value of (e.g. the policy levels)")
+        bad = [c for c in cols if c not in df.columns or not pd.api.types.is_numeric_dtype(df[c].dtype)]
+        if bad:
+            raise AnalysisInputError(f"column {bad[0]!r} is not a numeric column of the table")
+        out = df.copy()
+        n = 0
+        for c in cols:
+            n += int((out[c] < 0).sum())
+            out[c] = out[c].abs()
+        return out, f"absolute value of {', '.join(cols)} ({n} negative value(s) made positive)"
+    if op == "growth":
+        cols = _need(params.get("columns"), "the columns of counts to take the log growth of (e.g. confirmed_new)")
+        out = preprocess.log_growth(df, cols, time=time_col, entity=entity)
+        return out, f"log growth of {', '.join(cols)} (new columns {', '.join(c + '_growth' for c in cols)})"
     if op == "resample":
         period = str(_need(params.get("period"), "a period (e.g. W for weeks, or a whole number)")).strip()
         how = params.get("how") or "mean"
@@ -428,6 +624,32 @@ def _apply(df, op, params, time_col, entity):
             out[c] = pd.to_numeric(out[c].astype("string").str.strip(), errors="coerce")
         return out, f"converted {', '.join(map(repr, cols))} to numbers (text became missing)"
     raise AnalysisInputError(f"unknown preprocessing step {op!r}")
+
+
+def _datahub(df, time_col, entity):
+    """The Covid-19 Data Hub's daily level-1 table to the weekly panel of the paper
+    (:func:`infoimb.preprocess.datahub_weekly`), or a message saying why it does not apply."""
+    from ..datasets import DATAHUB_POLICIES
+
+    if not time_col or not entity:
+        raise AnalysisInputError("the Data Hub step needs the time column (date) and the entity column (the "
+                                 "country id) in Roles: set them and press “Apply roles” first")
+    missing = [c for c in ("confirmed", "tests", "deaths") if c not in df.columns]
+    if missing:
+        raise AnalysisInputError(f"this is not a Covid-19 Data Hub table: it has no cumulative count column(s) "
+                                 f"{', '.join(map(repr, missing))} (the Data Hub's level-1 file has confirmed, "
+                                 "tests and deaths, one row per country and day)")
+    policies = [c for c in DATAHUB_POLICIES if c in df.columns]
+    if not policies:
+        raise AnalysisInputError("this is not a Covid-19 Data Hub table: it has none of the OxCGRT policy columns "
+                                 "(school_closing, stay_home_restrictions, ...)")
+    if pd.api.types.is_numeric_dtype(df[time_col].dtype):
+        raise AnalysisInputError(f"the time column {time_col!r} holds numbers, not dates: the Data Hub step makes "
+                                 "calendar weeks from daily dates")
+    out = preprocess.datahub_weekly(df, time=time_col, entity=entity, policies=policies)
+    return out, (f"Data Hub weekly: country rows, absolute policy levels ({len(policies)} policies), weeks "
+                 "ending on Sunday (last value), weekly new counts, positivity = confirmed_new / tests_new, "
+                 "cases_growth")
 
 
 def _store_derived(store, sid, df, meta, what, original=False):

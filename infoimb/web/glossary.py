@@ -189,7 +189,8 @@ DATA_HELP = MappingProxyType({
                       "unit must not dominate); z-score: mean 0, standard deviation 1; min-max: range 0–1 (outliers "
                       "squeeze the rest); rank (copula): each value replaced by its rank, so only the order counts "
                       "(robust to outliers and skew, the choice for mixed units).",
-    ids.GROUP_ADD: "A group is a space the pages offer by name: e.g. the policies, or the epidemic's state.",
+    ids.GROUP_ADD: "A group is a space the pages offer by name: e.g. the policies, or the epidemic's state. Groups "
+                   "belong to this table; “Clear groups” removes them.",
     ids.PRE_RESAMPLE_PERIOD: "One row per entity and period: W = week, 2W = two weeks, MS = month start, a number = "
                              "that many time units; how: the statistic of the rows in each period (mean for "
                              "levels, sum for daily counts, last for cumulative ones).",
@@ -198,6 +199,9 @@ DATA_HELP = MappingProxyType({
                           "become missing with a warning.",
     ids.PRE_RATIO_NUM: "A new column numerator / denominator (e.g. positivity = new confirmed / new tests); a zero "
                        "denominator gives a missing value.",
+    ids.PRE_TRANSFORM_COLUMNS: "Absolute value: |x|, e.g. the Data Hub's negative (targeted) policy levels as levels. "
+                               "Log growth: log((x_t + 1) / (x_t−1 + 1)) within each entity, e.g. the weekly growth "
+                               "of new cases (the paper's epidemic state).",
     ids.PRE_DROP: "Drop: removes every row with a missing or infinite value (the analyses otherwise leave such "
                   "rows out per space, and count them). Convert: in columns that mix numbers and text (“<5”, "
                   "“n/a”), the text cells become missing values. Reset: back to the table as loaded.",

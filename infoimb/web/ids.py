@@ -279,6 +279,16 @@ MATRIX_HINT = "matrix-hint"
 MATRIX_PAIRS_TABLE = "matrix-pairs-table"
 SEL_BASELINES = "sel-baselines"  # FPS / CUR (scikit-matter) beside the selection curve
 
+# ---- Data page: proposed / remembered roles, groups per dataset, Data Hub steps (issue 9) ----
+ROLE_PROPOSAL = "role-proposal"  # the proposed time / entity roles and their reasons
+ROLE_PROPOSAL_DISMISS = "role-proposal-dismiss"
+GROUP_CLEAR = "group-clear"  # removes the current table's groups
+GROUP_OTHERS = "group-others"  # "n groups of other tables are kept"
+PRE_DATAHUB = "pre-datahub"  # one-click Covid-19 Data Hub weekly pipeline
+PRE_TRANSFORM_COLUMNS = "pre-transform-columns"
+PRE_ABS = "pre-abs"
+PRE_GROWTH = "pre-growth"
+
 # ---- what things mean (issue 9 §5): pattern-matching, per analysis: job(HOW_TO_READ, name) -------
 HOW_TO_READ = "how-to-read"  # the collapsible "How to read this" block above the results
 TERMS = "terms"  # the list "What the numbers mean" under the results
