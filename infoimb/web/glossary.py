@@ -91,7 +91,7 @@ _TERMS = {
     "δ": "The lag: the target is taken δ steps after the source, pairs formed within each entity only. δ > 0 "
          "looks into the target's future, δ < 0 into its past.",
     "best lag": "The lag δ with the smallest Δ(source_t → target_t+δ): when the source's information reaches the "
-                "target. Its interval comes from a bootstrap over entities.",
+                "target. Its interval comes from a bootstrap (over whole entities in a panel).",
     "arrow of time": "Whether the source predicts the target's future (δ > 0) better than its past (δ < 0): the "
                      "direction in which the source acts. Its p-value comes from a bootstrap of the difference.",
     "pairs": "The number of (source at t, target at t + δ) pairs at this lag: fewer at larger |δ|.",
