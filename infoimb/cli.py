@@ -11,6 +11,11 @@
     infoimb weights data.csv --a a,b,c --b target --method dii
     infoimb graph series.csv --variables 'X=a,b;Y=c' --tau 1,2 --surrogates 199
     infoimb example gauss3d -o gauss3d.csv
+    infoimb pair clinical.csv --a height,weight --b age,bp --scale zscore --drop-missing
+    infoimb causality panel.csv --cause x --effect y --tau 2 --group id --entity N03 --time date
+
+--scale and --drop-missing prepare the used columns as the dashboard does; every result page
+of the dashboard shows the command that reproduces it (``infoimb.web.reproduce``).
 """
 
 from __future__ import annotations
@@ -139,6 +144,33 @@ def _read(path: str):
     return read_table(path)
 
 
+def _prepare(df, columns, args, periodic=None, *, panel: bool = False):
+    """The dashboard's preparation of the used ``columns`` (``--drop-missing``: keep the rows
+    with a finite value in every one of them; ``--scale``: rescale them, periodic columns
+    excepted). ``panel``: rows are never dropped (a lag pairs rows by time), infinite values
+    become missing. Without either option the table is used as read."""
+    from . import preprocess
+
+    method = getattr(args, "scale", None) or "none"
+    spec = getattr(args, "drop_missing", None)
+    drop = spec is not None and spec is not False
+    if method == "none" and not drop:
+        return df
+    cols = [c for c in dict.fromkeys(columns) if c in df.columns]
+    out = df.copy()
+    if panel:
+        out[cols] = out[cols].astype(float).replace([np.inf, -np.inf], np.nan)
+    elif drop:
+        more = _cols(spec, df, "drop-missing") if isinstance(spec, str) and spec.strip() else []
+        rows = list(dict.fromkeys(cols + more))
+        out[rows] = out[rows].astype(float)
+        out = preprocess.drop_missing(out, rows)[0].reset_index(drop=True)
+    to_scale = [c for c in cols if c not in (periodic or {})]
+    if method != "none" and to_scale:
+        out = preprocess.scale(out, to_scale, method)
+    return out
+
+
 def _emit(args, payload: dict, table=None, text: str = "") -> None:
     out = open(args.output, "w", encoding="utf-8") if getattr(args, "output", None) else sys.stdout
     try:
@@ -168,6 +200,7 @@ def cmd_pair(args) -> None:
     a, b = _cols(args.a, df, "a"), _cols(args.b, df, "b")
     from ._spaces import make_pair
 
+    df = _prepare(df, a + b, args, _periods(args.period))
     metric, categorical = _metric(args), _categorical(args)
     n = len(df)
     if not args.quiet and n * (args.n_queries or n) > 4e9:  # a long run: say what it costs
@@ -245,6 +278,13 @@ def _pair_with_distances(args, df) -> None:
     from .imbalance import imbalance_pair
 
     sides = {}
+    feature_cols = [c for side in ("a", "b") if getattr(args, side) and not getattr(args, f"{side}_distances")
+                    for c in _cols(getattr(args, side), df, side)]
+    prepared = _prepare(df, feature_cols, args, _periods(args.period))
+    if len(prepared) != len(df):
+        raise ValueError("--drop-missing: rows with missing values cannot be left out when a distance matrix "
+                         "is tied to the table's rows; drop them from the table and the matrix first")
+    df = prepared
     for side in ("a", "b"):
         path, cols = getattr(args, f"{side}_distances"), getattr(args, side)
         if path and cols:
@@ -305,6 +345,10 @@ def cmd_matrix(args) -> None:
     from .distances import imbalance_matrix
 
     df = _read(args.file)
+    if getattr(args, "scale", None) not in (None, "none") or getattr(args, "drop_missing", None) is not None:
+        used = [c for item in args.spaces.split(";") if "=" in item and not item.split("=", 1)[1].strip()
+                .startswith("@") for c in (x.strip() for x in item.split("=", 1)[1].split(",")) if c]
+        df = _prepare(df, used, args)
     spaces = _space_specs(args.spaces, df, args)
     with progress_bar(args) as bar:
         r = imbalance_matrix(spaces, k=args.k, metric=args.metric, n_queries=args.n_queries,
@@ -385,7 +429,12 @@ def cmd_select(args) -> None:
     default_cands = [c for c in numeric if c not in (target or [])]
     cands = _cols(args.candidates, df, "candidates", default=default_cands)
     groups, times = _significance_columns(args, df)
-    cands = [c for c in cands if c not in {args.groups, args.times}]
+    cands = [c for c in cands if c not in {args.groups, args.times, getattr(args, "time", None)}]
+    lag = getattr(args, "lag", None)
+    if lag is not None:
+        return _select_lagged(args, df, cands, target)
+    df = _prepare(df, cands + (target or []), args, _periods(args.period))
+    groups, times = _significance_columns(args, df)
     with progress_bar(args) as bar:
         r = select_features(df[cands], None if target is None else df[target], method=args.method,
                             max_features=args.max_features, criterion=args.criterion, k=args.k,
@@ -411,11 +460,46 @@ def cmd_select(args) -> None:
     _emit(args, r.to_dict(), table, text)
 
 
+def _select_lagged(args, df, cands, target) -> None:
+    """``select --lag L --time T [--groups E]``: the target at t + L, within each entity."""
+    from .lags import select_lagged
+
+    if target is None:
+        raise ValueError("--lag needs --target (a lagged target)")
+    if not args.time:
+        raise ValueError("--lag needs --time (the time column)")
+    df = _prepare(df, cands + target, args, _periods(args.period), panel=True)
+    kw = dict(method=args.method, max_features=args.max_features, criterion=args.criterion, k=args.k,
+              metric=_metric(args), period=_periods(args.period), n_queries=args.n_queries,
+              n_best=args.n_best, max_subsets=args.max_subsets, n_random=args.n_random,
+              dummy=args.dummy, random_state=args.seed, n_splits=args.splits)
+    with progress_bar(args) as bar:
+        r = select_lagged(df, cands, target, lag=args.lag, time=args.time, group=args.groups,
+                          progress=bar, **kw)
+    frame = r.to_frame()
+    table = frame[["size", "features", "a_to_b", "a_to_b_se", "b_to_a", "b_to_a_se", "criterion"]]
+    text = (f"{r.method} selection with the target at t{args.lag:+d}, N = {r.n} pairs, k = {r.k}\n"
+            f"{verdicts.selection(r)}")
+    _emit(args, r.to_dict(), table, text)
+
+
+def _select_lag(text: str):
+    """--select-lag: a whole number or 'best' (the scan's best lag)."""
+    if text.strip().lower() == "best":
+        return "best"
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number or 'best', got {text!r}") from None
+
+
 def cmd_lags(args) -> None:
     from .lags import lag_scan, select_lagged
 
     df = _read(args.file)
     source, target = _cols(args.source, df, "source"), _cols(args.target, df, "target")
+    cands = _cols(args.candidates, df, "candidates") if getattr(args, "candidates", None) else source
+    df = _prepare(df, source + target + (cands if args.select_lag is not None else []), args, panel=True)
     with progress_bar(args) as bar:
         r = lag_scan(df, source, target, lags=_lags(args.lags), time=args.time, group=args.group,
                      k=args.k, metric=args.metric, n_queries=args.n_queries,
@@ -430,14 +514,36 @@ def cmd_lags(args) -> None:
         best = r.stability[r.stability["is_best"]]["lag"].tolist()
         text += f"\nbest lag in each of {args.splits} disjoint splits: {best}"
     if args.select_lag is not None:
-        sel = select_lagged(df, source, target, lag=args.select_lag, time=args.time,
+        lag = r.best_lag if args.select_lag == "best" else args.select_lag
+        sel = select_lagged(df, cands, target, lag=lag, time=args.time,
                             group=args.group, method="greedy", k=args.k, n_queries=args.n_queries,
-                            random_state=args.seed)
-        payload["selection"] = sel.to_dict()
-        text += (f"\nselection with target at t{args.select_lag:+d}: "
+                            random_state=args.seed, max_features=args.select_max_features,
+                            dummy=args.select_dummy)
+        payload["selection"] = sel.to_dict() | {"lag": lag}
+        text += (f"\nselection with target at t{lag:+d}: "
                  + " > ".join(s.features[-1] for s in sel.steps)
                  + f" (suggested size {sel.suggested_size})")
     _emit(args, payload, r.to_frame(), text)
+
+
+def _one_series(df, columns, args):
+    """``causality --group COL --entity VALUE --time COL``: the rows of one entity in time order;
+    then the dashboard's preparation (``--drop-missing`` keeps the rows with every used column,
+    ``--scale`` rescales them)."""
+    group, entity, time = (getattr(args, x, None) for x in ("group", "entity", "time"))
+    if (group is None) != (entity is None):
+        raise ValueError("--group and --entity go together: the entity column and the entity's value")
+    if group is not None:
+        if group not in df.columns:
+            raise ValueError(f"--group: column {group!r} not in the table; columns are {list(df.columns)}")
+        df = df[df[group].astype(str) == str(entity)]
+        if df.empty:
+            raise ValueError(f"--entity: no rows with {group} = {entity!r}")
+    if time is not None:
+        if time not in df.columns:
+            raise ValueError(f"--time: column {time!r} not in the table; columns are {list(df.columns)}")
+        df = df.sort_values(time, kind="stable")
+    return _prepare(df.reset_index(drop=True), columns, args)
 
 
 def cmd_causality(args) -> None:
@@ -446,6 +552,7 @@ def cmd_causality(args) -> None:
     df = _read(args.file)
     cause, effect = _cols(args.cause, df, "cause"), _cols(args.effect, df, "effect")
     cond = _cols(args.conditioning, df, "conditioning") if args.conditioning else None
+    df = _one_series(df, cause + effect + (cond or []), args)
     embedding = None
     if args.embedding:
         dim, _, delay = args.embedding.partition(",")
@@ -535,9 +642,13 @@ def cmd_weights(args) -> None:
 
     df = _read(args.file)
     a, b = _cols(args.a, df, "a"), _cols(args.b, df, "b")
+    period = _periods(args.period)
+    df = _prepare(df, a + b, args, period)
+    kw = {k: v for k, v in (("n_iter", args.n_iter), ("l1", args.l1),
+                            ("max_evaluations", args.max_evaluations)) if v is not None}
     with progress_bar(args) as bar:
         r = optimize_weights(df[a], df[b], method=args.method, k=args.k, random_state=args.seed,
-                             progress=bar)
+                             period=period, n_queries=args.n_queries, progress=bar, **kw)
     import pandas as pd
 
     table = pd.DataFrame({"feature": list(r.columns), "weight": r.weights})
@@ -608,6 +719,17 @@ def _scale_options(p: argparse.ArgumentParser, *, algorithm: bool = True) -> Non
                    "default: $INFOIMB_DASK_ADDRESS if set, else this machine")
 
 
+def _prepare_options(p: argparse.ArgumentParser, *, drop: bool = True) -> None:
+    """--scale and --drop-missing: the dashboard's preparation of the used columns."""
+    p.add_argument("--scale", choices=["none", "zscore", "minmax", "rank"], default="none",
+                   help="rescale the used columns first (periodic ones excepted), as the dashboard's "
+                   "scaling: z-score, min-max, rank (copula); default none")
+    if drop:
+        p.add_argument("--drop-missing", nargs="?", const="", default=None, metavar="COLS",
+                       help="use only the rows with a finite value in every used column (as the dashboard); "
+                       "--drop-missing=a,b: in those columns too")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -633,6 +755,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_significance(p)
     _matrix_options(p, pair=True)
     _scale_options(p)
+    _prepare_options(p)
     p.set_defaults(func=cmd_pair)
 
     p = sub.add_parser("matrix", help="Δ between every ordered pair of spaces (columns or matrices)")
@@ -642,6 +765,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metric", choices=metrics, default="euclidean",
                    help="distance of the feature spaces (matrices are used as given)")
     _matrix_options(p)
+    _prepare_options(p)
     p.set_defaults(func=cmd_matrix)
 
     p = sub.add_parser("select", help="feature selection against a target (or compression)")
@@ -662,6 +786,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", help="periodic columns: name=period,...")
     _add_significance(p, permutations=False, splits=True)
     _scale_options(p)
+    _prepare_options(p)
+    p.add_argument("--lag", type=int, default=None,
+                   help="a lagged target: select against the target at t+LAG (needs --time; the entity "
+                   "column is --groups)")
+    p.add_argument("--time", default=None, help="time column (for --lag)")
     p.set_defaults(func=cmd_select)
 
     p = sub.add_parser("lags", help="lag scan on panel data: Δ(source_t → target_{t+lag})")
@@ -673,8 +802,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lags", default="-5:5", help="LO:HI or a comma list (default -5:5; "
                    "write --lags=-5:5 for negative values)")
     p.add_argument("--metric", choices=metrics, default="auto", help=metric_help)
-    p.add_argument("--select-lag", type=int, default=None,
-                   help="also select source features against the target at t+LAG")
+    p.add_argument("--select-lag", type=_select_lag, default=None,
+                   help="also select source features against the target at t+LAG ('best': the "
+                   "scan's best lag)")
+    p.add_argument("--candidates", default=None,
+                   help="candidate columns of the selection (default: the source columns)")
+    p.add_argument("--select-max-features", type=int, default=None,
+                   help="largest subset of the selection")
+    p.add_argument("--select-dummy", action="store_true",
+                   help="add a noise feature to the selection that must never be chosen")
+    _prepare_options(p, drop=False)
     _add_significance(p, groups=None, splits=True, times=False)
     _scale_options(p)
     p.set_defaults(func=cmd_lags)
@@ -690,6 +827,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--surrogates", type=int, default=0,
                    help="circular-shift surrogates of the cause for p-values (default 0: none)")
     _scale_options(p, algorithm=False)
+    p.add_argument("--group", default=None, help="entity column of a panel (with --entity)")
+    p.add_argument("--entity", default=None, help="the one entity whose series is tested (with --group)")
+    p.add_argument("--time", default=None, help="time column: rows are put in its order")
+    _prepare_options(p)
     p.set_defaults(func=cmd_causality)
 
     p = sub.add_parser("graph", help="causal graph: direct links among many time series")
@@ -711,6 +852,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--a", required=True)
     p.add_argument("--b", required=True)
     p.add_argument("--method", choices=["dii", "coordinate", "grid"], default="dii")
+    p.add_argument("--n-iter", type=int, default=None, help="DII gradient steps")
+    p.add_argument("--l1", type=float, default=None, help="DII L1 penalty (sparse weights)")
+    p.add_argument("--max-evaluations", type=int, default=None, help="grid: most evaluations")
+    p.add_argument("--period", help="periodic columns: name=period,...")
+    _prepare_options(p)
     p.set_defaults(func=cmd_weights)
 
     p = sub.add_parser("example", help="write a built-in example as CSV (or list them)")

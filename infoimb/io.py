@@ -693,7 +693,9 @@ def propose_roles(df: pd.DataFrame) -> RoleProposal:
     time (year, week, t, ...). Entity: a text, category or integer column with at least two
     values, each repeated (entities are observed several times), such that (entity, time)
     identifies the rows; among several, the one with the fewest values, a name like "id" or
-    "country" first. Returns a :class:`RoleProposal`; roles that cannot be found are None
+    "country" first. Without a time column no entity is proposed: a repeated text column of
+    independent rows (sex, treatment arm) is a feature, and taking it for an entity would change
+    the null and the bootstrap of every analysis. Returns a :class:`RoleProposal`; roles that cannot be found are None
     with the reason.
 
     Examples
@@ -727,7 +729,8 @@ def propose_roles(df: pd.DataFrame) -> RoleProposal:
         return 0 if any(low == k or low.startswith(k + "_") or low.endswith("_" + k) for k in _ENTITY_NAMES) else 1
 
     candidates = []
-    for c in df.columns:
+    # an entity is proposed for a panel only: without a time column it would be a guess
+    for c in (df.columns if time is not None else ()):
         if c == time:
             continue
         s = df[c]
@@ -738,9 +741,7 @@ def propose_roles(df: pd.DataFrame) -> RoleProposal:
         k = s.nunique()
         if not 2 <= k <= n // 2:
             continue
-        if time is not None and df.duplicated([c, time]).any():
-            continue
-        if time is None and not textual:
+        if df.duplicated([c, time]).any():
             continue
         candidates.append((name_rank(c), 0 if textual else 1, k, list(df.columns).index(c), c))
     entity = None
@@ -751,8 +752,10 @@ def propose_roles(df: pd.DataFrame) -> RoleProposal:
                              f"{int(per.max())} rows" + (f", one row per '{entity}' and '{time}'"
                                                           if time is not None else ""))
     else:
-        reasons["entity"] = ("no text or integer column repeats its values with "
-                             + (f"one row per value and '{time}'" if time else "a few values"))
+        reasons["entity"] = (f"no text or integer column repeats its values with one row per value and '{time}'"
+                             if time is not None else
+                             "no time column, so no entity is proposed (a table of independent rows: a text "
+                             "column such as sex or arm is a feature, not a panel's entity)")
     panel = time is not None and entity is not None
     return RoleProposal(time, entity, reasons, panel)
 

@@ -141,3 +141,14 @@ def test_dataset_fingerprint_is_a_stable_content_hash():
         out = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True,
                              check=True)
     assert out.stdout.strip() == fp
+
+
+def test_no_entity_is_proposed_without_a_time_column():
+    """A cross-sectional clinical table: 'sex' repeats two values, but the rows are independent
+    patients; proposing it as an entity would switch every analysis to the panel null."""
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"age": rng.integers(20, 80, 160), "sex": rng.choice(["M", "F"], 160),
+                       "arm": rng.choice(["placebo", "drug"], 160), "weight": rng.normal(70, 9, 160)})
+    r = propose_roles(df)
+    assert (r.time, r.entity, r.panel) == (None, None, False)
+    assert "no time column" in r.reasons["entity"]

@@ -289,6 +289,23 @@ PRE_TRANSFORM_COLUMNS = "pre-transform-columns"
 PRE_ABS = "pre-abs"
 PRE_GROWTH = "pre-growth"
 
+# ---- "Reproduce" under every result (infoimb.web.reproduce) -----------------------------
+REPRO_BLOCK = "repro-block"  # job(REPRO_BLOCK, analysis): the block under a result
+REPRO_TABLE = "repro-table"  # job(REPRO_TABLE, analysis): "Download the working table (CSV)"
+REPRO_DOWNLOAD = "repro-download"  # job(REPRO_DOWNLOAD, analysis): its dcc.Download
+
+
+def repro_code(kind: str, analysis: str) -> str:
+    """The id of the Python ("python") or CLI ("cli") text of an analysis's Reproduce block
+    (a string: dcc.Clipboard's target_id)."""
+    return f"repro-{kind}-{analysis}"
+
+
+def repro_copy(kind: str, analysis: str) -> str:
+    """The id of the copy button of that text."""
+    return f"repro-copy-{kind}-{analysis}"
+
+
 # ---- what things mean (issue 9 §5): pattern-matching, per analysis: job(HOW_TO_READ, name) -------
 HOW_TO_READ = "how-to-read"  # the collapsible "How to read this" block above the results
 TERMS = "terms"  # the list "What the numbers mean" under the results

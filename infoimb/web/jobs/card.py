@@ -31,6 +31,7 @@ from .. import glossary, ids
 from ..config import Settings
 from ..store import InvalidSession, SessionStore, dumps
 from ..ui import section
+from .. import reproduce
 from .runner import Analysis, check_job, get_analysis, lookup, record_to_csv, run_job, sentence
 
 log = logging.getLogger(__name__)
@@ -239,6 +240,7 @@ class AnalysisCard:
                                    outline=True, className="me-1", disabled=True),
                         dbc.Button("JSON", id=ids.job(ids.DOWNLOAD_JSON, n), size="sm", color="secondary",
                                    outline=True, disabled=True),
+                        *reproduce.download_parts(n),  # the working table the Reproduce commands read
                         html.Span(" · figures: PNG / SVG buttons under each, or the camera in its toolbar",
                                   className="ms-2 text-muted small"),
                     ],
@@ -354,6 +356,7 @@ class AnalysisCard:
             payload = card.download(fmt, shown, current_sid())
             return payload if payload is not None else no_update
 
+        reproduce.register_callbacks(app, card)  # "Download the working table (CSV)"
         if self.synced:
             self._register_controls(app)
         if outputs is not None:
@@ -507,6 +510,7 @@ def display_logic(card: AnalysisCard, job, client, values, session, *, shown=Non
         return dict(results=no_update, status=status, shown=no_update, csv=False, json=False)
     try:
         children = glossary.decorate(card.analysis, card.render(record))  # tooltips + terms (issue 9 §5)
+        children = reproduce.attach(children, record, store, sid, card.name)  # Python call + CLI command
     except Exception as err:  # noqa: BLE001 - a broken record must not break the page
         log.error("rendering %s failed:\n%s", card.name, traceback.format_exc())
         return dict(results=[], status=dbc.Alert(f"Could not draw the result ({err}).", color="danger"),
