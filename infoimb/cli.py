@@ -157,18 +157,29 @@ def _prepare(df, columns, args, periodic=None, *, panel: bool = False):
     if method == "none" and not drop:
         return df
     cols = [c for c in dict.fromkeys(columns) if c in df.columns]
+    # categories (text columns, --categorical codes) are neither converted nor scaled, as on the dashboard
+    cats = set(_categorical(args) or []) | {c for c in df.columns if not _numeric_column(df[c])}
     out = df.copy()
     if panel:
-        out[cols] = out[cols].astype(float).replace([np.inf, -np.inf], np.nan)
+        num = [c for c in cols if c not in cats]
+        out[num] = out[num].astype(float).replace([np.inf, -np.inf], np.nan)
     elif drop:
         more = _cols(spec, df, "drop-missing") if isinstance(spec, str) and spec.strip() else []
         rows = list(dict.fromkeys(cols + more))
-        out[rows] = out[rows].astype(float)
+        num = [c for c in rows if c not in cats]
+        out[num] = out[num].astype(float)
         out = preprocess.drop_missing(out, rows)[0].reset_index(drop=True)
-    to_scale = [c for c in cols if c not in (periodic or {})]
+    to_scale = [c for c in cols if c not in (periodic or {}) and c not in cats]
     if method != "none" and to_scale:
         out = preprocess.scale(out, to_scale, method)
     return out
+
+
+def _numeric_column(col) -> bool:
+    """Numbers (or booleans): converted and scaled by ``_prepare``; text is a category."""
+    import pandas as pd
+
+    return pd.api.types.is_numeric_dtype(col.dtype)
 
 
 def _emit(args, payload: dict, table=None, text: str = "") -> None:

@@ -33,7 +33,7 @@ import pandas as pd
 
 from ._progress import ProgressCallback, report
 from ._spaces import Space, check_k, check_n_queries, make_space
-from ._validation import METRICS, check_choice, check_int
+from ._validation import CATEGORICAL_METRICS, METRICS, check_choice, check_int
 from .imbalance import classify_relation, mean_se, pair_terms, query_indices
 
 __all__ = [
@@ -493,6 +493,9 @@ def imbalance_matrix(spaces: Mapping, *, k: int = 1, metric="euclidean",
     metric : str or mapping {name: metric}
         The distance of the feature spaces: one of "euclidean", "manhattan", "chebyshev" for
         all, or per space; "precomputed" marks a plain (N, N) array as a distance matrix.
+        Categorical features (text columns of a DataFrame): "categorical", "gower", or
+        "auto" (each space's own: Euclidean, categorical or Gower, as
+        :func:`infoimb.imbalance_pair`); ``metrics`` of the result records the one used.
     n_queries : int, optional
         Subsampled estimator: the same random queries for every pair. None = exact.
     random_state : int or Generator, optional
@@ -527,13 +530,12 @@ def imbalance_matrix(spaces: Mapping, *, k: int = 1, metric="euclidean",
     else:
         metrics = {s: metric for s in names}
     for s, m in metrics.items():
-        check_choice(m, f"metric of space {s!r}", METRICS)
+        check_choice(m, f"metric of space {s!r}", (*METRICS, *CATEGORICAL_METRICS, "auto"))
     built = {}
     for key, s in zip(spaces, names):
         value = spaces[key]
         built[s] = _space(s, value, metrics[s])
-        if isinstance(value, DistanceMatrix):
-            metrics[s] = "precomputed"
+        metrics[s] = "precomputed" if isinstance(value, DistanceMatrix) else built[s].metric  # "auto" resolved
     n = built[names[0]].n
     for s in names[1:]:
         if built[s].n != n:

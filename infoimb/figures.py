@@ -11,6 +11,8 @@ holding ``<b>`` or ``<script>`` are shown as typed, never interpreted by Plotly.
 from __future__ import annotations
 
 import html
+import math
+import re
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -27,8 +29,15 @@ __all__ = [
     "causality_curves",
     "conditional_rank_histograms",
     "esc",
+    "format_pm",
+    "history_range",
     "imbalance_plane",
     "lag_scan_curve",
+    "legend_rows",
+    "label_box",
+    "place_labels",
+    "annotation_boxes",
+    "pm_decimals",
     "rank_histogram",
     "rank_scatter",
     "selection_curve",
@@ -60,6 +69,20 @@ REGION_NAMES = {
 PLANE_MAX = 1.05
 GRID = "#d5d9de"
 MUTED = "#5f6b7a"
+#: the band at the top of a figure where Plotly's toolbar (modebar) appears: titles start below it
+TOOLBAR_PX = 32
+#: the caption starts this far left of the plot area (under the y axis title), so it has the
+#: figure's width, not the plot's
+CAPTION_XSHIFT = -56
+#: pixels per character of the caption (11 px) and of the legend (12 px): the figures are
+#: responsive, so builders size captions and legend rows for a plot width given in caption
+#: characters (``caption_chars``: 64 for a half-width figure at 1280 px, 150 for a full-width one)
+CAPTION_CHAR_PX = 6.2
+LEGEND_CHAR_PX = 7.0
+#: a legend under the plot starts this far below it (under the tick labels and the axis title)
+LEGEND_BELOW_PX = 64
+#: a legend under the plot never squeezes the plot area below this height
+MIN_PLOT_PX = 220
 
 
 def esc(text) -> str:
@@ -76,7 +99,8 @@ def base_layout(fig: go.Figure, *, title: str | None = None, subtitle: str | Non
         font=FONT,
         colorway=list(COLORS),
         height=height,
-        margin=dict(l=70, r=24, t=78 if subtitle else (56 if title else 24), b=70 + (22 if caption else 0)),
+        margin=dict(l=70, r=24, t=(78 if subtitle else (56 if title else 24)) + (TOOLBAR_PX - 10 if title else 0),
+                    b=70 + (22 if caption else 0)),
         paper_bgcolor="white",
         plot_bgcolor="white",
         hoverlabel=dict(font=dict(family=FONT["family"], size=13)),
@@ -84,13 +108,16 @@ def base_layout(fig: go.Figure, *, title: str | None = None, subtitle: str | Non
         legend=dict(bgcolor="rgba(255,255,255,0.85)", bordercolor=GRID, borderwidth=1, font=dict(size=12)),
     )
     if title:
-        t = dict(text=title, x=0.01, xanchor="left", y=0.98, yanchor="top", font=dict(size=17))
+        # below the toolbar band: the modebar (top right, shown on hover) never covers the title
+        t = dict(text=title, x=0.01, xanchor="left", yref="container", y=1 - TOOLBAR_PX / height, yanchor="top",
+                 font=dict(size=17))
         if subtitle:
             t["subtitle"] = dict(text=subtitle, font=dict(size=12.5, color=MUTED))
         fig.update_layout(title=t)
     if caption:
         fig.add_annotation(text=caption, xref="paper", yref="paper", x=0, y=0, yshift=-62, xanchor="left",
-                           yanchor="top", showarrow=False, font=dict(size=11, color=MUTED), align="left")
+                           xshift=CAPTION_XSHIFT, yanchor="top", showarrow=False, font=dict(size=11, color=MUTED),
+                           align="left")
     axis = dict(showline=True, linecolor="#9aa5b1", linewidth=1, gridcolor=GRID, gridwidth=1, zeroline=False,
                 ticks="outside", tickcolor="#9aa5b1", ticklen=4, automargin=True, title_font=dict(size=15),
                 title_standoff=8)
@@ -142,10 +169,117 @@ def _region_labels(low: float, high: float, margin: float) -> list[dict]:
     ]
 
 
+#: where a point label can go, tried in this order: (textposition, x side, y side); a side is
+#: -1 (left / below the marker), 0 (centred) or 1 (right / above)
+LABEL_POSITIONS = (("top right", 1, 1), ("top left", -1, 1), ("bottom right", 1, -1), ("bottom left", -1, -1),
+                   ("middle right", 1, 0), ("middle left", -1, 0), ("top center", 0, 1), ("bottom center", 0, -1))
+LABEL_CHAR_PX = 7.2
+LABEL_HEIGHT_PX = 15
+MARKER_RADIUS_PX = 6
+
+
+def label_box(x: float, y: float, text: str, position: str, px_per_unit: float) -> tuple[float, float, float, float]:
+    """The box (left, bottom, right, top), in data units, of a 12 px label at ``position``
+    (a Plotly textposition) of the marker at (x, y), on axes with ``px_per_unit`` pixels per unit."""
+    sx, sy = next((a, b) for name, a, b in LABEL_POSITIONS if name == position)
+    w = (len(_plain(text)) * LABEL_CHAR_PX) / px_per_unit
+    h = LABEL_HEIGHT_PX / px_per_unit
+    r = MARKER_RADIUS_PX / px_per_unit
+    left = x + r if sx > 0 else (x - r - w if sx < 0 else x - w / 2)
+    bottom = y + r if sy > 0 else (y - r - h if sy < 0 else y - h / 2)
+    return left, bottom, left + w, bottom + h
+
+
+def _overlap(a, b) -> bool:
+    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
+
+
+def place_labels(x, y, texts, *, px_per_unit: float, order=None, bounds=(0.0, PLANE_MAX),
+                 min_distance: float = 0.0, obstacles=()) -> list[str | None]:
+    """A textposition for each point's label such that no two labels overlap, nor a label a
+    marker or the plot's edge, and if possible none of the ``obstacles`` either (boxes (left,
+    bottom, right, top) in data units: the region names of the plane, which a label may cover
+    when nothing else is free); None where no position is free (the label is left out and the
+    hover still names the point). Labels are placed in ``order``
+    (default: as given); a point closer than ``min_distance`` (data units) to one already
+    labelled gets no label.
+
+    Examples
+    --------
+    >>> place_labels([0.548, 0.560], [0.064, 0.064], ["x", "y"], px_per_unit=270)
+    ['top left', 'top right']
+    """
+    n = len(texts)
+    markers = [(x[i] - MARKER_RADIUS_PX / px_per_unit, y[i] - MARKER_RADIUS_PX / px_per_unit,
+                x[i] + MARKER_RADIUS_PX / px_per_unit, y[i] + MARKER_RADIUS_PX / px_per_unit) for i in range(n)]
+    placed: list[tuple] = []
+    soft = list(obstacles)
+    labelled: list[int] = []
+    out: list[str | None] = [None] * n
+    lo, hi = bounds
+    for i in (range(n) if order is None else order):
+        if not texts[i] or not (np.isfinite(x[i]) and np.isfinite(y[i])):
+            continue
+        if any(math.hypot(x[i] - x[j], y[i] - y[j]) < min_distance for j in labelled):
+            continue
+        # the side (left or right) with fewer other points within a label's width comes first
+        reach = (len(_plain(texts[i])) * LABEL_CHAR_PX + 2 * MARKER_RADIUS_PX) / px_per_unit
+        near = [j for j in range(n) if j != i and abs(y[j] - y[i]) < reach and abs(x[j] - x[i]) < reach]
+        right = sum(x[j] >= x[i] for j in near)
+        left_first = right > len(near) - right
+        names = sorted(LABEL_POSITIONS, key=lambda p: (p[1] > 0) if left_first else 0)
+        for avoid in (soft, []):  # first clear of the region names, else over them
+            for name, _, _ in names:
+                box = label_box(x[i], y[i], texts[i], name, px_per_unit)
+                if box[0] < lo or box[2] > hi or box[1] < lo or box[3] > hi:
+                    continue
+                if any(_overlap(box, b) for b in placed) or any(_overlap(box, b) for b in avoid) or \
+                        any(_overlap(box, m) for j, m in enumerate(markers) if j != i):
+                    continue
+                out[i] = name
+                placed.append(box)
+                labelled.append(i)
+                break
+            if out[i] is not None:
+                break
+    return out
+
+
+def annotation_boxes(ann, px_per_unit: float) -> list[tuple[float, float, float, float]]:
+    """Boxes (left, bottom, right, top; data units) covering a text annotation placed in data
+    coordinates (the plane's region names): one box, or for a turned text (``textangle``) a
+    row of small squares along it; none for an annotation in paper coordinates."""
+    if ann.xref != "x" or ann.yref != "y" or not ann.text:
+        return []
+    lines = str(ann.text).split("<br>")
+    size = ann.font.size or 12
+    w = max(len(_plain(t)) for t in lines) * size * 0.58 / px_per_unit
+    h = len(lines) * size * 1.3 / px_per_unit
+    x, y = (ann.ax, ann.ay) if ann.showarrow and ann.axref == "x" else (ann.x, ann.y)
+    y += (ann.yshift or 0) / px_per_unit
+    if ann.textangle:  # centred on (x, y), turned by -textangle degrees (Plotly turns clockwise)
+        a = math.radians(-ann.textangle)
+        n = max(2, math.ceil(w / h))
+        return [(x + t * math.cos(a) - h / 2, y + t * math.sin(a) - h / 2,
+                 x + t * math.cos(a) + h / 2, y + t * math.sin(a) + h / 2)
+                for t in ((i + 0.5) * w / n - w / 2 for i in range(n))]
+    left = x if ann.xanchor == "left" else (x - w if ann.xanchor == "right" else x - w / 2)
+    bottom = y if ann.yanchor == "bottom" else (y - h if ann.yanchor == "top" else y - h / 2)
+    return [(left, bottom, left + w, bottom + h)]
+
+
+def _plane_px_per_unit(fig: go.Figure, caption_chars: int) -> float:
+    """Pixels per unit of the plane's square axes: the smaller side of the plot area (its
+    height from the layout, its width from ``caption_chars``) over 1.05."""
+    m = fig.layout.margin
+    side = min(fig.layout.height - m.t - m.b, caption_chars * CAPTION_CHAR_PX - 30)
+    return max(side, 100) / PLANE_MAX
+
+
 def imbalance_plane(points: Iterable, *, a_name: str = "A", b_name: str = "B", title: str | None =
                     "Information imbalance plane", caption: str | None = None, low: float = 0.1,
                     high: float = 0.9, margin: float = 0.1, label_limit: int = 12,
-                    height: int = 500, error_bars: str = "se") -> go.Figure:
+                    height: int = 500, error_bars: str = "se", caption_chars: int = 64) -> go.Figure:
     """The information imbalance plane: x = Δ(A → B), y = Δ(B → A), one marker per pair.
 
     Parameters
@@ -166,6 +300,11 @@ def imbalance_plane(points: Iterable, *, a_name: str = "A", b_name: str = "B", t
     error_bars : {"se", "interval"}
         "se": ± the standard errors; "interval": each point's intervals ``a_to_b_ci`` /
         ``b_to_a_ci`` where it has them (asymmetric bars; ± se for a point without).
+    caption_chars : int
+        The figure's width in caption characters (64: half of a 1280 px page): the caption
+        is broken into lines this long, the legend's rows and the labels' room follow it.
+        Labels are placed where they overlap no other label or marker (:func:`place_labels`);
+        a label with no free place is left out (the hover names every point).
 
     Returns
     -------
@@ -228,12 +367,27 @@ def imbalance_plane(points: Iterable, *, a_name: str = "A", b_name: str = "B", t
     for ann in _region_labels(low, high, margin):
         fig.add_annotation(**ann)
     if len(series) > 1:
-        fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-0.16, yanchor="top"),
-                          margin=dict(b=fig.layout.margin.b + 28))
-        for ann in fig.layout.annotations:
-            if ann.yshift == -62:  # the caption goes under the legend
-                ann.yshift = -90
+        _legend_below(fig, caption_chars=caption_chars)  # the caption goes under the legend
+    _wrap_caption(fig, caption_chars)
+    _place_plane_labels(fig, caption_chars)
     return fig
+
+
+def _place_plane_labels(fig: go.Figure, caption_chars: int, order=None, min_distance: float = 0.0) -> None:
+    """Positions of the text labels of every labelled trace of a plane, together (no two overlap)."""
+    traces = [t for t in fig.data if t.mode and "text" in t.mode and t.text is not None]
+    x = [float(v) for t in traces for v in t.x]
+    y = [float(v) for t in traces for v in t.y]
+    texts = [str(v or "") for t in traces for v in t.text]
+    ppu = _plane_px_per_unit(fig, caption_chars)
+    regions = [b for a in fig.layout.annotations for b in annotation_boxes(a, ppu)]
+    pos = place_labels(x, y, texts, px_per_unit=ppu, order=order, min_distance=min_distance, obstacles=regions)
+    i = 0
+    for t in traces:
+        k = len(t.x)
+        t.textposition = [p or "top right" for p in pos[i:i + k]]
+        t.text = [txt if p else "" for txt, p in zip(texts[i:i + k], pos[i:i + k])]
+        i += k
 
 
 def _interval_bars(group, values, ses, key) -> tuple[list, list]:
@@ -262,7 +416,8 @@ def _ci_hover(group, key) -> list[str]:
 # ---- ranks ---------------------------------------------------------------------------
 def rank_scatter(rank_a, rank_b, *, n: int | None = None, a_name: str = "A", b_name: str = "B",
                  log: bool | None = None, title: str | None = "Ranks of the same pairs",
-                 caption: str | None = None, height: int = 500, max_points: int = 20000) -> go.Figure:
+                 caption: str | None = None, height: int = 500, max_points: int = 20000,
+                 caption_chars: int = 64) -> go.Figure:
     """Scatter of r_A against r_B for sampled pairs (query, partner).
 
     ``rank_a`` and ``rank_b`` are arrays of the same shape (e.g. ``RankSample.rank_a`` and
@@ -293,6 +448,7 @@ def rank_scatter(rank_a, rank_b, *, n: int | None = None, a_name: str = "A", b_n
     fig.update_xaxes(title_text="rank in A, r<sub>A</sub>", type=kind, range=rng, constrain="domain", **ticks)
     fig.update_yaxes(title_text="rank in B, r<sub>B</sub>", type=kind, range=rng, scaleanchor="x", scaleratio=1,
                      constrain="domain", **ticks)
+    _wrap_caption(fig, caption_chars)
     return fig
 
 
@@ -324,7 +480,8 @@ def rank_histogram(ranks, n: int, n_bins: int = 30) -> tuple[np.ndarray, np.ndar
 def conditional_rank_histograms(rank_b_given_a1, rank_a_given_b1, *, n: int, a_name: str = "A",
                                 b_name: str = "B", title: str | None =
                                 "Conditional rank distributions",
-                                caption: str | None = None, n_bins: int = 30, height: int = 400) -> go.Figure:
+                                caption: str | None = None, n_bins: int = 30, height: int = 400,
+                                caption_chars: int = 150) -> go.Figure:
     """p(r_B | r_A = 1) and p(r_A | r_B = 1) side by side, on logarithmic rank bins.
 
     Left: for each query point, the rank in B of its nearest neighbour in A. Concentrated
@@ -364,7 +521,46 @@ def conditional_rank_histograms(rank_b_given_a1, rank_a_given_b1, *, n: int, a_n
     fig.update_yaxes(title_text="fraction of query points", row=1, col=1, range=[0, ymax * 1.12 or 1])
     fig.update_annotations(selector=dict(text="p(r<sub>B</sub> | r<sub>A</sub> = 1)"), font=dict(size=14))
     fig.update_annotations(selector=dict(text="p(r<sub>A</sub> | r<sub>B</sub> = 1)"), font=dict(size=14))
+    _wrap_caption(fig, caption_chars)
     return fig
+
+
+def pm_decimals(se: float, *, digits: int = 2, max_decimals: int = 12) -> int:
+    """Decimals that show ``se`` to ``digits`` significant digits (at least 0).
+
+    >>> pm_decimals(0.0123), pm_decimals(25.0)
+    (3, 0)
+    """
+    se = abs(float(se))
+    if not math.isfinite(se) or se == 0.0:
+        return 0
+    return int(min(max(digits - 1 - math.floor(math.log10(se)), 0), max_decimals))
+
+
+def format_pm(value, se=None, *, digits: int = 2, plain: int = 3) -> str:
+    """``value ± se`` with the digits the uncertainty justifies: the error to ``digits``
+    significant digits and the value to the same decimal place. Without an error (None or
+    NaN), the value to ``plain`` significant digits; an error of 0 is written "± 0".
+
+    Examples
+    --------
+    >>> format_pm(0.70713, 0.0123)
+    '0.707 ± 0.012'
+    >>> format_pm(1.0, 0.001007)
+    '1.0000 ± 0.0010'
+    >>> format_pm(123.4, 25.0)
+    '123 ± 25'
+    >>> format_pm(0.5, None)
+    '0.5'
+    """
+    value = float(value)
+    if se is None or not math.isfinite(float(se)):
+        return f"{value:.{plain}g}"
+    se = abs(float(se))
+    if se == 0.0:
+        return f"{value:.{plain}g} ± 0"
+    dec = pm_decimals(se, digits=digits)
+    return f"{value:.{dec}f} ± {se:.{dec}f}"
 
 
 def settings_caption(settings: Mapping, dataset: Mapping | None = None) -> str:
@@ -409,14 +605,43 @@ def _floats(values) -> np.ndarray:
     return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
 
 
-def _legend_below(fig: go.Figure, rows: int = 1) -> None:
-    """A horizontal legend under the plot (for full-width figures, where it fits on one row);
-    the caption (if any) moves under the legend."""
-    extra = 30 * rows
+def _plain(text) -> str:
+    """Text as shown: tags (``<sub>``) removed, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", str(text or "")))
+
+
+def _legend_entries(fig: go.Figure) -> list[str]:
+    return [_plain(t.name) for t in fig.data if t.showlegend is not False and t.name]
+
+
+def legend_rows(fig: go.Figure, caption_chars: int = 150) -> int:
+    """Rows a horizontal legend needs in a plot ``caption_chars`` caption characters wide
+    (each entry: its symbol, about 40 px, and its text)."""
+    width = caption_chars * CAPTION_CHAR_PX
+    rows, used = 1, 0.0
+    for name in _legend_entries(fig):
+        w = 40 + LEGEND_CHAR_PX * len(name)
+        if used and used + w > width:
+            rows, used = rows + 1, w
+        else:
+            used += w
+    return rows
+
+
+def _legend_below(fig: go.Figure, rows: int | None = None, *, caption_chars: int = 150,
+                  orientation: str = "h") -> None:
+    """A legend under the plot, below the x axis title; the caption (if any) moves under the
+    legend. ``rows``: the legend's rows (default: as many as its entries need in a plot
+    ``caption_chars`` characters wide; a vertical legend has one entry a row)."""
+    if rows is None:
+        rows = len(_legend_entries(fig)) if orientation == "v" else legend_rows(fig, caption_chars)
+    extra = 8 + 30 * max(rows, 1)  # a row of entries (with sub/superscripts) is about 30 px
     bottom = fig.layout.margin.b + extra
-    plot_height = max(fig.layout.height - fig.layout.margin.t - bottom, 100)
-    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-64 / plot_height, yanchor="top"),
-                      margin=dict(b=bottom))
+    if fig.layout.height - fig.layout.margin.t - bottom < MIN_PLOT_PX:  # the figure grows instead
+        fig.update_layout(height=fig.layout.margin.t + bottom + MIN_PLOT_PX)
+    plot_height = fig.layout.height - fig.layout.margin.t - bottom
+    fig.update_layout(legend=dict(orientation=orientation, x=0, xanchor="left", y=-LEGEND_BELOW_PX / plot_height,
+                                  yanchor="top"), margin=dict(b=bottom))
     for ann in fig.layout.annotations:
         if ann.yshift is not None and ann.yshift <= -62:
             ann.yshift -= extra
@@ -431,18 +656,28 @@ def _legend_inside(fig: go.Figure, *, x: float = 0.99, y: float = 0.99, xanchor:
 
 def _wrap_caption(fig: go.Figure, max_chars: int) -> None:
     """Break the grey caption (the settings) at its " · " separators into lines of at most
-    ``max_chars`` characters, and make room for the extra lines under the plot."""
+    ``max_chars`` characters, and make room for the extra lines under the plot. A broken
+    line keeps its separator at its end ("… · greedy ·<br>criterion …"), so the parts never
+    run together when the text is read without its line breaks."""
     for ann in fig.layout.annotations:
         if ann.yshift is None or ann.yshift > -62 or ann.yref != "paper" or not ann.text:
             continue
         parts, lines = ann.text.split(" · "), [""]
         for part in parts:
-            if lines[-1] and len(lines[-1]) + 3 + len(part) > max_chars:
+            if lines[-1] and len(lines[-1]) + 5 + len(part) > max_chars:
+                lines[-1] += " ·"
                 lines.append(part)
             else:
                 lines[-1] = f"{lines[-1]} · {part}" if lines[-1] else part
         ann.text = "<br>".join(lines)
         fig.update_layout(margin=dict(b=fig.layout.margin.b + 15 * (len(lines) - 1)))
+        left = fig.layout.margin.l if fig.layout.margin.l is not None else 80
+        ann.xshift = -min(-CAPTION_XSHIFT, max(left - 10, 0))  # within the figure's left edge
+    # a legend under the plot stays LEGEND_BELOW_PX under it in the smaller plot area
+    leg = fig.layout.legend
+    if leg.y is not None and leg.y < 0 and leg.yanchor == "top":
+        m = fig.layout.margin
+        leg.y = -LEGEND_BELOW_PX / max(fig.layout.height - m.t - m.b, 100)
 
 
 def _selection(result) -> tuple[list, str | None, int | None]:
@@ -564,19 +799,14 @@ def selection_path(result, *, target_name: str = "target", suggested_size: int |
                "b_to_a_se": s.b_to_a_se, "label": f"d={s.size}",
                "series": "best subset of size d"} for s in steps]
     fig = imbalance_plane(points, a_name="S, the selected features", b_name=target_name, title=title,
-                          caption=caption, height=height, label_limit=10 ** 6)
+                          caption=caption, height=height, label_limit=10 ** 6, caption_chars=caption_chars)
     marker = [t for t in fig.data if t.mode and "markers" in t.mode][0]
-    # which labels to show: the suggested size first, then in order of size, never crowded
+    # which labels to show: the suggested size first, then in order of size; a label goes where
+    # it overlaps no other label or marker, else it is left out (the hover names d)
     order = sorted(range(len(steps)), key=lambda i: (steps[i].size != suggested_size, steps[i].size))
-    shown: list[int] = []
-    for i in order:
-        p = points[i]
-        if all(np.hypot(p["a_to_b"] - points[j]["a_to_b"], p["b_to_a"] - points[j]["b_to_a"]) >= label_spacing
-               for j in shown):
-            shown.append(i)
     marker.mode = "markers+text"
-    marker.text = [p["label"] if i in shown else "" for i, p in enumerate(points)]
-    marker.textposition = "top left"
+    marker.text = [p["label"] for p in points]
+    _place_plane_labels(fig, caption_chars, order=order, min_distance=label_spacing)
     line = go.Scatter(x=[p["a_to_b"] for p in points], y=[p["b_to_a"] for p in points], mode="lines",
                       line=dict(color=COLORS[0], width=1.2), showlegend=False, hoverinfo="skip",
                       name="path")
@@ -593,7 +823,6 @@ def selection_path(result, *, target_name: str = "target", suggested_size: int |
     fig.update_yaxes(title_text="Δ(target → S)" if t == "target" else f"Δ({t} → S)")
     fig.update_layout(showlegend=False)
     fig.layout.title.subtitle.text = f"A: S, the selected features · B: {t} · d: the number of features"
-    _wrap_caption(fig, caption_chars)
     return fig
 
 
@@ -729,6 +958,7 @@ def causality_curves(result, *, cause_name: str = "X", effect_name: str = "Y", t
                                            f"dotted: Δ(0), the effect's own present · ★ α*, the minimum",
                 caption=caption, height=height, legend=True)
     fig.update_yaxes(title_text="Δ(α)", row=1, col=1)
+    fig.update_layout(margin=dict(t=fig.layout.margin.t + 12))  # the panel titles clear of the subtitle
     for ann in fig.layout.annotations:
         if ann.text in heads:
             ann.font = dict(size=13.5, color=FONT["color"])
@@ -756,15 +986,27 @@ def weights_bars(result, *, a_name: str = "A", b_name: str = "B", title: str | N
         note = f" · the {max_bars} largest of {len(cols)}"
     names = [esc(cols[i]) for i in idx]
     vals = w[idx]
+    se_all = getattr(result, "weights_se", None)
+    se = None if se_all is None else (_floats(se_all) / top if top > 0 else _floats(se_all))[idx]
     fig = go.Figure(layout=dict(template="none"))
     fig.add_trace(go.Bar(y=names, x=vals, orientation="h", name="weight",
                          marker=dict(color=COLORS[2], line=dict(width=0)),
-                         text=[f"{v:.3g}" for v in vals], textposition="outside", cliponaxis=False,
-                         hovertemplate="%{y}: %{x:.4f}<extra></extra>"))
+                         error_x=None if se is None else dict(type="data", array=se, visible=True, color=COLORS[7],
+                                                              thickness=1.4, width=4),
+                         # an en space keeps "w ± se" clear of the error bar's cap
+                         text=[f"{v:.3g}" for v in vals] if se is None else
+                         ["\u2002" + format_pm(v, e) for v, e in zip(vals, se)],
+                         textposition="outside", cliponaxis=False,
+                         customdata=None if se is None else np.column_stack([se]),
+                         hovertemplate="%{y}: %{x:.4f}<extra></extra>" if se is None else
+                         "%{y}: %{x:.4f} ± %{customdata[0]:.4f}<extra></extra>"))
     h = height or int(min(900, max(400, 150 + 26 * len(idx))))
     base_layout(fig, title=title, subtitle=f"weights of A = {esc(a_name)} that best predict B = {esc(b_name)}{note}",
                 caption=caption, height=h, legend=False)
-    fig.update_xaxes(title_text="weight (largest = 1)", range=[0, 1.15])
+    # room on the right for the longest "w ± se" text outside its bar
+    longest = max((len(t) for t in fig.data[0].text), default=4)
+    reach = float(np.nanmax(vals + (0 if se is None else np.nan_to_num(se)), initial=1.0))
+    fig.update_xaxes(title_text="weight (largest = 1)", range=[0, max(1.15, reach * (1.08 + 0.022 * longest))])
     fig.update_yaxes(autorange="reversed", type="category", showgrid=False)
     fig.update_layout(bargap=0.35 if len(idx) <= 6 else 0.2)
     _wrap_caption(fig, caption_chars)
@@ -789,7 +1031,7 @@ def weights_history(result, *, method: str | None = None, title: str | None = "O
         fig.add_trace(go.Scatter(x=x, y=obj, mode="lines", name="DII (differentiable Δ) at each step",
                                  line=dict(color=COLORS[0], width=2),
                                  hovertemplate="step %{x}: DII = %{y:.4f}<extra></extra>"))
-        xtitle, ytitle = "gradient step", "DII / Δ(weighted A → B)"
+        xtitle, ytitle = "gradient step", "DII or Δ"
     else:
         x = list(range(1, len(history) + 1))
         fig.add_trace(go.Scatter(x=x, y=obj, mode="markers", name="Δ of each trial",
@@ -810,11 +1052,34 @@ def weights_history(result, *, method: str | None = None, title: str | None = "O
                                            f"{'steps' if method == 'dii' else 'evaluations'}",
                 caption=caption, height=height, legend=True)
     fig.update_xaxes(title_text=xtitle)
-    top = np.nanmax(np.concatenate([obj, [v for v in (before, after) if v is not None], [0.05]]))
-    fig.update_yaxes(title_text=ytitle, range=[0, top * 1.5])
-    _legend_inside(fig)
+    fig.update_yaxes(title_text=ytitle, range=history_range(np.concatenate([obj, [v for v in (before, after)
+                                                                                   if v is not None]])))
+    # under the plot (one entry a row): inside, it would cover the curve, which fills the range
+    _legend_below(fig, orientation="v")
     _wrap_caption(fig, caption_chars)
     return fig
+
+
+def history_range(values, *, pad: float = 0.12, min_span: float = 1e-3) -> list[float]:
+    """A y range that holds ``values`` tightly: their span plus ``pad`` of it on each side (at
+    least ``min_span`` times the largest magnitude, so a flat history still shows), not below
+    0 when every value is non-negative.
+
+    Examples
+    --------
+    >>> [round(v, 5) for v in history_range([0.707, 0.703])]
+    [0.70252, 0.70748]
+    """
+    v = _floats(values)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return [0.0, 1.0]
+    lo, hi = float(v.min()), float(v.max())
+    span = max(hi - lo, min_span * max(abs(lo), abs(hi), 1e-12))
+    out = [lo - pad * span, hi + pad * span]
+    if lo >= 0:
+        out[0] = max(out[0], 0.0)
+    return out
 
 
 
@@ -834,7 +1099,7 @@ def _matrix_parts(result):
 
 def imbalance_heatmap(result, *, title: str | None = "Information imbalance between spaces",
                       caption: str | None = None, height: int | None = None,
-                      decimals: int = 3) -> go.Figure:
+                      decimals: int = 3, caption_chars: int = 64) -> go.Figure:
     """Heatmap of Δ(row → column) for every ordered pair of spaces.
 
     ``result``: an :class:`infoimb.distances.ImbalanceMatrix` or its ``to_dict()``. Rows are
@@ -855,6 +1120,7 @@ def imbalance_heatmap(result, *, title: str | None = "Information imbalance betw
                 caption=caption, height=height or max(360, 120 + 44 * n), legend=False)
     fig.update_xaxes(title_text="to (B)", side="bottom", showgrid=False, ticks="")
     fig.update_yaxes(title_text="from (A)", autorange="reversed", showgrid=False, ticks="")
+    _wrap_caption(fig, caption_chars)
     return fig
 
 

@@ -6,8 +6,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
-from infoimb.web import data_logic, ids, matrices
-from infoimb.web.context import SCALINGS, clean_groups, numeric_columns
+from infoimb.web import data_logic, ids, matrices, scaling
+from infoimb.web.context import SCALINGS, clean_groups, numeric_columns, text_columns, usable_columns
 from infoimb.web.jobs.loader import DataLoadCard
 from infoimb.web.runtime import get_settings, get_store
 from infoimb.web.sessions import current_sid
@@ -80,9 +80,15 @@ def layout(**_):
 
     roles_card = section("Roles and scaling", [
         _proposal_block(),
-        dbc.Label("Numeric features (together: the full space)", html_for=ids.ROLE_FEATURES),
-        dcc.Dropdown(id=ids.ROLE_FEATURES, multi=True, placeholder="numeric columns"),
+        dbc.Label("Features (together: the full space)", html_for=ids.ROLE_FEATURES),
+        dcc.Dropdown(id=ids.ROLE_FEATURES, multi=True, placeholder="numeric or text columns"),
         _help(ids.ROLE_FEATURES),
+        dbc.Label("Categorical codes (numeric columns compared by equality)", html_for=ids.ROLE_CATEGORICAL,
+                  className="mt-2"),
+        dcc.Dropdown(id=ids.ROLE_CATEGORICAL, multi=True, placeholder="none (text columns are categorical anyway)"),
+        hint("Text columns (sex M/F, a treatment arm) are categorical: two rows are at distance 0 or 1 in them. Mark "
+             "numeric columns that hold codes (0/1/2, an id) too. A space of categorical features is measured with "
+             "the categorical metric, a mixed one with Gower's; scaling never applies to them."),
         dbc.Row([
             dbc.Col([dbc.Label("Time column", html_for=ids.ROLE_TIME),
                      dcc.Dropdown(id=ids.ROLE_TIME, placeholder="none"), _help(ids.ROLE_TIME)], md=6),
@@ -96,9 +102,12 @@ def layout(**_):
         html.Div(id=ids.ROLE_PERIODS, className="mt-1"),
         dbc.Label("Scaling before distances", className="mt-2"),
         dbc.RadioItems(id=ids.ROLE_SCALING, options=[{"label": v, "value": k} for k, v in SCALINGS.items()],
-                       value="none", inline=True),
+                       value=None, inline=True),  # filled from the settings store (_scaling_radio)
         _help(ids.ROLE_SCALING),
-        hint("Applied to every analysis; periodic features are left unscaled so that their period keeps its meaning."),
+        hint("Applied to every analysis; periodic features are left unscaled so that their period keeps its meaning. "
+             "An uploaded table starts with z-score (its features come in their own units); an example with "
+             "the scaling its reference values use (none)."),
+        scaling.panel(scaling.DATA, line=False),
         dbc.Button("Apply roles", id=ids.ROLE_SAVE, color="primary", size="sm", className="mt-2", n_clicks=0),
         html.Div(id=ids.ROLE_MESSAGE, className="mt-2"),
     ], step="3")
@@ -295,8 +304,22 @@ def _fill_roles(info):
     numeric = numeric_columns(meta)
     num_opts = [{"label": c, "value": c} for c in numeric]
     all_opts = [{"label": c, "value": c} for c in meta.get("columns", [])]
-    return (num_opts, roles.get("features", []), all_opts, roles.get("time"), all_opts, roles.get("entity"),
+    text = set(text_columns(meta))
+    feat_opts = [{"label": f"{c} (text: categorical)" if c in text else c, "value": c} for c in usable_columns(meta)]
+    return (feat_opts, roles.get("features", []), all_opts, roles.get("time"), all_opts, roles.get("entity"),
             num_opts, list((roles.get("periodic") or {}).keys()), num_opts, num_opts, num_opts)
+
+
+@dash.callback(
+    Output(ids.ROLE_CATEGORICAL, "options"), Output(ids.ROLE_CATEGORICAL, "value"),
+    Input(ids.DATASET_STORE, "data"),
+)
+def _fill_categorical(info):
+    meta = _meta() if info else None
+    if not meta:
+        return [], []
+    return ([{"label": c, "value": c} for c in numeric_columns(meta)],
+            list((meta.get("roles") or {}).get("categorical") or []))
 
 
 @dash.callback(
@@ -328,13 +351,15 @@ def _period_inputs(columns, info):
     State({"type": ids.ROLE_PERIOD, "column": ALL}, "id"),
     State(ids.DATASET_STORE, "data"),
     State(ids.SETTINGS_STORE, "data"),
+    State(ids.ROLE_CATEGORICAL, "value"),
     prevent_initial_call=True,
 )
-def _save_roles(n, features, time_col, entity, periodic, period_values, period_ids, info, client):
+def _save_roles(n, features, time_col, entity, periodic, period_values, period_ids, info, client, categorical=None):
     if not n:
         return no_update, no_update, no_update
     periods = {i["column"]: v for i, v in zip(period_ids or [], period_values or [])}
-    msg = data_logic.save_roles(get_store(), current_sid(), features, time_col, entity, periodic, periods)
+    msg = data_logic.save_roles(get_store(), current_sid(), features, time_col, entity, periodic, periods,
+                                categorical=categorical)
     saved = info and msg["color"] in ("success", "warning")
     new_info = dict(info, roles_saved=msg.get("at")) if saved else no_update
     # remembered for this content in the browser: the same file loaded again gets these roles back
@@ -371,24 +396,29 @@ def _dismiss_proposal(n, info):
 
 @dash.callback(
     Output(ids.ROLE_SCALING, "value"),
-    Input(ids.PAGE_LOAD, "data"),
+    Input(ids.DATASET_STORE, "data"),
+    Input(ids.job(ids.SCALING_FIX, scaling.DATA), "n_clicks"),
     State(ids.SETTINGS_STORE, "data"),
 )
-def _scaling_from_store(_, client):
-    scaling = (client or {}).get("scaling")
-    return scaling if scaling in SCALINGS else "none"
+def _scaling_radio(info, n_fix, client):
+    """The radio shows the settings store's scaling (on mount, after a load set a table's
+    default); the warning's "Use z-score" sets it to z-score (and _save_scaling stores it)."""
+    return scaling.radio_value(ctx.triggered_id == ids.job(ids.SCALING_FIX, scaling.DATA) and bool(n_fix), client)
 
 
 @dash.callback(
     Output(ids.SETTINGS_STORE, "data", allow_duplicate=True),
     Input(ids.ROLE_SCALING, "value"),
     State(ids.SETTINGS_STORE, "data"),
+    State(ids.DATASET_STORE, "data"),
     prevent_initial_call=True,
 )
-def _save_scaling(scaling, client):
-    if scaling not in SCALINGS or (client or {}).get("scaling") == scaling:
-        return no_update
-    return dict(client or {}, scaling=scaling)
+def _save_scaling(value, client, info):
+    return scaling.saved_scaling(value, client, (info or {}).get("fingerprint"))
+
+
+# the full feature space's spread warning (infoimb.web.scaling)
+scaling.register_callbacks(dash)
 
 
 # ======================================================================================
@@ -497,7 +527,7 @@ def _render_groups(n_add, n_remove, refresh, n_clear, client, names, columns):
         groups = data_logic.groups_after("remove", [{"name": n or "", "columns": c or []} for n, c in zip(names, columns)],
                               index=trigger["index"])
         changed = True
-    options = numeric_columns(meta) if meta else []
+    options = usable_columns(meta) if meta else []  # numeric and text (categorical) columns
     rows = [_group_row(i, g, options) for i, g in enumerate(groups)]
     if not rows:
         rows = [html.Div("No groups for this table yet.", className="text-muted small mb-2")]

@@ -222,7 +222,11 @@ def test_chain_through_the_page(chain_record, store, settings):
                                                            "pairwise gain", "given"]
     tested = find(children, ids.GRA_TESTED)
     assert len(tested.rowData) == 6 and sum(r["c2"] == "yes" for r in tested.rowData) == 2
-    assert tested.columnDefs[-1] == {"headerName": "why", "field": "c9", "tooltipField": "c9", "flex": 3}
+    why = tested.columnDefs[-1]
+    assert {k: why[k] for k in ("headerName", "field", "tooltipField")} == {"headerName": "why", "field": "c9",
+                                                                           "tooltipField": "c9"}
+    # flex=3: the widest share of the spare width, and its text wraps (ui.column_defs)
+    assert why["flex"] > max(d["flex"] for d in tested.columnDefs[:-1]) and why["wrapText"]
     assert find(children, ids.GRA_VERDICT).children == res["verdict_text"]
     assert find(children, ids.GRA_N_EDGES).children == "2"
     fig = web_graph.build_figures(record)["graph"]

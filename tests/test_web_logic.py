@@ -197,7 +197,8 @@ def test_spaces_and_options(store, settings):
     assert opts[0] == {"label": "Full space (3 features)", "value": "full"}
     by_value = {o["value"]: o for o in opts}
     assert by_value["group:xy"]["label"] == "Group: xy (2 columns)"
-    assert by_value["group:ghost"]["disabled"] and by_value["group:empty"]["disabled"]
+    assert "group:ghost" not in by_value  # another table's group is not offered (issue 9: they piled up)
+    assert by_value["group:empty"]["disabled"]
     assert "col:z" in by_value
     assert resolve_space("full", meta, groups).columns == ("x", "y", "z")
     assert resolve_space("group:xy", meta, groups).columns == ("x", "y")

@@ -16,6 +16,7 @@ from ..io import MAX_NAME_LENGTH as MAX_FILENAME  # noqa: F401 - the cap of a sh
 from ..io import TableError, clean_filename, dataset_fingerprint, propose_roles, read_table, summarize_columns
 from .config import Settings
 from .context import AnalysisInputError, check_roles, clean_groups, default_roles, numeric_columns, parse_time_column
+from .context import categorical_of, usable_columns
 from .inputs import whole
 from .store import InvalidSession, NoDataset, SessionStore
 
@@ -110,7 +111,13 @@ def problems(meta: dict) -> list[dict]:
     out = []
     summary = meta.get("summary", [])
     numeric = numeric_columns(meta)
-    if not numeric:
+    text = [c["column"] for c in summary if c["kind"] == "text"]
+    if not numeric and text:  # categorical features only: usable, by equality
+        out.append({"level": "warning",
+                    "text": f"No numeric columns: the text columns ({', '.join(map(repr, text[:5]))}"
+                            f"{'…' if len(text) > 5 else ''}) can be used as categorical features (compared by "
+                            "equality; add them to the features under Roles), numeric distances need numbers."})
+    elif not numeric:
         out.append({"level": "danger", "text": "No numeric columns: the information imbalance needs numeric "
                                                "features. Convert text columns or upload another table."})
     mixed = [c for c in summary if c["kind"] == "mixed"]
@@ -244,11 +251,32 @@ def _load(store, settings, request, payload, sid, client, report) -> dict:
         if out["groups"]:
             new_client = dict(client or {})
             new_client["groups"] = merge_groups(new_client.get("groups"), out["groups"])
+        new_client = _with_default_scaling(out, new_client, client, request.get("name"))
         return {"dataset": out["dataset"], "message": out["message"], "client": new_client}
     out = ingest_upload(store, sid, payload, request.get("filename"), settings, report=report)
     if out["dataset"]:
         _apply_remembered(store, sid, client, out["message"])
-    return {"dataset": out["dataset"], "message": out["message"], "client": None}
+    return {"dataset": out["dataset"], "message": out["message"],
+            "client": _with_default_scaling(out, None, client, None)}
+
+
+def _with_default_scaling(out: dict, new_client, client, example):
+    """A loaded table starts with the scaling chosen for it before, else its default
+    (infoimb.web.scaling.starting_scaling): the settings store to write (None: unchanged), and a
+    line in the load message when it changes."""
+    from .scaling import scaling_of, starting_scaling
+    from .context import SCALINGS
+
+    if not out.get("dataset"):
+        return new_client
+    scaling, why = starting_scaling(client, out["dataset"].get("fingerprint"), example)
+    base = new_client if new_client is not None else dict(client or {})
+    if scaling_of(client) != scaling and isinstance(out.get("message"), dict):
+        out["message"]["details"] = list(out["message"].get("details") or []) + [
+            f"Scaling: {SCALINGS[scaling]} ({why}; change it under “Roles and scaling”)."]
+    if base.get("scaling") == scaling and new_client is None:
+        return None
+    return dict(base, scaling=scaling)
 
 
 def _apply_remembered(store: SessionStore, sid, client, msg: dict) -> bool:
@@ -266,7 +294,8 @@ def _apply_remembered(store: SessionStore, sid, client, msg: dict) -> bool:
     try:
         roles, _ = check_roles(meta, [c for c in saved.get("features") or [] if c in columns],
                                saved.get("time") if saved.get("time") in columns else None,
-                               saved.get("entity") if saved.get("entity") in columns else None, periodic)
+                               saved.get("entity") if saved.get("entity") in columns else None, periodic,
+                               [c for c in saved.get("categorical") or [] if c in columns])
     except AnalysisInputError:
         return False
     store.update_meta(sid, roles=roles, proposal_applied=False, roles_remembered=True)
@@ -295,7 +324,9 @@ def remember_roles(client, fingerprint, roles: dict) -> dict:
     book = {k: v for k, v in (client.get("roles_by_dataset") or {}).items()
             if isinstance(v, dict) and k != fingerprint}
     book[fingerprint] = {"roles": {"features": list(roles.get("features") or []), "time": roles.get("time"),
-                                   "entity": roles.get("entity"), "periodic": dict(roles.get("periodic") or {})},
+                                   "entity": roles.get("entity"), "periodic": dict(roles.get("periodic") or {}),
+                                   # the marked categorical codes, only when there are some
+                                   **({"categorical": list(roles["categorical"])} if roles.get("categorical") else {})},
                          "at": time.time()}
     if len(book) > MAX_REMEMBERED:
         keep = sorted(book, key=lambda k: book[k].get("at") or 0)[-MAX_REMEMBERED:]
@@ -428,8 +459,10 @@ def clear_groups(groups, columns) -> tuple[list[dict], int]:
 # --------------------------------------------------------------------------------------
 # roles
 # --------------------------------------------------------------------------------------
-def save_roles(store: SessionStore, sid, features, time_col, entity, periodic_cols, periods: dict) -> dict:
-    """Validate and store the roles; returns a message (never raises)."""
+def save_roles(store: SessionStore, sid, features, time_col, entity, periodic_cols, periods: dict,
+               categorical=None) -> dict:
+    """Validate and store the roles; returns a message (never raises). ``categorical``: numeric
+    columns holding codes, to compare by equality (text columns are categorical anyway)."""
     try:
         meta = store.get_meta(sid)
     except InvalidSession:
@@ -444,7 +477,7 @@ def save_roles(store: SessionStore, sid, features, time_col, entity, periodic_co
                                       "6.2832 for radians).")
         periodic[c] = p
     try:
-        roles, notes = check_roles(meta, features, time_col, entity, periodic)
+        roles, notes = check_roles(meta, features, time_col, entity, periodic, categorical)
         extra = []
         if roles["time"] is not None:
             df = store.get_dataset(sid, meta=meta)
@@ -458,6 +491,11 @@ def save_roles(store: SessionStore, sid, features, time_col, entity, periodic_co
     text = f"{n} feature{'s' if n != 1 else ''} (the full space)"
     if roles["periodic"]:
         text += f"; periodic: {', '.join(f'{c} (period {p:g})' for c, p in roles['periodic'].items())}"
+    cats = categorical_of(dict(meta, roles=roles), roles["features"])
+    if cats:
+        text += f"; categorical (compared by equality): {', '.join(cats)}"
+    if roles.get("categorical"):
+        extra.append("numeric codes marked categorical: " + ", ".join(roles["categorical"]))
     return message("warning" if notes or not n else "success", text + ".", notes + extra)
 
 
@@ -662,13 +700,15 @@ def _store_derived(store, sid, df, meta, what, original=False):
     new["history"] = [] if original else list(meta.get("history", [])) + [what]
     old_roles = meta.get("roles") or {}
     roles = default_roles(new, {"time": old_roles.get("time"), "entity": old_roles.get("entity"),
-                                "periodic": old_roles.get("periodic")})
+                                "periodic": old_roles.get("periodic"),
+                                "categorical": old_roles.get("categorical")})
     # keep the user's feature choice, add new numeric columns (differences, ratios) to it
     old_features = old_roles.get("features")
     if old_features is not None and not original:
         prev_numeric = set(numeric_columns(meta))
         numeric = set(numeric_columns(new))
         # new numeric columns (differences, ratios, converted text) join the features
+        numeric |= set(usable_columns(new))  # text (categorical) features stay features
         roles["features"] = [c for c in old_features if c in numeric] + [
             c for c in roles["features"] if c not in prev_numeric and c not in old_features]
     new["roles"] = roles

@@ -52,7 +52,7 @@ from .context import FULL, AnalysisInputError, space_options
 __all__ = [
     "HINT", "RULE", "RUN", "Block", "ChoiceField", "ColumnField", "DropdownField", "Field", "FlagField", "IntField", "Note",
     "RealField", "Row", "SpaceField", "SpacesField", "Subhead", "TextField", "VariablesField", "estimator_fields",
-    "form_fields", "form_values", "is_blank",
+    "form_fields", "form_values", "is_blank", "metric_fields",
     "resolve_values",
 ]
 
@@ -414,6 +414,23 @@ def estimator_fields(id_estimator: str, id_queries: str, *, queries: int = 1000)
         IntField("n_queries", id_queries, "queries", queries, low=10, what="the number of query points",
                  help="Query points of the subsampled estimator (ignored when exact): more queries, a smaller ± "
                       "(∝ 1/√queries) and a longer run."),
+    )
+
+
+METRIC_HELP = ("The distance within each space. auto: Euclidean for numbers; categorical (how many features "
+               "differ) if all are categorical; Gower (|Δ| / range and 0/1 per category, summed) for a mix.")
+
+
+def metric_fields(id_a: str, id_b: str, first: str, second: str) -> tuple[Field, Field]:
+    """The metric of a page's two spaces: ``metric`` (the first's) and ``metric_b`` (the
+    second's: "same" as the first, or its own), as Compare's "metric of B"."""
+    from .context import AUTO, METRIC_ORDER
+
+    return (
+        ChoiceField("metric", id_a, f"metric of the {first}", AUTO,
+                    choices={m: f"{first}: {m}" for m in METRIC_ORDER}, help=METRIC_HELP),
+        ChoiceField("metric_b", id_b, f"metric of the {second}", "same",
+                    choices={"same": f"{second}: same as {first}", **{m: f"{second}: {m}" for m in METRIC_ORDER}}),
     )
 
 

@@ -278,6 +278,12 @@ MATRIX_NQ = "matrix-n-queries"
 MATRIX_HINT = "matrix-hint"
 MATRIX_PAIRS_TABLE = "matrix-pairs-table"
 SEL_BASELINES = "sel-baselines"  # FPS / CUR (scikit-matter) beside the selection curve
+# categorical columns and a metric per space (issue 9 §2)
+ROLE_CATEGORICAL = "role-categorical"
+SEL_METRIC = "sel-metric"
+SEL_METRIC_B = "sel-metric-target"
+LAG_METRIC = "lag-metric"
+LAG_METRIC_B = "lag-metric-target"
 
 # ---- Data page: proposed / remembered roles, groups per dataset, Data Hub steps (issue 9) ----
 ROLE_PROPOSAL = "role-proposal"  # the proposed time / entity roles and their reasons
@@ -288,6 +294,12 @@ PRE_DATAHUB = "pre-datahub"  # one-click Covid-19 Data Hub weekly pipeline
 PRE_TRANSFORM_COLUMNS = "pre-transform-columns"
 PRE_ABS = "pre-abs"
 PRE_GROWTH = "pre-growth"
+
+# ---- the scaling in force on every page (infoimb.web.scaling; ids.job(kind, page)) -------
+SCALING_LINE = "scaling-line"
+SCALING_ALERT = "scaling-alert"
+SCALING_WARNING = "scaling-warning"
+SCALING_FIX = "scaling-fix"
 
 # ---- "Reproduce" under every result (infoimb.web.reproduce) -----------------------------
 REPRO_BLOCK = "repro-block"  # job(REPRO_BLOCK, analysis): the block under a result

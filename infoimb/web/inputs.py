@@ -99,6 +99,55 @@ def space_dict(s: SpaceChoice | None) -> dict | None:
     return None if s is None else {"value": s.value, "label": s.label, "columns": list(s.columns)}
 
 
+SAME = "same"  # the metric of the second space follows the first's
+
+
+def space_metrics(inputs: dict, ctx, first: SpaceChoice, second: SpaceChoice | None, first_what: str,
+                  second_what: str) -> dict:
+    """The metric settings of a page with two spaces: ``metric`` (of the first space: "auto" or a
+    name), ``metric_b`` (of the second: its own, or the first's when "same"), ``categorical``
+    (the marked numeric code columns among the used ones: compared by equality) and
+    ``metrics_used`` ({what: the metric each space is measured with, "auto" resolved}).
+    A numeric metric on a mixed space is refused with the engine's message."""
+    from .context import AUTO, SPACE_METRICS, categorical_of, space_metric, text_columns
+
+    metric = one_of(inputs.get("metric"), "metric", SPACE_METRICS, default=AUTO)
+    metric_b = one_of(inputs.get("metric_b"), f"metric of the {second_what}", (SAME, *SPACE_METRICS),
+                      default=SAME)
+    metric_b = metric if metric_b == SAME else metric_b
+    used = {first_what: space_metric(metric, first.columns, categorical_of(ctx.meta, first.columns),
+                                     first_what)}
+    cols = list(first.columns)
+    if second is not None:
+        used[second_what] = space_metric(metric_b, second.columns, categorical_of(ctx.meta, second.columns),
+                                         second_what)
+        cols += list(second.columns)
+    text = set(text_columns(ctx.meta))
+    marked = [c for c in categorical_of(ctx.meta, list(dict.fromkeys(cols))) if c not in text]
+    return {"metric": metric, "metric_b": metric_b, "categorical": marked, "metrics_used": used}
+
+
+def metrics_text(settings: dict) -> str:
+    """"metric: candidates: gower, target: euclidean": the metric of each space of a record."""
+    used = settings.get("metrics_used") or {}
+    if not used:
+        return ""
+    return "metric: " + ", ".join(f"{what}: {m}" for what, m in used.items())
+
+
+def numeric_only(ctx, columns, what: str) -> None:
+    """Refuse categorical columns where ``what`` needs numbers (the imbalance gain, a causal
+    graph), naming them."""
+    from .context import categorical_of
+
+    cats = categorical_of(ctx.meta, list(dict.fromkeys(columns)))
+    if cats:
+        raise AnalysisInputError(
+            f"{what} needs numeric series; {', '.join(map(repr, cats[:5]))}{'…' if len(cats) > 5 else ''} "
+            f"{'is' if len(cats) == 1 else 'are'} categorical (the imbalance gain weighs differences of numbers, "
+            "a category has none): choose numeric columns")
+
+
 def periodic_of(ctx, columns) -> dict:
     cols = set(columns)
     return {c: p for c, p in ctx.periodic.items() if c in cols}
@@ -164,6 +213,19 @@ def check_lag(lag: int, meta: dict, time: str | None, what: str = "the lag") -> 
                                  f"{max(length - 3, 0)} leaves at least 3 pairs")
 
 
+def _categorical_series(col: pd.Series) -> bool:
+    from .context import _is_categorical_series
+
+    return _is_categorical_series(col)
+
+
+def categorical_in(df: pd.DataFrame, columns, categorical=()) -> list[str]:
+    """The categorical ones among ``columns`` of ``df``: text columns and the codes named in
+    ``categorical``."""
+    marked = set(categorical or ())
+    return [c for c in dict.fromkeys(columns) if c in marked or _categorical_series(df[c])]
+
+
 def _parsed_time(df: pd.DataFrame, time: str) -> pd.Series:
     try:
         return preprocess._parse_time(df[time], time)
@@ -172,9 +234,14 @@ def _parsed_time(df: pd.DataFrame, time: str) -> pd.Series:
 
 
 def panel_frame(df: pd.DataFrame, columns, *, time: str, entity: str | None, scaling: str,
-                periodic: dict | None = None) -> tuple[pd.DataFrame, str]:
+                periodic: dict | None = None, categorical=()) -> tuple[pd.DataFrame, str]:
     """The used columns with time (and entity) for lagged pairs, scaled, *no rows dropped*
     (a dropped row would open a gap in time; the lag functions drop and count incomplete pairs).
+    Categorical columns (text, or the codes named in ``categorical``) are not scaled; the lag
+    functions pair numbers, so they are handed over as numeric codes (text: in order of first
+    appearance, missing stays missing) and named in ``frame.attrs["categorical"]``: the caller
+    compares them by equality (``metric="categorical"`` or ``categorical=[...]``): they are
+    :func:`categorical_in` ``(df, columns, categorical)``.
 
     A numeric time column is turned into a step index (0, 1, 2, ... in its most common step)
     so that a lag always counts steps, as for dates. Returns (frame, what one step is)."""
@@ -184,12 +251,22 @@ def panel_frame(df: pd.DataFrame, columns, *, time: str, entity: str | None, sca
     if missing:
         raise AnalysisInputError(f"column(s) {', '.join(map(repr, missing[:5]))} not in the table")
     frame = df[keep].copy()
-    bad = [c for c in columns if not pd.api.types.is_numeric_dtype(frame[c].dtype)]
+    cats = categorical_in(frame, columns, categorical)
+    nums = [c for c in columns if c not in cats]
+    bad = [c for c in nums if not pd.api.types.is_numeric_dtype(frame[c].dtype)]
     if bad:
-        raise AnalysisInputError(f"column {bad[0]!r} is not numeric")
-    frame[columns] = frame[columns].astype(float).replace([np.inf, -np.inf], np.nan)
+        raise AnalysisInputError(f"column {bad[0]!r} is neither numeric nor text")
+    if nums:
+        frame[nums] = frame[nums].astype(float).replace([np.inf, -np.inf], np.nan)
+    for c in cats:
+        if pd.api.types.is_numeric_dtype(frame[c].dtype):
+            frame[c] = frame[c].astype(float)
+        else:
+            codes = pd.factorize(frame[c].astype(object), sort=False)[0].astype(float)
+            codes[codes < 0] = np.nan
+            frame[c] = codes
     periodic = periodic or {}
-    to_scale = [c for c in columns if c not in periodic]
+    to_scale = [c for c in nums if c not in periodic]
     if scaling not in ("none", None) and to_scale:
         frame = preprocess.scale(frame, to_scale, scaling)
     t = _parsed_time(frame, time)
@@ -225,7 +302,8 @@ def panel_frame(df: pd.DataFrame, columns, *, time: str, entity: str | None, sca
 
 
 def one_series(df: pd.DataFrame, columns, *, time: str | None, entity: str | None, entity_value,
-               scaling: str, periodic: dict | None = None) -> tuple[pd.DataFrame, dict]:
+               scaling: str, periodic: dict | None = None, categorical=(),
+               what: str = "this analysis") -> tuple[pd.DataFrame, dict]:
     """One time series in time order: the rows of one entity (if the table has an entity
     column), sorted by time (if it has a time column), missing values at the start or end
     trimmed (a gap inside would shift every later row's future; refused). Scaled."""
@@ -253,6 +331,11 @@ def one_series(df: pd.DataFrame, columns, *, time: str | None, entity: str | Non
     missing = [c for c in columns if c not in sub.columns]
     if missing:
         raise AnalysisInputError(f"column(s) {', '.join(map(repr, missing[:5]))} not in the table")
+    cats = [c for c in columns if c in set(categorical or ()) or _categorical_series(sub[c])]
+    if cats:
+        raise AnalysisInputError(f"{what} needs numeric series; {', '.join(map(repr, cats[:5]))} "
+                                 f"{'is' if len(cats) == 1 else 'are'} categorical (the imbalance gain "
+                                 "weighs differences of numbers): use numeric columns")
     bad = [c for c in columns if not pd.api.types.is_numeric_dtype(sub[c].dtype)]
     if bad:
         raise AnalysisInputError(f"column {bad[0]!r} is not numeric")
@@ -330,7 +413,8 @@ resolve_controls = resolve_values  # one copy: infoimb.web.fields.resolve_values
 
 
 __all__ = [
-    "NONE", "check_lag", "column_info", "default_pair", "enabled_spaces", "entity_values", "example_roles", "flag",
+    "NONE", "SAME", "categorical_in", "check_lag", "metrics_text", "numeric_only", "space_metrics",
+    "column_info", "default_pair", "enabled_spaces", "entity_values", "example_roles", "flag",
     "k_of", "n_queries_of", "no_overlap", "one_of", "one_series", "optional_space", "panel_frame", "periodic_of",
     "pick", "real", "resolve_controls", "series_length", "space", "space_dict", "time_entity", "whole",
 ]

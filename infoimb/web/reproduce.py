@@ -152,18 +152,33 @@ class _Raw(str):
     """Code, not a value (written as is by :func:`_kw`)."""
 
 
-def _prepare_rows(py: _Py, used, scaling: str, periodic: dict, *, drop: bool = True) -> None:
+def _categorical(s: dict, meta, used) -> tuple[list, list]:
+    """(the categorical columns among ``used``: text columns and the codes the Data page marked,
+    the marked codes alone: ``categorical=`` of the API)."""
+    marked = [c for c in s.get("categorical") or [] if c in set(used)]
+    text = {c["column"] for c in (meta or {}).get("summary", []) if c.get("kind") == "text"}
+    return [c for c in dict.fromkeys(used) if c in text or c in marked], marked
+
+
+def _prepare_rows(py: _Py, used, scaling: str, periodic: dict, *, drop: bool = True, categorical=()) -> None:
     """The dashboard's preparation of the used columns: as floats, the rows with a value in
-    every one of them (``drop``), then the scaling (periodic columns keep their units)."""
+    every one of them (``drop``), then the scaling (periodic columns keep their units).
+    ``categorical`` columns (text, marked codes) are neither converted nor scaled."""
     used = list(dict.fromkeys(used))
+    cats = [c for c in used if c in set(categorical or ())]
     py.add(f"used = {used!r}")
+    conv = "used"
+    if cats:
+        py.add(f"numeric = {[c for c in used if c not in cats]!r}  # {', '.join(cats)}: categories, compared "
+               "by equality, never scaled")
+        conv = "numeric"
     if drop:
-        py.add("df[used] = df[used].astype(float)")
+        py.add(f"df[{conv}] = df[{conv}].astype(float)")
         py.add("df = preprocess.drop_missing(df, used)[0].reset_index(drop=True)  # rows with every used value")
     else:
-        py.add("df[used] = df[used].astype(float).replace([np.inf, -np.inf], np.nan)  # a lag pairs rows by time: "
-               "none dropped")
-    to_scale = [c for c in used if c not in (periodic or {})]
+        py.add(f"df[{conv}] = df[{conv}].astype(float).replace([np.inf, -np.inf], np.nan)  # a lag pairs rows by "
+               "time: none dropped")
+    to_scale = [c for c in used if c not in (periodic or {}) and c not in cats]
     if scaling not in (None, "none") and to_scale:
         what = "periodic columns keep their units" if len(to_scale) < len(used) else "the dashboard's scaling"
         py.add(f"df = preprocess.scale(df, {to_scale!r}, {scaling!r})  # {what}")
@@ -248,8 +263,10 @@ def _compare(s: dict, res: dict, table: str, meta) -> tuple[str, list, list]:
         for side, space in (("a", a), ("b", b)):
             if space.get("matrix"):
                 py.add(f"{side}_all = {_matrix_py(_matrix_entry(meta, space['matrix']))}")
+    cats, marked = _categorical(s, meta, used)
+    marked = [c for c in marked if c in cols_a + cols_b]  # categorical= names columns of A or B
     if used:
-        _prepare_rows(py, used, s["scaling"], periodic)
+        _prepare_rows(py, used, s["scaling"], periodic, categorical=cats)
     flags: list[str] = []
     for side, space, cols in (("a", a, cols_a), ("b", b, cols_b)):
         if space.get("matrix"):
@@ -269,6 +286,9 @@ def _compare(s: dict, res: dict, table: str, meta) -> tuple[str, list, list]:
     kw = [("k", s["k"]), ("metric", metric)]
     if per:
         kw.append(("period", per))
+    if marked:
+        kw.append(("categorical", marked))
+        flags += ["--categorical", _cols(marked)]
     kw += [("n_queries", s["n_queries"], None), ("random_state", s["random_state"]),
            ("n_permutations", s.get("n_permutations", 0), 0)]
     if s.get("entity"):
@@ -312,10 +332,20 @@ def _select(s: dict, res: dict, table: str, meta) -> tuple[str, list, list]:
     _check_names(cand + (target or []), notes)
     py = _Py(table)
     lag = s.get("lag") or 0
-    _prepare_rows(py, cand + (target or []), s["scaling"], periodic, drop=not lag)
+    cats, marked = _categorical(s, meta, cand + (target or []))
+    _prepare_rows(py, cand + (target or []), s["scaling"], periodic, drop=not lag, categorical=cats)
     kw = [("method", s["method"]), ("max_features", s["max_features"]), ("criterion", s["criterion"], "a_to_b"),
           ("k", s["k"]), ("n_queries", s["n_queries"], None), ("n_random", s["n_random"], 0),
           ("dummy", s["dummy"], False)]
+    m_a = s.get("metric", "auto")
+    m_b = s.get("metric_b", m_a)
+    metric = m_a if m_a == m_b else (m_a, m_b)  # of the candidates and of the target
+    kw.append(("metric", metric, "auto"))
+    if marked:
+        kw.append(("categorical", marked))
+    if lag and cats:
+        notes.append(f"the lagged pairs need numbers: the dashboard compares {', '.join(cats)} by equality of "
+                     "their codes; these commands do not cover that")
     if periodic:
         kw.append(("period", periodic))
     kw.append(("random_state", s["random_state"]))
@@ -328,6 +358,12 @@ def _select(s: dict, res: dict, table: str, meta) -> tuple[str, list, list]:
             kw.append((name, s[name], default))
     flags = ["--candidates", _cols(cand)] + (["--target", _cols(target)] if target else [])
     flags += ["--method", s["method"], "--max-features", str(s["max_features"])]
+    if isinstance(metric, tuple):
+        flags += ["--metric-a", metric[0], "--metric-b", metric[1]]
+    elif metric != "auto":
+        flags += ["--metric", metric]
+    if marked:
+        flags += ["--categorical", _cols(marked)]
     if s["criterion"] != "a_to_b":
         flags += ["--criterion", s["criterion"]]
     flags += ["--k", str(s["k"])] + _nq_flag(s["n_queries"])
@@ -397,7 +433,11 @@ def _lags(s: dict, res: dict, table: str, meta) -> tuple[str, list, list]:
     cand = list(sel["candidates"]["columns"]) if sel else []
     _check_names(src + tgt + cand, notes)
     py = _Py(table)
-    _prepare_rows(py, src + tgt + cand, s["scaling"], {}, drop=False)
+    cats, _ = _categorical(s, meta, src + tgt + cand)
+    if cats:
+        notes.append(f"the lag scan pairs numbers: the dashboard compares {', '.join(cats)} by equality of their "
+                     "codes; these commands do not cover that")
+    _prepare_rows(py, src + tgt + cand, s["scaling"], {}, drop=False, categorical=cats)
     if _numeric_step(res.get("step")):
         _steps(py, s["time"], _numeric_step(res.get("step")))
     lo, hi = s["lag_min"], s["lag_max"]
@@ -508,7 +548,12 @@ def _weights(s: dict, res: dict, table: str, meta) -> tuple[str, list, list]:
     periodic = s.get("periodic") or {}
     _check_names(a + b, notes)
     py = _Py(table)
-    _prepare_rows(py, a + b, s["scaling"], periodic)
+    cats, marked = _categorical(s, meta, a + b)
+    _prepare_rows(py, a + b, s["scaling"], periodic, categorical=cats)
+    if marked:  # the API has no categorical= here: codes as objects are compared by equality
+        py.add(f"df[{marked!r}] = df[{marked!r}].astype(object)  # codes compared by equality")
+        notes.append(f"the command line compares {', '.join(marked)} as numbers (it has no --categorical for "
+                     "this analysis); the Python call compares them by equality, as the page did")
     kw = [("method", s["method"]), ("k", s["k"])]
     if periodic:
         kw.append(("period", periodic))
@@ -517,6 +562,7 @@ def _weights(s: dict, res: dict, table: str, meta) -> tuple[str, list, list]:
         kw += [("n_iter", s["n_iter"]), ("l1", s["l1"], 0.0)]
     if s.get("max_evaluations"):
         kw.append(("max_evaluations", s["max_evaluations"]))
+    kw.append(("n_resamples", s.get("n_resamples", 0), 0))  # the weights' standard errors (weights_se)
     kw.append(("random_state", s["random_state"]))
     py.add(f"result = infoimb.optimize_weights(df[{a!r}], df[{b!r}], {_kw(kw)})")
     py.add("print(dict(zip(result.columns, result.weights)), result.delta_before, result.delta_after)")
@@ -545,8 +591,13 @@ def _matrix(s: dict, res: dict, table: str, meta) -> tuple[str, list, list]:
             if sp.get("matrix"):
                 py.add(f"m{i} = {_matrix_py(_matrix_entry(meta, sp['matrix']))}")
         notes.append(_MATRIX_ROWS_NOTE)
+    cats, marked = _categorical(s, meta, columns)
     if columns:
-        _prepare_rows(py, columns, s["scaling"], {}, drop=True)
+        _prepare_rows(py, columns, s["scaling"], {}, drop=True, categorical=cats)
+    if marked:  # the API has no categorical= here: codes as objects are compared by equality
+        py.add(f"df[{marked!r}] = df[{marked!r}].astype(object)  # codes compared by equality")
+        notes.append(f"the command line compares {', '.join(marked)} as numbers (it has no --categorical for "
+                     "this analysis); the Python call compares them by equality, as the page did")
     py.add("spaces = {")
     specs, extra = [], []
     for i, sp in enumerate(s["spaces"]):
@@ -556,7 +607,10 @@ def _matrix(s: dict, res: dict, table: str, meta) -> tuple[str, list, list]:
             specs.append(f"{sp['label']}=@{entry.get('filename')}")
             extra += [f for f in _matrix_flags(entry) if f not in extra]
         else:
-            py.add(f"    {sp['label']!r}: df[{list(sp['columns'])!r}].to_numpy(dtype=float),")
+            if set(sp["columns"]) & set(cats):  # categories: the DataFrame, compared by equality
+                py.add(f"    {sp['label']!r}: df[{list(sp['columns'])!r}],")
+            else:
+                py.add(f"    {sp['label']!r}: df[{list(sp['columns'])!r}].to_numpy(dtype=float),")
             specs.append(f"{sp['label']}={','.join(sp['columns'])}")
     py.add("}")
     kw = [("k", s["k"]), ("metric", s.get("metrics") or s["metric"]), ("n_queries", s["n_queries"], None),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -71,6 +74,54 @@ def _header_tip(column: str) -> dict:
     return {"headerTooltip": TERMS[term]} if term else {}
 
 
+# A column's width from its text: about CHAR_PX per character of the grid's 0.82rem font (measured
+# with the fallback sans-serif font of a headless Chromium, wider than most system fonts), plus
+# the cell's padding. Numbers never wrap (their column is as wide as the widest); text wraps
+# onto more lines (the row grows) once it is wider than TEXT_PX.
+CHAR_PX = 8.8
+HEADER_CHAR_PX = 7.6
+CELL_PAD_PX = 26  # 10 px each side (assets/style.css) and the resize handle
+TEXT_PX = 170
+_NUMERIC = re.compile(r"(?:[\s\d.,+\-−±eE%/\[\]()<>≤≥=—·pq]|inf|nan)*")
+
+
+def _text_px(text: str) -> int:
+    return int(math.ceil(len(text) * CHAR_PX)) + CELL_PAD_PX
+
+
+def column_defs(columns, cells: list[list[str]], flex: dict | None = None) -> list[dict]:
+    """Widths of the grid's columns from their content, so no number is cut.
+
+    ``cells``: one list of the column's cell texts per column. A column of numbers (digits,
+    signs, ±, intervals, "p = …") gets the width of its widest cell and never wraps. A column
+    of words as wide as ``TEXT_PX`` at most gets its widest cell; a wider one ``TEXT_PX`` (or
+    its longest word) and wraps onto up to four lines (``wrapText`` and ``autoHeight``: the
+    row grows); text longer than that (a list of every selected feature) is a detail: the
+    cell shows its beginning and the full text on hover (class ``cell-detail``). Headers wrap
+    onto two lines instead of widening a column. Spare width goes to the columns in
+    proportion to their width (``flex``; ``flex={name: factor}`` scales a column's share).
+    """
+    defs = []
+    for c, values in zip(columns, cells):
+        values = [str(v) for v in values]
+        widest = max((_text_px(v) for v in values), default=0)
+        numeric = all(_NUMERIC.fullmatch(v) for v in values)
+        head_word = max((int(math.ceil(len(w) * HEADER_CHAR_PX)) + CELL_PAD_PX for w in str(c).split()), default=0)
+        if numeric:
+            width = max(widest, head_word, 70)
+            extra = {}
+        else:
+            word = max((_text_px(w) for v in values for w in v.split()), default=0)
+            if widest <= TEXT_PX:
+                width, extra = max(widest, head_word, 70), {}
+            elif widest <= 4 * TEXT_PX and word <= TEXT_PX:
+                width, extra = max(TEXT_PX, head_word), {"wrapText": True, "autoHeight": True}
+            else:
+                width, extra = max(TEXT_PX, head_word), {"cellClass": "cell-detail"}
+        defs.append({"minWidth": width, "flex": round(width / 10 * (flex or {}).get(c, 1)), **extra})
+    return defs
+
+
 def table(columns, rows, *, id=None, max_height: int | None = None, page_size: int | None = None,
           highlight: list[dict] | None = None, flex: dict | None = None):
     """A compact table of text cells, as ONE component (``dash_ag_grid.AgGrid``).
@@ -81,7 +132,9 @@ def table(columns, rows, *, id=None, max_height: int | None = None, page_size: i
     ``{"rows": [row indices], "style": {css}}`` or ``{"column": name, "contains": text,
     "style": {css}}`` (turned into the grid's row-style conditions, which dash-ag-grid
     evaluates with its own parser, not ``eval``: the page's CSP holds). ``flex``: {column:
-    relative width} for columns wider than the others (default 1 each).
+    relative width} for columns wider than the others (default 1 each). Column widths
+    follow the content (:func:`column_defs`): numbers are never cut; a table wider than the
+    page scrolls sideways.
     """
 
 
@@ -101,21 +154,25 @@ def table(columns, rows, *, id=None, max_height: int | None = None, page_size: i
     n = len(data)
     shown = min(n, page_size) if page_size else n
     height = min(max_height or 10_000, 46 + 28 * max(shown, 1) + (48 if page_size and n > page_size else 0))
+    # a short table is as tall as its rows (wrapped rows grow), a long one scrolls
+    auto = not (page_size and n > page_size) and n <= 30 and 46 + 28 * max(n, 1) <= (max_height or 10_000)
     kwargs = {"id": id} if id else {}
     return html.Div(dag.AgGrid(
         rowData=data,
-        columnDefs=[{"headerName": c, "field": f, "tooltipField": f}
-                    | ({"flex": (flex or {})[c]} if c in (flex or {}) else {})
-                    | _header_tip(c) for c, f in zip(cols, fields)],
+        columnDefs=[{"headerName": c, "field": f, "tooltipField": f} | d | _header_tip(c)
+                    for c, f, d in zip(cols, fields, column_defs(cols, [[r[f] for r in data] for f in fields],
+                                                                 flex))],
         defaultColDef={"sortable": False, "resizable": True, "suppressMovable": True, "minWidth": 70,
-                       "flex": 1},
+                       "flex": 1, "wrapHeaderText": True, "autoHeaderHeight": True},
         dashGridOptions={"rowHeight": 28, "headerHeight": 32, "suppressCellFocus": True,
                          "pagination": bool(page_size and n > page_size),
                          "paginationPageSize": page_size or 100,
                          "paginationPageSizeSelector": False, "enableCellTextSelection": True,
-                         "ensureDomOrder": True},
+                         "ensureDomOrder": True, "suppressColumnVirtualisation": True}
+                        | ({"domLayout": "autoHeight"} if auto else {}),
         getRowStyle={"styleConditions": conditions} if conditions else None,
         className="compact-grid",
-        style={"height": f"{height}px", "width": "100%", "fontFamily": UI_FONT, "fontSize": "0.82rem"},
+        style={"height": None if auto else f"{height}px", "width": "100%", "fontFamily": UI_FONT,
+               "fontSize": "0.82rem"},
         **kwargs,
     ), className="grid-wrap")

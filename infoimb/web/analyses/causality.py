@@ -23,6 +23,7 @@ from ..inputs import (
     k_of,
     n_queries_of,
     no_overlap,
+    numeric_only,
     one_series,
     optional_space,
     periodic_of,
@@ -53,6 +54,7 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
         no_overlap(cause, cond, "cause", "conditioning group")
         no_overlap(effect, cond, "effect", "conditioning group")
     used = list(cause.columns) + list(effect.columns) + (list(cond.columns) if cond else [])
+    numeric_only(ctx, used, "causality (the imbalance gain)")
     time, entity = time_entity(ctx, inputs.get("time"), inputs.get("entity"), need_time=False,
                                what="causality", used=used)
     entity_value = inputs.get("entity_value")

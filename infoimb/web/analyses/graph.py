@@ -21,8 +21,8 @@ from ... import figures, verdicts
 from ...graph import MAX_VARIABLES, _variables, causal_graph
 from .. import fields, ids
 from .. import glossary  # the help texts shared by the pages (issue 9 §5)
-from ..context import FULL, AnalysisInputError, feature_columns
-from ..inputs import check_lag, n_queries_of, series_length, space, time_entity, whole
+from ..context import FULL, AnalysisInputError, categorical_columns, feature_columns
+from ..inputs import check_lag, n_queries_of, numeric_only, series_length, space, time_entity, whole
 from ..jobs.runner import Analysis, JobContext, settings_header
 
 NAME = "graph"
@@ -74,8 +74,9 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
     variables: dict[str, list[str]] = {}
     labels: dict[str, str] = {}
     if not chosen:
+        cats = set(categorical_columns(ctx.meta))  # a causal graph needs numeric series
         for c in feature_columns(ctx.meta):
-            if c not in roles:
+            if c not in roles and c not in cats:
                 variables[str(c)] = [c]
                 labels[str(c)] = f"col:{c}"
     else:
@@ -98,6 +99,7 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
             labels[s.label] = s.value
     # the core's own checks and messages (at least 2, at most MAX_VARIABLES, no empty one)
     used = [c for cols in variables.values() for c in cols]
+    numeric_only(ctx, used, "a causal graph (the imbalance gain)")
     shell = pd.DataFrame({c: pd.Series(dtype=float) for c in used})
     try:
         _variables(shell, variables if variables else {}, roles)
@@ -183,6 +185,7 @@ def caption(record: dict) -> str:
              f"lags {', '.join(map(str, res['taus']))}", f"k = {res['k']}", f"{s['n_alpha']} α values",
              f"{res['n_surrogates']} circular-shift surrogates", f"edges at q ≤ {res['alpha']:g}",
              "exact" if s["n_queries"] is None else f"{s['n_queries']} random queries",
+             "scaling: z-score (always)",
              f"sorted by {figures.esc(s['time'])}" if s.get("time") else "rows in table order"]
     if s.get("embedding"):
         parts.append(f"delay embedding dim {s['embedding'][0]}, delay {s['embedding'][1]}")
@@ -281,7 +284,8 @@ def defaults(meta: dict, groups) -> dict:
 
 def hint(meta: dict) -> str:
     roles = meta.get("roles") or {}
-    n = len([c for c in feature_columns(meta) if c not in (roles.get("time"), roles.get("entity"))])
+    cats = set(categorical_columns(meta))
+    n = len([c for c in feature_columns(meta) if c not in (roles.get("time"), roles.get("entity")) and c not in cats])
     text = (f"{meta['filename']}: {meta['n_rows']} rows. No variable chosen: each of the {n} numeric columns is "
             f"one (at most {MAX_VARIABLES}).")
     if roles.get("entity"):

@@ -13,19 +13,20 @@ import pandas as pd
 
 from ... import figures, verdicts
 from ..._stats import bh_qvalues
-from ..._validation import FEATURE_METRICS
 from ...imbalance import ImbalancePair, imbalance_pair, rank_samples
 from ...verdicts import RELATION_TEXT
 from .. import fields
 from .. import glossary  # the help texts shared by the pages (issue 9 §5)
 from .. import ids
 from ..context import AnalysisInputError, FULL, space_options, check_spaces, clean_groups, feature_columns, prepare_frame, resolve_space
+from ..context import AUTO, METRIC_ORDER, SPACE_METRICS, categorical_of, text_columns, usable_rows
+from ..inputs import space_metrics
 from ..inputs import n_queries_of, one_of, whole
 from ..matrices import load_matrices, matrix_space
 from ..jobs.runner import Analysis, JobContext, settings_header
 
 NAME = "compare"
-METRICS = FEATURE_METRICS  # the metrics a page offers (one list, in infoimb._validation)
+METRICS = METRIC_ORDER  # the metrics the page offers: "auto" (categorical columns by equality), numeric, categorical
 EXTRAS = {
     "features": "full space ↔ each feature",
     "groups": "full space ↔ each group",
@@ -71,7 +72,7 @@ def _entity_times(df: pd.DataFrame, columns: list, settings: dict):
     entity, time = settings.get("entity"), settings.get("time")
     if not entity and not time:
         return None, None
-    keep = np.isfinite(df[columns].astype(float).to_numpy()).all(axis=1)
+    keep = usable_rows(df, columns, settings.get("categorical") or ())
     groups = df.loc[keep, entity].astype(str).to_numpy() if entity else None
     times = None
     if time:
@@ -101,9 +102,10 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
     check_spaces(a, b, allow_overlap=True, allow_same=False)
     n = ctx.n_rows
     k = whole(inputs.get("k"), "k", 1, max(n - 1, 1), default=1)
-    metric = one_of(inputs.get("metric"), "metric", METRICS, default="euclidean")
-    metric_b = one_of(inputs.get("metric_b"), "metric of B", (SAME_METRIC, *METRICS), default=SAME_METRIC)
+    metric = one_of(inputs.get("metric"), "metric", SPACE_METRICS, default=AUTO)
+    metric_b = one_of(inputs.get("metric_b"), "metric of B", (SAME_METRIC, *SPACE_METRICS), default=SAME_METRIC)
     metric_b = metric if metric_b == SAME_METRIC else metric_b
+    used = space_metrics({"metric": metric, "metric_b": metric_b}, ctx, a, b, "A", "B")["metrics_used"]
     n_queries = n_queries_of(inputs, n)  # None: exact (also when as many queries as points)
     extras = [e for e in (inputs.get("extras") or []) if e in EXTRAS]
     full = feature_columns(ctx.meta)
@@ -123,7 +125,10 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
     periodic = {c: p for c, p in ctx.periodic.items() if c in columns}
     if a.matrix is not None and b.matrix is not None:
         periodic = {}
+    text = set(text_columns(ctx.meta))
     return {
+        "metrics_used": used,  # the metric of A and of B ("auto" resolved)
+        "categorical": [c for c in categorical_of(ctx.meta, sorted(columns)) if c not in text],
         "a": a.to_dict(),
         "b": b.to_dict(),
         "k": k,
@@ -191,10 +196,11 @@ def run(df: pd.DataFrame, settings: dict, progress, matrices: dict | None = None
     columns = list(dict.fromkeys(c for p in pairs for c in p["a"] + p["b"]))
     periodic = settings.get("periodic") or {}
     if columns:
-        frame, dropped = prepare_frame(df, columns, settings["scaling"], periodic)
+        frame, dropped = prepare_frame(df, columns, settings["scaling"], periodic,
+                                       categorical=settings.get("categorical") or ())
     else:  # two distance matrices: no features at all
         frame, dropped = pd.DataFrame(index=range(df.shape[0])), 0
-    keep = _usable_rows(df, columns)
+    keep = usable_rows(df, columns, settings.get("categorical") or ())
     if int(keep.sum()) != frame.shape[0]:  # pragma: no cover - the two row rules must agree
         raise AnalysisInputError("the rows with missing values could not be matched to the distance matrix")
 
@@ -311,6 +317,8 @@ def to_csv(record: dict) -> str:
 def caption(record: dict) -> str:
     s, res = record["settings"], record["result"]
     metric_of = {"a": s["metric"], "b": s.get("metric_b", s["metric"])}
+    if s.get("metrics_used"):  # "auto" resolved: the metric each side was measured with
+        metric_of = {"a": s["metrics_used"]["A"], "b": s["metrics_used"]["B"]}
     if s["a"].get("matrix") or s["b"].get("matrix") or metric_of["a"] != metric_of["b"]:  # say each side's
         s = dict(s, metric=", ".join(f"{side}: {'distance matrix' if s[side.lower()].get('matrix') else metric_of[side.lower()]}"
                                      for side in ("A", "B")))
@@ -417,11 +425,11 @@ def pair_rows(record: dict) -> list[dict]:
     return rows
 
 
-def _n_columns(space: dict) -> str:
+def _n_columns(space: dict, metric: str | None = None) -> str:
     if space.get("matrix"):
         return "distance matrix"
     n = len(space["columns"])
-    return f"{n} column{'s' if n != 1 else ''}"
+    return f"{n} column{'s' if n != 1 else ''}" + (f", {metric}" if metric else "")
 
 
 def render(record: dict):
@@ -458,9 +466,9 @@ def render(record: dict):
         ], className="metrics-row"),
         html.Div([
             html.Span("A = ", className="text-muted"), html.Strong(sm["a"]),
-            html.Span(f" ({_n_columns(s['a'])})", className="text-muted"),
+            html.Span(f" ({_n_columns(s['a'], (s.get('metrics_used') or {}).get('A'))})", className="text-muted"),
             html.Span(" · B = ", className="text-muted ms-1"), html.Strong(sm["b"]),
-            html.Span(f" ({_n_columns(s['b'])})", className="text-muted"),
+            html.Span(f" ({_n_columns(s['b'], (s.get('metrics_used') or {}).get('B'))})", className="text-muted"),
             html.Span(f" · N = {sm['n']}" + (f" ({sm['dropped']} rows with missing values left out)"
                                               if sm["dropped"] else ""), className="text-muted"),
         ], className="small mt-2"),
@@ -541,13 +549,14 @@ FORM = (
     fields.RULE,
     fields.Subhead("Options"),
     fields.IntField("k", ids.CMP_K, "k", 1, low=1, what="the number of neighbours k", help=glossary.K_HELP),
-    fields.ChoiceField("metric", ids.CMP_METRIC, "metric", "euclidean", choices={m: m for m in METRICS},
-                       help=glossary.metric_help(METRICS, what="The distance within A, and within B unless set "
-                                                               "below")),
+    fields.ChoiceField("metric", ids.CMP_METRIC, "metric", AUTO, choices={m: m for m in METRIC_ORDER},
+                       help=glossary.metric_help(METRIC_ORDER, what="The distance within A, and within B unless "
+                                                                    "set below")),
     fields.ChoiceField("metric_b", ids.CMP_METRIC_B, "metric of B", SAME_METRIC,
-                       choices={SAME_METRIC: "metric of B: same as A", **{m: f"metric of B: {m}" for m in METRICS}},
-                       help="A different distance within space B, e.g. Manhattan on counts in B while A stays "
-                            "Euclidean (a distance matrix is its own distance)."),
+                       choices={SAME_METRIC: "metric of B: same as A",
+                                **{m: f"metric of B: {m}" for m in METRIC_ORDER}},
+                       help="A different distance within space B, e.g. categorical for a text column B while A is "
+                            "numeric (a distance matrix is its own distance)."),
     *fields.estimator_fields(ids.CMP_ESTIMATOR, ids.CMP_NQ),
     fields.FlagField("extras", ids.CMP_EXTRA, "plane", options_={k: "plane: add " + v for k, v in EXTRAS.items()},
                      help="Also place the full space against each single feature or each group on the plane (the "

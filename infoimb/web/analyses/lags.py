@@ -18,8 +18,9 @@ from ... import figures, verdicts
 from ...lags import lag_scan, select_lagged
 from .. import fields, ids
 from .. import glossary  # the help texts shared by the pages (issue 9 §5)
-from ..context import AnalysisInputError
-from ..inputs import check_lag, flag, k_of, n_queries_of, no_overlap, panel_frame, space, space_dict, time_entity, whole
+from ..context import AnalysisInputError, categorical_of, space_metric
+from ..inputs import (categorical_in, check_lag, flag, k_of, metrics_text, n_queries_of, no_overlap, panel_frame,
+                      space, space_dict, space_metrics, time_entity, whole)
 from ..jobs.runner import Analysis, JobContext, settings_header
 from .selection import evaluations
 
@@ -100,7 +101,29 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
         selection = {"candidates": space_dict(cand), "lag": sel_lag, "max_features": max_features,
                      "method": "greedy", "dummy": True}
     ctx.check_cells(len(set(used)))
+    metrics = space_metrics(inputs, ctx, source, target, "source", "target")
+    for sp, what in ((source, "source"), (target, "target")):
+        # the scan pairs numbers: a categorical space is compared by equality of its codes,
+        # which a mixed space cannot be (the lagged selection can: its candidates may mix)
+        cats = categorical_of(ctx.meta, sp.columns)
+        if cats and len(cats) < len(sp.columns):
+            nums = [c for c in sp.columns if c not in set(cats)]
+            raise AnalysisInputError(
+                f"the {what} ({sp.label}) mixes categorical {', '.join(map(repr, cats[:3]))} and numeric "
+                f"{', '.join(map(repr, nums[:3]))} columns: the lag scan compares a space either by numbers or by "
+                "categories; put them in separate groups")
+        if cats and metrics["metrics_used"][what] != "categorical":
+            raise AnalysisInputError(
+                f"the {what} ({sp.label}) is categorical ({', '.join(map(repr, cats[:3]))}): its metric must be "
+                f"auto or categorical, not {metrics['metrics_used'][what]}")
+    if cand is not None:  # the candidates are measured like the source
+        metrics["metrics_used"]["candidates"] = space_metric(metrics["metric"], cand.columns,
+                                                             categorical_of(ctx.meta, cand.columns), "candidates")
+        metrics["categorical"] = list(dict.fromkeys(metrics["categorical"] + [
+            c for c in categorical_of(ctx.meta, cand.columns) if c in set(ctx.roles.get("categorical") or [])]))
+    metrics["categorical"] = list(dict.fromkeys(metrics["categorical"]))
     return {
+        **metrics,
         "source": space_dict(source),
         "target": space_dict(target),
         "lag_min": lag_min,
@@ -123,10 +146,12 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
     cols = src + tgt + (sel["candidates"]["columns"] if sel else [])
     progress(0.01, "preparing the panel")
     frame, step = panel_frame(df, cols, time=settings["time"], entity=settings["entity"],
-                              scaling=settings["scaling"])
+                              scaling=settings["scaling"], categorical=settings.get("categorical") or ())
     share = 0.35 if sel else 1.0
+    used = settings.get("metrics_used") or {}
+    metric = (used["source"], used["target"]) if used else "auto"
     scan = lag_scan(frame, src, tgt, lags=range(settings["lag_min"], settings["lag_max"] + 1),
-                    time=settings["time"], group=settings["entity"], k=settings["k"],
+                    time=settings["time"], group=settings["entity"], k=settings["k"], metric=metric,
                     n_queries=settings["n_queries"], random_state=settings["random_state"],
                     progress=_sub(progress, 0.01, share - 0.01),
                     n_permutations=settings.get("n_permutations", 0), n_splits=settings.get("n_splits", 0),
@@ -144,6 +169,9 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
         res = select_lagged(frame, sel["candidates"]["columns"], tgt, lag=lag, time=settings["time"],
                             group=settings["entity"], method="greedy", max_features=sel["max_features"],
                             k=settings["k"], n_queries=settings["n_queries"], dummy=True,
+                            metric=(used["candidates"], used["target"]) if used else "auto",
+                            categorical=categorical_in(df, sel["candidates"]["columns"] + tgt,
+                                                       settings.get("categorical")) or None,
                             random_state=settings["random_state"], progress=_sub(progress, share, 1 - share))
         d = res.to_dict()
         d["lag"] = lag
@@ -207,6 +235,9 @@ def caption(record: dict, selection: bool = False) -> str:
               f"1 step = {res['step']}", f"time: {figures.esc(s['time'])}",
               f"pairs within each {figures.esc(s['entity'])}" if s.get("entity") else "one series",
               f"scaling: {s['scaling']}"]
+    if s.get("metrics_used"):
+        parts.append(metrics_text({"metrics_used": {w: m for w, m in s["metrics_used"].items()
+                                                    if selection or w != "candidates"}}))
     if selection:
         parts.append("greedy, with a dummy noise feature")
     return " · ".join(parts)
@@ -436,6 +467,7 @@ FORM = (
     fields.RULE,
     fields.Subhead("Options"),
     fields.IntField("k", ids.LAG_K, "k", 1, low=1, what="the number of neighbours k", help=glossary.K_HELP),
+    *fields.metric_fields(ids.LAG_METRIC, ids.LAG_METRIC_B, "source", "target"),
     *fields.estimator_fields(ids.LAG_ESTIMATOR, ids.LAG_NQ),
     fields.RULE,
     fields.FlagField("select", ids.LAG_SELECT, "selection", default=("on",), switch=True,

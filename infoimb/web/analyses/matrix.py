@@ -15,18 +15,17 @@ import numpy as np
 import pandas as pd
 
 from ... import figures
-from ..._validation import FEATURE_METRICS
 from ...distances import ImbalanceMatrix, imbalance_matrix
 from .. import fields, ids
 from .. import glossary  # the help texts shared by the pages (issue 9 §5)
-from ..context import AnalysisInputError, FULL, clean_groups, prepare_frame, resolve_space, space_options
+from ..context import (AUTO, METRIC_ORDER, SPACE_METRICS, AnalysisInputError, FULL, categorical_of, clean_groups,
+                       prepare_frame, resolve_space, space_metric, space_options, text_columns, usable_rows)
 from ..inputs import n_queries_of, one_of, whole
 from ..jobs.runner import Analysis, JobContext, settings_header
 from ..matrices import load_matrices, matrix_space
-from .imbalance import _usable_rows
 
 NAME = "matrix"
-METRICS = FEATURE_METRICS
+METRICS = METRIC_ORDER  # "auto": each feature space's own (categorical columns by equality)
 RANDOM_STATE = 0
 MAX_SPACES = 12
 
@@ -49,7 +48,7 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
         raise AnalysisInputError(f"two spaces have the same name {dup[0]!r}")
     n = ctx.n_rows
     k = whole(inputs.get("k"), "k", 1, max(n - 1, 1), default=1)
-    metric = one_of(inputs.get("metric"), "metric", METRICS, default="euclidean")
+    metric = one_of(inputs.get("metric"), "metric", SPACE_METRICS, default=AUTO)
     n_queries = n_queries_of(inputs, n)
     columns = sorted({c for s in spaces for c in s.columns})
     ctx.check_subsets(len(spaces) * (len(spaces) - 1) // 2, "pairs of spaces")
@@ -58,7 +57,10 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
         "spaces": [s.to_dict() for s in spaces],
         "k": k,
         "metric": metric,
-        "metrics": {s.label: ("precomputed" if s.matrix else metric) for s in spaces},
+        "metrics": {s.label: ("precomputed" if s.matrix else
+                              space_metric(metric, s.columns, categorical_of(ctx.meta, s.columns), s.label))
+                    for s in spaces},
+        "categorical": [c for c in categorical_of(ctx.meta, columns) if c not in set(text_columns(ctx.meta))],
         "n_queries": n_queries,
         "scaling": ctx.scaling,
         "periodic": {c: p for c, p in ctx.periodic.items() if c in columns},
@@ -76,10 +78,11 @@ def run(df: pd.DataFrame, settings: dict, progress, matrices: dict | None = None
     columns = list(dict.fromkeys(c for s in settings["spaces"] for c in s["columns"]))
     periodic = settings.get("periodic") or {}
     if columns:
-        frame, dropped = prepare_frame(df, columns, settings["scaling"], periodic)
+        frame, dropped = prepare_frame(df, columns, settings["scaling"], periodic,
+                                       categorical=settings.get("categorical") or ())
     else:
         frame, dropped = pd.DataFrame(index=range(df.shape[0])), 0
-    keep = _usable_rows(df, columns)
+    keep = usable_rows(df, columns, settings.get("categorical") or ())
     if periodic:
         # the engine takes one metric per space; a periodic column is wrapped by hand:
         # not offered here (use Compare), so say so rather than ignore the period
@@ -93,7 +96,7 @@ def run(df: pd.DataFrame, settings: dict, progress, matrices: dict | None = None
                 raise AnalysisInputError("a distance matrix is no longer stored: upload it again on the Data page")
             spaces[s["label"]] = matrix_space(matrices[s["matrix"]], s["label"], keep)
         else:
-            spaces[s["label"]] = frame[s["columns"]].to_numpy(dtype=float)
+            spaces[s["label"]] = frame[s["columns"]]  # categorical columns (objects) compared by equality
     n = int(keep.sum())
     k = settings["k"]
     if k >= n:
@@ -200,9 +203,9 @@ FORM = (
     fields.RULE,
     fields.Subhead("Options"),
     fields.IntField("k", ids.MATRIX_K, "k", 1, low=1, what="the number of neighbours k", help=glossary.K_HELP),
-    fields.ChoiceField("metric", ids.MATRIX_METRIC, "metric", "euclidean", choices={m: m for m in METRICS},
-                       help=glossary.metric_help(METRICS, what="The distance within the feature spaces (a "
-                                                               "distance matrix is its own distance)")),
+    fields.ChoiceField("metric", ids.MATRIX_METRIC, "metric", "euclidean", choices={m: m for m in METRIC_ORDER},
+                       help=glossary.metric_help(METRIC_ORDER, what="The distance within the feature spaces (a "
+                                                                    "distance matrix is its own distance)")),
     *fields.estimator_fields(ids.MATRIX_ESTIMATOR, ids.MATRIX_NQ),
 )
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import math
 
-import numpy as np
 import pandas as pd
 
 from ... import figures
@@ -20,9 +19,12 @@ from ...lags import select_lagged
 from ...selection import expected_evaluations, n_subsets, select_features
 from .. import fields, ids
 from .. import glossary  # the help texts shared by the pages (issue 9 §5)
-from ..context import AnalysisInputError, prepare_frame
+from ..context import AnalysisInputError, categorical_of, prepare_frame, usable_rows
 from ..inputs import (
+    categorical_in,
     check_lag,
+    metrics_text,
+    space_metrics,
     flag,
     k_of,
     n_queries_of,
@@ -126,8 +128,13 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
             "(INFOIMB_MAX_SUBSETS); lower max features or the random subsets, or use fewer candidates")
     columns = list(cand.columns) + (list(target.columns) if target is not None else [])
     ctx.check_cells(len(columns))
-    extra = {}
+    extra = space_metrics(inputs, ctx, cand, target, "candidates", "target")
     base = baselines_of(inputs.get("baselines"), lag)
+    cand_cats = categorical_of(ctx.meta, cand.columns)
+    if base and cand_cats:
+        raise AnalysisInputError(f"the FPS / CUR baselines need numeric candidates; "
+                                 f"{', '.join(map(repr, cand_cats[:5]))} "
+                                 f"{'is' if len(cand_cats) == 1 else 'are'} categorical: untick the baselines")
     if base:
         extra["baselines"] = base  # only when chosen: earlier memo keys stay valid
     return {**extra, 
@@ -169,6 +176,10 @@ def selection_kwargs(settings: dict, progress) -> dict:
               k=settings["k"], n_queries=settings["n_queries"], n_random=settings["n_random"],
               dummy=settings["dummy"], period=settings.get("periodic") or None,
               random_state=settings["random_state"], progress=progress)
+    if "metrics_used" in settings:  # the metric of each space, "auto" resolved (categorical: by equality)
+        used = settings["metrics_used"]
+        kw["metric"] = (used["candidates"], used.get("target", used["candidates"]))
+        kw["categorical"] = settings.get("categorical") or None
     if settings.get("n_best"):
         kw["n_best"] = settings["n_best"]
     if settings.get("max_subsets"):
@@ -189,17 +200,21 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
     info: dict = {"dropped_rows": 0, "step": None}
     if settings["lag"]:
         frame, step = panel_frame(df, cand + target, time=settings["time"], entity=settings["entity"],
-                                  scaling=settings["scaling"], periodic=settings.get("periodic"))
+                                  scaling=settings["scaling"], periodic=settings.get("periodic"),
+                                  categorical=settings.get("categorical") or ())
+        # the lagged pairs are numbers: categorical columns come as codes, compared by equality
+        kw["categorical"] = categorical_in(df, cand + target, settings.get("categorical")) or None
         res = select_lagged(frame, cand, target, lag=settings["lag"], time=settings["time"],
                             group=settings["entity"], **kw)
         info["step"] = step
     else:
-        frame, dropped = prepare_frame(df, cand + (target or []), settings["scaling"], settings.get("periodic"))
+        frame, dropped = prepare_frame(df, cand + (target or []), settings["scaling"], settings.get("periodic"),
+                                       categorical=settings.get("categorical") or ())
         if settings["k"] >= frame.shape[0]:
             raise AnalysisInputError(f"k = {settings['k']} must be smaller than the number of points "
                                      f"({frame.shape[0]} after dropping rows with missing values)")
         if settings.get("entity_groups"):
-            keep = np.isfinite(df[cand + (target or [])].astype(float).to_numpy()).all(axis=1)
+            keep = usable_rows(df, cand + (target or []), settings.get("categorical") or ())
             kw["groups"] = df.loc[keep, settings["entity_groups"]].astype(str).to_numpy()
         res = select_features(frame[cand], frame[target] if target else None, **kw)
         info["dropped_rows"] = dropped
@@ -284,6 +299,8 @@ def caption(record: dict) -> str:
              f"N = {res['n']}" + (" pairs" if s.get("lag") else ""), f"k = {s['k']}", estimator_text(s), method,
              "criterion: " + ("Δ(S → target)" if s["criterion"] == "a_to_b" else "symmetric"),
              f"scaling: {s['scaling']}"]
+    if s.get("metrics_used"):
+        parts.append(metrics_text(s))
     if s.get("lag"):
         parts.append(f"target at t{'+' if s['lag'] > 0 else '−'}{abs(s['lag'])}"
                      + (f" (1 step = {res['step']})" if res.get("step") else "")
@@ -392,8 +409,12 @@ def render(record: dict):
         ], className="metrics-row"),
         html.Div([
             html.Span("candidates: ", className="text-muted"), html.Strong(s["candidates"]["label"]),
-            html.Span(f" ({len(s['candidates']['columns'])} columns)", className="text-muted"),
+            html.Span(f" ({len(s['candidates']['columns'])} columns"
+                      + (f", {s['metrics_used']['candidates']})" if s.get("metrics_used") else ")"),
+                      className="text-muted"),
             html.Span(" · target: ", className="text-muted ms-1"), html.Strong(sm["target"]),
+            *([html.Span(f" ({s['metrics_used']['target']})", className="text-muted")]
+              if (s.get("metrics_used") or {}).get("target") else []),
             html.Span(f" · N = {sm['n']}" + (" pairs" if s.get("lag") else ""), className="text-muted"),
         ], className="small mt-2"),
         html.Div(rule_text(s, res), className="small text-muted mt-1", id=ids.SEL_RULE),
@@ -482,6 +503,7 @@ def run_baselines(cand: pd.DataFrame, target, settings: dict, progress) -> dict:
         cols = [str(cand.columns[i]) for i in order]
         table = evaluate_subsets(cand, [cols[:d] for d in range(1, m + 1)], target,
                                  criterion=settings["criterion"], k=settings["k"],
+                                 metric=selection_kwargs(settings, progress).get("metric", "auto"),
                                  period=settings.get("periodic") or None, n_queries=settings["n_queries"],
                                  random_state=settings["random_state"])
         out[name] = {"label": BASELINES[name], "order": cols, "size": table["size"].astype(int).tolist(),
@@ -584,6 +606,7 @@ FORM = (
     fields.RULE,
     fields.Subhead("Options"),
     fields.IntField("k", ids.SEL_K, "k", 1, low=1, what="the number of neighbours k", help=glossary.K_HELP),
+    *fields.metric_fields(ids.SEL_METRIC, ids.SEL_METRIC_B, "candidates", "target"),
     *fields.estimator_fields(ids.SEL_ESTIMATOR, ids.SEL_NQ),
     fields.RULE,
     fields.Subhead("Baselines"),

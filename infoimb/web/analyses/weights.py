@@ -15,7 +15,7 @@ from ...weights import optimize_weights
 from .. import fields, ids
 from .. import glossary  # the help texts shared by the pages (issue 9 §5)
 from ..context import AnalysisInputError, prepare_frame
-from ..inputs import k_of, n_queries_of, one_of, periodic_of, space, space_dict
+from ..inputs import k_of, metrics_text, n_queries_of, one_of, periodic_of, space, space_dict, space_metrics
 from ..jobs.runner import Analysis, JobContext, settings_header
 
 NAME = "scales"
@@ -28,6 +28,9 @@ GRID_SCALES = 9  # np.logspace(-1, 1, 9), the library's default
 MAX_GRID = 2000
 MAX_RANK_ENTRIES = 50_000_000  # the DII keeps a (queries × N) rank matrix: 400 MB
 RANDOM_STATE = 0
+#: half-sample replicates behind the weights' standard errors (optimize_weights(n_resamples=));
+#: each costs a quarter to a half of the main optimisation (a run takes about 4-5 times longer)
+N_RESAMPLES = 8
 
 
 def prepare(inputs: dict, ctx: JobContext) -> dict:
@@ -60,7 +63,12 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
                                  f"{MAX_RANK_ENTRIES // max(n, 1):,})")
     columns = list(dict.fromkeys(list(a.columns) + list(b.columns)))
     ctx.check_cells(len(columns))
+    # the engine measures both spaces with metric="auto" (categorical columns by equality); a
+    # categorical A (or B with the DII) is refused by the engine with its own message at run time
+    metrics = space_metrics({}, ctx, a, b, "A", "B")
     return {
+        "metrics_used": metrics["metrics_used"],
+        "categorical": metrics["categorical"],
         "a": space_dict(a),
         "b": space_dict(b),
         "method": method,
@@ -72,13 +80,15 @@ def prepare(inputs: dict, ctx: JobContext) -> dict:
         "scaling": ctx.scaling,
         "periodic": periodic_of(ctx, columns),
         "random_state": RANDOM_STATE,
+        "n_resamples": N_RESAMPLES,
     }
 
 
 def run(df: pd.DataFrame, settings: dict, progress) -> dict:
     a, b = settings["a"]["columns"], settings["b"]["columns"]
     progress(0.01, "preparing the data")
-    frame, dropped = prepare_frame(df, a + b, settings["scaling"], settings.get("periodic"))
+    frame, dropped = prepare_frame(df, a + b, settings["scaling"], settings.get("periodic"),
+                                   categorical=settings.get("categorical") or ())
     if settings["k"] >= frame.shape[0]:
         raise AnalysisInputError(f"k = {settings['k']} must be smaller than the number of points "
                                  f"({frame.shape[0]} after dropping rows with missing values)")
@@ -87,6 +97,8 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
         kw.update(n_iter=settings["n_iter"], l1=settings["l1"])
     if settings.get("max_evaluations"):
         kw["max_evaluations"] = settings["max_evaluations"]
+    if settings.get("n_resamples"):
+        kw["n_resamples"] = settings["n_resamples"]
     res = optimize_weights(frame[a], frame[b], method=settings["method"], k=settings["k"],
                            period=settings.get("periodic") or None, n_queries=settings["n_queries"],
                            random_state=settings["random_state"], progress=progress, **kw)
@@ -99,7 +111,10 @@ def run(df: pd.DataFrame, settings: dict, progress) -> dict:
 def weights_frame(record: dict) -> pd.DataFrame:
     res = record["result"]
     w = np.asarray(res["weights"], dtype=float)
-    return pd.DataFrame({"feature": res["columns"], "weight": w})
+    out = pd.DataFrame({"feature": res["columns"], "weight": w})
+    if res.get("weights_se") is not None:
+        out["se"] = np.asarray([np.nan if v is None else v for v in res["weights_se"]], dtype=float)
+    return out
 
 
 def to_csv(record: dict) -> str:
@@ -125,6 +140,10 @@ def caption(record: dict) -> str:
     if s["method"] == "dii":
         parts.append(f"{s['n_iter']} steps" + (f", L1 = {s['l1']:g}" if s["l1"] else ""))
     parts.append(f"scaling: {s['scaling']}")
+    if s.get("metrics_used"):
+        parts.append(metrics_text(s))
+    if res.get("n_resamples"):
+        parts.append(f"± se: {res['n_resamples']} half-samples")
     if res.get("dropped_rows"):
         parts.append(f"{res['dropped_rows']} rows with missing values left out")
     return " · ".join(parts)
@@ -135,6 +154,20 @@ def build_figures(record: dict) -> dict:
     cap = caption(record)
     return {"bars": figures.weights_bars(res, a_name=s["a"]["label"], b_name=s["b"]["label"], caption=cap),
             "history": figures.weights_history(res, caption=cap)}
+
+
+def weight_rows(record: dict) -> list[dict]:
+    """The weights table: each weight with the digits its standard error justifies (two
+    significant digits of the error, :func:`infoimb.figures.format_pm`), else four decimals."""
+    rows = []
+    for r in weights_frame(record).to_dict(orient="records"):
+        se = r.get("se")
+        if se is None or not np.isfinite(se):
+            rows.append({"feature": r["feature"], "weight": f"{r['weight']:.4f}"})
+        else:
+            dec = figures.pm_decimals(se) if se > 0 else 4
+            rows.append({"feature": r["feature"], "weight": f"{r['weight']:.{dec}f}", "± se": f"{se:.{dec}f}"})
+    return rows
 
 
 def render(record: dict):
@@ -167,16 +200,16 @@ def render(record: dict):
         *([html.Div("; ".join(record["warnings"]), className="small text-warning mt-1")]
           if record.get("warnings") else []),
     ]), className="mb-3 summary-card")
-    rows = [{"feature": r["feature"], "weight": f"{r['weight']:.4f}"}
-            for r in weights_frame(record).to_dict(orient="records")]
+    rows = weight_rows(record)
     return [head,
             dbc.Row([dbc.Col(figure_block("weights", figs["bars"]), lg=6),
                      dbc.Col(figure_block("weights-history", figs["history"]), lg=6)], className="g-3"),
-            html.Div([html.H6("Weights (largest = 1)", className="mt-3"),
+            html.Div([html.H6("Weights (largest = 1)" + (" ± their standard errors" if "± se" in rows[0] else ""),
+                              className="mt-3"),
                       table(list(rows[0]), rows, id=ids.SCL_TABLE, max_height=320)])]
 
 
-__all__ = ["ANALYSIS", "FORM", "METHODS", "build_figures", "default_spaces", "defaults", "hint", "prepare", "render", "run", "to_csv", "weights_frame"]
+__all__ = ["ANALYSIS", "FORM", "METHODS", "N_RESAMPLES", "build_figures", "weight_rows", "default_spaces", "defaults", "hint", "prepare", "render", "run", "to_csv", "weights_frame"]
 
 
 # --------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
-from .. import glossary, ids
+from .. import glossary, ids, scaling
 from ..config import Settings
 from ..store import InvalidSession, SessionStore, dumps
 from ..ui import section
@@ -166,7 +166,8 @@ class AnalysisCard:
         """The whole page: the analysis's form on the left, the results on the right."""
         a = self.analysis
         return dbc.Row([
-            dbc.Col(section(a.section, self.form(a.form), step=a.step, class_name="controls-card"), lg=3,
+            dbc.Col(section(a.section, [scaling.panel(self.name)] + self.form(a.form), step=a.step,
+                            class_name="controls-card"), lg=3,
                     className="controls-col"),
             dbc.Col(html.Div([
                 html.Div([html.H4(a.heading or a.title, className="page-title mb-0"),
@@ -359,6 +360,7 @@ class AnalysisCard:
         reproduce.register_callbacks(app, card)  # "Download the working table (CSV)"
         if self.synced:
             self._register_controls(app)
+        scaling.register_callbacks(app, self)  # the scaling in force and the spread warning
         if outputs is not None:
             outputs.add(f"{ids.job(ids.JOB_RESULT, n)}.data", JobOutput(
                 report=lambda message, args: {"analysis": n, "status": "error", "message": message,
