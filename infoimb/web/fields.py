@@ -430,7 +430,9 @@ def metric_fields(id_a: str, id_b: str, first: str, second: str) -> tuple[Field,
         ChoiceField("metric", id_a, f"metric of the {first}", AUTO,
                     choices={m: f"{first}: {m}" for m in METRIC_ORDER}, help=METRIC_HELP),
         ChoiceField("metric_b", id_b, f"metric of the {second}", "same",
-                    choices={"same": f"{second}: same as {first}", **{m: f"{second}: {m}" for m in METRIC_ORDER}}),
+                    choices={"same": f"{second}: same as {first}", **{m: f"{second}: {m}" for m in METRIC_ORDER}},
+                    help=f"The distance within the {second}: the same as the {first}'s, or its own (e.g. "
+                         "categorical for a text column)."),
     )
 
 

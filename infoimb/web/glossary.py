@@ -150,13 +150,13 @@ TARGETS = MappingProxyType({
 
 #: what each distance does (the help of a metric control lists the ones it offers)
 METRIC_HELP = MappingProxyType({
-    "auto": "numeric columns Euclidean, text columns categorical, both together Gower",
+    "auto": "Euclidean for numbers, categorical if every feature is categorical, Gower for a mix",
     "euclidean": "straight-line distance (the paper's default)",
     "manhattan": "sum of absolute differences, less dominated by one large difference",
     "chebyshev": "the largest single difference",
     "precomputed": "the space is an uploaded distance matrix",
-    "categorical": "0/1 per feature (equal or not), summed: for categories",
-    "gower": "numeric differences divided by their range and categorical mismatches, averaged",
+    "categorical": "how many features differ (0/1 per feature): for categories",
+    "gower": "|difference| / range per numeric feature plus 0/1 per category, summed",
 })
 
 
@@ -178,8 +178,8 @@ DATA_HELP = MappingProxyType({
                 "the spaces that use that column, and counted).",
     ids.EXAMPLE_SELECT: "Built-in data sets with a known answer (the paper's figures): a way to learn what each page "
                         "shows before using your own table. Size: the number of points (or entities) drawn.",
-    ids.ROLE_FEATURES: "The numeric columns that can enter a space; together they form the full space. Leave out ids, "
-                       "row numbers and the time column: they would count as information.",
+    ids.ROLE_FEATURES: "The columns that can enter a space (numbers, or text as categories); together they form the "
+                       "full space. Leave out ids, row numbers and the time column: they would count as information.",
     ids.ROLE_TIME: "Time: orders each series, for lags and causality (dates or numbers).",
     ids.ROLE_ENTITY: "Entity: one series per value (a country, a patient); lags and permutations stay within or "
                      "reassign whole entities.",
@@ -188,7 +188,7 @@ DATA_HELP = MappingProxyType({
     ids.ROLE_SCALING: "How features in different units are made comparable before distances. none: as given (one "
                       "unit must not dominate); z-score: mean 0, standard deviation 1; min-max: range 0–1 (outliers "
                       "squeeze the rest); rank (copula): each value replaced by its rank, so only the order counts "
-                      "(robust to outliers and skew, the choice for mixed units).",
+                      "(robust to outliers and skewed distributions).",
     ids.GROUP_ADD: "A group is a space the pages offer by name: e.g. the policies, or the epidemic's state. Groups "
                    "belong to this table; “Clear groups” removes them.",
     ids.PRE_RESAMPLE_PERIOD: "One row per entity and period: W = week, 2W = two weeks, MS = month start, a number = "
