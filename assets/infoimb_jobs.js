@@ -16,15 +16,44 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       last[card.name] = values;
       return [{t: Date.now(), n: n, values: values}, Object.assign({}, settings, {last: last})];
     },
+    /* The page's settings as they change, kept in the settings store (local storage) under
+       form[name] = {hash, values}, so that a reload brings them back (not only the last run's
+       inputs). args: the synced control values, then {name, synced, options}, the settings
+       store, the dataset store. A dropdown's null (the page before its table is known) is
+       not remembered; nothing is written without a table or when nothing changed. */
+    remember: function () {
+      const nu = window.dash_clientside.no_update;
+      const args = Array.prototype.slice.call(arguments);
+      const dataset = args.pop();
+      const client = args.pop();
+      const card = args.pop();
+      if (!card || !dataset || !dataset.content_hash) { return nu; }
+      const settings = client || {};
+      const forms = Object.assign({}, settings.form || {});
+      const before = forms[card.name] || {};
+      const values = Object.assign({}, before.hash === dataset.content_hash ? (before.values || {}) : {});
+      const dropdowns = card.options || [];
+      (card.synced || []).forEach(function (k, i) {
+        const v = args[i] === undefined ? null : args[i];
+        if (v === null && dropdowns.indexOf(k) >= 0) { return; }
+        values[k] = v;
+      });
+      const entry = {hash: dataset.content_hash, values: values};
+      if (JSON.stringify(entry) === JSON.stringify(before)) { return nu; }
+      forms[card.name] = entry;
+      return Object.assign({}, settings, {form: forms});
+    },
     /* Cancel (and any other button that only needs "clicked at"). */
     stamp: function (n) {
       if (!n) { return window.dash_clientside.no_update; }
       return {t: Date.now(), n: n};
     },
-    /* The running flag of a job: Run disabled, Cancel enabled, the progress bar shown. */
+    /* The running flag of a job: Run disabled, Cancel enabled, the progress bar and the
+       "Running" note above the results shown. */
     running: function (running) {
       const on = running === true;
-      return [on, !on, on ? {} : {display: "none"}];
+      const shown = on ? {} : {display: "none"};
+      return [on, !on, shown, shown];
     },
     /* The progress of a job: the bar's value and label. */
     progress: function (p) {

@@ -40,6 +40,9 @@ INFOIMB_WORKER_LOST_AFTER      30                                   with Celery:
                                                                     heartbeat after which a running job's
                                                                     worker counts as dead and the page
                                                                     says so
+INFOIMB_SUBSAMPLE_ABOVE        30                                   seconds: an exact run estimated
+                                                                    longer gets the subsampled estimator
+                                                                    proposed under Run (one click)
 HOST, PORT                     127.0.0.1, 8050                      where ``python app.py`` listens
 =============================  ===================================  =====================================
 
@@ -102,6 +105,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8050
     max_matrix_mb: float = 512.0  # one uploaded distance matrix in memory (INFOIMB_MAX_MATRIX_MB)
+    subsample_above: float = 30.0  # s: above, the subsampled estimator is proposed (INFOIMB_SUBSAMPLE_ABOVE)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -155,6 +159,7 @@ class Settings:
             worker_lost_after=_number(env, "INFOIMB_WORKER_LOST_AFTER", cls.worker_lost_after, float, 1.0),
             host=host,
             port=port,
+            subsample_above=_number(env, "INFOIMB_SUBSAMPLE_ABOVE", cls.subsample_above, float, 0.001),
         )
 
     def signing_secret(self) -> str:

@@ -545,6 +545,22 @@ def resolve_values(spec: dict, current: dict | None, last: dict | None, *, resto
     return out
 
 
+def _passes(analysis, name: str, value) -> bool:
+    """Whether a remembered value passes its field's check (a value refused now -- another
+    version's limits, an edited local storage -- falls back to the default, with no error)."""
+    try:
+        field_ = analysis.field(name)
+    except KeyError:
+        return False
+    if is_blank(value):
+        return True
+    try:
+        field_.check(value)
+    except AnalysisInputError:
+        return False
+    return True
+
+
 def form_values(analysis, meta: dict, client: dict | None, current: dict | None, *, restore: bool,
                 data_changed: bool) -> dict:
     """The settings sync of an analysis for the session's table ``meta``:
@@ -553,14 +569,19 @@ def form_values(analysis, meta: dict, client: dict | None, current: dict | None,
     Defaults: each field's ``default``, except the data-dependent ones the analysis's
     ``defaults(meta, groups)`` gives (an example's roles, the Data page's time column).
     """
-    from .jobs.runner import last_inputs
+    from .jobs.runner import last_inputs, saved_settings
 
     groups = (client or {}).get("groups")
     fields = [f for f in form_fields(analysis.form) if f.sync]
     data_defaults = analysis.defaults(meta, groups) if analysis.defaults else {}
     spec = {f.name: (data_defaults.get(f.name, f.default if not isinstance(f.default, tuple) else list(f.default)),
                      f.valid(meta, groups), f.data) for f in fields}
-    values = resolve_values(spec, current, last_inputs(client, analysis.name), restore=restore,
+    last = {k: v for k, v in last_inputs(client, analysis.name).items() if _passes(analysis, k, v)}
+    if restore:  # the page's own settings (k, the estimator) come back even when a space does not fit
+        saved = saved_settings(client, analysis.name)
+        current = {**(current or {}), **{f.name: last[f.name] for f in fields
+                                         if not f.data and f.name in saved and f.name in last}}
+    values = resolve_values(spec, current, last, restore=restore,
                             data_changed=data_changed, each=analysis.restore_each)
     for f in fields:
         if isinstance(f, FlagField) and values[f.name] is None:

@@ -44,6 +44,10 @@ DOWNLOAD_JSON = "job-download-json"
 DOWNLOAD = "job-download"
 FIG_DOWNLOAD = "fig-download"  # {"type", "fig", "fmt"}: PNG / SVG buttons under a figure
 GRAPH = "graph"  # {"type", "fig"}
+COST = "job-cost"  # the estimate of a run under Run
+COST_USE = "job-cost-use"  # the one-click "use the subsampled estimator" button
+COST_PROPOSAL = "job-cost-proposal"  # page-level store: the values that button sets
+RUNNING_NOTE = "job-running-note"  # above the results while a job runs
 
 
 #: app-level parts of an analysis get plain string ids: Dash's cancel machinery matches its

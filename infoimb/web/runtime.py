@@ -97,6 +97,12 @@ def warm_numba() -> float:
             imbalance_pair(X, X[:, :1], metric=metric)
     X = np.random.default_rng(0).normal(size=(12, 2))
     rank_samples(X, X[:, :1], n_queries=6, n_scatter=2, n_partners=3, random_state=0)
+    try:  # the engine's rates for the cost estimates under Run: measured once per machine, cached
+        from infoimb.cost import engine_rate
+
+        engine_rate()
+    except Exception:  # noqa: BLE001 - the estimates then measure it on first use
+        log.warning("could not measure the engine's rate for the cost estimates", exc_info=True)
     _state["warm"] = True
     dt = time.perf_counter() - t0
     try:

@@ -361,7 +361,22 @@ FORM = (
 
 #: the declaration the card and the job runner use (the hint follows the time and entity
 #: controls: ``pages/causality.py`` shows it, with the entity values)
+def cost(settings: dict, meta: dict):
+    """The work of the test (the estimate under Run): the gain of every α both ways, for the
+    observed series and each surrogate."""
+    from ..jobs.costs import Work
+
+    dim = settings["embedding"][0] if settings.get("embedding") else 1
+    cause, effect = len(settings["cause"]["columns"]) * dim, len(settings["effect"]["columns"]) * dim
+    cond = len(settings["conditioning"]["columns"]) * dim if settings.get("conditioning") else 0
+    evals = 2 * settings["n_alpha"] * (1 + (settings.get("n_surrogates") or 0))
+    return Work(int(meta.get("n_rows") or 0), cause + effect + cond, effect, k=settings["k"],
+                n_queries=settings["n_queries"], evaluations=0.5 * evals,
+                what=f"{settings['n_alpha']} α values both ways")
+
+
 ANALYSIS = Analysis(
+    cost=cost,
     name=NAME, title="Causality (imbalance gain)", prepare=prepare, run=run, to_csv=to_csv, version=2,
     render=render, run_label="Test", empty_text="Choose a putative cause X and effect Y and press Test.",
     form=FORM, defaults=defaults, hint_id=ids.CAU_HINT,

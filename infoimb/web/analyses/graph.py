@@ -338,7 +338,23 @@ FORM = (
 )
 
 #: the declaration the card and the job runner use
+def cost(settings: dict, meta: dict):
+    """The work of the graph (the estimate under Run), at its pairwise stage: every ordered
+    pair of variables at every lag, each α, observed and surrogates."""
+    from ..jobs.costs import Work
+
+    dim = settings["embedding"][0] if settings.get("embedding") else 1
+    sizes = [len(c) * dim for c in settings["variables"].values()] or [1]
+    m = len(sizes)
+    pairs = m * (m - 1) * len(settings["taus"])
+    evals = pairs * settings["n_alpha"] * (1 + (settings.get("n_surrogates") or 0))
+    d = max(sizes)
+    return Work(int(meta.get("n_rows") or 0), 2 * d, d, k=settings["k"], n_queries=settings["n_queries"],
+                evaluations=0.5 * evals, what=f"{pairs} ordered pairs × lags")
+
+
 ANALYSIS = Analysis(
+    cost=cost,
     name=NAME, title="Causal graph", prepare=prepare, run=run, to_csv=to_csv, version=1, render=render,
     run_label="Find the graph",
     empty_text="Choose the variables (none: every numeric column) and press Find the graph.",

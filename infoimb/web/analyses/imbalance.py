@@ -33,6 +33,8 @@ EXTRAS = {
 }
 SAME_METRIC = "same"  # the metric of B follows A's
 RANK_QUERIES = 2000
+#: a rank sample's query costs about this many exact queries of Δ (measured: descriptors, N = 4000)
+RANKS_COST = 1.8
 N_SCATTER = 100
 N_PARTNERS = 50
 RANDOM_STATE = 0
@@ -226,14 +228,18 @@ def run(df: pd.DataFrame, settings: dict, progress, matrices: dict | None = None
     costs = [m * n * (len(p["a"]) + len(p["b"]) + 1) * (1 + 0.1 * n_perm) for p in pairs]
     groups, times = _entity_times(df, columns, settings)
     main_d = len(pairs[0]["a"]) + len(pairs[0]["b"]) + 1
-    costs.append(rank_q * n * main_d * 1.2)
+    costs.append(rank_q * n * main_d * RANKS_COST)
     total = float(sum(costs))
     done = 0.0
     out_pairs = []
     progress(0.01, f"Δ for {pairs[0]['label']}")
     for i, p in enumerate(pairs):
         per = {c: v for c, v in periodic.items() if c in p["a"] or c in p["b"]} or None
+        lo, width = done / total, costs[i] / total
+        inside = (lambda f, m, lo=lo, width=width, i=i: progress(
+            max(0.01, lo + width * f), m if len(pairs) == 1 else f"pair {i + 1} of {len(pairs)}: {m}"))
         res = imbalance_pair(side(p, "a"), side(p, "b"), k=k, metric=pair_metric(settings, p), period=per,
+                             progress=inside,
                              n_queries=nq, random_state=settings["random_state"],
                              n_permutations=n_perm if nq is None else 0, groups=groups,
                              times=times if groups is not None else None,
@@ -568,7 +574,32 @@ FORM = (
 )
 
 #: the declaration the card and the job runner use
+def cost(settings: dict, meta: dict) -> list:
+    """The work of a comparison (the estimate under Compare): Δ both ways for each pair
+    (permutations add about a tenth each), and the rank samples of the plots."""
+    from ..jobs.costs import Work
+
+    n = int(meta.get("n_rows") or 0)
+    nq, k, n_perm = settings["n_queries"], settings["k"], settings.get("n_permutations") or 0
+    out = []
+    pairs = _pairs(settings)
+    what = ", ".join(w for w in (f"{len(pairs)} pairs" if len(pairs) > 1 else "",
+                                 f"{n_perm} permutations" if n_perm else "") if w)
+    for i, p in enumerate(pairs):
+        da = 0 if p.get("a_matrix") else len(p["a"])
+        db = 0 if p.get("b_matrix") else len(p["b"])
+        per = any(c in (settings.get("periodic") or {}) for c in p["a"] + p["b"])
+        out.append(Work(n, da, db, k=k, n_queries=nq, evaluations=1 + 0.1 * n_perm,
+                        metric=pair_metric(settings, p), periodic=per, tree_ok=True, main=i == 0,
+                        what=what if i == 0 else "", columns=tuple(dict.fromkeys(p["a"] + p["b"]))))
+    main = out[0]
+    out.append(Work(n, main.d_a, main.d_b, n_queries=min(settings.get("rank_queries", RANK_QUERIES), n),
+                    evaluations=RANKS_COST))
+    return out
+
+
 ANALYSIS = Analysis(
+    cost=cost,
     name=NAME, title="Compare two spaces", prepare=prepare, run=run, to_csv=to_csv, version=2, render=render,
     run_label="Compare", load=load, empty_text="Choose spaces A and B and press Compare.",
     form=FORM, defaults=defaults, finish=finish, hint=hint, hint_id=ids.CMP_HINT, restore_each=True,

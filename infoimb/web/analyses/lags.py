@@ -423,8 +423,40 @@ def defaults(meta: dict, groups) -> dict:
     source, target = default_pair(meta, groups)
     data_roles = meta.get("roles") or {}
     reach = max(5, int(roles.get("lag") or 0) + 3)
+    candidates = default_candidates(meta, groups, source, target)
     return {"source": source, "target": target, "lag_min": -reach, "lag_max": reach,
-            "time": data_roles.get("time"), "entity": data_roles.get("entity") or NONE, "candidates": source}
+            "time": data_roles.get("time"), "entity": data_roles.get("entity") or NONE,
+            "candidates": candidates or source, "select": ["on"] if candidates else []}
+
+
+def default_candidates(meta: dict, groups, source, target) -> str | None:
+    """The default candidates of the lagged selection: the source when it shares no column with
+    the target, else the largest group (or the first feature) that shares none; None when
+    every space overlaps the target (the selection is then off by default, so that the
+    page's defaults run; a user-made overlap is still refused with its message)."""
+    from ..context import resolve_space
+    from ..inputs import enabled_spaces
+
+    try:
+        tcols = set(resolve_space(target, meta, groups).columns) if target else set()
+    except AnalysisInputError:
+        return None
+
+    def columns(value):
+        try:
+            return set(resolve_space(value, meta, groups).columns)
+        except AnalysisInputError:
+            return None
+
+    if source and columns(source) is not None and not (columns(source) & tcols):
+        return source
+    _, enabled = enabled_spaces(meta, groups)
+    free = [(v, columns(v)) for v in enabled]
+    free = [(v, c) for v, c in free if c and not (c & tcols)]
+    spaces = [(v, c) for v, c in free if not v.startswith("col:")]
+    if spaces:
+        return max(spaces, key=lambda vc: len(vc[1]))[0]
+    return free[0][0] if free else None
 
 
 def hint(meta: dict) -> str:
@@ -470,7 +502,7 @@ FORM = (
     *fields.metric_fields(ids.LAG_METRIC, ids.LAG_METRIC_B, "source", "target"),
     *fields.estimator_fields(ids.LAG_ESTIMATOR, ids.LAG_NQ),
     fields.RULE,
-    fields.FlagField("select", ids.LAG_SELECT, "selection", default=("on",), switch=True,
+    fields.FlagField("select", ids.LAG_SELECT, "selection", default=("on",), switch=True, data=True,
                      options_={"on": "Selection with a lagged target"},
                      help="Greedy selection of the candidates at t against the target at t + δ (with a dummy "
                           "noise feature); δ empty = the best lag of the scan."),
@@ -489,7 +521,32 @@ FORM = (
 )
 
 #: the declaration the card and the job runner use
+def cost(settings: dict, meta: dict) -> list:
+    """The work of a lag scan (and the lagged selection): Δ both ways per lag (permutations
+    and stability splits add to it), then one Δ per subset of the greedy selection."""
+    from ..jobs.costs import Work
+    from .selection import evaluations
+
+    n = int(meta.get("n_rows") or 0)
+    n_lags = settings["lag_max"] - settings["lag_min"] + 1
+    per_lag = 1 + 0.1 * (settings.get("n_permutations") or 0) + (settings.get("n_splits") or 0)
+    out = [Work(n, len(settings["source"]["columns"]), len(settings["target"]["columns"]), k=settings["k"],
+                n_queries=settings["n_queries"], evaluations=n_lags * per_lag,
+                what=f"{n_lags} lags" + (f" with {settings['n_permutations']} permutations each"
+                                         if settings.get("n_permutations") else ""),
+                columns=tuple(settings["source"]["columns"]))]
+    sel = settings.get("selection")
+    if sel:
+        d = len(sel["candidates"]["columns"]) + 1
+        total = evaluations("greedy", d, sel["max_features"], 1, 0)
+        out.append(Work(n, max(1, (sel["max_features"] + 1) // 2), len(settings["target"]["columns"]),
+                        k=settings["k"], n_queries=settings["n_queries"], evaluations=0.5 * total,
+                        what=f"{total:,} subsets"))
+    return out
+
+
 ANALYSIS = Analysis(
+    cost=cost,
     name=NAME, title="Time lags", prepare=prepare, run=run, to_csv=to_csv, version=2, render=render,
     run_label="Scan lags", empty_text="Choose a source, a target and the time column, and press Scan lags.",
     form=FORM, defaults=defaults, hint=hint, hint_id=ids.LAG_HINT,

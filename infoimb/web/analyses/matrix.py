@@ -209,7 +209,21 @@ FORM = (
     *fields.estimator_fields(ids.MATRIX_ESTIMATOR, ids.MATRIX_NQ),
 )
 
+def cost(settings: dict, meta: dict) -> list:
+    """The work of the matrix (the estimate under Run): Δ both ways for every pair of spaces."""
+    from ..jobs.costs import Work
+
+    n = int(meta.get("n_rows") or 0)
+    spaces = settings["spaces"]
+    dims = [0 if s.get("matrix") else len(s["columns"]) for s in spaces]
+    pairs = [(i, j) for i in range(len(spaces)) for j in range(i + 1, len(spaces))]
+    return [Work(n, dims[i], dims[j], k=settings["k"], n_queries=settings["n_queries"],
+                 metric=settings["metric"], tree_ok=True, main=p == 0,
+                 what=f"{len(pairs)} pairs" if p == 0 else "") for p, (i, j) in enumerate(pairs)]
+
+
 ANALYSIS = Analysis(
+    cost=cost,
     name=NAME, title="Information imbalance between many spaces", prepare=prepare, run=run, to_csv=to_csv,
     version=1, render=render, run_label="Compute the matrix",
     empty_text="Choose two or more spaces and press Compute the matrix.", load=load,

@@ -630,7 +630,26 @@ FORM = (
 )
 
 #: the declaration the card and the job runner use
+def cost(settings: dict, meta: dict):
+    """The work of a selection (the estimate under Run): one Δ per evaluated subset, of about
+    half the largest size on average, against the target (or the full candidate set). Ties are
+    judged on a typical single candidate (the median number of distinct values): the search
+    starts with single features."""
+    from ..jobs.costs import Work
+
+    columns = settings["candidates"]["columns"]
+    distinct = {c.get("column"): c.get("n_unique") or 0 for c in (meta.get("summary") or []) if isinstance(c, dict)}
+    typical = sorted(columns, key=lambda c: distinct.get(c, 0))[len(columns) // 2] if columns else None
+    cand = len(columns) + int(bool(settings.get("dummy")))
+    target = len(settings["target"]["columns"]) if settings.get("target") else cand
+    total = int(settings.get("n_evaluations") or 1)
+    return Work(int(meta.get("n_rows") or 0), max(1, (settings["max_features"] + 1) // 2), target,
+                k=settings["k"], n_queries=settings["n_queries"], evaluations=0.5 * total,
+                what=f"{total:,} subsets", columns=(typical,) if typical else ())  # subsets start small
+
+
 ANALYSIS = Analysis(
+    cost=cost,
     name=NAME, title="Select features", prepare=prepare, run=run, to_csv=to_csv, version=2, render=render,
     run_label="Select",
     empty_text="Choose the candidate features and a target (or none, for compression) and press Select.",

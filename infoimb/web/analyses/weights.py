@@ -283,7 +283,19 @@ FORM = (
 )
 
 #: the declaration the card and the job runner use
+def cost(settings: dict, meta: dict):
+    """The work of the optimisation (the estimate under Run): one Δ per evaluated weight
+    vector (grid) or per DII step."""
+    from ..jobs.costs import Work
+
+    steps = settings.get("max_evaluations") or settings.get("n_iter") or 1
+    return Work(int(meta.get("n_rows") or 0), len(settings["a"]["columns"]), len(settings["b"]["columns"]),
+                k=settings["k"], n_queries=settings["n_queries"], evaluations=0.5 * steps,
+                what=f"{steps} {'steps' if settings.get('n_iter') else 'evaluations'}")
+
+
 ANALYSIS = Analysis(
+    cost=cost,
     name=NAME, title="Scales of features", prepare=prepare, run=run, to_csv=to_csv, version=1, render=render,
     run_label="Optimise", empty_text="Choose the features to weight (A) and the target space (B) and press Optimise.",
     form=FORM, defaults=defaults, hint=hint, hint_id=ids.SCL_HINT,

@@ -21,6 +21,7 @@ from .runner import (
     record_to_csv,
     run_job,
     run_load,
+    saved_settings,
     sentence,
     settings_header,
 )

@@ -37,7 +37,7 @@ from .runner import Analysis, check_job, get_analysis, lookup, record_to_csv, ru
 log = logging.getLogger(__name__)
 
 __all__ = ["AnalysisCard", "JobOutput", "JobOutputs", "app_stores", "cancelled_status", "display_logic",
-           "progress_bar", "progress_callback", "register_figure_downloads"]
+           "progress_bar", "progress_callback", "register_figure_downloads", "saved_for"]
 
 #: the namespace of the clientside functions in assets/infoimb_jobs.js
 JS = "infoimb"
@@ -219,20 +219,38 @@ class AnalysisCard:
                     ],
                     className="d-flex align-items-center",
                 ),
+                self.cost_block(),
                 progress_bar(n, className="job-progress mt-3"),
                 html.Div(id=ids.job(ids.STATUS, n), className="mt-3"),
                 # what the clientside Run function packs: the names of the inputs, in order
-                dcc.Store(id=ids.job(ids.CARD_INPUTS, n), data={"name": n, "keys": list(self.state)},
+                dcc.Store(id=ids.job(ids.CARD_INPUTS, n),
+                          data={"name": n, "keys": list(self.state), "synced": list(self.synced),
+                                "options": list(self.options)},
                           storage_type="memory"),
             ],
             className="analysis-controls",
         )
+
+    def cost_block(self):
+        """Under Run: what the run will cost for the current inputs, and (above the threshold)
+        the one-click switch to the subsampled estimator (:mod:`.costs`)."""
+        n = self.name
+        return html.Div([
+            html.Div(id=ids.job(ids.COST, n), className="form-text job-cost mb-0"),
+            dbc.Button("", id=ids.job(ids.COST_USE, n), size="sm", color="primary", outline=True, n_clicks=0,
+                       className="mt-1 job-cost-use", style={"display": "none"}),
+            dcc.Store(id=ids.job(ids.COST_PROPOSAL, n), data={}, storage_type="memory"),
+        ], className="mt-2")
 
     def results(self):
         """The results area with its download buttons."""
         n = self.name
         return html.Div(
             [
+                # while a job runs: says so above the results area (which keeps what it shows)
+                dbc.Alert(f"Running: the bar under {self.run_label} shows how far it is and the time left; "
+                          "the results appear here when it is done.", id=ids.job(ids.RUNNING_NOTE, n),
+                          color="info", className="mb-2 job-running-note", style={"display": "none"}),
                 html.Div(id=ids.job(ids.RESULTS, n), className="analysis-results"),
                 html.Div(
                     [
@@ -311,6 +329,7 @@ class AnalysisCard:
             Output(ids.job(ids.RUN, n), "disabled"),
             Output(ids.job(ids.CANCEL, n), "disabled"),
             Output(ids.job(ids.PROGRESS_WRAP, n), "style"),
+            Output(ids.job(ids.RUNNING_NOTE, n), "style"),
             Input(ids.job(ids.JOB_RUNNING, n), "data"),
         )
         progress_callback(app, n)
@@ -357,8 +376,44 @@ class AnalysisCard:
             payload = card.download(fmt, shown, current_sid())
             return payload if payload is not None else no_update
 
+        @app.callback(
+            output=dict(text=Output(ids.job(ids.COST, n), "children"),
+                        button=Output(ids.job(ids.COST_USE, n), "children"),
+                        style=Output(ids.job(ids.COST_USE, n), "style"),
+                        proposal=Output(ids.job(ids.COST_PROPOSAL, n), "data")),
+            inputs=dict(dataset=Input(ids.DATASET_STORE, "data"), client=Input(ids.SETTINGS_STORE, "data"),
+                        values=display_inputs),
+        )
+        def _cost(dataset, client, values):
+            if not dataset:
+                return dict(text=None, button="", style={"display": "none"}, proposal={})
+            return card.cost_outputs(values, client, current_sid())
+
+        proposed = [k for k in ("estimator", "n_queries", "n_permutations") if k in self.state]
+        if {"estimator", "n_queries"} <= set(proposed):
+            @app.callback(
+                output={k: Output(self.state[k].component_id, "value", allow_duplicate=True) for k in proposed},
+                inputs=dict(clicks=Input(ids.job(ids.COST_USE, n), "n_clicks")),
+                state=dict(proposal=State(ids.job(ids.COST_PROPOSAL, n), "data")),
+                prevent_initial_call=True,
+            )
+            def _use_proposal(clicks, proposal):
+                if not clicks or not isinstance(proposal, dict) or not proposal:
+                    raise dash.exceptions.PreventUpdate
+                return {k: proposal.get(k, no_update) if k in proposal else no_update for k in proposed}
+
         reproduce.register_callbacks(app, card)  # "Download the working table (CSV)"
         if self.synced:
+            # the page's settings, remembered in the browser's local storage as they change
+            app.clientside_callback(
+                ClientsideFunction(JS, "remember"),
+                Output(ids.SETTINGS_STORE, "data", allow_duplicate=True),
+                *[Input(self.state[k].component_id, "value") for k in self.synced],
+                State(ids.job(ids.CARD_INPUTS, n), "data"),
+                State(ids.SETTINGS_STORE, "data"),
+                State(ids.DATASET_STORE, "data"),
+                prevent_initial_call=True,
+            )
             self._register_controls(app)
         scaling.register_callbacks(app, self)  # the scaling in force and the spread warning
         if outputs is not None:
@@ -406,8 +461,13 @@ class AnalysisCard:
         from ..fields import form_values
 
         restore = trigger is None
+        data_changed = trigger == ids.DATASET_STORE
+        if data_changed and saved_for(client, self.name) == meta.get("content_hash"):
+            # a reload: the dataset store filled in for the table the page's settings were
+            # saved with; they come back (each one while valid), not the table's defaults
+            restore, data_changed = True, False
         filled = form_values(self.analysis, meta, client, current or {}, restore=restore,
-                             data_changed=trigger == ids.DATASET_STORE)
+                             data_changed=data_changed)
         values = filled["values"]
         out = dict(values={k: (no_update if not restore and values[k] == (current or {}).get(k) else values[k])
                            for k in self.synced},
@@ -415,6 +475,44 @@ class AnalysisCard:
         if self.hint is not None:
             out["hint"] = filled.get("hint")
         return out
+
+    def cost_outputs(self, values, client, sid, *, rate=None) -> dict:
+        """The cost block's outputs for the current inputs: the estimate's text, the one-click
+        proposal's button (label and style) and the values it sets (:mod:`.costs`)."""
+        from ..context import AnalysisInputError
+        from ..store import NoDataset
+        from .costs import card_cost, machine_rate, proposal_values, seconds_text
+        from .runner import make_context, prepared_settings
+
+        hidden = {"display": "none"}
+        none = dict(text=None, button="", style=hidden, proposal={})
+        settings = self.get_settings()
+        try:
+            ctx = make_context(self.get_store(), sid, client, settings)
+            params, _ = prepared_settings(self.analysis, values or {}, ctx)
+        except (InvalidSession, NoDataset, AnalysisInputError, ValueError, TypeError, KeyError):
+            return none
+        rate = rate or machine_rate()
+        if rate is None:
+            return none
+        est = card_cost(self.analysis, params, ctx.meta, rate=rate,
+                        threshold_seconds=getattr(settings, "subsample_above", None))
+        if est is None:
+            return none
+        proposal = proposal_values(self.analysis, est)
+        if not proposal:
+            return dict(text=est.text + ".", button="", style=hidden, proposal={})
+        seconds = est.proposed_seconds
+        try:  # the run as it would be with the proposal (no permutation test, say)
+            after = card_cost(self.analysis, prepared_settings(self.analysis, {**(values or {}), **proposal}, ctx)[0],
+                              ctx.meta, rate=rate, threshold_seconds=est.threshold_seconds)
+            seconds = after.seconds if after is not None else seconds
+        except (AnalysisInputError, ValueError, TypeError, KeyError):
+            pass
+        text = (f"{est.text}. Over {est.threshold_seconds:g} s: the subsampled estimator gives an unbiased Δ "
+                "with a standard error in a fraction of the time.")
+        button = f"Use {est.proposed_queries:,} random queries (about {seconds_text(seconds)})"
+        return dict(text=text, button=button, style={}, proposal=proposal)
 
     def admit(self, args: dict) -> dict | None:
         """Before the job is queued (Celery): its final status if it need not run (refused, or
@@ -454,11 +552,27 @@ class AnalysisCard:
             return None
 
 
+def _content_hash(store: SessionStore, sid) -> str | None:
+    """The content hash of the session's current table (None: no table, or no session)."""
+    try:
+        return (store.get_meta(sid) or {}).get("content_hash")
+    except (InvalidSession, ValueError):
+        return None
+
+
 def _triggered_ids() -> tuple:
     try:
         return tuple(t["prop_id"] for t in dash.ctx.triggered)
     except Exception:  # noqa: BLE001
         return ()
+
+
+def saved_for(client, analysis: str) -> str | None:
+    """The content hash of the table the page's remembered settings were saved with (the
+    settings store's ``form``, written by ``infoimb.remember`` in assets/infoimb_jobs.js)."""
+    form = (client or {}).get("form") if isinstance(client, dict) else None
+    entry = (form or {}).get(analysis) if isinstance(form, dict) else None
+    return entry.get("hash") if isinstance(entry, dict) else None
 
 
 def cancelled_status(analysis: str, run_label: str = "Run") -> dict:
@@ -469,30 +583,44 @@ def cancelled_status(analysis: str, run_label: str = "Run") -> dict:
 def display_logic(card: AnalysisCard, job, client, values, session, *, shown=None, triggered=()) -> dict:
     """Decide what the results area of ``card`` shows.
 
-    - A failed or cancelled job: its message (the previous results stay).
+    - A failed or cancelled job: its message (the previous results stay, unless they are of
+      another table than the session's current one: then they are cleared).
     - Otherwise the memo for the *current* inputs: shown at once if present.
-    - Else, the result of the last job if its record exists (the inputs changed since):
-      shown with a note; else a hint what to do.
+    - Else, the result of the last job if its record exists and is of the current table (the
+      inputs changed since): shown with a note; a result of another table is never shown (the
+      placeholder names the previous table); else a hint what to do.
     """
     sid = (session or {}).get("sid") if isinstance(session, dict) else None
     store = card.get_store()
+    current_hash = _content_hash(store, sid)
     job_triggered = any(t.startswith(f"{ids.JOB_RESULT}-{card.name}.") for t in triggered)
     if isinstance(job, dict) and job_triggered and job.get("status") in ("error", "cancelled", "queued"):
         color = {"cancelled": "warning", "queued": "info"}.get(job["status"], "danger")
-        return dict(results=no_update, status=dbc.Alert(job.get("message", "Stopped."), color=color,
-                                                        className="mb-0 job-message", dismissable=False),
-                    shown=no_update, csv=no_update, json=no_update)
+        alert = dbc.Alert(job.get("message", "Stopped."), color=color, className="mb-0 job-message",
+                          dismissable=False)
+        if isinstance(shown, dict) and shown.get("content_hash") not in (None, current_hash):
+            # the figures on display are of another table: never leave them under this message
+            return dict(results=html.Div(sentence(card.empty_text), className="results-placeholder"),
+                        status=alert, shown=None, csv=True, json=True)
+        return dict(results=no_update, status=alert, shown=no_update, csv=no_update, json=no_update)
     record, key, why = lookup(store, card.analysis, sid, values or {}, client, card.get_settings())
     note = None
+    previous = None  # the name of the table of a last result that is not the current one
     if record is None and isinstance(job, dict) and job.get("status") == "ok":
         try:
             record = store.get_result(sid, job["content_hash"], card.name, job["key"])
         except (InvalidSession, ValueError, KeyError):
             record = None
-        if record is not None and job.get("key") != key:
+        if record is not None and job.get("content_hash") != current_hash:
+            previous = (record.get("dataset") or {}).get("filename") or "another table"
+            record = None
+        elif record is not None and job.get("key") != key:
             note = "These results are for the settings listed under them; the inputs have changed since."
     if record is None:
         text = sentence(why or card.empty_text)
+        if previous:
+            text = (f"A new table is loaded: the last result, for the previous table ({previous}), is no longer "
+                    f"shown. {text}")
         placeholder = html.Div(text, className="results-placeholder")
         return dict(results=placeholder, status=None, shown=None, csv=True, json=True)
     cached = isinstance(job, dict) and job.get("cached") and job.get("key") == record["key"] and job_triggered

@@ -25,6 +25,7 @@ record itself stays on the server and is read back by key. The Dash side is
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import traceback
@@ -61,6 +62,7 @@ __all__ = [
     "record_to_csv",
     "run_job",
     "run_load",
+    "saved_settings",
     "sentence",
     "settings_header",
 ]
@@ -84,6 +86,7 @@ class Analysis:
     ``heading``, ``intro`` and ``page_class`` word and style the page. ``run_label`` names the
     card's Run button; ``empty_text`` is what the results area says before there is a result.
     ``version`` is part of the memo key: raise it when ``run`` changes its results.
+    ``cost(settings, meta)`` (optional) declares the run's work for the estimate under Run.
     """
 
     name: str
@@ -109,6 +112,9 @@ class Analysis:
     heading: str = ""
     intro: str = ""
     page_class: str = ""
+    #: what a run costs: ``cost(settings, meta) -> Work or [Work, ...]`` (the exact pair
+    #: evaluations of the prepared ``settings``; :mod:`infoimb.web.jobs.costs`), shown under Run
+    cost: Callable[[dict, dict], object] | None = None
 
     @property
     def fields(self) -> tuple:
@@ -181,10 +187,23 @@ class JobContext:
 
 
 def last_inputs(client: dict | None, analysis: str) -> dict:
-    """The inputs of the analysis's last run in this browser (kept in the settings store), so
-    that a page mounted again, or reloaded, shows the settings of the result it displays."""
-    last = (client or {}).get("last") if isinstance(client, dict) else None
-    values = (last or {}).get(analysis) if isinstance(last, dict) else None
+    """The page's last settings in this browser (kept in the settings store, local storage),
+    so that a page mounted again, or reloaded, shows them: the values the page's controls
+    last held (``form``, saved as they change), over the inputs of the analysis's last run
+    (``last``, saved by Run)."""
+    if not isinstance(client, dict):
+        return {}
+    last = client.get("last")
+    values = last.get(analysis) if isinstance(last, dict) else None
+    return {**(values if isinstance(values, dict) else {}), **saved_settings(client, analysis)}
+
+
+def saved_settings(client: dict | None, analysis: str) -> dict:
+    """The values the page's controls last held (the settings store's ``form``, saved as they
+    change by ``infoimb.remember`` in assets/infoimb_jobs.js); {} when none were saved."""
+    form = client.get("form") if isinstance(client, dict) else None
+    entry = form.get(analysis) if isinstance(form, dict) else None
+    values = entry.get("values") if isinstance(entry, dict) else None
     return dict(values) if isinstance(values, dict) else {}
 
 
@@ -250,26 +269,70 @@ def lookup(store: SessionStore, analysis: Analysis | str, sid, inputs: dict, cli
     return job.record, job.key, None
 
 
-class Progress:
-    """Throttled progress reports that also enforce the time limit."""
+#: an engine's own "about 12 s left" at the end of a step's message (replaced by the job's)
+_ENGINE_LEFT = re.compile(r"\s*·\s*about [\d.,]+ s left\s*$")
 
-    def __init__(self, report: Callable[[dict], object] | None, deadline: float, min_interval: float = 0.2):
+
+def time_left_text(seconds: float) -> str:
+    """``"about 40 s left"``, ``"about 3 min left"``, ``"about 1.5 h left"``."""
+    if seconds < 90:
+        return f"about {max(1, round(seconds))} s left"
+    if seconds < 5400:
+        return f"about {round(seconds / 60)} min left"
+    return f"about {seconds / 3600:.1f} h left"
+
+
+class Progress:
+    """Throttled progress reports that also enforce the time limit.
+
+    The bar's label is ``"<percent>% · about <time> left · <step>"`` (the time first: the bar
+    is narrow and a long step runs past it): the time left is the job's, measured from its
+    first report of work done (so loading the data and starting a job process do not count):
+    time since then x the fraction still to do / the fraction done since then, shown once
+    :attr:`LEFT_AFTER_FRACTION` more of the work and :attr:`LEFT_AFTER_SECONDS` have passed;
+    an engine's own estimate for its step at the end of the message is replaced by it.
+    """
+
+    LEFT_AFTER_FRACTION = 0.01
+    LEFT_AFTER_SECONDS = 1.0
+    #: at most one report per this many seconds reaches the page (besides the first and the last)
+    MIN_INTERVAL = 0.2
+
+    def __init__(self, report: Callable[[dict], object] | None, deadline: float, min_interval: float | None = None,
+                 clock: Callable[[], float] = time.monotonic):
         self.report = report
         self.deadline = deadline
-        self.min_interval = min_interval
+        self.min_interval = self.MIN_INTERVAL if min_interval is None else min_interval
+        self.clock = clock
+        self.anchor: tuple[float, float] | None = None  # (time, fraction) of the first work done
         self.last = 0.0
         self.stopped = False
 
+    def label(self, fraction: float, message: str, now: float) -> str:
+        """The bar's label for ``fraction`` done at time ``now``."""
+        pct = round(100 * fraction, 1)
+        parts = [f"{pct:.0f}%"]
+        if self.anchor is None and fraction > 0:
+            self.anchor = (now, fraction)
+        if self.anchor is not None and fraction < 1.0:
+            t0, f0 = self.anchor
+            elapsed, done = now - t0, fraction - f0
+            if done >= self.LEFT_AFTER_FRACTION and elapsed >= self.LEFT_AFTER_SECONDS:
+                parts.append(time_left_text(elapsed * (1.0 - fraction) / done))
+        step = _ENGINE_LEFT.sub("", message or "").strip()
+        if step:
+            parts.append(step)
+        return " · ".join(parts)
+
     def __call__(self, fraction: float, message: str = "") -> None:
+        now = self.clock()
         if self.stopped or time.monotonic() > self.deadline:
             self.stopped = True
             raise JobTimeout()
-        now = time.monotonic()
         fraction = min(1.0, max(0.0, float(fraction)))
         if self.report is not None and (now - self.last >= self.min_interval or fraction >= 1.0 or self.last == 0):
             self.last = now
-            pct = round(100 * fraction, 1)
-            self.report({"value": pct, "label": f"{pct:.0f}% · {message}" if message else f"{pct:.0f}%"})
+            self.report({"value": round(100 * fraction, 1), "label": self.label(fraction, message, now)})
 
 
 #: One analysis at a time in a process: the web's Numba threading layer (workqueue, chosen for
