@@ -14,9 +14,15 @@ from infoimb.web.sessions import current_sid
 from infoimb.web.matrices import ORDER
 from infoimb.web.store import InvalidSession
 from infoimb.web.ui import alert, hint, section, table
+from infoimb.web.glossary import DATA_HELP
 
 dash.register_page(__name__, path="/", name="Data", title="infoimb · Data", order=0)
 
+
+
+def _help(control: str):
+    """The help text under a control (infoimb.web.glossary.DATA_HELP: what it is, what it does)."""
+    return html.Div(DATA_HELP[control], className="form-text field-help")
 
 
 def _example_options():
@@ -44,6 +50,7 @@ def layout(**_):
             className="upload-guard",
         ),
         html.Div(limit, id=ids.UPLOAD_LIMIT, className="form-text"),
+        _help(ids.UPLOAD),
         CARD.progress(),
         html.Hr(),
         dbc.Label("Or a built-in example", html_for=ids.EXAMPLE_SELECT, className="fw-semibold"),
@@ -56,6 +63,7 @@ def layout(**_):
                       debounce=True),
             dbc.Button("Load example", id=ids.EXAMPLE_LOAD, color="primary", n_clicks=0),
         ]),
+        _help(ids.EXAMPLE_SELECT),
         html.Div(first["description"] if first else "", id=ids.EXAMPLE_DESCRIPTION,
                  className="example-description small mt-2"),
         html.Div(id=ids.DATA_ALERT, className="mt-3"),
@@ -74,6 +82,7 @@ def layout(**_):
         _proposal_block(),
         dbc.Label("Features (together: the full space)", html_for=ids.ROLE_FEATURES),
         dcc.Dropdown(id=ids.ROLE_FEATURES, multi=True, placeholder="numeric or text columns"),
+        _help(ids.ROLE_FEATURES),
         dbc.Label("Categorical codes (numeric columns compared by equality)", html_for=ids.ROLE_CATEGORICAL,
                   className="mt-2"),
         dcc.Dropdown(id=ids.ROLE_CATEGORICAL, multi=True, placeholder="none (text columns are categorical anyway)"),
@@ -82,17 +91,19 @@ def layout(**_):
              "the categorical metric, a mixed one with Gower's; scaling never applies to them."),
         dbc.Row([
             dbc.Col([dbc.Label("Time column", html_for=ids.ROLE_TIME),
-                     dcc.Dropdown(id=ids.ROLE_TIME, placeholder="none")], md=6),
+                     dcc.Dropdown(id=ids.ROLE_TIME, placeholder="none"), _help(ids.ROLE_TIME)], md=6),
             dbc.Col([dbc.Label("Entity (group) column", html_for=ids.ROLE_ENTITY),
-                     dcc.Dropdown(id=ids.ROLE_ENTITY, placeholder="none")], md=6),
+                     dcc.Dropdown(id=ids.ROLE_ENTITY, placeholder="none"), _help(ids.ROLE_ENTITY)], md=6),
         ], className="mt-2"),
         dbc.Label("Periodic features (angles, phases) and their period", html_for=ids.ROLE_PERIODIC,
                   className="mt-2"),
         dcc.Dropdown(id=ids.ROLE_PERIODIC, multi=True, placeholder="none"),
+        _help(ids.ROLE_PERIODIC),
         html.Div(id=ids.ROLE_PERIODS, className="mt-1"),
         dbc.Label("Scaling before distances", className="mt-2"),
         dbc.RadioItems(id=ids.ROLE_SCALING, options=[{"label": v, "value": k} for k, v in SCALINGS.items()],
                        value=None, inline=True),  # filled from the settings store (_scaling_radio)
+        _help(ids.ROLE_SCALING),
         hint("Applied to every analysis; periodic features are left unscaled so that their period keeps its meaning. "
              "An uploaded table starts with z-score (its features come in their own units); an example with "
              "the scaling its reference values use (none)."),
@@ -111,6 +122,7 @@ def layout(**_):
                    className="mt-1"),
         dbc.Button("Clear groups", id=ids.GROUP_CLEAR, color="danger", outline=True, size="sm", n_clicks=0,
                    className="mt-1 ms-2", title="remove every group of this table (groups of other tables stay)"),
+        _help(ids.GROUP_ADD),
         html.Div(id=ids.GROUP_OTHERS, className="form-text mt-1"),
         html.Div(id=ids.GROUP_MESSAGE, className="mt-2"),
     ], step="4")
@@ -128,6 +140,7 @@ def layout(**_):
                                                                             "min", "median")]),
                     dbc.Button("Resample", id=ids.PRE_RESAMPLE, size="sm", n_clicks=0),
                 ], size="sm"),
+                _help(ids.PRE_RESAMPLE_PERIOD),
             ], lg=4),
             dbc.Col([
                 dbc.Label("Difference cumulative counts", className="small fw-semibold"),
@@ -136,6 +149,7 @@ def layout(**_):
                              className="flex-grow-1 dropdown-in-group"),
                     dbc.Button("Difference", id=ids.PRE_DIFF, size="sm", n_clicks=0),
                 ], size="sm"),
+                _help(ids.PRE_DIFF_COLUMNS),
             ], lg=4),
             dbc.Col([
                 dbc.Label("Ratio column", className="small fw-semibold"),
@@ -145,6 +159,7 @@ def layout(**_):
                     dbc.Input(id=ids.PRE_RATIO_NAME, placeholder="name", size="sm"),
                     dbc.Button("Add", id=ids.PRE_RATIO, size="sm", n_clicks=0),
                 ], size="sm"),
+                _help(ids.PRE_RATIO_NUM),
             ], lg=4),
         ], className="g-3"),
         _datahub_row(),
@@ -156,6 +171,7 @@ def layout(**_):
             dbc.Button("Reset to the original table", id=ids.PRE_RESET, size="sm", color="danger", outline=True,
                        n_clicks=0),
         ], className="mt-3"),
+        _help(ids.PRE_DROP),
         html.Div(id=ids.PRE_MESSAGE, className="mt-2"),
     ], step="6")
 
@@ -199,6 +215,7 @@ def _datahub_row():
                 dbc.Button("Log growth", id=ids.PRE_GROWTH, size="sm", n_clicks=0,
                            title="log((x_t + 1) / (x_t−1 + 1)) per entity: e.g. weekly growth of new cases"),
             ], size="sm"),
+            _help(ids.PRE_TRANSFORM_COLUMNS),
         ], lg=7),
     ], className="g-3 mt-1")
 
@@ -565,6 +582,7 @@ def _matrix_card(settings):
                 dbc.Label("Rows of the matrix are tied to the table", html_for=ids.MATRIX_TIE, className="small mb-1"),
                 dcc.Dropdown(id=ids.MATRIX_TIE, clearable=False, value=ORDER,
                              options=[{"label": "by row order", "value": ORDER}]),
+                _help(ids.MATRIX_TIE),
                 dbc.Checklist(id=ids.MATRIX_ASYM, value=[], className="small mt-1",
                               options=[{"label": "asymmetric by design (row i: distances from point i)",
                                         "value": "asymmetric"}]),

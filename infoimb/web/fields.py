@@ -76,6 +76,8 @@ def _number(value):
 
 
 def _help(text: str, id=None):
+    """A control's help: a line or two in small print under it (what it is, what a larger value does,
+    why the default)."""
     from dash import html
 
     return html.Div(text, className="form-text field-help", **({"id": id} if id else {}))
@@ -406,9 +408,12 @@ def estimator_fields(id_estimator: str, id_queries: str, *, queries: int = 1000)
     """Exact / subsampled queries and the number of queries (the same pair on every page)."""
     return (
         ChoiceField("estimator", id_estimator, "estimator", "exact", radio=True,
-                    choices={"exact": "exact: every point is a query", "subsampled": "subsampled queries (large N)"}),
+                    choices={"exact": "exact: every point is a query", "subsampled": "subsampled queries (large N)"},
+                    help="Exact (the default): every point is a query, no approximation, time ∝ N². Subsampled: "
+                         "a random set of query points against all N; unbiased, its ± grows as queries shrink."),
         IntField("n_queries", id_queries, "queries", queries, low=10, what="the number of query points",
-                 help="used with subsampled queries"),
+                 help="Query points of the subsampled estimator (ignored when exact): more queries, a smaller ± "
+                      "(∝ 1/√queries) and a longer run."),
     )
 
 
@@ -425,7 +430,9 @@ def metric_fields(id_a: str, id_b: str, first: str, second: str) -> tuple[Field,
         ChoiceField("metric", id_a, f"metric of the {first}", AUTO,
                     choices={m: f"{first}: {m}" for m in METRIC_ORDER}, help=METRIC_HELP),
         ChoiceField("metric_b", id_b, f"metric of the {second}", "same",
-                    choices={"same": f"{second}: same as {first}", **{m: f"{second}: {m}" for m in METRIC_ORDER}}),
+                    choices={"same": f"{second}: same as {first}", **{m: f"{second}: {m}" for m in METRIC_ORDER}},
+                    help=f"The distance within the {second}: the same as the {first}'s, or its own (e.g. "
+                         "categorical for a text column)."),
     )
 
 

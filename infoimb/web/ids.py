@@ -320,3 +320,8 @@ def repro_code(kind: str, analysis: str) -> str:
 def repro_copy(kind: str, analysis: str) -> str:
     """The id of the copy button of that text."""
     return f"repro-copy-{kind}-{analysis}"
+
+
+# ---- what things mean (issue 9 §5): pattern-matching, per analysis: job(HOW_TO_READ, name) -------
+HOW_TO_READ = "how-to-read"  # the collapsible "How to read this" block above the results
+TERMS = "terms"  # the list "What the numbers mean" under the results

@@ -66,6 +66,14 @@ def hint(text: str):
     return html.Div(text, className="form-text")
 
 
+def _header_tip(column: str) -> dict:
+    """A column header's tooltip: what its term means (:mod:`infoimb.web.glossary`), if anything."""
+    from .glossary import TERMS, column_term
+
+    term = column_term(column)
+    return {"headerTooltip": TERMS[term]} if term else {}
+
+
 # A column's width from its text: about CHAR_PX per character of the grid's 0.82rem font (measured
 # with the fallback sans-serif font of a headless Chromium, wider than most system fonts), plus
 # the cell's padding. Numbers never wrap (their column is as wide as the widest); text wraps
@@ -149,7 +157,7 @@ def table(columns, rows, *, id=None, max_height: int | None = None, page_size: i
     kwargs = {"id": id} if id else {}
     return html.Div(dag.AgGrid(
         rowData=data,
-        columnDefs=[{"headerName": c, "field": f, "tooltipField": f} | d
+        columnDefs=[{"headerName": c, "field": f, "tooltipField": f} | d | _header_tip(c)
                     for c, f, d in zip(cols, fields, column_defs(cols, [[r[f] for r in data] for f in fields],
                                                                  flex))],
         defaultColDef={"sortable": False, "resizable": True, "suppressMovable": True, "minWidth": 70,

@@ -39,7 +39,9 @@ How to declare an analysis
    (``choices``: value -> label, ``radio``), ``SpaceField`` / ``ColumnField`` (options from the
    session's table, ``none_label``), ``FlagField`` (check boxes or a ``switch``),
    ``DropdownField`` (``sync=False``: options a page fills itself). Fields whose value depends
-   on the table say ``data=True`` (spaces and columns do by default).
+   on the table say ``data=True`` (spaces and columns do by default). Every field has a
+   ``help``: what it is, what a larger value does, why the default (tests/test_web_meaning.py
+   checks); shared texts (k, the metrics) are in :mod:`infoimb.web.glossary`.
 2. **Validation.** In ``prepare(inputs, ctx)`` read each plain number or choice through its
    field: ``ANALYSIS.check(inputs, "n_permutations")`` (``infoimb._validation``; an empty box
    gives the default; out of range raises :class:`~infoimb.web.context.AnalysisInputError`
@@ -52,6 +54,9 @@ How to declare an analysis
    to_csv=..., form=FORM, defaults=..., hint=..., hint_id=ids.X_HINT, run_label=...,
    empty_text=..., section=..., step=..., intro=..., page_class=...)`` and list the module
    below. Raise ``version`` when ``run`` changes its results (it is part of the memo key).
+   A module constant ``HOW_TO_READ`` (3–6 sentences: what the figure shows, what a good or bad
+   answer looks like, which number to quote) is the page's "How to read this"; the terms its
+   results show go into :data:`infoimb.web.glossary.PAGE_TERMS` (tooltips, list of terms).
 5. **The page** is ``pages/<name>.py``: ``dash.register_page(...)``,
    ``CARD = AnalysisCard(module.ANALYSIS)`` and ``layout = CARD.layout``. The card builds the
    controls, the States of a run, the settings sync (options, defaults, the last run's inputs

@@ -16,6 +16,7 @@ import pandas as pd
 from ... import figures, verdicts
 from ...causality import causality_test
 from .. import fields, ids
+from .. import glossary  # the help texts shared by the pages (issue 9 §5)
 from ..context import AnalysisInputError
 from ..inputs import (
     column_info,
@@ -300,29 +301,57 @@ def entity_choice(values: list[str], current, last) -> str | None:
 
 
 
+#: the page's "How to read this" (issue 9 §5; shown by the card, see infoimb.web.glossary)
+HOW_TO_READ = (
+    "The curves are Δ((α·X₀, Y₀) → Y_τ) against α: how well Y's future is predicted from its own present with "
+    "X's present added at weight α (and the same with X and Y swapped). If X drives Y, some α > 0 lowers Δ below "
+    "its value at α = 0; the imbalance gain IG = (Δ(0) − min Δ) / Δ(0) measures by how much, and α* is where the "
+    "minimum is. IG(X → Y) clearly above 0 with IG(Y → X) ≈ 0 says X drives Y; both near 0, no detectable "
+    "coupling; both positive, coupling both ways or a common driver (condition on Z to tell). Quote both IG with "
+    "their ±, τ, k and the surrogate p-values (the series must be in time order; the smallest p is "
+    "1/(surrogates + 1))."
+)
+
 FORM = (
-    fields.SpaceField("cause", ids.CAU_CAUSE, "Putative cause X", first=True),
-    fields.SpaceField("effect", ids.CAU_EFFECT, "Effect Y"),
+    fields.SpaceField("cause", ids.CAU_CAUSE, "Putative cause X", first=True,
+                      help="The variable whose present may drive the effect (a group or one column)."),
+    fields.SpaceField("effect", ids.CAU_EFFECT, "Effect Y",
+                      help="The variable whose future is predicted. Both directions are tested."),
     fields.SpaceField("conditioning", ids.CAU_COND, "Condition on Z (optional)", placeholder="none",
-                      none_label="none"),
+                      none_label="none",
+                      help="A third variable kept in every space (β·Z): a gain that survives it is not explained "
+                           "by Z, e.g. a common driver."),
     fields.Row(fields.IntField("tau", ids.CAU_TAU, "τ", 1, low=1, suffix="rows", data=True, width=7,
-                               what="the lag τ"),
-               fields.IntField("k", ids.CAU_K, "k", 5, low=1, width=5, what="the number of neighbours k")),
+                               what="the lag τ", help="How far ahead Y is predicted."),
+               fields.IntField("k", ids.CAU_K, "k", 5, low=1, width=5, what="the number of neighbours k",
+                               help="Neighbours (5: Del Tatto et al.).")),
+    fields.Note("τ: choose it near the time the cause needs to act (e.g. a fraction of an oscillation); too small "
+                "and little changes, too large and the memory is lost. k: a larger k smooths the noisy Δ(α) "
+                "curves at the cost of resolution.", small=True),
     fields.Note("Rows must be one series in time order."),
-    fields.Row(fields.ColumnField("time", ids.CAU_TIME, "Time column", placeholder="none", none_label="none"),
-               fields.ColumnField("entity", ids.CAU_ENTITY, "Entity column", placeholder="none", none_label="none")),
+    fields.Row(fields.ColumnField("time", ids.CAU_TIME, "Time column", placeholder="none", none_label="none",
+                                  help="Orders the rows; none: as they are."),
+               fields.ColumnField("entity", ids.CAU_ENTITY, "Entity column", placeholder="none", none_label="none",
+                                  help="For a panel: pick one entity below.")),
     fields.Block(ids.CAU_ENTITY_VALUE_WRAP,
                  fields.DropdownField("entity_value", ids.CAU_ENTITY_VALUE, "Entity (one series)", sync=False,
-                                      placeholder="the entity to analyse")),
+                                      placeholder="the entity to analyse",
+                                      help="The one series (entity) tested: the gain needs a single time series.")),
     fields.HINT,
     fields.RUN,
     fields.RULE,
     fields.Subhead("Options"),
-    fields.IntField("n_alpha", ids.CAU_NALPHA, "α values", 50, low=2, high=500, what="the number of α values"),
+    fields.IntField("n_alpha", ids.CAU_NALPHA, "α values", 50, low=2, high=500, what="the number of α values",
+                    help="Weights α of the cause, evenly from 0 to 1, at which Δ(α) is computed: more values locate "
+                         "the minimum (α*) more finely and cost proportionally more (50: Del Tatto et al.)."),
     fields.Note("Time-delay embedding (dimension 1 = none)", small=True),
-    fields.Row(fields.IntField("embed_dim", ids.CAU_DIM, "dim", 1, low=1, high=50, what="the embedding dimension"),
+    fields.Row(fields.IntField("embed_dim", ids.CAU_DIM, "dim", 1, low=1, high=50, what="the embedding dimension",
+                               help="Past values per variable."),
                fields.IntField("embed_delay", ids.CAU_DELAY, "delay", 1, low=1, high=10_000,
-                               what="the embedding delay")),
+                               what="the embedding delay", help="Rows between them.")),
+    fields.Note("Embedding: each variable becomes (x_t, x_t−delay, …) with dim values, which recovers a state "
+                "from one observed coordinate (Takens); keep 1 when the columns already hold the full state.",
+                small=True),
     *fields.estimator_fields(ids.CAU_ESTIMATOR, ids.CAU_NQ),
     fields.RULE,
     fields.Subhead("Significance"),

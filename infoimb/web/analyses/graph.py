@@ -20,6 +20,7 @@ import pandas as pd
 from ... import figures, verdicts
 from ...graph import MAX_VARIABLES, _variables, causal_graph
 from .. import fields, ids
+from .. import glossary  # the help texts shared by the pages (issue 9 §5)
 from ..context import FULL, AnalysisInputError, categorical_columns, feature_columns
 from ..inputs import check_lag, n_queries_of, numeric_only, series_length, space, time_entity, whole
 from ..jobs.runner import Analysis, JobContext, settings_header
@@ -292,29 +293,47 @@ def hint(meta: dict) -> str:
     return text
 
 
+#: the page's "How to read this" (issue 9 §5; shown by the card, see infoimb.web.glossary)
+HOW_TO_READ = (
+    "Every ordered pair of variables is tested with the imbalance gain (does X's present help to predict Y's "
+    "future beyond Y's own?), against circular-shift surrogates, with Benjamini–Hochberg q-values over all "
+    "pairs. A significant link is then conditioned on Y's other detected drivers: it stays only if it is not "
+    "explained by them (an indirect path or a common cause). An arrow X → Y in the figure is such a direct "
+    "link; the table of every pair says why the others were removed. Quote the links with their gain, lag and "
+    "q-value, the number of surrogates and the level; with few surrogates the smallest p (1/(surrogates + 1)) "
+    "may be too large for any link to pass."
+)
+
 FORM = (
     fields.VariablesField("variables", ids.GRA_VARIABLES, "Variables (groups or columns)", first=True,
-                       placeholder="none: every numeric column is a variable", what="the variables"),
+                       placeholder="none: every numeric column is a variable", what="the variables",
+                       help="Each group or column is one node of the graph; none: every numeric column."),
     fields.Row(fields.TextField("taus", ids.GRA_TAUS, "lags", "1", placeholder="1 or 1,2,3 or 1-3", width=7,
-                                what="the lags"),
-               fields.IntField("k", ids.GRA_K, "k", 5, low=1, width=5, what="the number of neighbours k")),
+                                what="the lags", help="Steps ahead tested; several: the best per pair."),
+               fields.IntField("k", ids.GRA_K, "k", 5, low=1, width=5, what="the number of neighbours k",
+                               help="Neighbours (5).")),
     fields.Row(fields.IntField("n_surrogates", ids.GRA_SURROGATES, "surrogates", 199, low=1, high=10_000, width=7,
-                               what="the number of surrogates"),
+                               what="the number of surrogates", help="Shifts of the cause per pair."),
                fields.RealField("alpha", ids.GRA_ALPHA, "q ≤", 0.05, low=0.0001, high=0.5, width=5,
-                                what="the level α of the edges (q-value)")),
+                                what="the level α of the edges (q-value)", help="Level of an edge.")),
     fields.Note("An edge needs a Benjamini–Hochberg q-value at most this level; the smallest p-value is "
                 "1/(surrogates + 1), so large graphs need many surrogates."),
-    fields.Row(fields.ColumnField("time", ids.GRA_TIME, "Time column", placeholder="none", none_label="none"),
-               fields.ColumnField("entity", ids.GRA_ENTITY, "Entity column", placeholder="none", none_label="none")),
+    fields.Row(fields.ColumnField("time", ids.GRA_TIME, "Time column", placeholder="none", none_label="none",
+                                  help="Orders the rows."),
+               fields.ColumnField("entity", ids.GRA_ENTITY, "Entity column", placeholder="none", none_label="none",
+                                  help="One series each.")),
     fields.HINT,
     fields.RUN,
     fields.RULE,
     fields.Subhead("Options"),
-    fields.IntField("n_alpha", ids.GRA_NALPHA, "α values", 21, low=2, high=101, what="the number of α values"),
+    fields.IntField("n_alpha", ids.GRA_NALPHA, "α values", 21, low=2, high=101, what="the number of α values",
+                    help="Weights α of the cause from 0 to 1 per test: more locate each gain's minimum more finely, "
+                         "at a proportional cost (21 keeps a graph of many pairs affordable)."),
     fields.Note("Time-delay embedding of each variable (dimension 1 = none)", small=True),
-    fields.Row(fields.IntField("embed_dim", ids.GRA_DIM, "dim", 1, low=1, high=50, what="the embedding dimension"),
+    fields.Row(fields.IntField("embed_dim", ids.GRA_DIM, "dim", 1, low=1, high=50, what="the embedding dimension",
+                               help="Past values per variable."),
                fields.IntField("embed_delay", ids.GRA_DELAY, "delay", 1, low=1, high=10_000,
-                               what="the embedding delay")),
+                               what="the embedding delay", help="Rows between them.")),
     *fields.estimator_fields(ids.GRA_ESTIMATOR, ids.GRA_NQ),
 )
 

@@ -16,6 +16,7 @@ from ..._stats import bh_qvalues
 from ...imbalance import ImbalancePair, imbalance_pair, rank_samples
 from ...verdicts import RELATION_TEXT
 from .. import fields
+from .. import glossary  # the help texts shared by the pages (issue 9 §5)
 from .. import ids
 from ..context import AnalysisInputError, FULL, space_options, check_spaces, clean_groups, feature_columns, prepare_frame, resolve_space
 from ..context import AUTO, METRIC_ORDER, SPACE_METRICS, categorical_of, text_columns, usable_rows
@@ -532,23 +533,40 @@ def hint(meta: dict) -> str:
 
 
 _SPACE = "a group, a feature or the full space"
+#: the page's "How to read this" (issue 9 §5; shown by the card, see infoimb.web.glossary)
+HOW_TO_READ = (
+    "Δ(A → B) asks whether the nearest neighbour of each point in A is also close in B: 0 means A's neighbours "
+    "are B's (A predicts B), 1 means A says nothing about B. The plane puts x = Δ(A → B), y = Δ(B → A): a point "
+    "far below the diagonal means A contains B's information, far above means B contains A's, near (0, 0) the "
+    "two are equivalent, near (1, 1) independent, on the diagonal in between they share part of it. The rank "
+    "scatter and histograms show why: with a good predictor, A's nearest neighbours have low ranks in B. "
+    "Quote both Δ with their ± or interval, N and k (Δ shrinks as N grows), and the permutation p-value when "
+    "you claim that A tells something about B."
+)
+
 FORM = (
-    fields.SpaceField("a", ids.CMP_A, "Space A", placeholder=_SPACE, first=True, matrices=True),
-    fields.SpaceField("b", ids.CMP_B, "Space B", placeholder=_SPACE, matrices=True),
+    fields.SpaceField("a", ids.CMP_A, "Space A", placeholder=_SPACE, first=True, matrices=True,
+                      help="The space whose neighbours predict: a group of the Data page, one feature, the full "
+                           "space or an uploaded distance matrix."),
+    fields.SpaceField("b", ids.CMP_B, "Space B", placeholder=_SPACE, matrices=True,
+                      help="The space to be predicted. Both directions are computed: the order only names them."),
     fields.HINT,
     fields.RUN,
     fields.RULE,
     fields.Subhead("Options"),
-    fields.Row(fields.IntField("k", ids.CMP_K, "k", 1, low=1, width=5, what="the number of neighbours k"),
-          fields.ChoiceField("metric", ids.CMP_METRIC, "metric", AUTO, choices={m: m for m in METRIC_ORDER}, width=7,
-                             help="the distance within space A (and B unless set below); auto: Euclidean, or "
-                                  "categorical / Gower with categorical columns")),
+    fields.IntField("k", ids.CMP_K, "k", 1, low=1, what="the number of neighbours k", help=glossary.K_HELP),
+    fields.ChoiceField("metric", ids.CMP_METRIC, "metric", AUTO, choices={m: m for m in METRIC_ORDER},
+                       help=glossary.metric_help(METRIC_ORDER, what="The distance within A, and within B unless "
+                                                                    "set below")),
     fields.ChoiceField("metric_b", ids.CMP_METRIC_B, "metric of B", SAME_METRIC,
                        choices={SAME_METRIC: "metric of B: same as A",
                                 **{m: f"metric of B: {m}" for m in METRIC_ORDER}},
-                       help="a different distance within space B (a distance matrix is its own distance)"),
+                       help="A different distance within space B, e.g. categorical for a text column B while A is "
+                            "numeric (a distance matrix is its own distance)."),
     *fields.estimator_fields(ids.CMP_ESTIMATOR, ids.CMP_NQ),
-    fields.FlagField("extras", ids.CMP_EXTRA, "plane", options_={k: "plane: add " + v for k, v in EXTRAS.items()}),
+    fields.FlagField("extras", ids.CMP_EXTRA, "plane", options_={k: "plane: add " + v for k, v in EXTRAS.items()},
+                     help="Also place the full space against each single feature or each group on the plane (the "
+                          "paper's Fig. 2h): which parts carry the information."),
     fields.RULE,
     fields.Subhead("Significance"),
     fields.IntField("n_permutations", ids.CMP_PERM, "permutations", None, low=0, high=MAX_PERMUTATIONS, optional=True,

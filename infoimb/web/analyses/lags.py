@@ -17,6 +17,7 @@ import pandas as pd
 from ... import figures, verdicts
 from ...lags import lag_scan, select_lagged
 from .. import fields, ids
+from .. import glossary  # the help texts shared by the pages (issue 9 §5)
 from ..context import AnalysisInputError, categorical_of, space_metric
 from ..inputs import (categorical_in, check_lag, flag, k_of, metrics_text, n_queries_of, no_overlap, panel_frame,
                       space, space_dict, space_metrics, time_entity, whole)
@@ -466,21 +467,38 @@ def hint(meta: dict) -> str:
     return text + " A lag counts steps of the time column (a week for weekly dates)."
 
 
+#: the page's "How to read this" (issue 9 §5; shown by the card, see infoimb.web.glossary)
+HOW_TO_READ = (
+    "Each point of the curve is Δ(source at t → target at t + δ), with pairs formed within each entity only: "
+    "low Δ means the source's present predicts the target δ steps away. A source that acts on the target "
+    "predicts its future (δ > 0) better than its past (δ < 0): that asymmetry is the arrow of time, and the lag "
+    "with the smallest Δ is when the effect arrives (the paper's Fig. 3a: about 2 weeks from policies to "
+    "cases). A flat curve, or one symmetric about δ = 0, shows no direction. Quote the best lag with its "
+    "interval, the arrow's p-value, and the q-values of the lags you discuss. The selection below picks the "
+    "source features that best predict the target at the chosen lag; the dummy noise feature must not be chosen."
+)
+
 FORM = (
-    fields.SpaceField("source", ids.LAG_SOURCE, "Source (at time t)", first=True),
-    fields.SpaceField("target", ids.LAG_TARGET, "Target (at time t + δ)"),
+    fields.SpaceField("source", ids.LAG_SOURCE, "Source (at time t)", first=True,
+                      help="The space whose present is used to predict (e.g. the policies)."),
+    fields.SpaceField("target", ids.LAG_TARGET, "Target (at time t + δ)",
+                      help="The space predicted δ steps later (e.g. the epidemic's state)."),
     fields.Subhead("Lags δ"),
     fields.Row(fields.IntField("lag_min", ids.LAG_MIN, "from", -5, low=-10_000, high=10_000, data=True,
-                               what="the smallest lag"),
+                               what="the smallest lag", help="Smallest δ (negative: the target's past)."),
                fields.IntField("lag_max", ids.LAG_MAX, "to", 5, low=-10_000, high=10_000, data=True,
-                               what="the largest lag")),
-    fields.Row(fields.ColumnField("time", ids.LAG_TIME, "Time column", placeholder="time"),
-               fields.ColumnField("entity", ids.LAG_ENTITY, "Entity column", placeholder="none", none_label="none")),
+                               what="the largest lag", help="Largest δ (positive: its future).")),
+    fields.Note("Lags in rows of each entity's series (time steps). Scan both signs, as the paper's −5 … 5: the "
+                "comparison of future and past gives the arrow of time; larger |δ| leaves fewer pairs.", small=True),
+    fields.Row(fields.ColumnField("time", ids.LAG_TIME, "Time column", placeholder="time",
+                                  help="Orders each series (dates or numbers)."),
+               fields.ColumnField("entity", ids.LAG_ENTITY, "Entity column", placeholder="none", none_label="none",
+                                  help="One series per value (e.g. country); none: one series.")),
     fields.HINT,
     fields.RUN,
     fields.RULE,
     fields.Subhead("Options"),
-    fields.IntField("k", ids.LAG_K, "k", 1, low=1, what="the number of neighbours k"),
+    fields.IntField("k", ids.LAG_K, "k", 1, low=1, what="the number of neighbours k", help=glossary.K_HELP),
     *fields.metric_fields(ids.LAG_METRIC, ids.LAG_METRIC_B, "source", "target"),
     *fields.estimator_fields(ids.LAG_ESTIMATOR, ids.LAG_NQ),
     fields.RULE,
@@ -488,14 +506,17 @@ FORM = (
                      options_={"on": "Selection with a lagged target"},
                      help="Greedy selection of the candidates at t against the target at t + δ (with a dummy "
                           "noise feature); δ empty = the best lag of the scan."),
-    fields.SpaceField("candidates", ids.LAG_CANDIDATES, "Candidate features", placeholder="candidate features"),
+    fields.SpaceField("candidates", ids.LAG_CANDIDATES, "Candidate features", placeholder="candidate features",
+                      help="The features selected from (e.g. the individual policies; the paper's Fig. 3b)."),
     fields.Row(fields.IntField("sel_lag", ids.LAG_SEL_LAG, "δ", None, low=-10_000, high=10_000, optional=True,
-                               placeholder="best", data=True, what="the lag δ of the selection"),
-               fields.IntField("sel_max", ids.LAG_SEL_MAX, "max d", 8, low=1, what="max features of the selection")),
+                               placeholder="best", data=True, what="the lag δ of the selection",
+                               help="Target lag of the selection; empty: the scan's best."),
+               fields.IntField("sel_max", ids.LAG_SEL_MAX, "max d", 8, low=1, what="max features of the selection",
+                               help="Largest subset size.")),
     fields.RULE,
     fields.Subhead("Significance and stability"),
     fields.IntField("n_permutations", ids.LAG_PERM, "permutations", None, low=0, high=MAX_PERMUTATIONS, optional=True,
-                    suffix="per lag", placeholder=f"auto ({DEFAULT_PERMUTATIONS})", help=PERMUTATIONS_HELP),
+                    placeholder=f"auto ({DEFAULT_PERMUTATIONS})", help=PERMUTATIONS_HELP),
     fields.IntField("n_splits", ids.LAG_SPLITS, "stability splits", 0, low=0, high=MAX_SPLITS, help=SPLITS_HELP),
 )
 

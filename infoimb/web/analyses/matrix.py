@@ -17,6 +17,7 @@ import pandas as pd
 from ... import figures
 from ...distances import ImbalanceMatrix, imbalance_matrix
 from .. import fields, ids
+from .. import glossary  # the help texts shared by the pages (issue 9 §5)
 from ..context import (AUTO, METRIC_ORDER, SPACE_METRICS, AnalysisInputError, FULL, categorical_of, clean_groups,
                        prepare_frame, resolve_space, space_metric, space_options, text_columns, usable_rows)
 from ..inputs import n_queries_of, one_of, whole
@@ -183,18 +184,28 @@ def hint(meta: dict) -> str:
     return f"{meta['filename']}: {meta['n_rows']} points"
 
 
+#: the page's "How to read this" (issue 9 §5; shown by the card, see infoimb.web.glossary)
+HOW_TO_READ = (
+    "The heat map holds Δ(row → column) for every ordered pair of the chosen spaces: a low value means the row's "
+    "space predicts the column's. Read a row to see what one space predicts, a column to see what predicts it; "
+    "the matrix is not symmetric, and the asymmetry says which space contains which. The plane places every pair "
+    "(x = Δ(A → B), y = Δ(B → A)): near (0, 0) equivalent, near (1, 1) independent, far from the diagonal one "
+    "contains the other. Quote the pairs you discuss with their ± and N; run Compare on a pair for its "
+    "permutation test."
+)
+
 FORM = (
     fields.SpacesField("spaces", ids.MATRIX_SPACES, "Two or more spaces", first=True,
-                       placeholder="groups, features, distance matrices"),
+                       placeholder="groups, features, distance matrices",
+                       help="Every ordered pair of these is computed (n spaces: n(n − 1) values)."),
     fields.HINT,
     fields.RUN,
     fields.RULE,
     fields.Subhead("Options"),
-    fields.Row(fields.IntField("k", ids.MATRIX_K, "k", 1, low=1, width=5, what="the number of neighbours k"),
-               fields.ChoiceField("metric", ids.MATRIX_METRIC, "metric", "euclidean",
-                                  choices={m: m for m in METRIC_ORDER}, width=7,
-                                  help=fields.METRIC_HELP)),
-    fields.Note("The metric applies to the feature spaces; a distance matrix is its own distance."),
+    fields.IntField("k", ids.MATRIX_K, "k", 1, low=1, what="the number of neighbours k", help=glossary.K_HELP),
+    fields.ChoiceField("metric", ids.MATRIX_METRIC, "metric", "euclidean", choices={m: m for m in METRIC_ORDER},
+                       help=glossary.metric_help(METRIC_ORDER, what="The distance within the feature spaces (a "
+                                                                    "distance matrix is its own distance)")),
     *fields.estimator_fields(ids.MATRIX_ESTIMATOR, ids.MATRIX_NQ),
 )
 

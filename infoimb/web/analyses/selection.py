@@ -18,6 +18,7 @@ from ... import figures
 from ...lags import select_lagged
 from ...selection import expected_evaluations, n_subsets, select_features
 from .. import fields, ids
+from .. import glossary  # the help texts shared by the pages (issue 9 §5)
 from ..context import AnalysisInputError, categorical_of, prepare_frame, usable_rows
 from ..inputs import (
     categorical_in,
@@ -559,32 +560,64 @@ def hint(meta: dict) -> str:
     return text
 
 
+#: the page's "How to read this" (issue 9 §5; shown by the card, see infoimb.web.glossary)
+HOW_TO_READ = (
+    "The curve is Δ(S → target) of the best subset S of each size d: it falls as features are added and levels "
+    "off once S holds the target's information (with no target, once S holds the information of all candidates: "
+    "compression). The suggested size is the smallest d that no larger size improves on beyond its uncertainty; "
+    "quote that d, its features and its Δ with the interval. A good answer sits well below the random-subset "
+    "baseline and never includes the dummy noise feature; if the dummy is chosen, the sizes from there on fit "
+    "noise. The path on the plane shows each size's Δ both ways; the stability splits show whether the same "
+    "features come back on independent parts of the data."
+)
+#: the search methods' names in the select (the labels of METHODS do not fit the left column)
+METHOD_NAMES = {"greedy": "greedy forward", "beam": "beam search", "exhaustive": "exhaustive",
+                "backward": "backward elimination"}
+
 FORM = (
     fields.SpaceField("candidates", ids.SEL_CANDIDATES, "Candidate features", first=True,
-                      placeholder="a group of candidate features"),
+                      placeholder="a group of candidate features",
+                      help="The features the subsets S are drawn from (a group, or the full space)."),
     fields.SpaceField("target", ids.SEL_TARGET, "Target", placeholder="a group, a feature, or none",
-                      none_label="No target: compression (all candidates)"),
+                      none_label="No target: compression (all candidates)",
+                      help="The space S must predict. None: compression, the smallest S that keeps the "
+                           "information of all candidates."),
     fields.IntField("lag", ids.SEL_LAG, "target lag", 0, low=-10_000, high=10_000, prefix="target at t +",
-                    suffix="steps", data=True, what="target lag δ"),
+                    suffix="steps", data=True, what="target lag δ",
+                    help="Predict the target δ time steps later (within each entity; needs a time column). "
+                         "0: the same row. The paper's policies → epidemic selection uses δ = 2 weeks."),
     fields.HINT,
     fields.RUN,
     fields.RULE,
     fields.Subhead("Search"),
-    fields.ChoiceField("method", ids.SEL_METHOD, "method", "greedy", choices=METHODS),
-    fields.Row(fields.IntField("max_features", ids.SEL_MAX, "max d", 8, low=1, what="max features"),
-               fields.IntField("n_best", ids.SEL_NBEST, "beam n", 10, low=1, high=1000, what="beam width n_best")),
-    fields.ChoiceField("criterion", ids.SEL_CRITERION, "criterion", "a_to_b", choices=CRITERIA, radio=True),
+    fields.ChoiceField("method", ids.SEL_METHOD, "method", "greedy", choices=METHOD_NAMES,
+                       help="Greedy: add the best feature at each step (fast). Beam: keep the n best subsets at "
+                            "each step (finds pairs greedy misses). Exhaustive: every subset up to max d (exact, "
+                            "few features only). Backward: drop the least useful feature from all."),
+    fields.Row(fields.IntField("max_features", ids.SEL_MAX, "max d", 8, low=1, what="max features",
+                               help="Largest subset size searched."),
+               fields.IntField("n_best", ids.SEL_NBEST, "beam n", 10, low=1, high=1000, what="beam width n_best",
+                               help="Beam width (beam search only).")),
+    fields.Note("A larger max d costs time only; a wider beam explores more combinations at a cost ∝ n. The "
+                "paper's beam keeps 10.", small=True),
+    fields.ChoiceField("criterion", ids.SEL_CRITERION, "criterion", "a_to_b", choices=CRITERIA, radio=True,
+                       help="What the search minimises. Δ(S → target): S predicts the target. Symmetric: also "
+                            "penalises S for information the target lacks (the paper's Fig. 4c)."),
     fields.RULE,
     fields.Subhead("Options"),
-    fields.IntField("k", ids.SEL_K, "k", 1, low=1, what="the number of neighbours k"),
+    fields.IntField("k", ids.SEL_K, "k", 1, low=1, what="the number of neighbours k", help=glossary.K_HELP),
     *fields.metric_fields(ids.SEL_METRIC, ids.SEL_METRIC_B, "candidates", "target"),
     *fields.estimator_fields(ids.SEL_ESTIMATOR, ids.SEL_NQ),
     fields.RULE,
     fields.Subhead("Baselines"),
     fields.IntField("n_random", ids.SEL_RANDOM, "random subsets", 0, low=0, high=MAX_RANDOM, suffix="per size",
-                    what="random subsets per size"),
+                    what="random subsets per size",
+                    help="Random subsets of each size scored like the search: the baseline a selection must beat "
+                         "(0 = none; 20 give a usable mean ± sd)."),
     fields.FlagField("dummy", ids.SEL_DUMMY, "dummy", default=("dummy",),
-                     options_={"dummy": "add a dummy noise feature (must never be chosen)"}),
+                     options_={"dummy": "add a dummy noise feature (must never be chosen)"},
+                     help="A column of independent noise added to the candidates: the paper's sanity check. A "
+                          "sound selection never picks it."),
     # FPS / CUR from scikit-matter beside the curve; without it, a note instead of the option
     *((fields.FlagField("baselines", ids.SEL_BASELINES, "baselines",
                         options_={k: f"{v} beside the curve" for k, v in BASELINES.items()},

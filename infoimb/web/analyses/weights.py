@@ -13,6 +13,7 @@ import pandas as pd
 from ... import figures
 from ...weights import optimize_weights
 from .. import fields, ids
+from .. import glossary  # the help texts shared by the pages (issue 9 §5)
 from ..context import AnalysisInputError, prepare_frame
 from ..inputs import k_of, metrics_text, n_queries_of, one_of, periodic_of, space, space_dict, space_metrics
 from ..jobs.runner import Analysis, JobContext, settings_header
@@ -243,18 +244,39 @@ def hint(meta: dict) -> str:
     return f"{meta['filename']}: {meta['n_rows']} points"
 
 
+#: the page's "How to read this" (issue 9 §5; shown by the card, see infoimb.web.glossary)
+HOW_TO_READ = (
+    "Features in different units have no common scale, and the distance in A depends on it. The optimiser looks "
+    "for the weights of A's features (each multiplies its feature before distances) that make A's neighbours "
+    "agree best with B's, i.e. minimise Δ(weighted A → B). Only the ratios of the weights matter (largest = 1): "
+    "a weight near 0 means the feature does not help to predict B; equal weights mean the units were already "
+    "right. A good answer lowers Δ clearly below its value with unit weights and the history levels off; if Δ "
+    "does not improve, the features as given are already as informative as they can be made by scaling. Quote "
+    "the weights with Δ before and after, k and N."
+)
+#: the optimisers' names in the select (the labels of METHODS do not fit the left column)
+METHOD_NAMES = {"dii": "DII (gradient descent)", "coordinate": "coordinate search", "grid": "grid of scales"}
+
 FORM = (
     fields.SpaceField("a", ids.SCL_A, "A: the features to weight", first=True,
-                      placeholder="a group of two or more features"),
-    fields.SpaceField("b", ids.SCL_B, "B: the space to predict"),
+                      placeholder="a group of two or more features",
+                      help="The features whose relative scales are sought (two or more)."),
+    fields.SpaceField("b", ids.SCL_B, "B: the space to predict",
+                      help="The reference the weighted A should predict (often the full space or a target)."),
     fields.HINT,
     fields.RUN,
     fields.RULE,
     fields.Subhead("Method"),
-    fields.ChoiceField("method", ids.SCL_METHOD, "method", "dii", choices=METHODS),
-    fields.Row(fields.IntField("k", ids.SCL_K, "k", 1, low=1, width=5, what="the number of neighbours k"),
+    fields.ChoiceField("method", ids.SCL_METHOD, "method", "dii", choices=METHOD_NAMES,
+                       help="DII: gradient descent on the differentiable Δ (Wild et al. 2025), for many features. "
+                            "Coordinate: one weight at a time over a grid. Grid: every combination of 9 scales "
+                            "0.1–10 (few features only)."),
+    fields.Row(fields.IntField("k", ids.SCL_K, "k", 1, low=1, width=5, what="the number of neighbours k",
+                               help="Neighbours (1)."),
                fields.IntField("n_iter", ids.SCL_ITER, "DII steps", 200, low=1, high=5000, width=7,
-                               what="iterations")),
+                               what="iterations", help="Gradient steps of DII.")),
+    fields.Note("More DII steps let the weights settle (watch the history level off); 200 suffice for a few "
+                "features.", small=True),
     fields.RealField("l1", ids.SCL_L1, "DII L1", 0, low=0.0, high=10.0, what="L1",
                      help="L1 > 0 pushes useless weights to exactly 0 (try 0.01–0.5)."),
     *fields.estimator_fields(ids.SCL_ESTIMATOR, ids.SCL_NQ),

@@ -27,7 +27,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
-from .. import ids, scaling
+from .. import glossary, ids, scaling
 from ..config import Settings
 from ..store import InvalidSession, SessionStore, dumps
 from ..ui import section
@@ -173,6 +173,7 @@ class AnalysisCard:
                 html.Div([html.H4(a.heading or a.title, className="page-title mb-0"),
                           html.Span(a.intro, className="text-muted small ms-3")],
                          className="d-flex align-items-baseline flex-wrap mb-2"),
+                glossary.how_to_read_block(a),  # issue 9 §5: collapsible, above the results
                 self.results(),
             ]), lg=9),
         ], className=f"g-3 {a.page_class}".strip())
@@ -638,7 +639,7 @@ def display_logic(card: AnalysisCard, job, client, values, session, *, shown=Non
         # the same record is on display already: keep the figures, update the status only
         return dict(results=no_update, status=status, shown=no_update, csv=False, json=False)
     try:
-        children = card.render(record)
+        children = glossary.decorate(card.analysis, card.render(record))  # tooltips + terms (issue 9 §5)
         children = reproduce.attach(children, record, store, sid, card.name)  # Python call + CLI command
     except Exception as err:  # noqa: BLE001 - a broken record must not break the page
         log.error("rendering %s failed:\n%s", card.name, traceback.format_exc())
