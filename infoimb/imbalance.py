@@ -234,12 +234,24 @@ class ImbalancePair(Result):
         return super().to_dict() | {"exact": self.exact}
 
 
+def can_reach(n_permutations: int, alpha: float = 0.05) -> bool:
+    """Whether ``n_permutations`` can give a p-value of at most ``alpha / 2`` (the smallest is
+    1 / (n_permutations + 1)): the test behind the relation's words can detect anything.
+
+    Examples
+    --------
+    >>> can_reach(19), can_reach(39)
+    (False, True)
+    """
+    return 1.0 / (int(n_permutations) + 1) <= alpha / 2 + 1e-12
+
+
 def classify_relation(a_to_b: float, b_to_a: float, a_to_b_se: float = 0.0,
                       b_to_a_se: float = 0.0, *, low: float = 0.1, high: float = 0.9,
                       margin: float = 0.1, z: float = 3.0, p_a_to_b: float | None = None,
                       p_b_to_a: float | None = None,
                       difference_ci: tuple[float, float] | None = None,
-                      alpha: float = 0.05) -> str:
+                      alpha: float = 0.05, n_permutations: int | None = None) -> str:
     """Name the region of the information imbalance plane a pair falls in.
 
     The rule, in order:
@@ -265,11 +277,17 @@ def classify_relation(a_to_b: float, b_to_a: float, a_to_b_se: float = 0.0,
        directions differ by more than ``margin``.
     4. ``"symmetric"``: otherwise (significant, balanced or weak sharing).
 
+    Too few permutations to decide (``n_permutations`` given and the smallest p-value they can
+    give, 1 / (n_permutations + 1), above ``alpha / 2``: fewer than 39 at the default alpha)
+    cannot detect anything, so the p-values are not used and the first rule applies.
+
     Examples
     --------
     >>> classify_relation(0.06, 0.55, 0.003, 0.01)
     'a_contains_b'
     """
+    if n_permutations is not None and not can_reach(n_permutations, alpha):
+        p_a_to_b = p_b_to_a = None  # the test cannot reject at this alpha: it says nothing
     if p_a_to_b is not None or p_b_to_a is not None:
         ps = [p for p in (p_a_to_b, p_b_to_a) if p is not None]
         if min(ps) > alpha / 2:
@@ -496,7 +514,8 @@ def _pair_full(a, b, *, k, metric, period, weights, n_queries, random_state, n_p
         ci_ba = S.percentile_interval(rep_ba, confidence)
         ci_diff = S.percentile_interval(rep_ab - rep_ba, confidence)
     relation = classify_relation(ab, ba, ab_se, ba_se, p_a_to_b=p_ab, p_b_to_a=p_ba,
-                                 difference_ci=ci_diff, alpha=alpha)
+                                 difference_ci=ci_diff, alpha=alpha,
+                                 n_permutations=n_permutations if p_ab is not None else None)
     pair = ImbalancePair(ab, ba, ab_se, ba_se, n, k, int(queries.shape[0]), relation,
                          p_ab, p_ba, ci_ab, ci_ba, ci_diff,
                          confidence if n_bootstrap else None, n_permutations, null_kind,

@@ -66,7 +66,8 @@ def relation_confidence(pair: ImbalancePair, *, alpha: float = 0.05) -> tuple[st
 
     The label is ``"significant"`` when either direction's permutation p-value is at most
     ``alpha / 2`` (the rule of :func:`infoimb.imbalance.classify_relation`), ``"not
-    significant"`` otherwise, and ``"not tested"`` without permutations. The sentence gives
+    significant"`` otherwise, ``"not tested"`` without permutations, and ``"too few
+    permutations"`` when 1 / (n_permutations + 1) is above ``alpha / 2``. The sentence gives
     the p-values, the null, and whether the asymmetry's interval excludes 0.
 
     Examples
@@ -83,6 +84,16 @@ def relation_confidence(pair: ImbalancePair, *, alpha: float = 0.05) -> tuple[st
                               "standard errors alone, which names a relation on pure noise far more "
                               "often than 5% of the time.")
     ps = [p for p in (p_ab, p_ba) if p is not None]
+    from .imbalance import can_reach
+
+    n_perm = getattr(pair, "n_permutations", None)
+    if n_perm and not can_reach(n_perm, alpha):
+        need = math.ceil(2 / alpha) - 1
+        return ("too few permutations",
+                f"Too few permutations to decide: with {n_perm} the smallest p-value possible is "
+                f"1/{n_perm + 1} = {1 / (n_perm + 1):.3g}, above α/2 = {alpha / 2:g}, so the test could "
+                f"not detect shared information however strong; use at least {need}. The relation is "
+                "read from Δ and its standard errors alone.")
     null = NULL_TEXT.get(pair.null or "", pair.null or "")
     test = (f"p(A→B) = {p_ab:.3g}, p(B→A) = {p_ba:.3g} ({pair.n_permutations} permutations, "
             f"null: {null})")

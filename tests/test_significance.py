@@ -301,3 +301,28 @@ def test_bad_arguments_are_named():
         infoimb.imbalance_pair(X, X, theiler=40, times=np.arange(30))
     with pytest.raises(ValueError, match="at least 2 entities"):
         infoimb.imbalance_pair(X, X, groups=np.zeros(30), n_permutations=9)
+
+
+def test_too_few_permutations_to_decide_are_not_read_as_independent():
+    """19 permutations cannot give p <= alpha/2 = 0.025 (the smallest p is 1/20 = 0.05): the
+    relation of a plainly equivalent pair (gauss3d's xy vs the full space: both Delta ~ 0.01)
+    was named 'independent'. Now the p-values are set aside, the words come from Delta and its
+    errors, and the confidence says the test could not decide and how many are needed."""
+    from infoimb import verdicts
+    from infoimb.imbalance import can_reach
+
+    df = infoimb.datasets.gauss3d(200, random_state=0)
+    few = infoimb.imbalance_pair(df[["x", "y"]], df[["x", "y", "z"]], n_permutations=19, random_state=0)
+    assert few.a_to_b < 0.05 and few.b_to_a < 0.05 and min(few.p_a_to_b, few.p_b_to_a) == pytest.approx(1 / 20)
+    assert few.relation == "equivalent"
+    label, text = verdicts.relation_confidence(few)
+    assert label == "too few permutations"
+    assert "1/20 = 0.05" in text and "at least 39" in text
+    enough = infoimb.imbalance_pair(df[["x", "y"]], df[["x", "y", "z"]], n_permutations=39, random_state=0)
+    assert enough.relation == "equivalent" and verdicts.relation_confidence(enough)[0] == "significant"
+    assert (can_reach(38), can_reach(39), can_reach(99, alpha=0.01), can_reach(199, alpha=0.01)) == \
+        (False, True, False, True)
+    # the rule itself: p-values of too few permutations are not used
+    assert classify_relation(0.02, 0.02, 0.01, 0.01, p_a_to_b=0.05, p_b_to_a=0.05) == "independent"
+    assert classify_relation(0.02, 0.02, 0.01, 0.01, p_a_to_b=0.05, p_b_to_a=0.05,
+                             n_permutations=19) == "equivalent"

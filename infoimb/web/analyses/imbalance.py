@@ -408,7 +408,8 @@ def entity_note(settings: dict, pair: dict) -> str | None:
             f"whole entities ({entity}), not rows.")
 
 
-SIGNIFICANCE_COLORS = {"significant": "success", "not significant": "secondary", "not tested": "light"}
+SIGNIFICANCE_COLORS = {"significant": "success", "not significant": "secondary", "not tested": "light",
+                       "too few permutations": "warning"}
 
 
 def _fmt(v, digits: str = ".3g") -> str:
