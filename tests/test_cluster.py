@@ -299,7 +299,7 @@ def test_dashboard_job_runs_on_the_cluster_and_cancels(dask_cluster, monkeypatch
     # Cancel: the progress report raises once the cluster is computing (the runner's
     # throttle of the reports set to 0, so that the first task's report reaches it)
     from infoimb.web.jobs import runner
-    monkeypatch.setattr(runner.Progress.__init__, "__defaults__", (0.0,))
+    monkeypatch.setattr(runner.Progress, "MIN_INTERVAL", 0.0)
     def cancel(report):
         if submitted_before < len(submitted):
             raise infoimb.Cancelled("cancelled by the user")
