@@ -656,13 +656,16 @@ def cmd_weights(args) -> None:
     period = _periods(args.period)
     df = _prepare(df, a + b, args, period)
     kw = {k: v for k, v in (("n_iter", args.n_iter), ("l1", args.l1),
-                            ("max_evaluations", args.max_evaluations)) if v is not None}
+                            ("max_evaluations", args.max_evaluations),
+                            ("n_resamples", args.n_resamples)) if v is not None}
     with progress_bar(args) as bar:
         r = optimize_weights(df[a], df[b], method=args.method, k=args.k, random_state=args.seed,
                              period=period, n_queries=args.n_queries, progress=bar, **kw)
     import pandas as pd
 
     table = pd.DataFrame({"feature": list(r.columns), "weight": r.weights})
+    if r.weights_se is not None:
+        table["se"] = r.weights_se
     text = (f"{r.method}: Δ(A→B) {r.delta_before:.4f} with unit weights -> "
             f"{r.delta_after:.4f} with the weights below")
     _emit(args, r.to_dict(), table, text)
@@ -866,6 +869,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-iter", type=int, default=None, help="DII gradient steps")
     p.add_argument("--l1", type=float, default=None, help="DII L1 penalty (sparse weights)")
     p.add_argument("--max-evaluations", type=int, default=None, help="grid: most evaluations")
+    p.add_argument("--n-resamples", type=int, default=None,
+                   help="standard errors of the weights from this many half-sample repeats (>= 2; default none)")
     p.add_argument("--period", help="periodic columns: name=period,...")
     _prepare_options(p)
     p.set_defaults(func=cmd_weights)

@@ -236,8 +236,10 @@ def test_scales_on_an_example(store, settings, gauss, tmp_path, monkeypatch, cap
     r = take_away(store, sid, record, tmp_path)
     assert "--method dii" in r.cli and "--n-iter 30 --l1 0.01" in r.cli
     res = record["result"]
+    assert res["n_resamples"] >= 2 and f"--n-resamples {res['n_resamples']}" in r.cli
     for out in (run_python(r, tmp_path, monkeypatch)["result"].to_dict(), run_cli(r, tmp_path, monkeypatch, capsys)):
         assert out["weights"] == res["weights"]
+        assert out["weights_se"] == res["weights_se"]  # the page's ± too
         assert (out["delta_before"], out["delta_after"]) == (res["delta_before"], res["delta_after"])
 
 

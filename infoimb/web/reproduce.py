@@ -572,6 +572,8 @@ def _weights(s: dict, res: dict, table: str, meta) -> tuple[str, list, list]:
         flags += ["--n-iter", str(s["n_iter"])] + (["--l1", f"{s['l1']!r}"] if s["l1"] else [])
     if s.get("max_evaluations"):
         flags += ["--max-evaluations", str(s["max_evaluations"])]
+    if s.get("n_resamples"):
+        flags += ["--n-resamples", str(s["n_resamples"])]
     if periodic:
         flags += ["--period", _periods(periodic)]
     flags += ["--seed", str(s["random_state"])] + _scale_flags(s["scaling"])
