@@ -36,7 +36,7 @@ test: venv-test system-deps
 
 # the browser tests save their screenshots in a scratch folder; this refreshes the documentation's
 screenshots: venv-test system-deps
-	INFOIMB_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/test_browser_data_compare.py tests/test_browser_analyses.py
+	INFOIMB_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/test_browser_data_compare.py tests/test_browser_analyses.py tests/test_browser_figures.py tests/test_browser_datahub.py
 
 test-fast: venv-test
 	$(PY) -m pytest -q -m "not browser and not scaleout"
