@@ -183,14 +183,26 @@ class CostEstimate:
         return asdict(self)
 
 
-def _fmt_seconds(s: float) -> str:
-    if s < 1:
+def duration_text(seconds: float) -> str:
+    """A duration as people say it: ``"under a second"``, ``"40 s"``, ``"2 min"``, ``"1.5 h"``
+    (the one wording of the cost line, the subsampling proposal and the time left).
+
+    Examples
+    --------
+    >>> duration_text(0.2), duration_text(40.4), duration_text(150), duration_text(5400)
+    ('under a second', '40 s', '2 min', '1.5 h')
+    """
+    if seconds < 1:
         return "under a second"
-    if s < 90:
-        return f"about {s:.0f} s"
-    if s < 5400:
-        return f"about {s / 60:.0f} min"
-    return f"about {s / 3600:.1f} h"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _fmt_seconds(s: float) -> str:
+    return duration_text(s) if s < 1 else f"about {duration_text(s)}"
 
 
 def cost_estimate(n, d_a, d_b, *, k: int = 1, n_queries: int | None = None,

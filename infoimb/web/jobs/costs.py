@@ -92,15 +92,8 @@ class RunCost:
         return asdict(self)
 
 
-def seconds_text(seconds: float) -> str:
-    """``"under a second"``, ``"About 40 s"`` style amounts: ``"40 s"``, ``"2 min"``, ``"1.5 h"``."""
-    if seconds < 1:
-        return "under a second"
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+#: ``"40 s"``, ``"2 min"``: the engine's one wording of a duration (:func:`infoimb.cost.duration_text`)
+seconds_text = engine_cost.duration_text
 
 
 def _metrics(metric) -> tuple:

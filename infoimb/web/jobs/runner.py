@@ -274,12 +274,10 @@ _ENGINE_LEFT = re.compile(r"\s*·\s*about [\d.,]+ s left\s*$")
 
 
 def time_left_text(seconds: float) -> str:
-    """``"about 40 s left"``, ``"about 3 min left"``, ``"about 1.5 h left"``."""
-    if seconds < 90:
-        return f"about {max(1, round(seconds))} s left"
-    if seconds < 5400:
-        return f"about {round(seconds / 60)} min left"
-    return f"about {seconds / 3600:.1f} h left"
+    """``"about 40 s left"``, ``"about 3 min left"``, ``"about 1.5 h left"`` (at least 1 s)."""
+    from ...cost import duration_text
+
+    return f"about {duration_text(max(1.0, seconds))} left"
 
 
 class Progress:
