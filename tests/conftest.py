@@ -89,6 +89,25 @@ def dash_app(cache_dir):
 
 
 @pytest.fixture
+def settings(tmp_path):
+    """Web settings with a fresh cache folder for one test (1 MB uploads, 60 s jobs); a test
+    module may define its own ``settings`` (e.g. module-scoped), which takes precedence."""
+    from infoimb.web.config import Settings
+
+    s = Settings(cache_dir=tmp_path / "cache", max_upload_mb=1, job_timeout=60)
+    s.ensure_dirs()
+    return s
+
+
+@pytest.fixture
+def store(settings):
+    """The session store of ``settings``' cache."""
+    from infoimb.web.store import SessionStore
+
+    return SessionStore(settings.sessions_dir)
+
+
+@pytest.fixture
 def kill_jobs():
     """After the test, kill background-job processes it left (forked children of pytest with
     pytest's own command line; chromedriver and browsers are left to their owners)."""

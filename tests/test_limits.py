@@ -19,21 +19,11 @@ import pytest
 
 from infoimb.web import data_logic
 from infoimb.web import runtime
-from infoimb.web.config import Settings
 from infoimb.web.jobs import check_job, held_slot, run_job
-from infoimb.web.store import SessionStore, TooManyJobs
+from infoimb.web.store import TooManyJobs
 
 
-@pytest.fixture
-def settings(tmp_path) -> Settings:
-    s = Settings(cache_dir=tmp_path / "cache", max_upload_mb=1, job_timeout=60)
-    s.ensure_dirs()
-    return s
-
-
-@pytest.fixture
-def store(settings) -> SessionStore:
-    return SessionStore(settings.sessions_dir)
+# settings, store: tests/conftest.py (a fresh cache per test)
 
 
 def session_with(store, settings, example: str, n: int):

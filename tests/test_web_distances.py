@@ -15,24 +15,14 @@ from infoimb.imbalance import imbalance_pair
 from infoimb.web import data_logic
 from infoimb.web.analyses import imbalance as compare
 from infoimb.web.analyses import matrix as matrix_analysis
-from infoimb.web.config import Settings
 from infoimb.web.context import AnalysisInputError, resolve_space, space_options
 from infoimb.web.jobs import lookup, run_job
 from infoimb.web.inputs import NONE
 from infoimb.web.matrices import ORDER, ingest_matrix, matrix_rows
-from infoimb.web.store import NoDataset, SessionStore
+from infoimb.web.store import NoDataset
 
 
-@pytest.fixture
-def settings(tmp_path) -> Settings:
-    s = Settings(cache_dir=tmp_path / "cache", max_upload_mb=1, job_timeout=60)
-    s.ensure_dirs()
-    return s
-
-
-@pytest.fixture
-def store(settings) -> SessionStore:
-    return SessionStore(settings.sessions_dir)
+# settings, store: tests/conftest.py (a fresh cache per test)
 
 
 def data_url(raw: bytes) -> str:

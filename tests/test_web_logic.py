@@ -28,7 +28,6 @@ from infoimb.web.jobs import Analysis, JobContext, Progress, get_analysis, looku
 from infoimb.web.store import (
     InvalidSession,
     NoDataset,
-    SessionStore,
     TooManyJobs,
     content_hash,
     settings_key,
@@ -38,16 +37,7 @@ from infoimb.web.store import (
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def settings(tmp_path) -> Settings:
-    s = Settings(cache_dir=tmp_path / "cache", max_upload_mb=1, job_timeout=60)
-    s.ensure_dirs()
-    return s
-
-
-@pytest.fixture
-def store(settings) -> SessionStore:
-    return SessionStore(settings.sessions_dir)
+# settings, store: tests/conftest.py (a fresh cache per test)
 
 
 def gauss_session(store, settings, n=1000):

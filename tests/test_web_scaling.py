@@ -14,11 +14,9 @@ import pytest
 
 from infoimb import datasets, imbalance_pair
 from infoimb.web import data_logic, scaling
-from infoimb.web.config import Settings
 from infoimb.web.context import SCALINGS, prepare_frame
 from infoimb.web.jobs import get_analysis, run_job
 from infoimb.web.jobs.runner import make_context, prepared_settings
-from infoimb.web.store import SessionStore
 
 UNITS = pd.DataFrame({
     "chol": [150.0, 250.0, 200.0, 175.0, 225.0],     # mg/dL: 200 + 25 p, p = (-2, 2, 0, -1, 1)
@@ -30,16 +28,7 @@ UNITS = pd.DataFrame({
 })
 
 
-@pytest.fixture
-def settings(tmp_path) -> Settings:
-    s = Settings(cache_dir=tmp_path / "cache", max_upload_mb=1, job_timeout=60)
-    s.ensure_dirs()
-    return s
-
-
-@pytest.fixture
-def store(settings) -> SessionStore:
-    return SessionStore(settings.sessions_dir)
+# settings, store: tests/conftest.py (a fresh cache per test)
 
 
 # --------------------------------------------------------------------------------------
