@@ -27,7 +27,7 @@ SHOTS = Path(os.environ.get("INFOIMB_SCREENSHOT_DIR") or Path(os.environ["INFOIM
 TIMEOUT = 90
 
 
-def pm(kind: str, analysis: str) -> str:
+def pm(kind: str, analysis: str = "compare") -> str:
     """CSS selector of a pattern-matching id of the analysis machinery."""
     return f"""[id='{{"analysis":"{analysis}","type":"{kind}"}}']"""
 

@@ -18,15 +18,12 @@ from selenium.webdriver.support.ui import Select
 import infoimb
 
 from test_web_categorical import N, clinical
+from test_browser_analyses import pm  # the shared browser helpers
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("kill_jobs")]
 
 SHOTS = Path(os.environ.get("INFOIMB_SCREENSHOT_DIR") or Path(os.environ["INFOIMB_CACHE_DIR"]) / "screenshots")
 TIMEOUT = 60
-
-
-def pm(kind: str, analysis: str) -> str:
-    return f"""[id='{{"analysis":"{analysis}","type":"{kind}"}}']"""
 
 
 def shot(duo, name: str, at: str | None = None) -> None:

@@ -25,6 +25,7 @@ from infoimb import datasets as D
 from infoimb.io import read_table
 from infoimb.lags import lag_scan, select_lagged
 from infoimb.preprocess import datahub_weekly
+from test_browser_analyses import grid_rows, pm  # the shared browser helpers
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("kill_jobs")]
 
@@ -34,21 +35,6 @@ TIMEOUT = 90
 N_NATIONS, N_WEEKS = 18, 48
 LAGS = range(-5, 6)  # the Time lags page's default range
 ENTITY = "iso_alpha_3"  # the user picks the readable country codes instead of the proposed "id"
-
-
-def pm(kind: str, analysis: str) -> str:
-    return f"""[id='{{"analysis":"{analysis}","type":"{kind}"}}']"""
-
-
-def grid_rows(duo, selector: str) -> list[dict]:
-    """The rows of a table (an AG Grid) as {header: text}, in row order."""
-    duo.wait_for_element(f"{selector} .ag-row", timeout=TIMEOUT)
-    header = [h.text for h in duo.find_elements(f"{selector} .ag-header-cell-text")]
-    rows = {}
-    for row in duo.find_elements(f"{selector} .ag-center-cols-container .ag-row"):
-        cells = row.find_elements("css selector", ".ag-cell")
-        rows[int(row.get_attribute("row-index"))] = dict(zip(header, (c.text for c in cells)))
-    return [rows[i] for i in sorted(rows)]
 
 
 def shot(duo, name: str) -> None:

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from selenium.webdriver.common.keys import Keys
+from test_browser_analyses import load_example, pm, set_number  # the shared browser helpers
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("kill_jobs")]
 
@@ -90,10 +90,6 @@ return out;
 """
 
 
-def pm(kind: str, analysis: str) -> str:
-    return f"""[id='{{"analysis":"{analysis}","type":"{kind}"}}']"""
-
-
 def graph(name: str) -> str:
     return f"""[id='{{"fig":"{name}","type":"graph"}}'] .main-svg"""
 
@@ -109,23 +105,6 @@ def viewport(duo) -> None:
     """A 1280 x 800 viewport (whatever the window's decorations)."""
     duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
-
-
-def load_example(duo, name: str, n: int | None = None) -> None:
-    duo.driver.execute_script(
-        "const s = document.getElementById('example-select'); s.value = arguments[0];"
-        "s.dispatchEvent(new Event('change', {bubbles: true}));", name)
-    time.sleep(0.3)
-    if n is not None:
-        set_number(duo, "#example-n", n)
-    duo.find_element("#example-load").click()
-    duo.wait_for_contains_text("#nav-dataset", f"example: {name}", timeout=TIMEOUT)
-
-
-def set_number(duo, selector: str, value) -> None:
-    box = duo.find_element(selector)
-    box.send_keys(Keys.CONTROL, "a")
-    box.send_keys(str(value), Keys.TAB)
 
 
 def run(duo, analysis: str) -> None:

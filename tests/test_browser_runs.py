@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
+from test_browser_analyses import goto, pm, set_number, start  # the shared browser helpers
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("kill_jobs")]
 
@@ -28,22 +29,11 @@ TIMEOUT = 60
 RUN_TIMEOUT = 240  # a subsampled Compare of ~10 s on a busy shared machine
 
 
-def pm(kind: str, analysis: str = "compare") -> str:
-    """CSS selector of a pattern-matching id of an analysis card."""
-    return f"""[id='{{"analysis":"{analysis}","type":"{kind}"}}']"""
-
-
 def shot(duo, name: str) -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
     duo.driver.save_screenshot(str(path))
     return path
-
-
-def start(duo, app) -> None:
-    duo.start_server(app)
-    duo.wait_for_element("#example-load", timeout=TIMEOUT)
-    duo.wait_for_text_to_equal("#nav-dataset", "no data loaded", timeout=TIMEOUT)
 
 
 def load_example(duo, name: str, n: int | None = None) -> None:
@@ -61,20 +51,10 @@ def load_example(duo, name: str, n: int | None = None) -> None:
     duo.wait_for_contains_text("#nav-dataset", f"example: {name}", timeout=TIMEOUT)
 
 
-def goto(duo, page: str) -> None:
-    duo.find_element(f"#nav-{page}").click()
-
-
 def click(duo, selector: str) -> None:
     el = duo.find_element(selector)
     duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
     el.click()
-
-
-def set_number(duo, selector: str, value) -> None:
-    box = duo.find_element(selector)
-    box.send_keys(Keys.CONTROL, "a")
-    box.send_keys(str(value), Keys.TAB)
 
 
 def checked_radio(duo, selector: str) -> str:
