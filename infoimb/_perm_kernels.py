@@ -53,6 +53,26 @@ def _exclude(series, times, w, i, out):
     return n - excluded
 
 
+@njit(cache=True, nogil=True)
+def _reference_row(XT, period, metric, D, u, d, series, times, w, use_theiler):
+    """Row u's distances into d (the Theiler window's points set to inf when in use); returns
+    the number of references N_u (N - 1 without the window)."""
+    _space_row(XT, period, metric, D, u, d)
+    if use_theiler:
+        return _exclude(series, times, w, u, d)
+    return d.shape[0] - 1
+
+
+@njit(cache=True, nogil=True)
+def _chunk_total(acc):
+    """The sum over chunks (rows of acc), in chunk order: the same total whatever the threads."""
+    out = np.zeros(acc.shape[1])
+    for c in range(acc.shape[0]):
+        for p in range(acc.shape[1]):
+            out[p] += acc[c, p]
+    return out
+
+
 @njit(cache=True, parallel=True)
 def neighbour_lists(XT, period, metric, D, queries, k, width, series, times, w, use_theiler,
                     bounds):
@@ -69,23 +89,9 @@ def neighbour_lists(XT, period, metric, D, queries, k, width, series, times, w, 
     wts = np.zeros((nq, width))
     count = np.zeros(nq, dtype=np.int64)
     nref = np.full(nq, n - 1, dtype=np.int64)
-    pos = np.arange(n).astype(np.float64)
     for c in prange(bounds.shape[0] - 1):
-        d = np.empty(n)
-        best = np.empty(k)
-        best_idx = np.empty(k, dtype=np.int64)
-        vals = np.empty(n)
-        wb = np.empty(n)
-        for qi in range(bounds[c], bounds[c + 1]):
-            i = queries[qi]
-            _space_row(XT, period, metric, D, i, d)
-            if use_theiler:
-                nref[qi] = _exclude(series, times, w, i, d)
-            m = _neighbour_values(d, pos, k, best, best_idx, vals, wb)
-            count[qi] = m
-            for s in range(min(m, width)):
-                idx[qi, s] = np.int64(vals[s])
-                wts[qi, s] = wb[s]
+        _neighbour_rows(XT, period, metric, D, queries, k, width, series, times, w, use_theiler,
+                        bounds[c], bounds[c + 1], idx, wts, count, nref)
     return idx, wts, count, nref
 
 
@@ -198,10 +204,7 @@ def permuted_rank_sums(nb_ptr, nb_idx, nb_wts, XT, period, metric, D, perms, inv
         key = np.empty(n)
         row_acc = np.zeros(P)
         for u in range(bounds[c], bounds[c + 1]):
-            _space_row(XT, period, metric, D, u, d)
-            nref = n - 1
-            if use_theiler:
-                nref = _exclude(series, times, w, u, d)
+            nref = _reference_row(XT, period, metric, D, u, d, series, times, w, use_theiler)
             for p in range(P):
                 row_acc[p] = 0.0
             _permuted_row(u, d, nb_ptr, nb_idx, nb_wts, perms, invT, n_buckets, start, vals,
@@ -209,11 +212,7 @@ def permuted_rank_sums(nb_ptr, nb_idx, nb_wts, XT, period, metric, D, perms, inv
             scale = 2.0 / (k * (nref + 1.0))
             for p in range(P):
                 acc[c, p] += scale * row_acc[p]
-    out = np.zeros(P)
-    for c in range(n_chunks):
-        for p in range(P):
-            out[p] += acc[c, p]
-    return out / n
+    return _chunk_total(acc) / n
 
 
 @njit(cache=True, parallel=True)
@@ -224,34 +223,12 @@ def permuted_rank_sums_untied(targets, XT, period, metric, D, k, series, times, 
     u enters permutation p (pi_p of the s-th neighbour of pi_p^{-1}(u)), laid out so that a
     row reads its targets contiguously."""
     n = targets.shape[0]
-    P = targets.shape[1] // k
     n_chunks = bounds.shape[0] - 1
-    n_buckets = n // 2 + 1
-    root = metric == EUCLIDEAN and D.shape[0] == 0
-    acc = np.zeros((n_chunks, P))
+    acc = np.zeros((n_chunks, targets.shape[1] // k))
     for c in prange(n_chunks):
-        d = np.empty(n)
-        start = np.empty(n_buckets + 2, dtype=np.int32)
-        vals = np.empty(n)
-        bidx = np.empty(n, dtype=np.int32)
-        key = np.empty(n)
-        for u in range(bounds[c], bounds[c + 1]):
-            _space_row(XT, period, metric, D, u, d)
-            nref = n - 1
-            if use_theiler:
-                nref = _exclude(series, times, w, u, d)
-            _bucket_row(d, n_buckets, start, vals, bidx, key, root)
-            scale = 2.0 / (k * (nref + 1.0))
-            for p in range(P):
-                tot = 0.0
-                for s in range(p * k, p * k + k):
-                    tot += _midrank_of(targets[u, s], d, bidx, n_buckets, start, vals)
-                acc[c, p] += scale * tot
-    out = np.zeros(P)
-    for c in range(n_chunks):
-        for p in range(P):
-            out[p] += acc[c, p]
-    return out / n
+        _untied_rows(targets, XT, period, metric, D, k, series, times, w, use_theiler,
+                     bounds[c], bounds[c + 1], acc[c])
+    return _chunk_total(acc) / n
 
 
 @njit(cache=True, parallel=True)
@@ -394,10 +371,7 @@ def _untied_rows(targets, XT, period, metric, D, k, series, times, w, use_theile
     bidx = np.empty(n, dtype=np.int32)
     key = np.empty(n)
     for u in range(r0, r1):
-        _space_row(XT, period, metric, D, u, d)
-        nref = n - 1
-        if use_theiler:
-            nref = _exclude(series, times, w, u, d)
+        nref = _reference_row(XT, period, metric, D, u, d, series, times, w, use_theiler)
         _bucket_row(d, n_buckets, start, vals, bidx, key, root)
         scale = 2.0 / (k * (nref + 1.0))
         for p in range(P):
@@ -424,10 +398,4 @@ def permuted_rank_sums_untied_both(targets_ab, BT, period_b, metric_b, DB, targe
         else:
             _untied_rows(targets_ba, AT, period_a, metric_a, DA, k, series, times, w,
                          use_theiler, bounds[c - nc], bounds[c - nc + 1], acc[c])
-    out_ab = np.zeros(P)
-    out_ba = np.zeros(P)
-    for c in range(nc):
-        for p in range(P):
-            out_ab[p] += acc[c, p]
-            out_ba[p] += acc[nc + c, p]
-    return out_ab / n, out_ba / n
+    return _chunk_total(acc[:nc]) / n, _chunk_total(acc[nc:]) / n

@@ -326,3 +326,20 @@ def test_too_few_permutations_to_decide_are_not_read_as_independent():
     assert classify_relation(0.02, 0.02, 0.01, 0.01, p_a_to_b=0.05, p_b_to_a=0.05) == "independent"
     assert classify_relation(0.02, 0.02, 0.01, 0.01, p_a_to_b=0.05, p_b_to_a=0.05,
                              n_permutations=19) == "equivalent"
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_permuted_deltas_with_one_tied_space_equal_the_reference(k):
+    """A continuous, B integer: A's neighbour lists have no ties (the per-direction untied kernel,
+    ``permuted_rank_sums_untied``), B's have (the tie-aware kernel): both against NumPy."""
+    rng = np.random.default_rng(11)
+    n = 40
+    A = rng.normal(size=(n, 2))
+    B = np.round(A[:, :1] * 1.5)
+    perms = np.vstack([np.arange(n), *[rng.permutation(n) for _ in range(5)]])
+    null_ab, null_ba = _null(A, B, perms, k)
+    DA, DB = R.distance_matrix(A, "euclidean"), R.distance_matrix(B, "euclidean")
+    for p, perm in enumerate(perms):
+        DBp = DB[np.ix_(perm, perm)]
+        assert null_ab[p] == pytest.approx(R.imbalance_from_matrices(DA, DBp, k), abs=1e-12)
+        assert null_ba[p] == pytest.approx(R.imbalance_from_matrices(DBp, DA, k), abs=1e-12)
